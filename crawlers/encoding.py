@@ -1,0 +1,70 @@
+"""Decode page bytes to text before extraction, trusting declarations only when the bytes agree.
+
+trafilatura's own detection reads only the first 15 KB and misreads Chinese pages whose head is
+mostly English (trafilatura#541, #626), so extraction always receives text decoded here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import charset_normalizer
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
+
+# Labels that browsers read as a superset encoding: decoding with the superset never loses text.
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "ascii": "utf-8", "iso8859-1": "cp1252"}
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str
+    declared: str | None
+    mismatch: bool  # the declared charset did not fit the bytes
+
+
+def _codec(label: str | None) -> str | None:
+    if not label:
+        return None
+    resolved = resolve_encoding(label)
+    if not resolved:
+        return None
+    return _SUPERSETS.get(resolved, resolved)
+
+
+def _strict(body: bytes, codec: str) -> str | None:
+    try:
+        return body.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def decode_html(body: bytes, content_type: str | None) -> Decoded:
+    """Text of an HTML or XML body: BOM, then header and meta charsets that decode cleanly, then detection."""
+    bom, _ = read_bom(body)
+    if bom:
+        codec = _codec(bom)
+        return Decoded(body[len(_bom_bytes(body)):].decode(codec, "replace"), codec, bom, False)
+    header = http_content_type_encoding(content_type) if content_type else None
+    meta = html_body_declared_encoding(body)
+    declared = header or meta
+    for label in (header, meta):
+        codec = _codec(label)
+        if codec and (text := _strict(body, codec)) is not None:
+            return Decoded(text, codec, declared, codec != _codec(declared))
+    if (text := _strict(body, "utf-8")) is not None:
+        return Decoded(text, "utf-8", declared, declared is not None)
+    best = charset_normalizer.from_bytes(body[:200_000]).best()
+    if best is not None:
+        codec = _codec(best.encoding) or best.encoding
+        if (text := _strict(body, codec)) is not None:
+            return Decoded(text, codec, declared, declared is not None)
+    codec = _codec(declared) or "utf-8"
+    return Decoded(body.decode(codec, "replace"), codec, declared, True)
+
+
+def _bom_bytes(body: bytes) -> bytes:
+    for bom in (b"\xef\xbb\xbf", b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xff\xfe", b"\xfe\xff"):
+        if body.startswith(bom):
+            return bom
+    return b""

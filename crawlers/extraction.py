@@ -1,0 +1,155 @@
+"""Turn one decoded HTML page into article fields with trafilatura, in a worker process.
+
+Everything here is picklable and free of Scrapy so a process pool (and `presswatch reextract`)
+can call `extract_page` directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+
+import lxml.html
+import trafilatura
+from cssselect import GenericTranslator
+
+EXTRACTOR = "trafilatura"
+_UPDATED_LABEL = re.compile(
+    r"(?:Updated|Last updated|Modified|更新时间|更新於|发布时间)\s*[:：]?\s*"
+    r"([0-9]{4}[-/.年][0-9]{1,2}[-/.月][0-9]{1,2}日?(?:\s+[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?"
+    r"|[A-Z][a-z]+\.? [0-9]{1,2}, [0-9]{4})",
+)
+_MODIFIED_META = (
+    "//meta[@property='article:modified_time']/@content",
+    "//meta[@property='og:updated_time']/@content",
+    "//meta[@name='lastmod']/@content",
+    "//meta[@itemprop='dateModified']/@content",
+)
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
+
+
+@dataclass(frozen=True)
+class ExtractionOptions:
+    """Everything that changes what the extractor produces; its fingerprint is part of the version."""
+
+    favor_precision: bool = False
+    favor_recall: bool = False
+    include_tables: bool = True
+    include_comments: bool = False
+    min_text_chars: int = 120
+    ignore_selectors: tuple[str, ...] = ()
+    ignore_patterns: tuple[str, ...] = ()
+    extra: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:8]
+
+    @property
+    def extractor_version(self) -> str:
+        """trafilatura's version plus a hash of these options: both change what is extracted."""
+        return f"{trafilatura.__version__}+{self.fingerprint}"
+
+    def prune_xpath(self) -> list[str] | None:
+        translator = GenericTranslator()
+        return [translator.css_to_xpath(sel, prefix="//") for sel in self.ignore_selectors] or None
+
+
+def normalise_text(text: str | None) -> str:
+    """NFC, white space collapsed inside lines, blank lines dropped: what versions are compared on."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", text)
+    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def content_hash(title: str | None, text: str | None) -> str:
+    """Hash of the normalised title and text; a new hash is a new version."""
+    payload = normalise_text(title) + "\x1f" + normalise_text(text)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def extract_page(html: str, url: str, options: ExtractionOptions) -> dict:
+    """Article fields of one page, or {"outcome": "no_article", "reason": ...} when it holds none."""
+    try:
+        doc = trafilatura.bare_extraction(
+            html,
+            url=url,
+            with_metadata=True,
+            include_comments=options.include_comments,
+            include_tables=options.include_tables,
+            favor_precision=options.favor_precision,
+            favor_recall=options.favor_recall,
+            prune_xpath=options.prune_xpath(),
+        )
+    except Exception as exc:  # trafilatura raises many kinds on hostile markup; the page is still recorded
+        return {"outcome": "no_article", "reason": f"extractor failed: {type(exc).__name__}: {exc}"[:300]}
+    text = _strip_patterns(doc.text if doc else "", options.ignore_patterns)
+    if doc is None or len(normalise_text(text)) < options.min_text_chars:
+        return {"outcome": "no_article", "reason": "no article text found"}
+    title = normalise_text(_strip_patterns(doc.title or "", options.ignore_patterns)) or None
+    tree = _parse(html)
+    tags = [t for t in (doc.categories or []) + (doc.tags or []) if t]
+    return {
+        "outcome": "article",
+        "title": title,
+        "text": normalise_text(text),
+        "author": doc.author or None,
+        "published_at": doc.date or None,
+        "site_name": doc.sitename or None,
+        "language": doc.language or _html_lang(tree),
+        "tags": list(dict.fromkeys(tags)),
+        "description": doc.description or None,
+        "declared_canonical": doc.url if doc.url and doc.url != url else _link_canonical(tree),
+        "modified_at": _modified_meta(tree, html),
+        "updated_label": _updated_label(html),
+        "content_hash": content_hash(title, text),
+        "extractor": EXTRACTOR,
+        "extractor_version": options.extractor_version,
+    }
+
+
+def _strip_patterns(text: str, patterns: tuple[str, ...]) -> str:
+    for pattern in patterns:
+        text = re.sub(pattern, "", text)
+    return text
+
+
+def _parse(html: str):
+    try:
+        return lxml.html.fromstring(html.encode("utf-8", "replace"))
+    except (lxml.etree.ParserError, ValueError):
+        return None
+
+
+def _html_lang(tree) -> str | None:
+    if tree is None:
+        return None
+    lang = tree.get("lang") or tree.get("xml:lang")
+    return lang.split("-")[0].lower() if lang else None
+
+
+def _link_canonical(tree) -> str | None:
+    if tree is None:
+        return None
+    hrefs = tree.xpath("//link[@rel='canonical']/@href")
+    return hrefs[0].strip() if hrefs else None
+
+
+def _modified_meta(tree, html: str) -> str | None:
+    if tree is not None:
+        for xpath in _MODIFIED_META:
+            values = tree.xpath(xpath)
+            if values and values[0].strip():
+                return values[0].strip()
+    match = re.search(r'"dateModified"\s*:\s*"([^"]+)"', html)
+    return match.group(1) if match else None
+
+
+def _updated_label(html: str) -> str | None:
+    match = _UPDATED_LABEL.search(html)
+    return match.group(1) if match else None

@@ -1,0 +1,39 @@
+"""Write every record of the crawl to its staged batch; the loader merges it into the warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from warehouse.staging import BatchWriter, new_batch_id
+
+
+class StagePipeline:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.writer: BatchWriter | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def open_spider(self):
+        spider = self.crawler.spider
+        settings = self.crawler.settings
+        batch_id = settings.get("PRESSWATCH_BATCH_ID") or new_batch_id(spider.source.name)
+        folder = Path(settings.get("PRESSWATCH_STAGING")) / batch_id
+        self.writer = BatchWriter(folder, batch_id, spider.source.name, spider.source.loader_settings())
+        spider.batch_id = batch_id
+
+    def close_spider(self):
+        spider = self.crawler.spider
+        reason = self.crawler.stats.get_value("finish_reason") or "finished"
+        status = "complete" if reason == "finished" else "interrupted"
+        self.writer.close(status, extra={
+            "finish_reason": reason,
+            "known_urls": len(spider.known),
+            "run_id": self.crawler.settings.get("PRESSWATCH_RUN_ID"),
+        })
+
+    def process_item(self, item):
+        self.writer.write({k: v for k, v in item.items() if not k.startswith("_") and k != "html"})
+        return item

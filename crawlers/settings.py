@@ -1,0 +1,46 @@
+"""Scrapy settings shared by every source; the spider overrides the politeness ones per source."""
+
+BOT_NAME = "presswatch"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+ROBOTSTXT_OBEY = True
+USER_AGENT = "presswatch/0.1 (media monitoring; +https://github.com/presswatch/presswatch)"
+
+# Polite defaults for someone else's server; each registry entry may change them.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 2.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 0
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 5
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+
+ITEM_PIPELINES = {
+    "crawlers.pipelines.archive.ArchivePipeline": 100,
+    "crawlers.pipelines.extract.ExtractPipeline": 200,
+    "crawlers.pipelines.stage.StagePipeline": 300,
+}
+
+# Where this crawl's staged batch goes (a folder per batch); `crawlers.run` sets it per run.
+PRESSWATCH_STAGING = "data/staging"
+PRESSWATCH_ARCHIVE = "data/archive"
+PRESSWATCH_BATCH_ID = None
+# Extraction worker processes (0 = one per core) and pages each handles before it is recycled.
+PRESSWATCH_EXTRACT_WORKERS = 0
+PRESSWATCH_EXTRACT_TASKS_PER_WORKER = 500
+REMOTE_CONTROL_ENABLED = False
+PRESSWATCH_RUN_ID = None

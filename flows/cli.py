@@ -1,0 +1,171 @@
+"""The `presswatch` command: a thin layer over the crawlers, the flows and the warehouse.
+
+Exit codes: 0 success; 1 an error (message names it and the next step); 2 bad usage or a broken
+registry; 3 a run that finished but where some sources failed.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from crawlers.registry import RegistryError, UnknownSource, load_registry
+from flows.settings import Settings, resolve
+from warehouse.errors import DatabaseCorrupt, DatabaseLocked, DatabaseMissing, QueryError, WarehouseError
+
+EXIT_SOURCES_FAILED = 3
+
+
+class Failure(click.ClickException):
+    """A one-line error with exit status 1."""
+
+
+class UsageFailure(click.ClickException):
+    """A one-line error with exit status 2 (bad usage or configuration)."""
+
+    exit_code = 2
+
+
+def friendly(command):
+    """Turn the library's named exceptions into one line each, with what to do next."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except RegistryError as exc:
+            problems = "\n  ".join(exc.problems)
+            raise UsageFailure(f"the source registry {exc.path} is broken:\n  {problems}") from None
+        except UnknownSource as exc:
+            raise UsageFailure(f"{exc}; see `presswatch sources`") from None
+        except DatabaseMissing as exc:
+            raise Failure(f"{exc}: run `presswatch crawl` (or `presswatch demo`) first, or pass --db") from None
+        except DatabaseLocked as exc:
+            raise Failure(f"{exc}: close the other session (or wait for the load) and try again") from None
+        except DatabaseCorrupt as exc:
+            raise Failure(f"{exc}: check --db / PRESSWATCH_DB points at a presswatch warehouse") from None
+        except QueryError as exc:
+            raise Failure(str(exc)) from None
+        except WarehouseError as exc:
+            raise Failure(str(exc)) from None
+        except PermissionError as exc:
+            raise Failure(f"permission denied: {exc.filename}: check the data folder's permissions") from None
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="PRESSWATCH_DB", type=click.Path(dir_okay=False), help="Warehouse file [default: data/presswatch.duckdb].")
+@click.option("--sources", "registry", envvar="PRESSWATCH_SOURCES", type=click.Path(dir_okay=False), help="Source registry [default: the bundled sources.toml].")
+@click.option("--data", envvar="PRESSWATCH_DATA", type=click.Path(file_okay=False), help="Folder for staged batches, archives and Prefect state [default: beside the warehouse].")
+@click.pass_context
+def cli(ctx, db, registry, data):
+    """presswatch: collect articles of the sources you follow, keep every version, query with SQL.
+
+    Example:
+
+        presswatch demo
+        presswatch sql "select source, count(*) from articles group by 1"
+    """
+    ctx.obj = resolve(db=db, sources=registry, data=data)
+
+
+@cli.command()
+@click.option("--source", "-s", "names", multiple=True, help="Only this source (repeatable) [default: all].")
+@click.option("--parallel", type=click.IntRange(1, 64), help="Sources crawled at once [default: 2].")
+@click.option("--verbose", "-v", is_flag=True, help="Show Prefect's and Scrapy's logs.")
+@click.pass_obj
+@friendly
+def crawl(settings: Settings, names, parallel, verbose):
+    """Crawl the chosen sources once (discover, fetch, extract, load) and print a summary.
+
+    Runs the same `ingest` flow as the schedules. Exit status 3 when some sources failed.
+
+    Example:
+
+        presswatch crawl --source chinadaily --source unnews
+    """
+    from flows.running import run_with_progress
+
+    load_registry(settings.registry).select(list(names))
+    settings = settings.with_(parallel=parallel or settings.parallel, log_level="INFO" if verbose else "WARNING")
+    summary = run_with_progress(settings, list(names) or None, verbose=verbose)
+    _exit_for(summary)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--wait", type=float, default=5.0, show_default=True, help="Seconds to wait for a load holding the lock.")
+@click.pass_obj
+@friendly
+def sql(settings: Settings, query, fmt, wait):
+    """Run a read-only SQL query on the warehouse.
+
+    Example:
+
+        presswatch sql "select source, count(*) as articles from articles group by source"
+    """
+    from flows.output import print_rows
+    from warehouse.query import run_query
+
+    columns, rows = run_query(settings.db, query, wait=wait)
+    print_rows(columns, rows, fmt)
+
+
+@cli.command()
+@click.pass_obj
+@friendly
+def sources(settings: Settings):
+    """List the registry's sources with each one's last run.
+
+    Example:
+
+        presswatch --sources my-sources.toml sources
+    """
+    from flows.output import print_rows
+    from warehouse.query import last_runs
+
+    registry = load_registry(settings.registry)
+    runs = last_runs(settings.db)
+    rows = []
+    for s in registry.sources:
+        run = runs.get(s.name)
+        discovery = ", ".join(k for k in ("feeds", "sitemaps", "listings") if getattr(s, k))
+        last = f"{run['loaded_at']:%Y-%m-%d %H:%M} {run['status']} ({run['new_articles']} new)" if run else "never"
+        rows.append((s.name, s.label, s.language, discovery, s.schedule, "yes" if s.verified else "no", last))
+    print_rows(["name", "label", "lang", "discovery", "schedule", "verified", "last run"], rows, "table")
+
+
+@cli.command()
+@click.option("--port", type=int, default=8321, show_default=True, help="Loopback port for the demo site (0: any free port).")
+@click.pass_obj
+@friendly
+def demo(settings: Settings, port):
+    """Serve the bundled demo site on 127.0.0.1, crawl it, publish an edit and a deletion, crawl again, show the changes.
+
+    Works offline. Uses --db (default data/presswatch.duckdb).
+
+    Example:
+
+        presswatch demo --db /tmp/demo.duckdb
+    """
+    from flows.demo import run_demo
+
+    run_demo(settings, port)
+
+
+def _exit_for(summary) -> None:
+    if summary.failed_sources:
+        sys.exit(EXIT_SOURCES_FAILED)
+
+
+def main() -> None:
+    cli(prog_name="presswatch")
+
+
+if __name__ == "__main__":
+    main()

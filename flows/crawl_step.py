@@ -1,0 +1,73 @@
+"""Crawl one source in its own process, with a time limit; its staged batch survives any ending."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from crawlers.registry import Source
+from flows.settings import Settings
+from warehouse.revisits import export_known
+from warehouse.staging import new_batch_id, note_error, salvage
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class CrawlFailed(Exception):
+    """The crawl process ended badly; what it staged is kept and loaded all the same."""
+
+
+@dataclass
+class CrawlOutcome:
+    source: str
+    batch_id: str
+    due_revisits: int
+    returncode: int
+    error: str | None = None
+
+
+def crawl_source_process(source: Source, settings: Settings, run_id: str | None = None) -> CrawlOutcome:
+    """Export known articles, run `python -m crawlers.run` for one source, wait up to its crawl_timeout."""
+    batch_id = new_batch_id(source.name)
+    known = settings.work / f"{batch_id}.known.jsonl"
+    due = export_known(settings.db, source, known, wait=settings.load_wait)
+    command = [
+        sys.executable, "-m", "crawlers.run", "--source", source.name, "--registry", str(settings.registry),
+        "--known", str(known), "--staging", str(settings.staging), "--archive", str(settings.archive),
+        "--batch-id", batch_id, "--log-level", settings.log_level, *(["--run-id", run_id] if run_id else []),
+    ]
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawlers.settings",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
+    log_path = settings.work / f"{batch_id}.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        try:
+            code = process.wait(timeout=source.crawl_timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            _fail(settings.staging / batch_id, f"crawl timed out after {source.crawl_timeout:.0f}s")
+    known.unlink(missing_ok=True)
+    if code != 0:
+        _fail(settings.staging / batch_id, f"crawl process exited with status {code}: {_tail(log_path)}")
+    log_path.unlink(missing_ok=True)
+    return CrawlOutcome(source.name, batch_id, due, code)
+
+
+def _fail(folder: Path, reason: str):
+    """Keep what the dead crawl staged, note why it died, and raise."""
+    salvage(folder)
+    note_error(folder, reason)
+    raise CrawlFailed(reason)
+
+
+def _tail(path: Path, lines: int = 3) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return "no log"
+    return " | ".join(text[-lines:])[:500] or "no output"

@@ -1,0 +1,43 @@
+"""Printing query results and run summaries for people (tables) and programs (CSV, JSON)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import date, datetime
+
+from rich.console import Console
+from rich.table import Table
+
+MAX_CELL = 80
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    text = value.isoformat(sep=" ", timespec="seconds") if isinstance(value, datetime) else str(value)
+    text = text.replace("\n", " ")
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
+def _json_default(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
+
+
+def print_rows(columns, rows, fmt: str = "table", title: str | None = None) -> None:
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif fmt == "json":
+        print(json.dumps([dict(zip(columns, row)) for row in rows], ensure_ascii=False, default=_json_default, indent=1))
+    else:
+        table = Table(title=title, show_lines=False)
+        for column in columns:
+            table.add_column(str(column), overflow="fold")
+        for row in rows:
+            table.add_row(*(_cell(v) for v in row))
+        Console(width=max(Console().width, 160)).print(table)

@@ -1,0 +1,102 @@
+"""Run the ingest flow from the terminal: a live count per source while it runs, a summary after."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from flows import prefect_env
+from flows.report import change_lines, headers, rows
+from flows.settings import Settings
+
+console = Console(stderr=True)
+
+
+class Summary(SimpleNamespace):
+    """The flow's returned summary dict, with the one question the CLI asks of it."""
+
+    @property
+    def failed_sources(self) -> list[str]:
+        return [s["source"] for s in self.sources if s["status"] != "ok"]
+
+
+def run_flow(settings: Settings, names: list[str] | None) -> Summary:
+    """Run the `ingest` flow in this process (an embedded Prefect unless PREFECT_API_URL is set)."""
+    prefect_env.configure(settings.data, settings.log_level)
+    from flows.ingest import ingest
+
+    state = ingest(
+        sources=names, db=str(settings.db), registry=str(settings.registry), data=str(settings.data),
+        parallel=settings.parallel, crawl_retries=settings.crawl_retries, retry_delay=settings.retry_delay,
+        load_wait=settings.load_wait, return_state=True,
+    )
+    if state.is_failed():
+        from flows.cli import Failure
+
+        raise Failure(f"the ingest run failed: {state.message}")
+    return Summary(**state.result())
+
+
+def run_with_progress(settings: Settings, names: list[str] | None, verbose: bool = False) -> Summary:
+    started = time.monotonic()
+    if verbose:
+        summary = run_flow(settings, names)
+    else:
+        with Live(_progress_table(settings.staging, started), console=console, refresh_per_second=4, transient=True) as live:
+            stop = threading.Event()
+            watcher = threading.Thread(target=_watch, args=(live, settings.staging, started, stop), daemon=True)
+            watcher.start()
+            try:
+                summary = run_flow(settings, names)
+            finally:
+                stop.set()
+                watcher.join()
+    print_summary(summary, time.monotonic() - started)
+    return summary
+
+
+def print_summary(summary: Summary, seconds: float) -> None:
+    out = Console()
+    table = Table(title=f"presswatch run ({seconds:.1f}s)")
+    for header in headers():
+        table.add_column(header, overflow="fold")
+    for row in rows(vars(summary)):
+        table.add_row(*row)
+    out.print(table)
+    note = f"batches loaded: {summary.loaded_batches}"
+    if summary.left_staged:
+        note += f"; left staged for the next run: {summary.left_staged}"
+    out.print(note)
+    if summary.load_error:
+        out.print(f"[yellow]load deferred:[/] {summary.load_error}")
+    changes = change_lines(vars(summary))
+    if changes:
+        out.print("\n[bold]Changes[/]")
+        for line in changes:
+            out.print(line, markup=False, highlight=False)
+
+
+def _watch(live: Live, staging: Path, started: float, stop: threading.Event) -> None:
+    while not stop.wait(0.25):
+        live.update(_progress_table(staging, started))
+
+
+def _progress_table(staging: Path, started: float) -> Table:
+    table = Table(title=f"crawling… {time.monotonic() - started:.0f}s", box=None)
+    table.add_column("source")
+    table.add_column("records staged", justify="right")
+    for folder in sorted(staging.glob("*/writer.json")) if staging.is_dir() else []:
+        records = folder.parent / "records.jsonl"
+        try:
+            with open(records, "rb") as f:
+                count = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 16), b""))
+        except OSError:
+            count = 0
+        table.add_row(folder.parent.name.split("-", 1)[1].rsplit("-", 1)[0], str(count))
+    return table

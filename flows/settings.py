@@ -1,0 +1,61 @@
+"""Run settings, resolved once (defaults, then environment, then flags) and passed down."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from crawlers.registry import registry_path
+from warehouse.db import db_path
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: Path
+    data: Path
+    registry: Path
+    parallel: int = 2
+    load_wait: float = 30.0
+    crawl_retries: int = 2
+    retry_delay: float = 30.0
+    log_level: str = "WARNING"
+
+    @property
+    def staging(self) -> Path:
+        return self.data / "staging"
+
+    @property
+    def loaded(self) -> Path:
+        return self.data / "loaded"
+
+    @property
+    def archive(self) -> Path:
+        return self.data / "archive"
+
+    @property
+    def work(self) -> Path:
+        return self.data / "work"
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+def resolve(db: str | None = None, sources: str | None = None, data: str | None = None, **overrides) -> Settings:
+    """Flags win over PRESSWATCH_* environment variables, which win over the defaults."""
+    database = db_path(db)
+    folder = data or os.environ.get("PRESSWATCH_DATA")
+    if not folder:
+        folder = database.parent if (db or os.environ.get("PRESSWATCH_DB")) else Path("data")
+    env_numbers = {
+        "parallel": ("PRESSWATCH_PARALLEL", int),
+        "load_wait": ("PRESSWATCH_LOAD_WAIT", float),
+        "crawl_retries": ("PRESSWATCH_CRAWL_RETRIES", int),
+        "retry_delay": ("PRESSWATCH_RETRY_DELAY", float),
+    }
+    values = {}
+    for key, (variable, kind) in env_numbers.items():
+        if os.environ.get(variable):
+            values[key] = kind(os.environ[variable])
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(db=database, data=Path(folder), registry=registry_path(sources), **values)

@@ -1,0 +1,343 @@
+"""Merge staged batches into the warehouse: one transaction per batch, versions as type-2 history.
+
+A batch already loaded is skipped, so loading twice is a no-op; a batch is moved out of the
+pending folder only after its transaction committed, so a kill at any moment loses nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from warehouse.db import connect
+from warehouse.errors import BatchError
+from warehouse.staging import StagedBatch, mark_loaded, pending_batches
+from warehouse.textdiff import first_changed_sentence, word_counts
+
+# Every field a staged record may carry, with its type in the warehouse.
+STAGED_COLUMNS = {
+    "type": "VARCHAR", "batch_id": "VARCHAR", "source": "VARCHAR", "url": "VARCHAR", "final_url": "VARCHAR",
+    "kind": "VARCHAR", "status": "INTEGER", "bytes": "BIGINT", "duration_ms": "INTEGER", "error": "VARCHAR",
+    "reason": "VARCHAR", "outcome": "VARCHAR", "fetched_at": "TIMESTAMP", "via": "VARCHAR",
+    "raw_hash": "VARCHAR", "etag": "VARCHAR", "last_modified": "VARCHAR", "sitemap_lastmod": "VARCHAR",
+    "article_id": "VARCHAR", "canonical_url": "VARCHAR", "warc_file": "VARCHAR", "warc_offset": "BIGINT",
+    "warc_length": "BIGINT", "title": "VARCHAR", "text": "VARCHAR", "author": "VARCHAR",
+    "published_at": "VARCHAR", "site_name": "VARCHAR", "language": "VARCHAR", "tags": "VARCHAR[]",
+    "description": "VARCHAR", "modified_at": "VARCHAR", "updated_label": "VARCHAR",
+    "content_hash": "VARCHAR", "extractor": "VARCHAR", "extractor_version": "VARCHAR",
+}
+VERSIONED = ("new", "edited", "retitled", "restored", "reextracted")
+COUNTED = ("new", "edited", "retitled", "deleted", "restored", "reextracted", "same", "missing")
+
+
+@dataclass
+class Change:
+    source: str
+    kind: str
+    title: str | None
+    url: str
+    version: int
+    silent: bool | None = None
+    previous_sentence: str | None = None
+    changed_sentence: str | None = None
+
+
+@dataclass
+class LoadResult:
+    """What one batch did to the warehouse."""
+
+    batch_id: str
+    source: str
+    status: str
+    skipped: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+    changes: list[Change] = field(default_factory=list)
+
+
+def load_pending(db, staging: Path, loaded: Path, wait: float = 10.0) -> list[LoadResult]:
+    """Load every pending batch under `staging` in one session; raises DatabaseLocked after `wait` s."""
+    batches = pending_batches(staging)
+    if not batches:
+        return []
+    results = []
+    with connect(db, wait=wait) as con:
+        for batch in batches:
+            results.append(load_batch(con, batch))
+            mark_loaded(batch, loaded)
+    return results
+
+
+def load_batch(con, batch: StagedBatch) -> LoadResult:
+    """Merge one staged batch in one transaction; a batch already loaded changes nothing."""
+    manifest = batch.manifest
+    result = LoadResult(batch.batch_id, manifest.get("source") or "unknown", manifest.get("status", "complete"))
+    already = con.execute("SELECT count(*) FROM loaded_batches WHERE batch_id = ?", [batch.batch_id]).fetchall()
+    if already[0][0]:
+        result.skipped = True
+        return result
+    settings = manifest.get("loader_settings") or {}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _stage(con, batch.records)
+        _upsert_source(con, result.source, settings)
+        _insert_fetches(con)
+        _decide(con, int(settings.get("confirm_deletion", 2)), float(settings.get("deletion_grace", 86400)))
+        _attach_diffs(con)
+        _write_versions(con)
+        _update_state(con)
+        result.counts = _counts(con)
+        result.changes = _changes(con)
+        _record_run(con, batch, result)
+        con.execute(
+            "INSERT INTO loaded_batches VALUES (?, ?, ?, now()::TIMESTAMP)",
+            [batch.batch_id, result.source, result.counts.get("records", 0)],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for table in ("staged", "cap", "decided", "diffs"):
+            con.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    return result
+
+
+def _stage(con, records: Path) -> None:
+    if not records.exists():
+        raise BatchError(f"{records.parent.name}: records file is missing")
+    columns = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in STAGED_COLUMNS.items()) + "}"
+    if records.stat().st_size == 0:
+        con.execute(f"CREATE TEMP TABLE staged AS SELECT * FROM (SELECT {', '.join(f'NULL::{k} AS {n}' for n, k in STAGED_COLUMNS.items())}) WHERE false")
+        return
+    con.execute(
+        f"CREATE TEMP TABLE staged AS SELECT * FROM read_json(?, format='newline_delimited', columns={columns})",
+        [str(records)],
+    )
+
+
+def _upsert_source(con, name: str, settings: dict) -> None:
+    con.execute(
+        """
+        INSERT INTO sources VALUES (?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP)
+        ON CONFLICT (name) DO UPDATE SET label = excluded.label, language = excluded.language,
+            allowed_domains = excluded.allowed_domains, updated_at = excluded.updated_at
+        """,
+        [name, settings.get("label"), settings.get("language"), settings.get("allowed_domains")],
+    )
+
+
+def _insert_fetches(con) -> None:
+    con.execute(
+        """
+        INSERT INTO fetches
+        SELECT batch_id, source, kind, url, final_url, status, bytes, duration_ms,
+               CASE WHEN type = 'fetch' THEN (CASE WHEN error IS NULL THEN 'ok' ELSE 'failed' END) ELSE outcome END,
+               coalesce(error, reason), article_id, fetched_at
+        FROM staged
+        """
+    )
+
+
+def _decide(con, confirm: int, grace: float) -> None:
+    """Classify each article capture against the article's current version."""
+    con.execute(
+        """
+        CREATE TEMP TABLE cap AS
+        SELECT * FROM staged
+        WHERE type = 'capture' AND article_id IS NOT NULL
+          AND outcome IN ('article', 'not_modified', 'unchanged_body', 'gone', 'no_article', 'skipped')
+        QUALIFY row_number() OVER (PARTITION BY article_id ORDER BY fetched_at DESC) = 1
+        """
+    )
+    con.execute(
+        f"""
+        CREATE TEMP TABLE decided AS
+        WITH cur AS (
+            SELECT v.* FROM article_versions v SEMI JOIN cap ON v.article_id = cap.article_id
+            WHERE v.valid_to IS NULL
+        ), joined AS (
+            SELECT c.*,
+                   v.version AS cur_version, v.change_kind AS cur_kind, v.title AS cur_title, v.text AS cur_text,
+                   v.canonical_url AS cur_canonical, v.source AS cur_source,
+                   s.missing_count AS prev_missing, s.missing_since AS prev_missing_since,
+                   CASE
+                     WHEN c.outcome = 'article' THEN CASE
+                       WHEN v.article_id IS NULL THEN 'new'
+                       WHEN v.change_kind = 'deleted' THEN 'restored'
+                       WHEN v.content_hash = c.content_hash THEN 'same'
+                       WHEN v.raw_hash = c.raw_hash THEN 'reextracted'
+                       WHEN v.text = c.text THEN 'retitled'
+                       ELSE 'edited' END
+                     WHEN c.outcome IN ('not_modified', 'unchanged_body') THEN
+                       CASE WHEN v.article_id IS NULL OR v.change_kind = 'deleted' THEN 'ignored' ELSE 'same' END
+                     ELSE
+                       CASE WHEN v.article_id IS NULL OR v.change_kind = 'deleted' THEN 'still_gone' ELSE 'missing' END
+                   END AS decision,
+                   list_filter([CASE WHEN v.title IS DISTINCT FROM c.title THEN 'title' END,
+                                CASE WHEN v.text IS DISTINCT FROM c.text THEN 'text' END], lambda x: x IS NOT NULL)
+                     AS changed_fields,
+                   coalesce(v.modified_at = c.modified_at, true) AND coalesce(v.updated_label = c.updated_label, true)
+                     AND coalesce(v.last_modified = c.last_modified, true)
+                     AND coalesce(v.sitemap_lastmod = c.sitemap_lastmod, true) AS signals_same
+            FROM cap c
+            LEFT JOIN cur v ON v.article_id = c.article_id
+            LEFT JOIN article_state s ON s.article_id = c.article_id
+        )
+        SELECT *,
+               CASE WHEN decision = 'missing'
+                     AND coalesce(prev_missing, 0) + 1 >= {confirm}
+                     AND date_diff('second', coalesce(prev_missing_since, fetched_at), fetched_at) >= {grace}
+                    THEN 'deleted' ELSE decision END AS final
+        FROM joined
+        """
+    )
+
+
+def _attach_diffs(con) -> None:
+    """Words added and removed and the first changed sentence, for each edit (computed here, once)."""
+    rows = con.execute(
+        "SELECT article_id, cur_text, text FROM decided WHERE final IN ('edited', 'retitled', 'reextracted')"
+    ).fetchall()
+    con.execute(
+        "CREATE TEMP TABLE diffs (article_id VARCHAR, words_added INTEGER, words_removed INTEGER,"
+        " previous_sentence VARCHAR, changed_sentence VARCHAR)"
+    )
+    values = []
+    for article, old, new in rows:
+        added, removed = word_counts(old, new)
+        before, after = first_changed_sentence(old, new)
+        values.append((article, added, removed, before, after))
+    if values:
+        con.executemany("INSERT INTO diffs VALUES (?, ?, ?, ?, ?)", values)
+
+
+def _write_versions(con) -> None:
+    con.execute(
+        """
+        UPDATE article_versions v SET valid_to = d.fetched_at
+        FROM decided d
+        WHERE v.article_id = d.article_id AND v.valid_to IS NULL
+          AND d.final IN ('edited', 'retitled', 'restored', 'reextracted', 'deleted')
+        """
+    )
+    con.execute(
+        """
+        UPDATE article_versions v SET last_seen_at = d.fetched_at
+        FROM decided d
+        WHERE v.article_id = d.article_id AND v.valid_to IS NULL AND d.final = 'same'
+        """
+    )
+    con.execute(
+        f"""
+        INSERT INTO article_versions BY NAME
+        SELECT d.article_id, coalesce(d.cur_version, 0) + 1 AS version,
+               coalesce(d.canonical_url, d.cur_canonical) AS canonical_url, d.source,
+               d.final AS change_kind,
+               CASE WHEN d.final IN ('edited', 'retitled', 'reextracted') THEN d.changed_fields END AS changed_fields,
+               CASE WHEN d.final IN ('edited', 'retitled') THEN d.signals_same END AS silent,
+               x.words_added, x.words_removed, x.changed_sentence, x.previous_sentence,
+               d.title, d.text, d.author, try_cast(left(d.published_at, 10) AS DATE) AS published_at,
+               d.modified_at, d.updated_label, d.language, d.site_name, d.tags, d.description,
+               d.content_hash, d.extractor, d.extractor_version, d.raw_hash, d.url, d.status AS http_status,
+               d.last_modified, d.sitemap_lastmod, d.warc_file, d.warc_offset, d.warc_length,
+               d.fetched_at AS valid_from, NULL AS valid_to, d.fetched_at AS last_seen_at, d.batch_id
+        FROM decided d LEFT JOIN diffs x ON x.article_id = d.article_id
+        WHERE d.final IN {VERSIONED}
+        """
+    )
+    con.execute(
+        """
+        INSERT INTO article_versions BY NAME
+        SELECT d.article_id, d.cur_version + 1 AS version, d.cur_canonical AS canonical_url, d.cur_source AS source,
+               'deleted' AS change_kind, d.cur_title AS title, d.url, d.status AS http_status,
+               d.fetched_at AS valid_from, d.fetched_at AS last_seen_at, d.batch_id
+        FROM decided d WHERE d.final = 'deleted'
+        """
+    )
+
+
+def _update_state(con) -> None:
+    con.execute(
+        """
+        INSERT INTO article_state
+        SELECT article_id, source, url, fetched_at, fetched_at,
+               CASE WHEN final IN ('new', 'edited', 'retitled', 'restored', 'deleted') THEN fetched_at END,
+               CASE WHEN final = 'missing' THEN coalesce(prev_missing, 0) + 1 ELSE 0 END,
+               CASE WHEN final = 'missing' THEN coalesce(prev_missing_since, fetched_at) END,
+               CASE WHEN final IN ('missing', 'still_gone', 'deleted') THEN coalesce(reason, outcome) END,
+               CASE WHEN final IN ('deleted', 'still_gone') THEN NULL ELSE etag END,
+               CASE WHEN final IN ('deleted', 'still_gone') THEN NULL ELSE last_modified END,
+               CASE WHEN final IN ('deleted', 'still_gone') THEN NULL ELSE raw_hash END
+        FROM decided
+        WHERE final <> 'ignored'
+        ON CONFLICT (article_id) DO UPDATE SET
+            url = excluded.url,
+            last_checked_at = excluded.last_checked_at,
+            last_changed_at = coalesce(excluded.last_changed_at, article_state.last_changed_at),
+            missing_count = excluded.missing_count,
+            missing_since = excluded.missing_since,
+            missing_reason = excluded.missing_reason,
+            etag = CASE WHEN excluded.missing_reason IS NOT NULL THEN excluded.etag
+                        ELSE coalesce(excluded.etag, article_state.etag) END,
+            last_modified = CASE WHEN excluded.missing_reason IS NOT NULL THEN excluded.last_modified
+                        ELSE coalesce(excluded.last_modified, article_state.last_modified) END,
+            raw_hash = CASE WHEN excluded.missing_reason IS NOT NULL THEN excluded.raw_hash
+                        ELSE coalesce(excluded.raw_hash, article_state.raw_hash) END
+        """
+    )
+
+
+def _counts(con) -> dict[str, int]:
+    decided = dict(con.execute("SELECT final, count(*) FROM decided GROUP BY final").fetchall())
+    row = con.execute(
+        """
+        SELECT count(*) AS records,
+               count(*) FILTER (WHERE status IS NOT NULL) AS pages_fetched,
+               count(*) FILTER (WHERE error IS NOT NULL) AS errors,
+               count(*) FILTER (WHERE outcome IN ('not_modified', 'unchanged_body')) AS not_modified,
+               coalesce(sum(warc_length), 0) AS archive_bytes,
+               count(*) FILTER (WHERE warc_length IS NOT NULL) AS captures_archived
+        FROM staged
+        """
+    ).fetchall()[0]
+    names = ("records", "pages_fetched", "errors", "not_modified", "archive_bytes", "captures_archived")
+    counts = {name: int(value) for name, value in zip(names, row)}
+    for kind in COUNTED:
+        counts[kind] = int(decided.get(kind, 0))
+    return counts
+
+
+def _changes(con) -> list[Change]:
+    rows = con.execute(
+        """
+        SELECT d.source, d.final, coalesce(d.title, d.cur_title), coalesce(d.canonical_url, d.cur_canonical),
+               coalesce(d.cur_version, 0) + 1,
+               CASE WHEN d.final IN ('edited', 'retitled') THEN d.signals_same END,
+               x.previous_sentence, x.changed_sentence
+        FROM decided d LEFT JOIN diffs x ON x.article_id = d.article_id
+        WHERE d.final IN ('edited', 'retitled', 'deleted', 'restored', 'reextracted', 'new')
+        ORDER BY d.final, 3
+        """
+    ).fetchall()
+    return [Change(*row) for row in rows]
+
+
+def _record_run(con, batch: StagedBatch, result: LoadResult) -> None:
+    m, c = batch.manifest, result.counts
+    con.execute(
+        """
+        INSERT INTO crawl_runs VALUES (?, ?, ?, ?, try_cast(? AS TIMESTAMP), try_cast(? AS TIMESTAMP),
+                                       now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [
+            batch.batch_id, m.get("run_id"), result.source, result.status,
+            _naive(m.get("started_at")), _naive(m.get("finished_at")),
+            c["pages_fetched"], c["new"], c["edited"], c["retitled"], c["deleted"], c["restored"],
+            c["reextracted"], c["same"], c["not_modified"], c["missing"], c["errors"], c["archive_bytes"],
+            m.get("error"),
+        ],
+    )
+
+
+def _naive(stamp: str | None) -> str | None:
+    return stamp[:26] if stamp else None

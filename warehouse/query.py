@@ -1,0 +1,34 @@
+"""Read-only questions to the warehouse from the command line."""
+
+from __future__ import annotations
+
+import duckdb
+
+from warehouse.db import connect
+from warehouse.errors import DatabaseMissing, QueryError
+
+
+def run_query(db, query: str, wait: float = 5.0, params: list | None = None) -> tuple[list[str], list[tuple]]:
+    """Column names and rows of one read-only query."""
+    with connect(db, read_only=True, wait=wait) as con:
+        try:
+            cursor = con.execute(query, params or [])
+        except duckdb.Error as exc:
+            raise QueryError(f"query failed: {str(exc).splitlines()[0]}") from None
+        if cursor.description is None:
+            return [], []
+        columns = [d[0] for d in cursor.description]
+        return columns, cursor.fetchall()
+
+
+def last_runs(db) -> dict[str, dict]:
+    """Each source's most recent loaded crawl; empty when there is no warehouse yet."""
+    try:
+        columns, rows = run_query(
+            db,
+            "SELECT source, loaded_at, status, new_articles FROM crawl_runs "
+            "QUALIFY row_number() OVER (PARTITION BY source ORDER BY loaded_at DESC) = 1",
+        )
+    except DatabaseMissing:
+        return {}
+    return {row[0]: dict(zip(columns, row)) for row in rows}

@@ -1,0 +1,174 @@
+"""Staged batches: what a crawl hands to the loader, one folder per crawl of one source.
+
+A folder holds `records.jsonl` (one JSON record per line, appended as the crawl goes) and, once
+the crawl ends, `manifest.json`. A folder without a manifest whose writer has died is salvaged:
+its last partial line is cut and it is marked interrupted, so what was fetched is not lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+RECORDS = "records.jsonl"
+MANIFEST = "manifest.json"
+WRITER = "writer.json"
+
+
+def new_batch_id(source: str) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return f"{stamp}-{source}-{secrets.token_hex(3)}"
+
+
+class BatchWriter:
+    """Appends records to one batch folder; `close()` writes the manifest that makes it loadable."""
+
+    def __init__(self, folder: Path, batch_id: str, source: str, loader_settings: dict):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.batch_id = batch_id
+        self.source = source
+        self.loader_settings = loader_settings
+        self.started_at = datetime.now(timezone.utc).isoformat()
+        self.counts: dict[str, int] = {}
+        _write_json(self.folder / WRITER, {
+            "pid": os.getpid(), "batch_id": batch_id, "source": source,
+            "started_at": self.started_at, "loader_settings": loader_settings,
+        })
+        self._out = open(self.folder / RECORDS, "a", encoding="utf-8")
+
+    def write(self, record: dict) -> None:
+        self._out.write(json.dumps({**record, "batch_id": self.batch_id}, ensure_ascii=False, default=str) + "\n")
+        self._out.flush()
+        key = record.get("outcome") or record["type"]
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def close(self, status: str = "complete", extra: dict | None = None) -> Path:
+        self._out.flush()
+        os.fsync(self._out.fileno())
+        self._out.close()
+        manifest = {
+            "batch_id": self.batch_id,
+            "source": self.source,
+            "status": status,
+            "started_at": self.started_at,
+            "finished_at": datetime.now(timezone.utc).isoformat(),
+            "counts": self.counts,
+            "loader_settings": self.loader_settings,
+            **(extra or {}),
+        }
+        _write_json(self.folder / MANIFEST, manifest)
+        (self.folder / WRITER).unlink(missing_ok=True)
+        return self.folder
+
+
+@dataclass(frozen=True)
+class StagedBatch:
+    folder: Path
+    manifest: dict
+
+    @property
+    def batch_id(self) -> str:
+        return self.manifest["batch_id"]
+
+    @property
+    def records(self) -> Path:
+        return self.folder / RECORDS
+
+
+def pending_batches(staging: Path) -> list[StagedBatch]:
+    """Every loadable batch under `staging`, oldest first, salvaging those whose crawl died."""
+    staging = Path(staging)
+    if not staging.is_dir():
+        return []
+    batches = []
+    for folder in sorted(p for p in staging.iterdir() if p.is_dir()):
+        manifest_path = folder / MANIFEST
+        if not manifest_path.exists() and not salvage(folder):
+            continue
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        batches.append(StagedBatch(folder, manifest))
+    return sorted(batches, key=lambda b: b.manifest.get("started_at", ""))
+
+
+def salvage(folder: Path) -> bool:
+    """Make a dead crawl's batch loadable: cut a torn last line and write an `interrupted` manifest."""
+    writer = folder / WRITER
+    try:
+        info = json.loads(writer.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if _alive(info.get("pid")):
+        return False
+    records = folder / RECORDS
+    _cut_partial_line(records)
+    _write_json(folder / MANIFEST, {
+        "batch_id": info.get("batch_id", folder.name), "source": info.get("source"), "status": "interrupted",
+        "started_at": info.get("started_at"), "finished_at": None, "counts": {},
+        "loader_settings": info.get("loader_settings", {}),
+    })
+    writer.unlink(missing_ok=True)
+    return True
+
+
+def note_error(folder: Path, error: str) -> None:
+    """Record in a batch's manifest why its crawl ended early; the loader copies it to crawl_runs."""
+    path = Path(folder) / MANIFEST
+    if path.exists():
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest["error"] = error
+        _write_json(path, manifest)
+
+
+def mark_loaded(batch: StagedBatch, loaded_root: Path) -> Path:
+    """Move a loaded batch out of the pending folder (kept, not deleted, for audit and re-loads)."""
+    loaded_root = Path(loaded_root)
+    loaded_root.mkdir(parents=True, exist_ok=True)
+    target = loaded_root / batch.folder.name
+    if target.exists():
+        shutil.rmtree(target)
+    batch.folder.rename(target)
+    return target
+
+
+def _cut_partial_line(path: Path) -> None:
+    if not path.exists():
+        path.touch()
+        return
+    with open(path, "rb+") as f:
+        data = f.read()
+        end = data.rfind(b"\n") + 1
+        if end != len(data):
+            f.truncate(end)
+
+
+def _alive(pid) -> bool:
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is dead for our purpose
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1][:1] != "Z"
+    except OSError:
+        return True
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,48 @@
+"""Word-level differences between two versions of a text (character-level for Chinese, Japanese, Korean)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+_CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+|\s+")
+_SENTENCE = re.compile(rf"(?<=[.!?。！？])\s+|(?<=[。！？])|\n+")
+
+
+def tokens(text: str | None) -> list[str]:
+    """Words and white space, with each CJK character its own token."""
+    return _TOKEN.findall(text or "")
+
+
+def sentences(text: str | None) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text or "") if s and s.strip()]
+
+
+def opcodes(old: str | None, new: str | None):
+    """(tag, old tokens, new tokens) runs from difflib over tokens."""
+    a, b = tokens(old), tokens(new)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        yield tag, a[i1:i2], b[j1:j2]
+
+
+def word_counts(old: str | None, new: str | None) -> tuple[int, int]:
+    """Words (or CJK characters) added and removed between two texts."""
+    added = removed = 0
+    for tag, before, after in opcodes(old, new):
+        if tag in ("replace", "delete"):
+            removed += sum(1 for t in before if not t.isspace())
+        if tag in ("replace", "insert"):
+            added += sum(1 for t in after if not t.isspace())
+    return added, removed
+
+
+def first_changed_sentence(old: str | None, new: str | None) -> tuple[str | None, str | None]:
+    """The first sentence that differs: (as it stood before, as it stands now); None where absent."""
+    a, b = sentences(old), sentences(new)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            return (a[i1] if i1 < i2 else None), (b[j1] if j1 < j2 else None)
+    return None, None
