@@ -163,6 +163,10 @@ def _exit_for(summary) -> None:
         sys.exit(EXIT_SOURCES_FAILED)
 
 
+# Commands that live in their own modules register themselves on `cli` when imported.
+from flows import cli_history, cli_ops, cli_trends  # noqa: E402,F401
+
+
 def main() -> None:
     cli(prog_name="presswatch")
 

@@ -13,6 +13,12 @@ from rich.table import Table
 MAX_CELL = 80
 
 
+def console(stderr: bool = False) -> Console:
+    """A console that keeps tables readable when the output is a file or a pipe."""
+    probe = Console(stderr=stderr)
+    return probe if probe.is_terminal else Console(stderr=stderr, width=160)
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
@@ -40,4 +46,4 @@ def print_rows(columns, rows, fmt: str = "table", title: str | None = None) -> N
             table.add_column(str(column), overflow="fold")
         for row in rows:
             table.add_row(*(_cell(v) for v in row))
-        Console(width=max(Console().width, 160)).print(table)
+        console().print(table)

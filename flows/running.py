@@ -12,6 +12,7 @@ from rich.live import Live
 from rich.table import Table
 
 from flows import prefect_env
+from flows.output import console
 from flows.report import change_lines, headers, rows
 from flows.settings import Settings
 
@@ -61,8 +62,8 @@ def run_with_progress(settings: Settings, names: list[str] | None, verbose: bool
     return summary
 
 
-def print_summary(summary: Summary, seconds: float) -> None:
-    out = Console()
+def print_summary(summary: Summary, seconds: float, show_changes: bool = True) -> None:
+    out = console()
     table = Table(title=f"presswatch run ({seconds:.1f}s)")
     for header in headers():
         table.add_column(header, overflow="fold")
@@ -75,7 +76,7 @@ def print_summary(summary: Summary, seconds: float) -> None:
     out.print(note)
     if summary.load_error:
         out.print(f"[yellow]load deferred:[/] {summary.load_error}")
-    changes = change_lines(vars(summary))
+    changes = change_lines(vars(summary)) if show_changes else []
     if changes:
         out.print("\n[bold]Changes[/]")
         for line in changes:

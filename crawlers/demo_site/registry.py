@@ -64,6 +64,7 @@ def demo_registry(base_url: str) -> str:
             "autothrottle = false",
             "confirm_deletion = 1",
             'deletion_grace = "0s"',
+            'revisit = [["inf", "0s"]]  # the demo revisits everything on every run',
         ]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"

@@ -1,0 +1,3 @@
+"""presswatch commands: history."""
+
+from flows.cli import cli, friendly  # noqa: F401

@@ -1,0 +1,3 @@
+"""presswatch commands: ops."""
+
+from flows.cli import cli, friendly  # noqa: F401

@@ -1,0 +1,3 @@
+"""presswatch commands: trends."""
+
+from flows.cli import cli, friendly  # noqa: F401
