@@ -6,11 +6,14 @@ mostly English (trafilatura#541, #626), so extraction always receives text decod
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import charset_normalizer
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+_CANDIDATES = ["utf_8", "gb18030", "big5", "shift_jis", "euc_jp", "euc_kr", "cp1251", "cp1252", "koi8_r", "cp1256"]
 # Labels that browsers read as a superset encoding: decoding with the superset never loses text.
 _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "ascii": "utf-8", "iso8859-1": "cp1252"}
 
@@ -54,13 +57,26 @@ def decode_html(body: bytes, content_type: str | None) -> Decoded:
             return Decoded(text, codec, declared, codec != _codec(declared))
     if (text := _strict(body, "utf-8")) is not None:
         return Decoded(text, "utf-8", declared, declared is not None)
-    best = charset_normalizer.from_bytes(body[:200_000]).best()
+    best = _detect(body)
     if best is not None:
         codec = _codec(best.encoding) or best.encoding
         if (text := _strict(body, codec)) is not None:
             return Decoded(text, codec, declared, declared is not None)
     codec = _codec(declared) or "utf-8"
     return Decoded(body.decode(codec, "replace"), codec, declared, True)
+
+
+def _detect(body: bytes):
+    """charset_normalizer on the part of the body where the non-ASCII text is.
+
+    An ASCII-heavy head (scripts, English navigation) drowns the signal, so detection starts just
+    before the first non-ASCII byte, and only among encodings that news sites actually use.
+    """
+    first = _NON_ASCII.search(body)
+    if first is None:
+        return None
+    start = max(0, first.start() - 256)
+    return charset_normalizer.from_bytes(body[start:start + 200_000], cp_isolation=_CANDIDATES).best()
 
 
 def _bom_bytes(body: bytes) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -55,7 +56,36 @@ def crawl_source_process(source: Source, settings: Settings, run_id: str | None 
     if code != 0:
         _fail(settings.staging / batch_id, f"crawl process exited with status {code}: {_tail(log_path)}")
     log_path.unlink(missing_ok=True)
+    down = unreachable(settings.staging / batch_id)
+    if down:
+        note_error(settings.staging / batch_id, down)
+        raise CrawlFailed(down)
     return CrawlOutcome(source.name, batch_id, due, code)
+
+
+def unreachable(folder: Path) -> str | None:
+    """Why no request of a finished crawl got an answer (the site is down), or None when one did.
+
+    The crawl process exits 0 when every request failed, so without this a dead site would look healthy.
+    """
+    first_error, failures = None, 0
+    try:
+        with open(folder / "records.jsonl", encoding="utf-8") as records:
+            for line in records:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if record.get("status") is not None:
+                    return None
+                if record.get("error"):
+                    failures += 1
+                    first_error = first_error or f"{record.get('url')}: {record['error']}"
+    except OSError:
+        return None
+    if not failures:
+        return None
+    return f"no answer from the site: {failures} request(s) failed, first {first_error}"[:500]
 
 
 def _fail(folder: Path, reason: str):

@@ -12,7 +12,7 @@ from rich.live import Live
 from rich.table import Table
 
 from flows import prefect_env
-from flows.output import console
+from flows.output import console as stdout_console
 from flows.report import change_lines, headers, rows
 from flows.settings import Settings
 
@@ -63,7 +63,7 @@ def run_with_progress(settings: Settings, names: list[str] | None, verbose: bool
 
 
 def print_summary(summary: Summary, seconds: float, show_changes: bool = True) -> None:
-    out = console()
+    out = stdout_console()
     table = Table(title=f"presswatch run ({seconds:.1f}s)")
     for header in headers():
         table.add_column(header, overflow="fold")

@@ -1,0 +1,86 @@
+"""The source registry: the bundled file loads; a broken one is refused naming file, entry and reason."""
+
+import pytest
+
+from crawlers.registry import DEFAULT_REGISTRY, RegistryError, load_registry
+from tests.conftest import run_cli
+from tests.servers import registry_entry
+
+REQUIRED_OUTLETS = {"chinadaily", "xinhua", "globaltimes", "cgtn", "mfa", "china_mission_geneva",
+                    "xinjiang_gov", "peoples_daily", "ohchr", "unnews"}
+
+
+def test_bundled_registry_has_the_outlets_we_follow():
+    registry = load_registry(DEFAULT_REGISTRY)
+    assert {s.name for s in registry.sources} == REQUIRED_OUTLETS
+    xinjiang = registry.get("xinjiang_gov")
+    assert xinjiang.language == "zh"
+    for source in registry.sources:
+        assert source.verified is False, "no URL was verified from here"
+        assert source.download_delay >= 1 and source.concurrency == 1 and source.autothrottle
+
+
+def test_defaults_are_polite_and_overridable(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('[defaults]\nconcurrency = 2\n' + registry_entry("one", "http://127.0.0.1:1", feeds=["http://127.0.0.1:1/f.xml"],
+                    article_pattern="/a/", download_delay=3.0).replace("concurrency = 8\n", ""))
+    source = load_registry(path).get("one")
+    assert source.concurrency == 2 and source.download_delay == 3.0
+    assert source.confirm_deletion == 1 and source.revisit == ((float("inf"), 0.0),)
+
+
+BROKEN = [
+    ("unknown key", {"colour": "red"}, "unknown key(s) colour"),
+    ("bad regex", {"article_pattern": "(unclosed"}, "is not a valid regular expression"),
+    ("bad cron", {"schedule": "every hour"}, "is not a valid cron expression"),
+    ("no discovery", {"feeds": []}, "no discovery method"),
+    ("bad number", {"concurrency": 0}, "concurrency must be a whole number of at least 1"),
+    ("bad duration", {"deletion_grace": "soon"}, "deletion_grace"),
+    ("bad url", {"feeds": ["ftp://example.org/feed"]}, "is not an http(s) URL"),
+]
+
+
+@pytest.mark.parametrize("case,keys,reason", BROKEN, ids=[c[0] for c in BROKEN])
+def test_broken_entry_is_refused_with_file_entry_and_reason(tmp_path, case, keys, reason):
+    path = tmp_path / "broken.toml"
+    entry = registry_entry("good", "x", feeds=["http://127.0.0.1:9/f.xml"], article_pattern="/a/")
+    bad = registry_entry("bad", "x", **{"feeds": ["http://127.0.0.1:9/f.xml"], "article_pattern": "/a/", **keys})
+    path.write_text(entry + "\n" + bad)
+    with pytest.raises(RegistryError) as error:
+        load_registry(path)
+    message = str(error.value)
+    assert str(path) in message and "source 'bad' (entry 2, line" in message and reason in message
+
+
+def test_duplicate_names_are_refused(tmp_path):
+    path = tmp_path / "dup.toml"
+    entry = registry_entry("same", "x", feeds=["http://127.0.0.1:9/f.xml"], article_pattern="/a/")
+    path.write_text(entry + "\n" + entry)
+    with pytest.raises(RegistryError, match="duplicate name, first defined in entry 1"):
+        load_registry(path)
+
+
+def test_cli_refuses_a_broken_registry_with_exit_status_2(tmp_path):
+    path = tmp_path / "broken.toml"
+    path.write_text(registry_entry("bad", "x", feeds=["http://127.0.0.1:9/f.xml"], article_pattern="(", schedule="nope"))
+    result = run_cli("--db", str(tmp_path / "w.duckdb"), "--sources", str(path), "crawl")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"the source registry {path} is broken" in result.stderr
+    assert "source 'bad' (entry 1, line 1): article_pattern '(' is not a valid regular expression" in result.stderr
+    assert "schedule 'nope' is not a valid cron expression" in result.stderr
+
+
+def test_cli_reports_toml_syntax_errors_and_missing_files(tmp_path):
+    path = tmp_path / "syntax.toml"
+    path.write_text("[[sources]]\nname = \n")
+    result = run_cli("--sources", str(path), "sources")
+    assert result.returncode == 2 and "not valid TOML" in result.stderr and "line 2" in result.stderr
+    result = run_cli("--sources", str(tmp_path / "nope.toml"), "sources")
+    assert result.returncode == 2 and "cannot read the file" in result.stderr
+
+
+def test_unknown_source_is_a_usage_error(tmp_path):
+    result = run_cli("--db", str(tmp_path / "w.duckdb"), "crawl", "--source", "nosuch")
+    assert result.returncode == 2
+    assert "no source named 'nosuch'" in result.stderr and "presswatch sources" in result.stderr

@@ -1,0 +1,115 @@
+"""Versioning per the warehouse contract: unchanged re-crawls add nothing, edits add one, deletions are confirmed."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from crawlers.demo_site.content import DELETED_PATH, EDIT, TOTAL_EXPECTED
+from tests.servers import Route, StaticSite, article_html, registry_entry
+from warehouse.errors import DatabaseLocked
+from warehouse.loader import load_batch, load_pending
+from warehouse.db import connect
+from warehouse.staging import pending_batches
+
+
+def test_unchanged_recrawl_adds_no_version_and_moves_last_seen(demo_pipeline):
+    demo_pipeline.crawl()
+    first_seen = demo_pipeline.scalar("SELECT max(last_seen_at) FROM article_versions")
+    results = demo_pipeline.crawl()
+    assert demo_pipeline.scalar("SELECT count(*) FROM article_versions") == TOTAL_EXPECTED
+    assert sum(r.counts["same"] for r in results) == TOTAL_EXPECTED
+    assert demo_pipeline.scalar("SELECT min(last_seen_at) FROM article_versions") > first_seen
+
+
+def test_an_edit_adds_exactly_one_version_with_the_changed_sentence(demo_pipeline, site):
+    demo_pipeline.crawl()
+    site.set_stage(2)
+    demo_pipeline.crawl()
+    demo_pipeline.crawl()  # a second look at the edited page must not add another version
+    rows = demo_pipeline.query(
+        "SELECT version, change_kind, changed_fields, previous_sentence, changed_sentence, silent FROM article_versions "
+        "WHERE canonical_url LIKE ? ORDER BY version", [f"%{EDIT['path']}"])
+    assert [r[:2] for r in rows] == [(1, "new"), (2, "edited")]
+    _, _, fields, before, after, silent = rows[1]
+    assert fields == ["text"] and before == EDIT["old"] and after == EDIT["new"] and silent is True
+    assert demo_pipeline.scalar("SELECT count(*) FROM article_versions WHERE change_kind = 'edited'") == 1
+
+
+def test_deletion_tombstones_the_article_and_it_leaves_articles(demo_pipeline, site):
+    demo_pipeline.crawl()
+    site.set_stage(2)
+    demo_pipeline.crawl()
+    kinds = demo_pipeline.query(
+        "SELECT change_kind, text IS NULL FROM article_versions WHERE canonical_url LIKE ? ORDER BY version",
+        [f"%{DELETED_PATH}"])
+    assert kinds == [("new", False), ("deleted", True)]
+    assert demo_pipeline.scalar("SELECT count(*) FROM articles WHERE canonical_url LIKE ?", [f"%{DELETED_PATH}"]) == 0
+    assert demo_pipeline.scalar("SELECT count(*) FROM articles") == TOTAL_EXPECTED - 1
+
+
+@pytest.fixture
+def one_article_site():
+    paragraphs = ["The regional government held a press conference on vocational education." * 3] * 4
+    with StaticSite({
+        "/list.html": Route('<a href="/a/1.html">one</a><a href="/a/2.html">two</a>'),
+        "/a/1.html": Route(article_html("First", paragraphs)),
+        "/a/2.html": Route(article_html("Second", [p.replace("press", "news") for p in paragraphs])),
+    }) as static:
+        yield static
+
+
+def test_a_single_404_is_only_a_fetch_and_confirmation_needs_consecutive_checks(pipeline, one_article_site):
+    entry = registry_entry("one", one_article_site.url, listings=[one_article_site.url + "/list.html"],
+                           article_pattern=r"/a/\d+\.html$", confirm_deletion=2)
+    pipeline.use_registry(entry)
+    pipeline.crawl()
+    one_article_site.routes["/a/1.html"] = Route("gone", status=404)
+    pipeline.crawl()
+    assert pipeline.scalar("SELECT count(*) FROM article_versions WHERE change_kind = 'deleted'") == 0
+    assert pipeline.scalar("SELECT count(*) FROM fetches WHERE status = 404 AND outcome = 'gone'") == 1
+    assert pipeline.scalar("SELECT missing FROM crawl_runs ORDER BY loaded_at DESC LIMIT 1") == 1
+    one_article_site.routes["/a/1.html"] = Route(article_html("First", ["The regional government held a press conference on vocational education." * 3] * 4))
+    pipeline.crawl()  # it came back: the count starts again
+    assert pipeline.scalar("SELECT missing_count FROM article_state WHERE url LIKE '%/a/1.html'") == 0
+    one_article_site.routes["/a/1.html"] = Route("gone", status=410)
+    pipeline.crawl()
+    pipeline.crawl()
+    kinds = [k for (k,) in pipeline.query("SELECT change_kind FROM article_versions WHERE url LIKE '%/a/1.html' ORDER BY version")]
+    assert kinds == ["new", "deleted"]
+    assert pipeline.scalar("SELECT count(*) FROM articles") == 1
+
+
+def test_reloading_the_same_batch_is_a_no_op(demo_pipeline):
+    demo_pipeline.crawl("unnews", load=False)
+    (batch,) = pending_batches(demo_pipeline.settings.staging)
+    with connect(demo_pipeline.db) as con:
+        first = load_batch(con, batch)
+        again = load_batch(con, batch)
+    assert first.counts["new"] > 0 and again.skipped
+    assert demo_pipeline.scalar("SELECT count(*) FROM article_versions") == first.counts["new"]
+    assert demo_pipeline.scalar("SELECT count(*) FROM crawl_runs") == 1
+    assert demo_pipeline.scalar("SELECT count(*) FROM fetches") == first.counts["records"]
+
+
+def test_a_load_while_a_reader_holds_the_file_waits_then_leaves_the_batch_staged(demo_pipeline):
+    demo_pipeline.crawl("unnews")  # creates the warehouse
+    demo_pipeline.crawl("xinhua", load=False)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); "
+         "print('holding', flush=True); time.sleep(60)", str(demo_pipeline.db)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        started = time.monotonic()
+        with pytest.raises(DatabaseLocked, match="locked by another process"):
+            load_pending(demo_pipeline.db, demo_pipeline.settings.staging, demo_pipeline.settings.loaded, wait=1.0)
+        assert time.monotonic() - started >= 1.0
+        assert len(pending_batches(demo_pipeline.settings.staging)) == 1
+    finally:
+        holder.kill()
+        holder.wait()
+    results = load_pending(demo_pipeline.db, demo_pipeline.settings.staging, demo_pipeline.settings.loaded)
+    assert [r.source for r in results] == ["xinhua"] and results[0].counts["new"] > 0
+    assert pending_batches(demo_pipeline.settings.staging) == []
