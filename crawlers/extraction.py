@@ -28,6 +28,14 @@ _MODIFIED_META = (
     "//meta[@name='lastmod']/@content",
     "//meta[@itemprop='dateModified']/@content",
 )
+# A line that is only a date label ("Updated: 2021-02-08 10:12", "chinadaily.com.cn | Updated: Feb 8,
+# 2021", "发布时间：2021年02月05日"): pages bump it without editing, so it never reaches the hash.
+_DATE = r"(?:\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2} [A-Z][a-z]{2,8} \d{4})"
+_DATE_LINE = re.compile(
+    rf"^[^\n]{{0,80}}?(?:updated|last updated|published|posted|modified|date|更新时间|发布时间|发布日期|时间)\s*[:：]?\s*"
+    rf"{_DATE}(?:\s*\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?[^\n]{{0,60}}$",
+    re.IGNORECASE | re.MULTILINE,
+)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 
 
@@ -88,7 +96,7 @@ def extract_page(html: str, url: str, options: ExtractionOptions) -> dict:
         )
     except Exception as exc:  # trafilatura raises many kinds on hostile markup; the page is still recorded
         return {"outcome": "no_article", "reason": f"extractor failed: {type(exc).__name__}: {exc}"[:300]}
-    text = _strip_patterns(doc.text if doc else "", options.ignore_patterns)
+    text = _DATE_LINE.sub("", _strip_patterns(doc.text if doc else "", options.ignore_patterns))
     if doc is None or len(normalise_text(text)) < options.min_text_chars:
         return {"outcome": "no_article", "reason": "no article text found"}
     title = normalise_text(_strip_patterns(doc.title or "", options.ignore_patterns)) or None

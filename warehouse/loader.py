@@ -85,7 +85,9 @@ def load_batch(con, batch: StagedBatch) -> LoadResult:
         _attach_diffs(con)
         _write_versions(con)
         _update_state(con)
+        dropped = _track_discovery(con, result.source, manifest)
         result.counts = _counts(con)
+        result.counts["dropped_from_discovery"] = dropped
         result.changes = _changes(con)
         _record_run(con, batch, result)
         con.execute(
@@ -133,7 +135,7 @@ def _insert_fetches(con) -> None:
         SELECT batch_id, source, kind, url, final_url, status, bytes, duration_ms,
                CASE WHEN type = 'fetch' THEN (CASE WHEN error IS NULL THEN 'ok' ELSE 'failed' END) ELSE outcome END,
                coalesce(error, reason), article_id, fetched_at
-        FROM staged
+        FROM staged WHERE type IN ('fetch', 'capture')
         """
     )
 
@@ -166,7 +168,7 @@ def _decide(con, confirm: int, grace: float) -> None:
                        WHEN v.change_kind = 'deleted' THEN 'restored'
                        WHEN v.content_hash = c.content_hash THEN 'same'
                        WHEN v.raw_hash = c.raw_hash THEN 'reextracted'
-                       WHEN v.text = c.text THEN 'retitled'
+                       WHEN v.text = c.text OR replace(v.text, v.title, '') = replace(c.text, c.title, '') THEN 'retitled'
                        ELSE 'edited' END
                      WHEN c.outcome IN ('not_modified', 'unchanged_body') THEN
                        CASE WHEN v.article_id IS NULL OR v.change_kind = 'deleted' THEN 'ignored' ELSE 'same' END
@@ -259,7 +261,8 @@ def _write_versions(con) -> None:
 def _update_state(con) -> None:
     con.execute(
         """
-        INSERT INTO article_state
+        INSERT INTO article_state (article_id, source, url, first_seen_at, last_checked_at, last_changed_at,
+                                   missing_count, missing_since, missing_reason, etag, last_modified, raw_hash)
         SELECT article_id, source, url, fetched_at, fetched_at,
                CASE WHEN final IN ('new', 'edited', 'retitled', 'restored', 'deleted') THEN fetched_at END,
                CASE WHEN final = 'missing' THEN coalesce(prev_missing, 0) + 1 ELSE 0 END,
@@ -287,13 +290,40 @@ def _update_state(con) -> None:
     )
 
 
+def _track_discovery(con, source: str, manifest: dict) -> int:
+    """Note which known articles discovery linked to; flag live ones it no longer does."""
+    seen_at = _naive(manifest.get("started_at"))
+    con.execute(
+        """
+        UPDATE article_state s SET last_discovered_at = try_cast(? AS TIMESTAMP), discovered_via = d.via,
+               dropped_from_discovery_at = NULL
+        FROM (SELECT url, any_value(via) AS via FROM staged WHERE type = 'discovered' GROUP BY url) d
+        WHERE s.url = d.url AND s.source = ?
+        """,
+        [seen_at, source],
+    )
+    found = con.execute("SELECT count(*) FROM staged WHERE type = 'discovered'").fetchall()[0][0]
+    if manifest.get("status") != "complete" or not found:
+        return 0  # an interrupted or failed discovery proves nothing about what dropped out
+    dropped = con.execute(
+        """
+        UPDATE article_state SET dropped_from_discovery_at = try_cast(? AS TIMESTAMP)
+        WHERE source = ? AND last_discovered_at < try_cast(? AS TIMESTAMP) AND dropped_from_discovery_at IS NULL
+          AND missing_count = 0 AND article_id IN (SELECT article_id FROM articles)
+        RETURNING article_id
+        """,
+        [seen_at, source, seen_at],
+    ).fetchall()
+    return len(dropped)
+
+
 def _counts(con) -> dict[str, int]:
     decided = dict(con.execute("SELECT final, count(*) FROM decided GROUP BY final").fetchall())
     row = con.execute(
         """
-        SELECT count(*) AS records,
+        SELECT count(*) FILTER (WHERE type IN ('fetch', 'capture')) AS records,
                count(*) FILTER (WHERE status IS NOT NULL) AS pages_fetched,
-               count(*) FILTER (WHERE error IS NOT NULL) AS errors,
+               count(*) FILTER (WHERE error IS NOT NULL AND type = 'fetch') AS errors,
                count(*) FILTER (WHERE outcome IN ('not_modified', 'unchanged_body')) AS not_modified,
                coalesce(sum(warc_length), 0) AS archive_bytes,
                count(*) FILTER (WHERE warc_length IS NOT NULL) AS captures_archived

@@ -29,7 +29,7 @@ def due_articles(con, source, now: datetime | None = None) -> list[dict]:
     rows = con.execute(
         """
         SELECT s.url, s.article_id, s.etag, s.last_modified, s.raw_hash, s.first_seen_at, s.last_checked_at,
-               s.last_changed_at, s.missing_count, v.published_at
+               s.last_changed_at, s.missing_count, v.published_at, v.sitemap_lastmod
         FROM article_state s
         LEFT JOIN article_versions v ON v.article_id = s.article_id AND v.valid_to IS NULL
         WHERE s.source = ?
@@ -37,7 +37,7 @@ def due_articles(con, source, now: datetime | None = None) -> list[dict]:
         [source.name],
     ).fetchall()
     known = []
-    for url, article, etag, last_modified, raw_hash, first_seen, checked, changed, missing, published in rows:
+    for url, article, etag, last_modified, raw_hash, first_seen, checked, changed, missing, published, lastmod in rows:
         born = first_seen if published is None else min(first_seen, datetime.combine(published, datetime.min.time()))
         interval = revisit_interval((now - born).total_seconds(), source.revisit)
         if changed and (now - changed).total_seconds() < source.revisit_after_edit:
@@ -45,7 +45,7 @@ def due_articles(con, source, now: datetime | None = None) -> list[dict]:
         due = missing > 0 or checked is None or (now - checked).total_seconds() >= interval
         known.append({
             "url": url, "article_id": article, "etag": etag, "last_modified": last_modified,
-            "raw_hash": raw_hash, "due": due,
+            "raw_hash": raw_hash, "sitemap_lastmod": lastmod, "due": due,
         })
     return known
 

@@ -47,6 +47,7 @@ class PressSpider(scrapy.Spider):
         self.allowed_domains = list(self.source.allowed_domains)
         self.known = _read_known(known)
         self.seen: set[str] = set()
+        self.discovered: dict[str, str] = {}  # article URL -> how discovery found it this run
         self.articles_requested = 0
         self.listing_pages = 0
         self.sitemaps_seen: set[str] = set()
@@ -205,10 +206,15 @@ class PressSpider(scrapy.Spider):
             url = normalise_url(url)
         except BadURL:
             return None
-        if url in self.seen or not host_allowed(url, self.allowed_domains) or not self.source.matches_article(url):
+        if not host_allowed(url, self.allowed_domains) or not self.source.matches_article(url):
+            return None
+        if via != "revisit":
+            self.discovered.setdefault(url, via)
+        if url in self.seen:
             return None
         known = self.known.get(url)
-        if via != "revisit" and known and not known.get("due"):
+        lastmod_moved = lastmod and known and known.get("sitemap_lastmod") not in (None, lastmod)
+        if via != "revisit" and known and not known.get("due") and not lastmod_moved:
             return None  # known and not due: discovery alone does not re-fetch it
         if via != "revisit" and not known and self.articles_requested >= self.source.max_articles:
             return None

@@ -103,7 +103,10 @@ CREATE TABLE article_state (
     missing_reason   VARCHAR,
     etag             VARCHAR,
     last_modified    VARCHAR,
-    raw_hash         VARCHAR
+    raw_hash         VARCHAR,
+    last_discovered_at        TIMESTAMP,  -- last run whose feeds, sitemaps or listings linked to it
+    discovered_via            VARCHAR,
+    dropped_from_discovery_at TIMESTAMP   -- it vanished from discovery but still answers
 );
 
 CREATE TABLE loaded_batches (
@@ -120,3 +123,10 @@ SELECT article_id, source, canonical_url, version, title, text, author, publishe
        content_hash, extractor, extractor_version
 FROM article_versions
 WHERE valid_to IS NULL AND change_kind <> 'deleted';
+
+-- Articles that vanished from their feed, sitemap or listing but still answer: not deletions.
+CREATE VIEW discovery_drops AS
+SELECT s.article_id, s.source, a.canonical_url, a.title, s.discovered_via, s.last_discovered_at,
+       s.dropped_from_discovery_at
+FROM article_state s JOIN articles a USING (article_id)
+WHERE s.dropped_from_discovery_at IS NOT NULL;
