@@ -12,6 +12,7 @@ from crawlers.demo_site import DemoSite, demo_registry
 from flows.output import console as make_console
 from flows.running import print_summary, run_flow
 from flows.settings import Settings
+from warehouse.db import DEFAULT_DB
 
 console = make_console()
 
@@ -57,5 +58,5 @@ def run_demo(settings: Settings, port: int = 8321) -> None:
         if change.get("previous_sentence") or change.get("changed_sentence"):
             console.print(f"    [red]- {change.get('previous_sentence') or ''}[/]", highlight=False)
             console.print(f"    [green]+ {change.get('changed_sentence') or ''}[/]", highlight=False)
-    db = settings.db
-    console.print(f'\nQuery it: presswatch --db {db} sql "select source, count(*) as articles from articles group by source"')
+    db_flag = "" if settings.db == DEFAULT_DB else f" --db {settings.db}"
+    console.print(f'\nQuery it: presswatch{db_flag} sql "select source, count(*) as articles from articles group by source"')

@@ -323,7 +323,7 @@ def _counts(con) -> dict[str, int]:
         """
         SELECT count(*) FILTER (WHERE type IN ('fetch', 'capture')) AS records,
                count(*) FILTER (WHERE status IS NOT NULL) AS pages_fetched,
-               count(*) FILTER (WHERE error IS NOT NULL AND type = 'fetch') AS errors,
+               count(*) FILTER (WHERE error IS NOT NULL AND type = 'fetch' AND error <> 'forbidden by robots.txt') AS errors,
                count(*) FILTER (WHERE outcome IN ('not_modified', 'unchanged_body')) AS not_modified,
                coalesce(sum(warc_length), 0) AS archive_bytes,
                count(*) FILTER (WHERE warc_length IS NOT NULL) AS captures_archived
