@@ -1,18 +1,23 @@
 """Extract article fields in a pool of worker processes, off the reactor thread.
 
 trafilatura is not thread-safe and grows in memory over long runs (trafilatura#216): worker
-processes do the work and are replaced after a fixed number of pages.
+processes do the work and are replaced after a fixed number of pages. A page that crashes a
+worker or runs past the time limit costs only that page: the pool is rebuilt and the crawl goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from crawlers.extraction import ExtractionOptions, extract_page
 from crawlers.urls import article_id, canonical_url
+
+logger = logging.getLogger(__name__)
 
 
 def options_for(source) -> ExtractionOptions:
@@ -23,9 +28,10 @@ def options_for(source) -> ExtractionOptions:
 class ExtractPipeline:
     def __init__(self, crawler):
         self.crawler = crawler
-        workers = crawler.settings.getint("PRESSWATCH_EXTRACT_WORKERS") or os.cpu_count() or 1
-        self.workers = workers
-        self.tasks_per_worker = crawler.settings.getint("PRESSWATCH_EXTRACT_TASKS_PER_WORKER", 500)
+        settings = crawler.settings
+        self.workers = settings.getint("PRESSWATCH_EXTRACT_WORKERS") or os.cpu_count() or 1
+        self.tasks_per_worker = settings.getint("PRESSWATCH_EXTRACT_TASKS_PER_WORKER", 500)
+        self.timeout = settings.getfloat("PRESSWATCH_EXTRACT_TIMEOUT", 120.0)
         self.pool: ProcessPoolExecutor | None = None
 
     @classmethod
@@ -33,31 +39,53 @@ class ExtractPipeline:
         return cls(crawler)
 
     def open_spider(self):
-        source = self.crawler.spider.source
-        self.source = source
-        self.options = options_for(source)
-        self.pool = ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=multiprocessing.get_context("forkserver"),
-            max_tasks_per_child=self.tasks_per_worker,
-        )
+        self.source = self.crawler.spider.source
+        self.options = options_for(self.source)
+        self.pool = self._new_pool()
 
     def close_spider(self):
         if self.pool:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
     async def process_item(self, item):
-        if item.get("type") != "capture":
+        if item.get("type") != "capture" or item.get("outcome") != "fetched":
             return item
-        if item.get("outcome") == "fetched":
-            html = item.pop("html")
-            future = self.pool.submit(extract_page, html, item["final_url"], self.options)
-            fields = await asyncio.wrap_future(future)
-            item.update(fields)
-            if item["outcome"] == "article":
-                declared = item.pop("declared_canonical", None)
-                item["canonical_url"] = canonical_url(declared, item["final_url"], self.source.allowed_domains)
-                item["article_id"] = item.get("article_id") or article_id(item["canonical_url"])
-                if not item.get("language"):
-                    item["language"] = self.source.language
+        html = item.pop("html")
+        item.update(await self._extract(html, item["final_url"]))
+        if item["outcome"] == "article":
+            declared = item.pop("declared_canonical", None)
+            item["canonical_url"] = canonical_url(declared, item["final_url"], self.source.allowed_domains)
+            item["article_id"] = item.get("article_id") or article_id(item["canonical_url"])
+            item["language"] = item.get("language") or self.source.language
         return item
+
+    async def _extract(self, html: str, url: str, retry: bool = True) -> dict:
+        pool = self.pool
+        try:
+            future = pool.submit(extract_page, html, url, self.options)
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
+        except asyncio.TimeoutError:
+            logger.warning("%s: extraction of %s took over %.0fs; worker pool restarted", self.source.name, url, self.timeout)
+            self._restart(pool)
+            return {"outcome": "extract_failed", "reason": f"extraction took over {self.timeout:.0f}s"}
+        except BrokenProcessPool:
+            self._restart(pool)
+            if retry:  # the crash may have been another page's: try once more on a fresh pool
+                return await self._extract(html, url, retry=False)
+            logger.warning("%s: extraction of %s crashed its worker", self.source.name, url)
+            return {"outcome": "extract_failed", "reason": "the extractor process crashed on this page"}
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("forkserver"),
+            max_tasks_per_child=self.tasks_per_worker,
+        )
+
+    def _restart(self, broken: ProcessPoolExecutor) -> None:
+        if self.pool is not broken:
+            return  # another page already replaced it
+        for process in list(getattr(broken, "_processes", {}).values()):
+            process.kill()
+        broken.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new_pool()
