@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from crawlers.registry import Source
 from flows.settings import Settings
+from warehouse.errors import DatabaseLocked
 from warehouse.revisits import export_known
 from warehouse.staging import new_batch_id, note_error, salvage
 
+logger = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Crawl processes of this process still running; each has its own session, so a signal to the
+# flow's process group does not reach them, and `stop_crawls` must.
+_RUNNING: set[subprocess.Popen] = set()
+_RUNNING_LOCK = threading.Lock()
 
 
 class CrawlFailed(Exception):
@@ -35,7 +43,12 @@ def crawl_source_process(source: Source, settings: Settings, run_id: str | None 
     """Export known articles, run `python -m crawlers.run` for one source, wait up to its crawl_timeout."""
     batch_id = new_batch_id(source.name)
     known = settings.work / f"{batch_id}.known.jsonl"
-    due = export_known(settings.db, source, known, wait=settings.load_wait)
+    try:
+        due = export_known(settings.db, source, known, wait=settings.load_wait)
+    except DatabaseLocked as exc:  # a long load elsewhere: discover only, revisit next run
+        logger.warning("%s: no revisits this run, the warehouse is busy (%s)", source.name, exc)
+        known.write_text("", encoding="utf-8")
+        due = 0
     command = [
         sys.executable, "-m", "crawlers.run", "--source", source.name, "--registry", str(settings.registry),
         "--known", str(known), "--staging", str(settings.staging), "--archive", str(settings.archive),
@@ -46,12 +59,17 @@ def crawl_source_process(source: Source, settings: Settings, run_id: str | None 
     log_path = settings.work / f"{batch_id}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        with _RUNNING_LOCK:
+            _RUNNING.add(process)
         try:
             code = process.wait(timeout=source.crawl_timeout)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             _fail(settings.staging / batch_id, f"crawl timed out after {source.crawl_timeout:.0f}s")
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(process)
     known.unlink(missing_ok=True)
     if code != 0:
         _fail(settings.staging / batch_id, f"crawl process exited with status {code}: {_tail(log_path)}")
@@ -86,6 +104,22 @@ def unreachable(folder: Path) -> str | None:
     if not failures:
         return None
     return f"no answer from the site: {failures} request(s) failed, first {first_error}"[:500]
+
+
+def stop_crawls() -> int:
+    """Ask every crawl this process started to stop (SIGTERM to its group); returns how many.
+
+    For a run that is being cancelled or terminated: its crawls must not outlive it. What they
+    staged is salvaged and loaded by the next run.
+    """
+    with _RUNNING_LOCK:
+        running = [p for p in _RUNNING if p.poll() is None]
+    for process in running:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    return len(running)
 
 
 def _fail(folder: Path, reason: str):
