@@ -31,9 +31,10 @@ _MODIFIED_META = (
 # A line that is only a date label ("Updated: 2021-02-08 10:12", "chinadaily.com.cn | Updated: Feb 8,
 # 2021", "发布时间：2021年02月05日"): pages bump it without editing, so it never reaches the hash.
 _DATE = r"(?:\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2} [A-Z][a-z]{2,8} \d{4})"
+_SEPARATOR = r"(?:[|｜·•/]|来源|作者|责任编辑|source|by|editor)"
 _DATE_LINE = re.compile(
-    rf"^[^\n]{{0,80}}?(?:updated|last updated|published|posted|modified|date|更新时间|发布时间|发布日期|时间)\s*[:：]?\s*"
-    rf"{_DATE}(?:\s*\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?[^\n]{{0,60}}$",
+    rf"^(?:[^\n]{{0,60}}?[|｜·•/]\s*)?(?:updated|last updated|published|posted|modified|date|更新时间|发布时间|发布日期)"
+    rf"\s*[:：]?\s*{_DATE}(?:\s*\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?(?:\s*{_SEPARATOR}[^\n]{{0,60}})?\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
