@@ -76,11 +76,11 @@ class ExtractPipeline:
             return {"outcome": "extract_failed", "reason": "the extractor process crashed on this page"}
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=multiprocessing.get_context("forkserver"),
-            max_tasks_per_child=self.tasks_per_worker,
-        )
+        # The fork server imports trafilatura once; each (recycled) worker is a cheap fork of it,
+        # and none inherits the reactor's threads or sockets.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["crawlers.extraction"])
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, max_tasks_per_child=self.tasks_per_worker)
 
     def _restart(self, broken: ProcessPoolExecutor) -> None:
         if self.pool is not broken:
