@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import sys
-from pathlib import Path
 
 import click
 
@@ -67,6 +66,7 @@ def cli(ctx, db, registry, data):
 
     Example:
 
+    \b
         presswatch demo
         presswatch sql "select source, count(*) from articles group by 1"
     """
@@ -86,6 +86,7 @@ def crawl(settings: Settings, names, parallel, verbose):
 
     Example:
 
+    \b
         presswatch crawl --source chinadaily --source unnews
     """
     from flows.running import run_with_progress
@@ -107,6 +108,7 @@ def sql(settings: Settings, query, fmt, wait):
 
     Example:
 
+    \b
         presswatch sql "select source, count(*) as articles from articles group by source"
     """
     from flows.output import print_rows
@@ -124,6 +126,7 @@ def sources(settings: Settings):
 
     Example:
 
+    \b
         presswatch --sources my-sources.toml sources
     """
     from flows.output import print_rows
@@ -151,6 +154,7 @@ def demo(settings: Settings, port):
 
     Example:
 
+    \b
         presswatch demo --db /tmp/demo.duckdb
     """
     from flows.demo import run_demo
@@ -172,4 +176,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run as `python -m flows.cli`: the command modules registered on the imported `flows.cli`.
+    from flows.cli import main as registered_main
+
+    registered_main()

@@ -7,6 +7,7 @@ offset and length, so a read seeks straight to the record instead of scanning th
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from warehouse.errors import WarehouseError
-from warehouse.history import Version, article_versions
+from warehouse.history import UnknownVersion, Version, article_versions
 
 
 class CaptureMissing(WarehouseError):
@@ -69,7 +70,7 @@ def read_capture(archive_root: str | Path, warc_file: str, warc_offset: int) -> 
             http = record.http_headers
             # content_stream() undoes any chunking or compression recorded in the HTTP headers
             body = record.content_stream().read()
-        except (ArchiveLoadFailed, OSError, EOFError) as exc:
+        except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as exc:
             raise CaptureCorrupt(f"{warc_file} at offset {warc_offset} is not a readable WARC record ({exc})") from None
     status = http.get_statuscode() if http else None
     return Capture(
@@ -105,8 +106,6 @@ def _choose(versions: list[Version], number: int | None) -> Version:
         return archived[-1]
     by_number = {v.version: v for v in versions}
     if number not in by_number:
-        from warehouse.history import UnknownVersion
-
         raise UnknownVersion(f"{url} has versions 1 to {versions[-1].version}, not {number}")
     chosen = by_number[number]
     if not chosen.warc_file:

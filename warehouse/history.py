@@ -42,6 +42,7 @@ class Version:
     source: str
     title: str | None
     text: str | None
+    language: str | None
     valid_from: datetime
     valid_to: datetime | None
     http_status: int | None
@@ -60,6 +61,7 @@ _VERSION_COLUMNS = ", ".join(Version.__dataclass_fields__)
 
 
 def spellings(url: str | Sequence[str]) -> list[str]:
+    """One URL or several spellings of it, as a list."""
     return [url] if isinstance(url, str) else list(url)
 
 
@@ -133,17 +135,38 @@ class VersionDiff:
 
 
 def segments(old: str | None, new: str | None) -> list[Segment]:
-    """Word-level (CJK: character-level) runs turning `old` into `new`; a replacement is a delete then an insert."""
-    out: list[Segment] = []
+    """Word-level (CJK: character-level) runs turning `old` into `new`; a replacement is a delete then an insert.
+
+    Two replacements separated only by white space become one, so a reworded clause reads as one
+    change ("[-nothing but lies-]{+not supported+}") rather than as alternating single words.
+    """
+    runs: list[list[str]] = []  # ["equal", text] or ["change", deleted, inserted]
     for tag, before, after in opcodes(old, new):
         if tag == "equal":
-            _append(out, "equal", "".join(before))
+            runs.append(["equal", "".join(before)])
             continue
-        if before:
-            _append(out, "delete", "".join(before))
-        if after:
-            _append(out, "insert", "".join(after))
+        deleted, inserted = "".join(before), "".join(after)
+        if len(runs) >= 2 and _replacement(runs[-2]) and deleted and inserted and runs[-1][1].isspace():
+            space = runs.pop()[1]
+            runs[-1][1] += space + deleted
+            runs[-1][2] += space + inserted
+        elif runs and runs[-1][0] == "change":
+            runs[-1][1] += deleted
+            runs[-1][2] += inserted
+        else:
+            runs.append(["change", deleted, inserted])
+    out: list[Segment] = []
+    for run in runs:
+        if run[0] == "equal":
+            _append(out, "equal", run[1])
+        else:
+            _append(out, "delete", run[1])
+            _append(out, "insert", run[2])
     return out
+
+
+def _replacement(run: list[str]) -> bool:
+    return run[0] == "change" and bool(run[1]) and bool(run[2])
 
 
 def _append(out: list[Segment], op: str, text: str) -> None:
@@ -205,27 +228,22 @@ def compare(old: Version, new: Version, context: int = 1) -> VersionDiff:
 
 def version_diff(db, url: str | Sequence[str], from_version: int | None = None, to_version: int | None = None,
                  context: int = 1, wait: float = 5.0) -> VersionDiff:
-    """Diff two versions of the article at `url`; by default the latest version with text and the one before it."""
+    """Diff two versions of the article at `url`; by default the latest and the last one before it with text."""
     versions = article_versions(db, url, wait=wait)
     old, new = choose_pair(versions, from_version, to_version)
     return compare(old, new, context)
 
 
 def choose_pair(versions: list[Version], from_version: int | None, to_version: int | None) -> tuple[Version, Version]:
-    """The two versions to compare; defaults skip deletion tombstones, which hold no text."""
+    """The two versions to compare: by default the latest, and the last version before it that holds text."""
     by_number = {v.version: v for v in versions}
     url = versions[-1].canonical_url
     for number in (from_version, to_version):
         if number is not None and number not in by_number:
             raise UnknownVersion(f"{url} has versions 1 to {versions[-1].version}, not {number}")
     with_text = [v for v in versions if not v.is_tombstone]
-    if to_version is not None:
-        new = by_number[to_version]
-    elif from_version is not None:
-        later = [v for v in with_text if v.version > from_version]
-        new = later[-1] if later else versions[-1]
-    else:
-        new = with_text[-1] if with_text else versions[-1]
+    # The latest may be a tombstone: the diff then shows the whole text removed.
+    new = by_number[to_version] if to_version is not None else versions[-1]
     if from_version is not None:
         old = by_number[from_version]
     else:

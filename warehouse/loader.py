@@ -163,6 +163,7 @@ def _decide(con, confirm: int, grace: float) -> None:
                    v.canonical_url AS cur_canonical, v.source AS cur_source,
                    s.missing_count AS prev_missing, s.missing_since AS prev_missing_since,
                    CASE
+                     WHEN c.fetched_at <= v.valid_from THEN 'ignored'  -- older than what is stored: a late batch
                      WHEN c.outcome = 'article' THEN CASE
                        WHEN v.article_id IS NULL THEN 'new'
                        WHEN v.change_kind = 'deleted' THEN 'restored'
@@ -176,8 +177,9 @@ def _decide(con, confirm: int, grace: float) -> None:
                        CASE WHEN v.article_id IS NULL OR v.change_kind = 'deleted' THEN 'still_gone' ELSE 'missing' END
                    END AS decision,
                    list_filter([CASE WHEN v.title IS DISTINCT FROM c.title THEN 'title' END,
-                                CASE WHEN v.text IS DISTINCT FROM c.text THEN 'text' END], lambda x: x IS NOT NULL)
-                     AS changed_fields,
+                                CASE WHEN replace(v.text, coalesce(v.title, ''), '')
+                                          IS DISTINCT FROM replace(c.text, coalesce(c.title, ''), '') THEN 'text' END],
+                               lambda x: x IS NOT NULL) AS changed_fields,
                    coalesce(v.modified_at = c.modified_at, true) AND coalesce(v.updated_label = c.updated_label, true)
                      AND coalesce(v.last_modified = c.last_modified, true)
                      AND coalesce(v.sitemap_lastmod = c.sitemap_lastmod, true) AS signals_same
@@ -226,7 +228,7 @@ def _write_versions(con) -> None:
         """
         UPDATE article_versions v SET last_seen_at = d.fetched_at
         FROM decided d
-        WHERE v.article_id = d.article_id AND v.valid_to IS NULL AND d.final = 'same'
+        WHERE v.article_id = d.article_id AND v.valid_to IS NULL AND d.final = 'same' AND d.kind IS DISTINCT FROM 'reextract'
         """
     )
     con.execute(
@@ -272,7 +274,7 @@ def _update_state(con) -> None:
                CASE WHEN final IN ('deleted', 'still_gone') THEN NULL ELSE last_modified END,
                CASE WHEN final IN ('deleted', 'still_gone') THEN NULL ELSE raw_hash END
         FROM decided
-        WHERE final <> 'ignored'
+        WHERE final <> 'ignored' AND kind IS DISTINCT FROM 'reextract'  -- re-reading an archived capture is not a visit
         ON CONFLICT (article_id) DO UPDATE SET
             url = excluded.url,
             last_checked_at = excluded.last_checked_at,
@@ -322,7 +324,7 @@ def _counts(con) -> dict[str, int]:
     row = con.execute(
         """
         SELECT count(*) FILTER (WHERE type IN ('fetch', 'capture')) AS records,
-               count(*) FILTER (WHERE status IS NOT NULL) AS pages_fetched,
+               count(*) FILTER (WHERE status IS NOT NULL AND kind IS DISTINCT FROM 'reextract') AS pages_fetched,
                count(*) FILTER (WHERE error IS NOT NULL AND type = 'fetch' AND error <> 'forbidden by robots.txt') AS errors,
                count(*) FILTER (WHERE outcome IN ('not_modified', 'unchanged_body')) AS not_modified,
                coalesce(sum(warc_length), 0) AS archive_bytes,

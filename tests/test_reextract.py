@@ -1,0 +1,111 @@
+"""`presswatch reextract`: archived captures read again with changed extractor settings.
+
+Only articles whose text comes out different get a version, filed as `reextracted` (never as a
+publisher's edit); unchanged settings add nothing; the next crawl with the new settings agrees.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from crawlers.demo_site import DemoSite, demo_registry
+from crawlers.demo_site.content import EXPECTED, REPRINTS
+from flows.settings import Settings
+from tests.conftest import Pipeline, run_cli
+
+# The closing sentence of the press release that three outlets reprinted.
+SENTENCE = ("It added that the region would continue to provide free vocational skills courses to rural residents who "
+            "wish to improve their employability.")
+# The three outlets that reprinted it (what re-extraction must change) and one that did not.
+OUTLETS = ("chinadaily", "globaltimes", "xinhua", "unnews")
+IGNORE = 'ignore_patterns = ["It added that the region would continue[^.]*\\\\."]'
+
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory):
+    """The demo site crawled once; its pipeline, the site's registry text, the site's URL (site stopped after)."""
+    tmp = tmp_path_factory.mktemp("reextract")
+    settings = Settings(db=tmp / "warehouse.duckdb", data=tmp / "data", registry=tmp / "sources.toml",
+                        load_wait=5.0, crawl_retries=0, retry_delay=0.0)
+    pipeline = Pipeline(settings)
+    site = DemoSite(port=0)
+    site.start()
+    registry = demo_registry(site.base_url)
+    pipeline.use_registry(registry)
+    pipeline.crawl(*OUTLETS)
+    assert not pipeline.failures
+    yield pipeline, registry, site
+    site.stop()
+
+
+def flags(pipeline) -> list[str]:
+    s = pipeline.settings
+    return ["--db", str(s.db), "--data", str(s.data), "--sources", str(s.registry)]
+
+
+def versions(pipeline) -> list[tuple]:
+    return pipeline.query("SELECT article_id, version, change_kind FROM article_versions ORDER BY ALL")
+
+
+def test_reextract_with_unchanged_settings_adds_nothing(crawled):
+    pipeline, registry, _ = crawled
+    pipeline.use_registry(registry)
+    before = versions(pipeline)
+    result = run_cli(*flags(pipeline), "reextract")
+    assert result.returncode == 0, result.stderr
+    assert versions(pipeline) == before
+    assert pipeline.scalar("SELECT count(*) FROM crawl_runs WHERE run_id LIKE 'reextract-%'") == 0
+    assert "chinadaily" in result.stdout and "failed" in result.stdout
+
+
+def test_changed_settings_give_reextracted_versions_only_where_the_text_changed(crawled):
+    pipeline, registry, site = crawled
+    pipeline.use_registry(registry.replace("[[sources]]\n", f"[[sources]]\n{IGNORE}\n"))
+    dry = run_cli(*flags(pipeline), "reextract", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert pipeline.scalar("SELECT count(*) FROM article_versions") == sum(EXPECTED[o] for o in OUTLETS)
+
+    result = run_cli(*flags(pipeline), "reextract")
+    assert result.returncode == 0, result.stderr
+    rows = pipeline.query(
+        "SELECT canonical_url, change_kind, publisher_change, previous_sentence, changed_sentence, changed_fields, "
+        "extractor_version <> previous_extractor_version FROM article_changes ORDER BY canonical_url")
+    assert sorted(r[0].removeprefix(site.base_url) for r in rows) == sorted(REPRINTS)
+    for url, kind, publisher, before, after, fields, new_extractor in rows:
+        assert kind == "reextracted" and publisher is False and fields == ["text"] and new_extractor
+        assert before == SENTENCE and after is None
+    assert pipeline.scalar("SELECT count(*) FROM article_versions WHERE change_kind = 'edited'") == 0
+    texts = pipeline.query("SELECT text FROM articles WHERE change_kind = 'reextracted'")
+    assert len(texts) == 3 and all(SENTENCE not in t for (t,) in texts)
+    # The new versions stand on the same archived captures as the versions they replace.
+    same_capture = pipeline.scalar(
+        "SELECT count(*) FROM article_versions n JOIN article_versions o ON o.article_id = n.article_id "
+        "AND o.version = n.version - 1 WHERE n.change_kind = 'reextracted' AND n.raw_hash = o.raw_hash "
+        "AND n.warc_file = o.warc_file AND n.warc_offset = o.warc_offset")
+    assert same_capture == 3
+
+    # The change report leaves re-extractions out unless asked for.
+    report = json.loads(run_cli(*flags(pipeline), "changes", "--format", "json").stdout)
+    assert report == []
+    asked = json.loads(run_cli(*flags(pipeline), "changes", "--kind", "reextracted", "--format", "json").stdout)
+    assert len(asked) == 3
+
+    # Again with the same settings: nothing more.
+    before = versions(pipeline)
+    again = run_cli(*flags(pipeline), "reextract", "--source", "chinadaily")
+    assert again.returncode == 0, again.stderr
+    assert versions(pipeline) == before
+
+    # A crawl with the new settings extracts what re-extraction did: no edit is invented.
+    pipeline.crawl(*OUTLETS)
+    assert not pipeline.failures
+    assert versions(pipeline) == before
+
+
+def test_reextract_names_an_unknown_source(crawled):
+    pipeline, _, _ = crawled
+    result = run_cli(*flags(pipeline), "reextract", "--source", "nosuch")
+    assert result.returncode == 2 and "no source named 'nosuch'" in result.stderr
