@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from warehouse.clusters import refresh_clusters
 from warehouse.db import connect
 from warehouse.errors import BatchError
 from warehouse.staging import StagedBatch, mark_loaded, pending_batches
@@ -85,6 +86,7 @@ def load_batch(con, batch: StagedBatch) -> LoadResult:
         _attach_diffs(con)
         _write_versions(con)
         _update_state(con)
+        refresh_clusters(con, _changed_articles(con))
         dropped = _track_discovery(con, result.source, manifest)
         result.counts = _counts(con)
         result.counts["dropped_from_discovery"] = dropped
@@ -317,6 +319,11 @@ def _track_discovery(con, source: str, manifest: dict) -> int:
         [seen_at, source, seen_at],
     ).fetchall()
     return len(dropped)
+
+
+def _changed_articles(con) -> list[str]:
+    rows = con.execute(f"SELECT article_id FROM decided WHERE final IN {VERSIONED + ('deleted',)}").fetchall()
+    return [article for (article,) in rows]
 
 
 def _counts(con) -> dict[str, int]:
