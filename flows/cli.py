@@ -1,7 +1,7 @@
 """The `presswatch` command: a thin layer over the crawlers, the flows and the warehouse.
 
 Exit codes: 0 success; 1 an error (message names it and the next step); 2 bad usage or a broken
-registry; 3 a run that finished but where some sources failed.
+registry; 3 a run that finished but where some sources failed; 4 `check` found violations.
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ def crawl(settings: Settings, names, parallel, verbose):
     from flows.running import run_with_progress
 
     load_registry(settings.registry).select(list(names))
+    _preflight(settings)
     settings = settings.with_(parallel=parallel or settings.parallel, log_level="INFO" if verbose else "WARNING")
     summary = run_with_progress(settings, list(names) or None, verbose=verbose)
     _exit_for(summary)
@@ -162,13 +163,28 @@ def demo(settings: Settings, port):
     run_demo(settings, port)
 
 
+def _preflight(settings: Settings) -> None:
+    """Refuse before starting Prefect what would fail every source: bad folders, a file that is no warehouse."""
+    from warehouse.db import connect
+
+    for folder in (settings.data, settings.staging, settings.archive):
+        if folder.exists() and not folder.is_dir():
+            raise UsageFailure(f"{folder} is a file, not a folder: move it away or pass another --data")
+    if settings.db.exists():
+        try:
+            with connect(settings.db, read_only=True, wait=0):
+                pass
+        except DatabaseLocked:
+            pass  # a load in progress elsewhere: the run waits for it later
+
+
 def _exit_for(summary) -> None:
     if summary.failed_sources:
         sys.exit(EXIT_SOURCES_FAILED)
 
 
 # Commands that live in their own modules register themselves on `cli` when imported.
-from flows import cli_history, cli_ops, cli_trends  # noqa: E402,F401
+from flows import cli_check, cli_history, cli_ops, cli_trends  # noqa: E402,F401
 
 
 def main() -> None:

@@ -23,3 +23,7 @@ class QueryError(WarehouseError):
 
 class BatchError(WarehouseError):
     """A staged batch cannot be read."""
+
+
+class UnknownSourceName(WarehouseError):
+    """A source name the warehouse has never loaded."""

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from warehouse.db import connect
 from warehouse.errors import WarehouseError
+from warehouse.query import require_sources
 from warehouse.textdiff import opcodes, word_counts
 
 CHANGE_KINDS = ("edited", "retitled", "deleted", "restored", "reextracted")
@@ -283,5 +284,6 @@ def recent_changes(db, since: datetime | None = None, sources: Sequence[str] = (
     sql = (f"SELECT {', '.join(CHANGE_COLUMNS)} FROM article_changes WHERE {' AND '.join(where)} "
            "ORDER BY detected_at DESC, source, canonical_url")
     with connect(db, read_only=True, wait=wait) as con:
+        require_sources(con, sources)
         rows = con.execute(sql, params).fetchall()
     return list(CHANGE_COLUMNS), rows

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from warehouse.clusters import refresh_clusters
 from warehouse.db import connect
 from warehouse.errors import BatchError
@@ -51,6 +53,7 @@ class LoadResult:
     source: str
     status: str
     skipped: bool = False
+    error: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
 
@@ -63,7 +66,12 @@ def load_pending(db, staging: Path, loaded: Path, wait: float = 10.0) -> list[Lo
     results = []
     with connect(db, wait=wait) as con:
         for batch in batches:
-            results.append(load_batch(con, batch))
+            try:
+                results.append(load_batch(con, batch))
+            except BatchError as exc:  # one unreadable batch stays staged; the others still load
+                source = batch.manifest.get("source") or "unknown"
+                results.append(LoadResult(batch.batch_id, source, "failed", skipped=True, error=str(exc)))
+                continue
             mark_loaded(batch, loaded)
     return results
 
@@ -113,10 +121,13 @@ def _stage(con, records: Path) -> None:
     if records.stat().st_size == 0:
         con.execute(f"CREATE TEMP TABLE staged AS SELECT * FROM (SELECT {', '.join(f'NULL::{k} AS {n}' for n, k in STAGED_COLUMNS.items())}) WHERE false")
         return
-    con.execute(
-        f"CREATE TEMP TABLE staged AS SELECT * FROM read_json(?, format='newline_delimited', columns={columns})",
-        [str(records)],
-    )
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE staged AS SELECT * FROM read_json(?, format='newline_delimited', columns={columns})",
+            [str(records)],
+        )
+    except duckdb.Error as exc:
+        raise BatchError(f"{records}: cannot be read: {str(exc).splitlines()[0]}") from None
 
 
 def _upsert_source(con, name: str, settings: dict) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from warehouse.db import connect
-from warehouse.errors import DatabaseMissing, QueryError
+from warehouse.errors import DatabaseMissing, QueryError, UnknownSourceName
 
 
 def run_query(db, query: str, wait: float = 5.0, params: list | None = None) -> tuple[list[str], list[tuple]]:
@@ -32,3 +32,11 @@ def last_runs(db) -> dict[str, dict]:
     except DatabaseMissing:
         return {}
     return {row[0]: dict(zip(columns, row)) for row in rows}
+
+
+def require_sources(con, names) -> None:
+    """Raise UnknownSourceName unless the warehouse has loaded every one of `names`."""
+    known = [row[0] for row in con.execute("SELECT name FROM sources ORDER BY 1").fetchall()]
+    for name in names:
+        if name not in known:
+            raise UnknownSourceName(f"the warehouse has no source named {name!r}; known: {', '.join(known) or 'none yet'}")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from warehouse.db import connect
 from warehouse.errors import WarehouseError
+from warehouse.query import require_sources
 
 BUCKETS = ("day", "week", "month")
 
@@ -20,10 +21,6 @@ class BadTerm(WarehouseError):
 
 class BadBucket(WarehouseError):
     """A time bucket other than day, week or month."""
-
-
-class UnknownSourceName(WarehouseError):
-    """A source name the warehouse has never loaded."""
 
 
 @dataclass
@@ -83,6 +80,4 @@ def _bucket(bucket: str) -> str:
 
 
 def _check_source(con, source: str) -> None:
-    known = [row[0] for row in con.execute("SELECT name FROM sources ORDER BY 1").fetchall()]
-    if source not in known:
-        raise UnknownSourceName(f"the warehouse has no source named {source!r}; known: {', '.join(known) or 'none yet'}")
+    require_sources(con, [source])

@@ -28,6 +28,8 @@ class StagePipeline:
         spider = self.crawler.spider
         reason = self.crawler.stats.get_value("finish_reason") or "finished"
         status = "complete" if reason == "finished" else "interrupted"
+        for record in spider.dropped:
+            self.writer.write(record)
         for url, via in spider.discovered.items():
             self.writer.write({"type": "discovered", "source": spider.source.name, "url": url, "via": via})
         self.writer.close(status, extra={

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import feedparser
 import scrapy
+from scrapy import signals
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.sitemap import Sitemap
@@ -48,6 +49,7 @@ class PressSpider(scrapy.Spider):
         self.known = _read_known(known)
         self.seen: set[str] = set()
         self.discovered: dict[str, str] = {}  # article URL -> how discovery found it this run
+        self.dropped: list[dict] = []  # redirects Scrapy dropped without an errback, as failure records
         self.articles_requested = 0
         self.listing_pages = 0
         self.sitemaps_seen: set[str] = set()
@@ -57,6 +59,8 @@ class PressSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         source = spider.source
+        crawler.signals.connect(spider.on_scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(spider.on_dropped, signal=signals.request_dropped)
         crawler.settings.setdict(
             {
                 "DOWNLOAD_DELAY": source.download_delay,
@@ -183,6 +187,19 @@ class PressSpider(scrapy.Spider):
         kind = request.meta.get("pw_kind", "article")
         reason = _failure_reason(failure)
         yield self._failure_record(request.meta.get("pw_url", request.url), kind, reason, request=request)
+
+    def on_scheduled(self, request, spider=None):
+        """A redirect leaving the allowed domains is dropped by Scrapy's offsite filter: record why."""
+        if request.meta.get("redirect_urls") and "pw_url" in request.meta and not host_allowed(request.url, self.allowed_domains):
+            self._drop(request, f"redirected off the allowed domains to {request.url}")
+
+    def on_dropped(self, request, spider=None):
+        """A redirect to a URL already requested is dropped by the duplicate filter: record why."""
+        if request.meta.get("redirect_urls") and "pw_url" in request.meta:
+            self._drop(request, f"redirected to {request.url}, already requested in this run (a loop or a duplicate)")
+
+    def _drop(self, request, reason: str) -> None:
+        self.dropped.append(self._failure_record(request.meta["pw_url"], request.meta.get("pw_kind", "article"), reason, request=request))
 
     # helpers
 

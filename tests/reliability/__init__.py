@@ -1,0 +1,1 @@
+"""Reliability under faults, kills, hostile input and bad configuration (docs/reliability.md)."""

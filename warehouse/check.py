@@ -1,0 +1,312 @@
+"""Verify the warehouse's invariants, read-only: what `presswatch check` reports.
+
+Every load is one transaction and a batch leaves the staging folder only after its transaction
+committed, so whatever moment a crawl or a load was killed at, these hold:
+
+* history: each article has exactly one current version (valid_to NULL); version numbers run
+  1, 2, 3... without gaps or repeats; each version's valid_to is the next one's valid_from
+  (never before its own valid_from); version 1 is `new`, `restored` follows `deleted`, and a
+  tombstone never follows a tombstone.
+* whole versions: a non-tombstone version has its text, content hash and extractor; every
+  version, fetch and run row belongs to a batch recorded in `loaded_batches`; each loaded batch
+  has as many `fetches` rows as it declared records, and one `crawl_runs` row; every versioned
+  article has its `article_state` row.
+* batches: every folder under the staging folder is loadable (it has a manifest, or a writer
+  that is alive or can be salvaged); every folder moved to the loaded folder is recorded in
+  `loaded_batches`. A batch that is both recorded as loaded and still pending is *not* a
+  violation: a load killed between its COMMIT and moving the folder leaves exactly that, and the
+  next load skips it (loading twice is a no-op) and moves it. It is reported as a note.
+* archive: each version's WARC file exists under the archive folder and its record
+  (offset + length) lies within the file; with `deep`, each record is read back and its bytes
+  hash to the version's raw_hash.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from warehouse.db import connect
+from warehouse.staging import MANIFEST, RECORDS, WRITER, _alive
+
+EXAMPLES = 5
+
+
+@dataclass
+class Check:
+    """One invariant: its name, what it says, how many rows break it and a few of them."""
+
+    name: str
+    title: str
+    checked: int = 0
+    violations: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.violations == 0
+
+    def add(self, example: str, limit: int) -> None:
+        self.violations += 1
+        if len(self.examples) < limit:
+            self.examples.append(example)
+
+
+@dataclass
+class CheckReport:
+    """Every invariant checked, and notes on legitimate states worth knowing about."""
+
+    db: str
+    checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    @property
+    def violations(self) -> int:
+        return sum(c.violations for c in self.checks)
+
+    def as_dict(self) -> dict:
+        return {
+            "db": self.db, "ok": self.ok, "violations": self.violations, "notes": self.notes,
+            "checks": [{"name": c.name, "title": c.title, "ok": c.ok, "checked": c.checked,
+                        "violations": c.violations, "examples": c.examples} for c in self.checks],
+        }
+
+
+def check_warehouse(db, staging: Path | None = None, loaded: Path | None = None, archive: Path | None = None,
+                    examples: int = EXAMPLES, deep: bool = False, wait: float = 5.0) -> CheckReport:
+    """Check every invariant of the warehouse at `db` (and of the batch and archive folders given)."""
+    report = CheckReport(str(db))
+    with connect(db, read_only=True, wait=wait) as con:
+        for spec in _SQL_CHECKS:
+            report.checks.append(_sql_check(con, *spec, limit=examples))
+        loaded_ids = {row[0] for row in con.execute("SELECT batch_id FROM loaded_batches").fetchall()}
+        if staging is not None or loaded is not None:
+            report.checks.append(_batch_check(Path(staging) if staging else None, Path(loaded) if loaded else None,
+                                              loaded_ids, report.notes, examples))
+        if archive is not None:
+            captures = con.execute(
+                "SELECT canonical_url, version, warc_file, warc_offset, warc_length, raw_hash FROM article_versions "
+                "WHERE warc_file IS NOT NULL ORDER BY canonical_url, version"
+            ).fetchall()
+            report.checks.append(_archive_check(Path(archive), captures, examples, deep))
+    return report
+
+
+# Each: (name, title, SQL counting what is checked, SQL of the rows that break it, example format).
+_SQL_CHECKS = [
+    (
+        "current_version", "one current version per article",
+        "SELECT count(DISTINCT article_id) FROM article_versions",
+        """
+        SELECT article_id, any_value(canonical_url), count(*) FILTER (WHERE valid_to IS NULL) AS current
+        FROM article_versions GROUP BY article_id HAVING current <> 1 ORDER BY 2
+        """,
+        "{1}: {2} current versions (article {0})",
+    ),
+    (
+        "version_numbers", "version numbers run 1, 2, 3... without gaps or repeats",
+        "SELECT count(DISTINCT article_id) FROM article_versions",
+        """
+        SELECT article_id, any_value(canonical_url), list(version ORDER BY version)
+        FROM article_versions GROUP BY article_id
+        HAVING min(version) <> 1 OR max(version) <> count(*) OR count(DISTINCT version) <> count(*) ORDER BY 2
+        """,
+        "{1}: versions {2} (article {0})",
+    ),
+    (
+        "validity", "each version's valid_to is the next one's valid_from, never before its own valid_from",
+        "SELECT count(*) FROM article_versions",
+        """
+        SELECT canonical_url, version, valid_from, valid_to, next_from FROM (
+            SELECT *, lead(valid_from) OVER (PARTITION BY article_id ORDER BY version) AS next_from,
+                      lead(version) OVER (PARTITION BY article_id ORDER BY version) AS next_version
+            FROM article_versions)
+        WHERE valid_to IS DISTINCT FROM next_from OR valid_to < valid_from
+        ORDER BY canonical_url, version
+        """,
+        "{0} v{1}: valid {2} to {3}, next version from {4}",
+    ),
+    (
+        "change_kinds", "version 1 is new, restored follows deleted, no tombstone follows a tombstone",
+        "SELECT count(*) FROM article_versions",
+        """
+        SELECT canonical_url, version, change_kind, previous FROM (
+            SELECT *, lag(change_kind) OVER (PARTITION BY article_id ORDER BY version) AS previous
+            FROM article_versions)
+        WHERE (version = 1 AND change_kind <> 'new')
+           OR (change_kind = 'restored' AND previous IS DISTINCT FROM 'deleted')
+           OR (change_kind = 'deleted' AND previous = 'deleted')
+           OR (version > 1 AND change_kind = 'new')
+        ORDER BY canonical_url, version
+        """,
+        "{0} v{1}: {2} after {3}",
+    ),
+    (
+        "whole_versions", "every version is whole: text, hashes and extractor (tombstones: none needed)",
+        "SELECT count(*) FROM article_versions",
+        """
+        SELECT canonical_url, version, change_kind FROM article_versions
+        WHERE change_kind <> 'deleted'
+          AND (text IS NULL OR content_hash IS NULL OR extractor IS NULL OR raw_hash IS NULL OR batch_id IS NULL)
+        ORDER BY canonical_url, version
+        """,
+        "{0} v{1} ({2}) lacks its text, hashes, extractor or batch",
+    ),
+    (
+        "versions_loaded", "every version, fetch and run belongs to a batch recorded as loaded",
+        "SELECT (SELECT count(*) FROM article_versions) + (SELECT count(*) FROM fetches) + (SELECT count(*) FROM crawl_runs)",
+        """
+        SELECT 'article_versions', batch_id, count(*) FROM article_versions
+        WHERE batch_id NOT IN (SELECT batch_id FROM loaded_batches) GROUP BY batch_id
+        UNION ALL
+        SELECT 'fetches', batch_id, count(*) FROM fetches
+        WHERE batch_id NOT IN (SELECT batch_id FROM loaded_batches) GROUP BY batch_id
+        UNION ALL
+        SELECT 'crawl_runs', batch_id, count(*) FROM crawl_runs
+        WHERE batch_id NOT IN (SELECT batch_id FROM loaded_batches) GROUP BY batch_id
+        ORDER BY 1, 2
+        """,
+        "{2} row(s) of {0} from batch {1}, which loaded_batches does not hold",
+    ),
+    (
+        "batches_whole", "each loaded batch has all its fetch records and exactly one run row",
+        "SELECT count(*) FROM loaded_batches",
+        """
+        SELECT b.batch_id, b.records, coalesce(f.n, 0), coalesce(r.n, 0) FROM loaded_batches b
+        LEFT JOIN (SELECT batch_id, count(*) AS n FROM fetches GROUP BY batch_id) f USING (batch_id)
+        LEFT JOIN (SELECT batch_id, count(*) AS n FROM crawl_runs GROUP BY batch_id) r USING (batch_id)
+        WHERE b.records IS DISTINCT FROM coalesce(f.n, 0) OR coalesce(r.n, 0) <> 1
+        ORDER BY b.batch_id
+        """,
+        "batch {0}: {1} records declared, {2} in fetches, {3} crawl_runs row(s)",
+    ),
+    (
+        "article_state", "every versioned article has its article_state row",
+        "SELECT count(DISTINCT article_id) FROM article_versions",
+        """
+        SELECT DISTINCT v.article_id, v.canonical_url FROM article_versions v
+        ANTI JOIN article_state s ON s.article_id = v.article_id ORDER BY 2
+        """,
+        "{1} (article {0}) has versions but no article_state row",
+    ),
+]
+
+
+def _sql_check(con, name: str, title: str, count_sql: str, sql: str, template: str, limit: int) -> Check:
+    check = Check(name, title, checked=con.execute(count_sql).fetchall()[0][0])
+    for row in con.execute(sql).fetchall():
+        check.add(template.format(*row), limit)
+    return check
+
+
+def _batch_check(staging: Path | None, loaded: Path | None, loaded_ids: set[str], notes: list[str], limit: int) -> Check:
+    """Staged folders are loadable; folders moved to `loaded` are recorded in loaded_batches."""
+    check = Check("batches", "every staged batch is pending (loadable) or loaded, none lost")
+    for root in (staging, loaded):
+        if root is not None and root.exists() and not root.is_dir():
+            check.add(f"{root} is a file, not a folder: crawls cannot stage batches there (move it away, "
+                      "or point --data elsewhere)", limit)
+    pending_and_loaded = []
+    pending = empty = 0
+    for folder in _folders(staging):
+        check.checked += 1
+        state, batch_id = _staged_state(folder)
+        if state == "stuck":
+            check.add(f"{folder}: neither a manifest nor a writer to salvage, yet {RECORDS} holds records: "
+                      "it will never load", limit)
+        elif state == "unreadable":
+            check.add(f"{folder}: its {MANIFEST} cannot be read: the loader skips it", limit)
+        elif state == "empty":
+            empty += 1
+        elif state in ("pending", "crawling"):
+            pending += 1
+            if batch_id in loaded_ids:
+                pending_and_loaded.append(batch_id)
+    for folder in _folders(loaded):
+        check.checked += 1
+        batch_id = _batch_id(folder)
+        if batch_id not in loaded_ids:
+            check.add(f"{folder}: moved out of staging but batch {batch_id} is not in loaded_batches", limit)
+    if pending:
+        notes.append(f"{pending} batch(es) pending under {staging}: the next load merges them")
+    if empty:
+        notes.append(f"{empty} empty folder(s) under {staging}: a crawl stopped before it staged anything; safe to delete")
+    if pending_and_loaded:
+        notes.append(f"{len(pending_and_loaded)} batch(es) already loaded but still under {staging} (a load stopped "
+                     f"after its commit): the next load skips and moves them, e.g. {', '.join(pending_and_loaded[:limit])}")
+    return check
+
+
+def _folders(root: Path | None) -> list[Path]:
+    if root is None or not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir())
+
+
+def _staged_state(folder: Path) -> tuple[str, str]:
+    """(pending | crawling | empty | stuck | unreadable, batch id) of one folder under staging."""
+    manifest = folder / MANIFEST
+    if manifest.exists():
+        try:
+            return "pending", json.loads(manifest.read_text(encoding="utf-8"))["batch_id"]
+        except (OSError, ValueError, KeyError):
+            return "unreadable", folder.name
+    writer = folder / WRITER
+    if writer.exists():
+        try:
+            info = json.loads(writer.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            info = {}
+        # a live writer is a crawl in progress; a dead one is salvaged by the next load
+        return ("crawling" if _alive(info.get("pid")) else "pending"), info.get("batch_id", folder.name)
+    records = folder / RECORDS
+    if records.exists() and records.stat().st_size:
+        return "stuck", folder.name
+    return "empty", folder.name  # killed before its writer started: nothing was staged
+
+
+def _batch_id(folder: Path) -> str:
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["batch_id"]
+    except (OSError, ValueError, KeyError):
+        return folder.name
+
+
+def _archive_check(root: Path, captures: list[tuple], limit: int, deep: bool) -> Check:
+    title = "each version's WARC record is in its file" + (" and hashes to its raw_hash" if deep else "")
+    check = Check("archive", title, checked=len(captures))
+    if root.exists() and not root.is_dir():
+        check.add(f"{root} is a file, not the archive folder", limit)
+        return check
+    sizes: dict[str, int | None] = {}
+    for url, version, warc_file, offset, length, raw_hash in captures:
+        if warc_file not in sizes:
+            path = root / warc_file
+            sizes[warc_file] = path.stat().st_size if path.is_file() else None
+        size = sizes[warc_file]
+        if size is None:
+            check.add(f"{url} v{version}: {warc_file} is not under {root}", limit)
+        elif offset is None or offset < 0 or offset + (length or 0) > size or (length is not None and length <= 0):
+            check.add(f"{url} v{version}: record at {offset} (+{length}) lies outside {warc_file} ({size} bytes)", limit)
+        elif deep:
+            problem = _read_back(root, warc_file, offset, raw_hash)
+            if problem:
+                check.add(f"{url} v{version}: {problem}", limit)
+    return check
+
+
+def _read_back(root: Path, warc_file: str, offset: int, raw_hash: str | None) -> str | None:
+    from warehouse.archive import CaptureCorrupt, CaptureMissing, read_capture
+
+    try:
+        capture = read_capture(root, warc_file, offset)
+    except (CaptureMissing, CaptureCorrupt) as exc:
+        return str(exc)
+    if raw_hash and capture.sha256 != raw_hash:
+        return f"the record at {warc_file}:{offset} does not hash to the version's raw_hash"
+    return None
