@@ -1,3 +1,73 @@
-"""presswatch commands: ops."""
+"""presswatch commands: ops (serve the schedules, list recent runs)."""
 
-from flows.cli import cli, friendly  # noqa: F401
+from __future__ import annotations
+
+import os
+
+import click
+
+from flows.cli import Failure, UsageFailure, cli, friendly
+
+# The table leaves out what fits badly in a terminal; csv and json have every column.
+TABLE_COLUMNS = ["run_id", "started", "status", "sources", "fetched", "new", "changed", "deleted", "errors", "failures"]
+
+
+@cli.command()
+@click.option("--limit", type=click.IntRange(1, 64), default=2, show_default=True, help="Flow runs at once (each crawls one source).")
+@click.option("--ui/--no-ui", default=False, show_default=True, help="Serve Prefect's web UI from the local server.")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port of the local Prefect server [default: any free port].")
+@click.pass_context
+@friendly
+def serve(ctx, limit, ui, port):
+    """Run every source on its `schedule` (cron, UTC) until stopped with Ctrl-C or SIGTERM.
+
+    Serves one Prefect deployment of the ingest flow per source (ingest/NAME). Without
+    PREFECT_API_URL it starts a local Prefect server on 127.0.0.1 (state under the data folder)
+    and stops it on exit; with PREFECT_API_URL it serves against that server.
+
+    Example:
+
+    \b
+        presswatch --sources my-sources.toml serve --ui --port 4200
+        PREFECT_API_URL=http://127.0.0.1:4200/api presswatch serve --limit 4
+    """
+    from flows.serve import ServeError, serve_forever
+
+    explicit = [name for name in ("ui", "port") if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE]
+    if os.environ.get("PREFECT_API_URL") and explicit:
+        raise UsageFailure("--ui and --port only apply to the local Prefect server that serve starts; "
+                           "PREFECT_API_URL is set, so none is started (unset it, or drop the option)")
+    try:
+        serve_forever(ctx.obj, limit=limit, ui=ui, port=port, echo=lambda line: click.echo(line, err=True))
+    except ServeError as exc:
+        raise Failure(str(exc)) from None
+
+
+@cli.command()
+@click.option("--last", type=click.IntRange(1), default=10, show_default=True, help="How many runs, newest first.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.pass_obj
+@friendly
+def runs(settings, last, fmt):
+    """List recent ingest runs from the warehouse: status, sources, counts and errors.
+
+    A run shows up once its batches are loaded; batches a run left staged appear when a later run
+    loads them. Status is ok, partial (some sources failed) or failed. The table shortens run ids
+    to their last 12 characters; csv and json give them whole (Prefect's flow run ids).
+
+    Example:
+
+    \b
+        presswatch runs --last 5
+        presswatch runs --format json
+    """
+    from flows.output import print_rows
+    from warehouse.query import recent_runs
+
+    columns, rows = recent_runs(settings.db, last)
+    if fmt == "table":
+        keep = [columns.index(c) for c in TABLE_COLUMNS]
+        # Prefect's run ids share their first half; the random tail tells them apart.
+        rows = [("…" + str(row[0])[-12:], *(row[i] for i in keep[1:])) for row in rows]
+        columns = TABLE_COLUMNS
+    print_rows(columns, rows, fmt, title=f"last {len(rows)} run(s), times in UTC" if fmt == "table" else None)

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,13 +67,15 @@ def crawl_source_process(source: Source, settings: Settings, run_id: str | None 
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-            _fail(settings.staging / batch_id, f"crawl timed out after {source.crawl_timeout:.0f}s")
+            _fail(settings.staging / batch_id, f"crawl timed out after {source.crawl_timeout:.0f}s", run_id)
         finally:
             with _RUNNING_LOCK:
                 _RUNNING.discard(process)
     known.unlink(missing_ok=True)
     if code != 0:
-        _fail(settings.staging / batch_id, f"crawl process exited with status {code}: {_tail(log_path)}")
+        _fail(settings.staging / batch_id, f"crawl process exited with status {code}: {_tail(log_path)}", run_id)
+    if not (settings.staging / batch_id / "manifest.json").exists():
+        _fail(settings.staging / batch_id, f"the crawl process ended without closing its batch: {_tail(log_path)}", run_id)
     log_path.unlink(missing_ok=True)
     down = unreachable(settings.staging / batch_id)
     if down:
@@ -103,30 +106,57 @@ def unreachable(folder: Path) -> str | None:
         return None
     if not failures:
         return None
-    return f"no answer from the site: {failures} request(s) failed, first {first_error}"[:500]
+    more = f" (and {failures - 1} more)" if failures > 1 else ""
+    return f"every request failed: {first_error}{more}"[:500]
 
 
-def stop_crawls() -> int:
-    """Ask every crawl this process started to stop (SIGTERM to its group); returns how many.
+def stop_crawls(grace: float = 10.0) -> int:
+    """Stop every crawl this process started: SIGTERM to its group, SIGKILL after `grace` s; returns how many.
 
-    For a run that is being cancelled or terminated: its crawls must not outlive it. What they
-    staged is salvaged and loaded by the next run.
+    For a run that is being cancelled or terminated: its crawls must not outlive it. A crawl that
+    stops gracefully closes its batch; a killed one is salvaged; the next run loads either.
     """
     with _RUNNING_LOCK:
         running = [p for p in _RUNNING if p.poll() is None]
     for process in running:
+        _signal_group(process, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in running:
         try:
-            os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+            process.wait(timeout=max(deadline - time.monotonic(), 0.01))
+        except subprocess.TimeoutExpired:
+            # Scrapy's graceful stop waits for requests in flight, up to download_timeout.
+            _signal_group(process, signal.SIGKILL)
     return len(running)
 
 
-def _fail(folder: Path, reason: str):
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _fail(folder: Path, reason: str, run_id: str | None = None):
     """Keep what the dead crawl staged, note why it died, and raise."""
     salvage(folder)
     note_error(folder, reason)
+    _keep_run_id(folder, run_id)
     raise CrawlFailed(reason)
+
+
+def _keep_run_id(folder: Path, run_id: str | None) -> None:
+    """A salvaged manifest does not know its run (writer.json lacks it): add it, so crawl_runs
+    groups the dead crawl with its run and that run, not another one, loads it."""
+    path = folder / "manifest.json"
+    if not run_id or not path.exists():
+        return
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if not manifest.get("run_id"):
+        manifest["run_id"] = run_id
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, path)
 
 
 def _tail(path: Path, lines: int = 3) -> str:

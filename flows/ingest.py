@@ -6,7 +6,10 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import logging
 import threading
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 
@@ -17,9 +20,10 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
 from crawlers.registry import load_registry
-from flows.crawl_step import CrawlFailed, crawl_source_process
+from flows.crawl_step import CrawlFailed, crawl_source_process, stop_crawls
 from flows.report import markdown_report
 from flows.settings import Settings, resolve
+from warehouse.db import connect
 from warehouse.errors import DatabaseLocked
 from warehouse.loader import load_pending
 from warehouse.staging import pending_batches
@@ -27,6 +31,36 @@ from warehouse.staging import pending_batches
 
 # Crawl processes allowed at once, per run: the task runner has more threads than that.
 _SLOTS: dict[str, threading.BoundedSemaphore] = {}
+# Set when this process's run is cancelled or terminated: no retry may start a new crawl then.
+_STOPPING = threading.Event()
+
+
+class AllSourcesFailed(Exception):
+    """Every chosen source failed and nothing was loaded: the run itself fails."""
+
+
+class _QuietExpected(logging.Filter):
+    """On the console, expected failures are the flow's one warning per source, not Prefect tracebacks.
+
+    The API handler (the UI's logs) runs before this one and still gets the full record.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if record.name == "prefect.task_runs" and (isinstance(exc, CrawlFailed) or "CrawlFailed" in record.getMessage()):
+            return False
+        if isinstance(exc, AllSourcesFailed):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _quiet_console() -> None:
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _QuietExpected) for f in handler.filters):
+            handler.addFilter(_QuietExpected())
+
+
+_quiet_console()
 
 
 @dataclass
@@ -54,9 +88,16 @@ class RunSummary:
         return asdict(self)
 
 
-@task(name="crawl_source", retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=10))
+def _unless_stopping(task, task_run, state) -> bool:
+    return not _STOPPING.is_set()
+
+
+@task(name="crawl_source", retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=10),
+      retry_condition_fn=_unless_stopping)
 def crawl_source(source_name: str, settings: Settings, run_id: str) -> str:
     """One source's crawl in its own process; raises (and so retries) when the process fails."""
+    if _STOPPING.is_set():
+        raise CrawlFailed("the run was stopped before this crawl started")
     source = load_registry(settings.registry).get(source_name)
     with _SLOTS.get(run_id) or contextlib.nullcontext():
         outcome = crawl_source_process(source, settings, run_id)
@@ -64,13 +105,95 @@ def crawl_source(source_name: str, settings: Settings, run_id: str) -> str:
 
 
 @task(name="load")
-def load(settings: Settings) -> tuple[list, str | None]:
-    """Merge every pending batch; when an analyst holds the file too long, leave them staged."""
+def load(settings: Settings, run_id: str | None = None) -> tuple[list, str | None]:
+    """Merge the pending batches, not those of other runs still going; when the file stays locked, leave them staged."""
     try:
-        return load_pending(settings.db, settings.staging, settings.loaded, wait=settings.load_wait), None
+        with _load_lock(settings):
+            return _load_pending(settings, run_id), None
     except DatabaseLocked as exc:
         get_run_logger().warning("load deferred: %s; batches stay staged for the next run", exc)
         return [], str(exc)
+
+
+def _load_pending(settings: Settings, run_id: str | None) -> list:
+    """Load pending batches, leaving out those whose run is still in progress elsewhere.
+
+    Served runs overlap: without this the first to load takes the others' batches, and each
+    run's report would describe someone else's crawl.
+    """
+    return load_pending(settings.db, settings.staging, settings.loaded, wait=settings.load_wait,
+                        keep=lambda batch: _loadable_batch(settings, batch, run_id))
+
+
+def _loadable_batch(settings: Settings, batch, run_id: str | None) -> bool:
+    """A batch of this run, of no run, or of a run that is over."""
+    owner = batch.manifest.get("run_id")
+    return owner in (None, run_id) or not _run_in_progress(settings, owner)
+
+
+@contextlib.contextmanager
+def _run_lock(settings: Settings, run_id: str):
+    """Hold work/run-ID.lock while the run lives; the kernel lets go when its process dies."""
+    settings.work.mkdir(parents=True, exist_ok=True)
+    path = settings.work / f"run-{run_id}.lock"
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _run_in_progress(settings: Settings, run_id: str) -> bool:
+    try:
+        handle = open(settings.work / f"run-{run_id}.lock")
+    except OSError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+@contextlib.contextmanager
+def _load_lock(settings: Settings):
+    """One load at a time per data folder, across processes (served runs overlap).
+
+    Two loaders listing the same staged batch would both try to move it (the second fails), so
+    the pending list must be read by one loader at a time; the DuckDB file lock alone is too late.
+    """
+    settings.data.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + settings.load_wait
+    with open(settings.data / "load.lock", "w") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise DatabaseLocked(f"another run's load still holds {settings.data / 'load.lock'}; "
+                                         f"waited {settings.load_wait:.0f}s") from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _migrate(settings: Settings) -> None:
+    """Apply pending warehouse migrations before the crawl step reads the warehouse.
+
+    That read is read-only, and a read-only open refuses a file an upgrade has not migrated yet.
+    """
+    try:
+        with connect(settings.db, wait=0):
+            pass
+    except DatabaseLocked:
+        pass  # someone holds it: a reader does not stop the read-only crawl step, and a load migrates
 
 
 @task(name="report")
@@ -91,9 +214,17 @@ def ingest(sources: list[str] | None = None, db: str | None = None, registry: st
 
 
 def run_ingest(settings: Settings, names: list[str] | None) -> RunSummary:
-    logger = get_run_logger()
+    """Crawl, load and report, holding the run's lock so overlapping runs leave its batches alone."""
     run_id = _run_id()
+    with _run_lock(settings, run_id):
+        return _run_ingest(settings, names, run_id)
+
+
+def _run_ingest(settings: Settings, names: list[str] | None, run_id: str) -> RunSummary:
+    logger = get_run_logger()
+    _STOPPING.clear()
     chosen = load_registry(settings.registry).select(names)
+    _migrate(settings)
     crawl = crawl_source.with_options(
         retries=settings.crawl_retries,
         retry_delay_seconds=exponential_backoff(backoff_factor=settings.retry_delay) if settings.retry_delay else 0,
@@ -101,28 +232,56 @@ def run_ingest(settings: Settings, names: list[str] | None) -> RunSummary:
     reports = {s.name: SourceReport(s.name) for s in chosen}
     _SLOTS[run_id] = threading.BoundedSemaphore(max(settings.parallel, 1))
     futures = {s.name: crawl.submit(s.name, settings, run_id) for s in chosen}
-    for name, future in futures.items():
-        try:
-            future.result()
-        except CrawlFailed as exc:
-            logger.warning("source %s failed: %s", name, exc)
-            reports[name].status, reports[name].error = "failed", str(exc)
-        except Exception as exc:  # an unexpected bug in one source must not stop the others
-            logger.error("source %s failed unexpectedly: %s: %s", name, type(exc).__name__, exc)
-            reports[name].status, reports[name].error = "failed", f"{type(exc).__name__}: {exc}"
-    _SLOTS.pop(run_id, None)
-    results, load_error = load(settings)
+    try:
+        for name, future in futures.items():
+            try:
+                future.result()
+            except CrawlFailed as exc:
+                logger.warning("source %s failed: %s", name, exc)
+                reports[name].status, reports[name].error = "failed", str(exc)
+            except Exception as exc:  # an unexpected bug in one source must not stop the others
+                logger.error("source %s failed unexpectedly: %s: %s", name, type(exc).__name__, exc)
+                reports[name].status, reports[name].error = "failed", f"{type(exc).__name__}: {exc}"
+    except BaseException:
+        _STOPPING.set()  # cancelled or terminated (SIGTERM to a served run): no retries, no orphan crawls
+        stop_crawls()
+        raise
+    finally:
+        _SLOTS.pop(run_id, None)
+    outcomes, load_error = load(settings, run_id)
+    results = [r for r in outcomes if not r.error]
+    for failed in (r for r in outcomes if r.error):
+        logger.warning("batch %s of %s stays staged: %s", failed.batch_id, failed.source, failed.error)
+        entry = reports.setdefault(failed.source, SourceReport(failed.source))
+        entry.status, entry.error = "failed", f"its batch cannot be loaded: {failed.error}"
     for result in results:
         entry = reports.setdefault(result.source, SourceReport(result.source))
         for key, value in result.counts.items():
             entry.counts[key] = entry.counts.get(key, 0) + value
         entry.changes.extend(asdict(c) for c in result.changes if c.kind != "new")
     summary = RunSummary(run_id, list(reports.values()), loaded_batches=len(results),
-                         left_staged=len(pending_batches(settings.staging)), load_error=load_error)
+                         left_staged=sum(_loadable_batch(settings, b, run_id) for b in pending_batches(settings.staging)),
+                         load_error=load_error)
     report(summary)
+    logger.info("%s", one_line(summary))
     if chosen and len(summary.failed_sources) == len(chosen) and not results:
-        raise RuntimeError(f"nothing could be done: every source failed ({', '.join(summary.failed_sources)})")
+        raise AllSourcesFailed(f"nothing could be done: every source failed ({', '.join(summary.failed_sources)})")
     return summary
+
+
+def one_line(summary: RunSummary) -> str:
+    """The run in one log line: each source's status and counts, then what was loaded."""
+    parts = []
+    for entry in summary.sources:
+        c = entry.counts
+        changed = sum(c.get(k, 0) for k in ("edited", "retitled", "deleted", "restored"))
+        status = "ok" if entry.status == "ok" else f"FAILED ({entry.error})"
+        parts.append(f"{entry.source} {status}: {c.get('pages_fetched', 0)} fetched, {c.get('new', 0)} new, "
+                     f"{changed} changed, {c.get('errors', 0)} errors")
+    tail = f"batches loaded {summary.loaded_batches}, left staged {summary.left_staged}"
+    if summary.load_error:
+        tail += f" (load deferred: {summary.load_error})"
+    return "; ".join(parts + [tail])
 
 
 def _run_id() -> str:

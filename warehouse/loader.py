@@ -58,14 +58,19 @@ class LoadResult:
     changes: list[Change] = field(default_factory=list)
 
 
-def load_pending(db, staging: Path, loaded: Path, wait: float = 10.0) -> list[LoadResult]:
-    """Load every pending batch under `staging` in one session; raises DatabaseLocked after `wait` s."""
-    batches = pending_batches(staging)
-    if not batches:
+def load_pending(db, staging: Path, loaded: Path, wait: float = 10.0, keep=None) -> list[LoadResult]:
+    """Load every pending batch under `staging` (those `keep(batch)` accepts) in one session.
+
+    Raises DatabaseLocked after `wait` s. Batches are listed once the lock is held, so two
+    loaders never take the same batch; an unreadable batch stays staged and is reported.
+    """
+    if not [b for b in pending_batches(staging) if keep is None or keep(b)]:
         return []
     results = []
     with connect(db, wait=wait) as con:
-        for batch in batches:
+        for batch in pending_batches(staging):
+            if keep is not None and not keep(batch):
+                continue
             try:
                 results.append(load_batch(con, batch))
             except BatchError as exc:  # one unreadable batch stays staged; the others still load

@@ -21,6 +21,37 @@ def run_query(db, query: str, wait: float = 5.0, params: list | None = None) -> 
         return columns, cursor.fetchall()
 
 
+# crawl_runs holds one row per loaded batch; a run is every batch with its run_id. A source that
+# failed and then succeeded on a retry counts as ok.
+RUNS_SQL = """
+WITH per_source AS (
+    SELECT coalesce(run_id, batch_id) AS run_id, source,
+           min(started_at) AS started_at, max(loaded_at) AS loaded_at,
+           bool_or(error IS NULL AND status = 'complete') AS ok,
+           count(*) AS batches,
+           sum(pages_fetched) AS fetched, sum(new_articles) AS new, sum(edited + retitled) AS changed,
+           sum(deleted) AS deleted, sum(restored) AS restored, sum(errors) AS errors,
+           max(error) FILTER (WHERE error IS NOT NULL) AS error
+    FROM crawl_runs GROUP BY ALL
+)
+SELECT run_id, min(started_at) AS started, max(loaded_at) AS loaded,
+       CASE WHEN bool_and(ok) THEN 'ok' WHEN bool_or(ok) THEN 'partial' ELSE 'failed' END AS status,
+       string_agg(source, ', ' ORDER BY source) AS sources,
+       sum(fetched)::BIGINT AS fetched, sum(new)::BIGINT AS new, sum(changed)::BIGINT AS changed,
+       sum(deleted)::BIGINT AS deleted, sum(restored)::BIGINT AS restored, sum(errors)::BIGINT AS errors,
+       string_agg(source || ': ' || error, '; ' ORDER BY source) FILTER (WHERE NOT ok) AS failures
+FROM per_source
+GROUP BY run_id
+ORDER BY started DESC NULLS LAST, loaded DESC
+LIMIT ?
+"""
+
+
+def recent_runs(db, last: int) -> tuple[list[str], list[tuple]]:
+    """The `last` most recent ingest runs, one row each: status, sources, counts, failures."""
+    return run_query(db, RUNS_SQL, params=[last])
+
+
 def last_runs(db) -> dict[str, dict]:
     """Each source's most recent loaded crawl; empty when there is no warehouse yet."""
     try:

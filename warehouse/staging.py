@@ -28,16 +28,17 @@ def new_batch_id(source: str) -> str:
 class BatchWriter:
     """Appends records to one batch folder; `close()` writes the manifest that makes it loadable."""
 
-    def __init__(self, folder: Path, batch_id: str, source: str, loader_settings: dict):
+    def __init__(self, folder: Path, batch_id: str, source: str, loader_settings: dict, run_id: str | None = None):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.batch_id = batch_id
         self.source = source
         self.loader_settings = loader_settings
+        self.run_id = run_id
         self.started_at = datetime.now(timezone.utc).isoformat()
         self.counts: dict[str, int] = {}
         _write_json(self.folder / WRITER, {
-            "pid": os.getpid(), "batch_id": batch_id, "source": source,
+            "pid": os.getpid(), "batch_id": batch_id, "source": source, "run_id": run_id,
             "started_at": self.started_at, "loader_settings": loader_settings,
         })
         self._out = open(self.folder / RECORDS, "a", encoding="utf-8")
@@ -55,6 +56,7 @@ class BatchWriter:
         manifest = {
             "batch_id": self.batch_id,
             "source": self.source,
+            "run_id": self.run_id,
             "status": status,
             "started_at": self.started_at,
             "finished_at": datetime.now(timezone.utc).isoformat(),
@@ -111,7 +113,8 @@ def salvage(folder: Path) -> bool:
     records = folder / RECORDS
     _cut_partial_line(records)
     _write_json(folder / MANIFEST, {
-        "batch_id": info.get("batch_id", folder.name), "source": info.get("source"), "status": "interrupted",
+        "batch_id": info.get("batch_id", folder.name), "source": info.get("source"), "run_id": info.get("run_id"),
+        "status": "interrupted",
         "started_at": info.get("started_at"), "finished_at": None, "counts": {},
         "loader_settings": info.get("loader_settings", {}),
     })
@@ -133,6 +136,8 @@ def mark_loaded(batch: StagedBatch, loaded_root: Path) -> Path:
     loaded_root = Path(loaded_root)
     loaded_root.mkdir(parents=True, exist_ok=True)
     target = loaded_root / batch.folder.name
+    if not batch.folder.exists():
+        return target  # another loader already moved it
     if target.exists():
         shutil.rmtree(target)
     batch.folder.rename(target)

@@ -21,7 +21,8 @@ class StagePipeline:
         settings = self.crawler.settings
         batch_id = settings.get("PRESSWATCH_BATCH_ID") or new_batch_id(spider.source.name)
         folder = Path(settings.get("PRESSWATCH_STAGING")) / batch_id
-        self.writer = BatchWriter(folder, batch_id, spider.source.name, spider.source.loader_settings())
+        self.writer = BatchWriter(folder, batch_id, spider.source.name, spider.source.loader_settings(),
+                                  run_id=settings.get("PRESSWATCH_RUN_ID"))
         spider.batch_id = batch_id
 
     def close_spider(self):
@@ -35,7 +36,6 @@ class StagePipeline:
         self.writer.close(status, extra={
             "finish_reason": reason,
             "known_urls": len(spider.known),
-            "run_id": self.crawler.settings.get("PRESSWATCH_RUN_ID"),
         })
 
     def process_item(self, item):

@@ -1,0 +1,146 @@
+"""A local Prefect server that `presswatch serve` starts and stops itself, its SQLite under the data folder.
+
+Prefect's temporary in-process server (what a process gets without PREFECT_API_URL) does not
+fire deployment schedules; a real `prefect server start` on 127.0.0.1 does. This module never
+imports Prefect, so the serving process can point PREFECT_API_URL at the server before it does.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from flows.prefect_env import QUIET
+
+HOST = "127.0.0.1"
+# Health checks go straight to loopback, whatever proxy the environment names.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class PrefectServerError(Exception):
+    """The local Prefect server did not start (the message carries the end of its log)."""
+
+
+def free_port(host: str = HOST) -> int:
+    """A port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def healthy(api_url: str, timeout: float = 2.0) -> bool:
+    """Whether the Prefect API at `api_url` (ending in /api) answers its health check.
+
+    A server that asks for credentials (PREFECT_SERVER_API_AUTH_STRING) is up, too.
+    """
+    try:
+        with _OPENER.open(api_url.rstrip("/") + "/health", timeout=timeout) as answer:
+            return answer.status == 200
+    except urllib.error.HTTPError as exc:
+        return exc.code in (401, 403)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+class PrefectServer:
+    """`prefect server start --host 127.0.0.1 --port N` as a child process; use as a context manager.
+
+    Its database is `home/server.db` (kept apart from the temporary servers of `presswatch crawl`,
+    which use `home/prefect.db`), its output goes to `home/server.log`.
+    """
+
+    def __init__(self, home: Path, port: int = 0, ui: bool = False, host: str = HOST):
+        self.home = Path(home).resolve()
+        self.host = host
+        self.port = port or free_port(host)
+        self.ui = ui
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api"
+
+    @property
+    def log_path(self) -> Path:
+        return self.home / "server.log"
+
+    def environment(self) -> dict[str, str]:
+        """The server's environment: telemetry off, no promotions, state under `home`."""
+        env = {key: value for key, value in os.environ.items() if key != "PREFECT_API_URL"}
+        env.update(QUIET)
+        env.update({
+            "PREFECT_HOME": str(self.home),
+            "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{self.home / 'server.db'}",
+            "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+            "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+        })
+        return env
+
+    def start(self, timeout: float = 120.0) -> "PrefectServer":
+        """Start the server and wait until /api/health answers; raise PrefectServerError otherwise."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        if healthy(self.api_url, timeout=0.5):
+            raise PrefectServerError(f"port {self.port} on {self.host} is taken by another Prefect server: "
+                                     "choose another --port, or set PREFECT_API_URL to use that one")
+        command = [sys.executable, "-m", "prefect", "server", "start", "--host", self.host, "--port", str(self.port),
+                   "--ui" if self.ui else "--no-ui", "--analytics-off"]
+        with open(self.log_path, "ab") as log:
+            # A session of its own: Ctrl-C reaches presswatch, which stops its runs first and the server last.
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            env=self.environment(), start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while not healthy(self.api_url):
+            if self.process.poll() is not None:
+                raise PrefectServerError(f"the Prefect server exited with status {self.process.returncode}: "
+                                         f"{_tail(self.log_path)} (log: {self.log_path})")
+            if time.monotonic() >= deadline:
+                self.stop()
+                raise PrefectServerError(f"the Prefect server did not answer within {timeout:.0f}s (log: {self.log_path})")
+            time.sleep(0.25)
+        return self
+
+    def stop(self, timeout: float = 20.0) -> int | None:
+        """Ask the server to shut down (SIGTERM), kill it after `timeout` s; returns its exit status."""
+        process, self.process = self.process, None
+        if process is None:
+            return None
+        if process.poll() is None:
+            _signal_group(process, signal.SIGTERM)
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
+        return process.returncode
+
+    def __enter__(self) -> "PrefectServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _tail(path: Path, lines: int = 5) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return "no log"
+    return " | ".join(line.strip() for line in text[-lines:] if line.strip())[:800] or "no output"

@@ -1,0 +1,146 @@
+"""`presswatch serve`: one Prefect deployment of the `ingest` flow per source, on the source's cron.
+
+With PREFECT_API_URL set, the deployments are served against that server. Without it, a local
+Prefect server is started first (see flows/prefect_server.py) and stopped on exit, because the
+temporary in-process server Prefect would otherwise use never fires schedules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from croniter import croniter
+
+from crawlers.registry import Source, load_registry
+from flows import prefect_env
+from flows.prefect_server import PrefectServer, PrefectServerError, healthy
+from flows.settings import Settings
+
+# Served runs log their start, their one-line summary and their end; everything else stays at WARNING.
+FLOW_RUN_LOG_LEVEL = "PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL"
+
+
+class ServeError(Exception):
+    """Serving could not start: no server, or a server that does not answer."""
+
+
+class _Stop(Exception):
+    """SIGTERM arrived before the runner took over its handling."""
+
+
+def deployment_parameters(settings: Settings, source: Source) -> dict:
+    """The ingest flow's parameters for one source: absolute paths, so runs work from any folder."""
+    return {"sources": [source.name], "db": str(settings.db.resolve()), "registry": str(settings.registry.resolve()),
+            "data": str(settings.data.resolve())}
+
+
+def build_deployments(settings: Settings) -> list:
+    """A RunnerDeployment of `ingest` per registry source, on its `schedule` cron (UTC).
+
+    A source's next run is skipped, not queued, while its previous one still runs.
+    Needs Prefect importable with the environment already set (see `serve_forever`).
+    """
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+    from prefect.schedules import Cron
+    from prefect.types.entrypoint import EntrypointType
+
+    from flows.ingest import ingest
+
+    one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
+    return [
+        ingest.to_deployment(
+            name=source.name,
+            schedule=Cron(source.schedule, timezone="UTC"),
+            parameters=deployment_parameters(settings, source),
+            concurrency_limit=one_at_a_time,
+            description=f"Crawl and load {source.label} ({source.name}) on its schedule.",
+            tags=["presswatch"],
+            # A module path, not a file path: runs find the flow whatever the working folder.
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        )
+        for source in load_registry(settings.registry).sources
+    ]
+
+
+def next_runs(settings: Settings, now: datetime | None = None) -> list[tuple[str, str, datetime]]:
+    """(source, cron, next firing in UTC) for every source of the registry."""
+    now = now or datetime.now(timezone.utc)
+    return [(s.name, s.schedule, croniter(s.schedule, now).get_next(datetime)) for s in load_registry(settings.registry).sources]
+
+
+def serve_forever(settings: Settings, limit: int = 2, ui: bool = False, port: int = 0,
+                  echo: Callable[[str], None] = print) -> None:
+    """Serve every source's deployment until SIGINT or SIGTERM, with a local Prefect server unless PREFECT_API_URL is set.
+
+    Runs at most `limit` flow runs at once. The local server (UI if `ui`, on `port` or a free one)
+    stops after the runner. Raises ServeError when no server can be used.
+    """
+    load_registry(settings.registry)  # a broken registry fails before anything starts
+    prefect_env.configure(settings.data, settings.log_level)
+    os.environ.setdefault(FLOW_RUN_LOG_LEVEL, "INFO")
+    server = None
+    previous = signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        if os.environ.get("PREFECT_API_URL"):
+            if not healthy(os.environ["PREFECT_API_URL"]):
+                raise ServeError(f"no Prefect server answers at PREFECT_API_URL={os.environ['PREFECT_API_URL']}: "
+                                 "start it (prefect server start) or unset PREFECT_API_URL to let presswatch start one")
+        else:
+            server = PrefectServer(Path(os.environ["PREFECT_HOME"]).expanduser(), port=port, ui=ui)
+            echo(f"starting a local Prefect server on {server.url} (state in {server.home}) …")
+            try:
+                server.start()
+            except PrefectServerError as exc:
+                raise ServeError(str(exc)) from None
+            os.environ["PREFECT_API_URL"] = server.api_url
+            if ui:
+                echo(f"Prefect UI: {server.url}")
+        _run(settings, limit, echo)
+    except _Stop:
+        pass
+    finally:
+        # A second SIGTERM must not interrupt the server's own shutdown.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if server is not None:
+            echo("stopping the local Prefect server …")
+            server.stop()
+        signal.signal(signal.SIGTERM, previous)
+        echo("presswatch serve stopped")
+
+
+def _run(settings: Settings, limit: int, echo: Callable[[str], None]) -> None:
+    from prefect.exceptions import TerminationSignal
+    from prefect.runner import Runner
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    class QuietRunner(Runner):
+        def handle_sigterm(self, *args, **kwargs):
+            # Prefect exits from inside its event loop on a second SIGTERM (`timeout`, a
+            # process-group kill), with tracebacks; the first one already stops everything.
+            if not self.stopping:
+                super().handle_sigterm(*args, **kwargs)
+
+    # The environment reaches the runs' processes; the temporary setting covers a Prefect imported earlier.
+    with temporary_settings(updates={PREFECT_API_URL: os.environ["PREFECT_API_URL"]}):
+        runner = QuietRunner(name=f"presswatch-{socket.gethostname()}", limit=limit, pause_on_shutdown=True)
+        deployments = build_deployments(settings)
+        for deployment in deployments:
+            runner.add_deployment(deployment)
+        echo(f"serving {len(deployments)} source(s) against "
+             f"{os.environ['PREFECT_API_URL']}, at most {limit} run(s) at once; data in {settings.data.resolve()}")
+        for name, cron, upcoming in next_runs(settings):
+            echo(f"  ingest/{name}  {cron}  next {upcoming:%Y-%m-%d %H:%M} UTC")
+        try:
+            asyncio.run(runner.start())
+        except (KeyboardInterrupt, TerminationSignal):
+            pass
+
+
+def _raise_stop(signum, frame):
+    raise _Stop()
