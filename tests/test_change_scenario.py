@@ -1,6 +1,7 @@
 """The change-tracking scenario: furniture churn, body edits (one silent), a retitle, deletions, a restoration."""
 
 import itertools
+import re
 import secrets
 import threading
 import time
@@ -10,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.conftest import run_cli
 from tests.servers import registry_entry
 
 TOPICS = ["vocational training", "poverty alleviation", "cotton harvest", "tourism", "rail links"]
@@ -126,3 +128,8 @@ def test_scenario_yields_exactly_the_publishers_changes(pipeline, churning_site)
         "2": "Paragraph 4 now quotes a different official about the programme entirely.",
         "3": "Paragraph 0 quietly drops the figures that residents had cited about the programme.",
     }
+    for number, sentence in edited.items():
+        shown = run_cli("--db", str(pipeline.db), "diff", f"{site.url}/a/{number}.html")
+        assert shown.returncode == 0, shown.stderr
+        added = " ".join(re.findall(r"\{\+(.*?)\+\}", shown.stdout, re.S))
+        assert added and all(word in sentence for word in added.split())
