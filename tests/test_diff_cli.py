@@ -143,7 +143,9 @@ def test_changes_report_filters(edited):
     assert kinds("--kind", "deleted") == ["deleted"]
     assert kinds("--silent") == ["edited"]
     assert kinds("--source", "globaltimes") == ["edited"]
-    assert kinds("--source", "xjgov") == []
+    assert kinds("--source", "chinadaily") == ["deleted"]
+    unknown = run_cli(*flags, "changes", "--source", "xjgov")
+    assert unknown.returncode == 1 and "the warehouse has no source named 'xjgov'" in unknown.stderr
     assert kinds("--since", "2000-01-01") == ["deleted", "edited"]
     assert kinds("--since", "all") == ["deleted", "edited"]
     assert kinds("--kind", "reextracted") == []
