@@ -85,12 +85,17 @@ class Pipeline:
         return self.query(sql, params)[0][0]
 
 
-@pytest.fixture
-def pipeline(tmp_path) -> Pipeline:
-    """A Pipeline writing into tmp_path (warehouse, staging, archive); set its registry with use_registry."""
-    settings = Settings(db=tmp_path / "warehouse.duckdb", data=tmp_path / "data", registry=tmp_path / "sources.toml",
+def make_pipeline(folder: Path) -> Pipeline:
+    """A Pipeline writing into `folder` (warehouse, staging, archive); set its registry with use_registry."""
+    settings = Settings(db=folder / "warehouse.duckdb", data=folder / "data", registry=folder / "sources.toml",
                         load_wait=5.0, crawl_retries=0, retry_delay=0.0)
     return Pipeline(settings)
+
+
+@pytest.fixture
+def pipeline(tmp_path) -> Pipeline:
+    """A Pipeline writing into tmp_path; module-scoped fixtures call make_pipeline themselves."""
+    return make_pipeline(tmp_path)
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ import pytest
 from crawlers.demo_site import DemoSite, demo_registry
 from crawlers.demo_site.content import DELETED_PATH, SEED_PATH
 from crawlers.encoding import decode_html
-from flows.settings import Settings
-from tests.conftest import ROOT, Pipeline
+from tests.conftest import ROOT, make_pipeline
 from warehouse.archive import read_capture, version_capture
 from warehouse.history import article_versions
 
@@ -40,9 +39,8 @@ class RecordingSite(DemoSite):
 def archived(tmp_path_factory):
     """Two demo outlets crawled at stage 1 and stage 2 (a deletion); the bodies the site sent; CLI flags."""
     tmp = tmp_path_factory.mktemp("archive")
-    settings = Settings(db=tmp / "warehouse.duckdb", data=tmp / "data", registry=tmp / "sources.toml",
-                        load_wait=5.0, crawl_retries=0, retry_delay=0.0)
-    pipeline = Pipeline(settings)
+    pipeline = make_pipeline(tmp)
+    settings = pipeline.settings
     with RecordingSite(port=0) as site:
         pipeline.use_registry(demo_registry(site.base_url))
         pipeline.crawl("chinadaily", "xjgov")

@@ -13,10 +13,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import Pipeline, run_cli
+from tests.conftest import make_pipeline, Pipeline, run_cli
 from crawlers.demo_site import DemoSite, demo_registry
 from crawlers.demo_site import content
-from flows.settings import Settings
 from warehouse.clusters import THRESHOLD, refresh_clusters, shingles
 from warehouse.db import connect
 
@@ -46,8 +45,7 @@ def members(con) -> list[tuple]:
 def grown(tmp_path_factory) -> dict:
     """A warehouse grown source by source, with the clusters after each step (incremental refreshes)."""
     tmp = tmp_path_factory.mktemp("clusters")
-    settings = Settings(db=tmp / "warehouse.duckdb", data=tmp / "data", registry=tmp / "sources.toml",
-                        load_wait=5.0, crawl_retries=0, retry_delay=0.0)
+    settings = make_pipeline(tmp).settings
     steps, refreshes = {}, {}
     with DemoSite(port=0) as site:
         pipeline = Pipeline(settings).use_registry(demo_registry(site.base_url))

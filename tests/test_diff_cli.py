@@ -9,8 +9,7 @@ import pytest
 
 from crawlers.demo_site import DemoSite, demo_registry
 from crawlers.demo_site.content import DELETED_PATH, EDIT
-from flows.settings import Settings
-from tests.conftest import Pipeline, run_cli
+from tests.conftest import make_pipeline, run_cli
 from tests.servers import Route, StaticSite, article_html, registry_entry
 from warehouse.history import segments
 
@@ -25,9 +24,8 @@ ADDED = re.compile(r"\{\+(.*?)\+\}", re.S)
 def edited(tmp_path_factory):
     """A warehouse after the demo site's stage 1 and stage 2 (one silent edit, one deletion); CLI flags for it."""
     tmp = tmp_path_factory.mktemp("diff")
-    settings = Settings(db=tmp / "warehouse.duckdb", data=tmp / "data", registry=tmp / "sources.toml",
-                        load_wait=5.0, crawl_retries=0, retry_delay=0.0)
-    pipeline = Pipeline(settings)
+    pipeline = make_pipeline(tmp)
+    settings = pipeline.settings
     with DemoSite(port=0) as site:
         pipeline.use_registry(demo_registry(site.base_url))
         pipeline.crawl("chinadaily", "globaltimes")  # the outlets of the stage-2 deletion and edit

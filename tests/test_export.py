@@ -7,9 +7,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from tests.conftest import Pipeline, run_cli
+from tests.conftest import make_pipeline, Pipeline, run_cli
 from crawlers.demo_site import DemoSite, demo_registry
-from flows.settings import Settings
 from warehouse.db import connect
 
 
@@ -18,8 +17,7 @@ from warehouse.db import connect
 def warehouse(tmp_path_factory):
     """The demo warehouse (crawl, the site edits and deletes, crawl) and its tables' contents."""
     tmp = tmp_path_factory.mktemp("export")
-    settings = Settings(db=tmp / "warehouse.duckdb", data=tmp / "data", registry=tmp / "sources.toml",
-                        load_wait=5.0, crawl_retries=0, retry_delay=0.0)
+    settings = make_pipeline(tmp).settings
     with DemoSite(port=0) as site:
         pipeline = Pipeline(settings).use_registry(demo_registry(site.base_url))
         pipeline.crawl()

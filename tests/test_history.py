@@ -14,8 +14,7 @@ import pytest
 
 from crawlers.demo_site import DemoSite, demo_registry
 from crawlers.demo_site.content import DELETED_PATH, EDIT, EXPECTED, GONE_PATH, RETITLE
-from flows.settings import Settings
-from tests.conftest import Pipeline
+from tests.conftest import make_pipeline
 from tests.servers import Route, StaticSite, article_html, registry_entry
 
 # The outlets where stages 2 and 3 change something (xjgov never changes).
@@ -31,9 +30,8 @@ FROM article_changes ORDER BY detected_at
 def stages(tmp_path_factory):
     """{stage: copy of the warehouse after crawling the demo site at that stage}, and the site's URL."""
     tmp = tmp_path_factory.mktemp("history")
-    settings = Settings(db=tmp / "warehouse.duckdb", data=tmp / "data", registry=tmp / "sources.toml",
-                        load_wait=5.0, crawl_retries=0, retry_delay=0.0)
-    pipeline = Pipeline(settings)
+    pipeline = make_pipeline(tmp)
+    settings = pipeline.settings
     copies = {}
     with DemoSite(port=0) as site:
         pipeline.use_registry(demo_registry(site.base_url))

@@ -12,8 +12,7 @@ import pytest
 
 from crawlers.demo_site import DemoSite, demo_registry
 from crawlers.demo_site.content import EXPECTED, REPRINTS
-from flows.settings import Settings
-from tests.conftest import Pipeline, run_cli
+from tests.conftest import make_pipeline, run_cli
 
 # The closing sentence of the press release that three outlets reprinted.
 SENTENCE = ("It added that the region would continue to provide free vocational skills courses to rural residents who "
@@ -28,9 +27,7 @@ IGNORE = 'ignore_patterns = ["It added that the region would continue[^.]*\\\\."
 def crawled(tmp_path_factory):
     """The demo site crawled once; its pipeline, the site's registry text, the site's URL (site stopped after)."""
     tmp = tmp_path_factory.mktemp("reextract")
-    settings = Settings(db=tmp / "warehouse.duckdb", data=tmp / "data", registry=tmp / "sources.toml",
-                        load_wait=5.0, crawl_retries=0, retry_delay=0.0)
-    pipeline = Pipeline(settings)
+    pipeline = make_pipeline(tmp)
     site = DemoSite(port=0)
     site.start()
     registry = demo_registry(site.base_url)

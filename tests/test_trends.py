@@ -13,10 +13,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.conftest import ROOT, Pipeline, run_cli
+from tests.conftest import make_pipeline, ROOT, Pipeline, run_cli
 from crawlers.demo_site import DemoSite, demo_registry
 from crawlers.demo_site import content, stages
-from flows.settings import Settings
 from warehouse.clusters import refresh_clusters
 from warehouse.db import connect
 from warehouse.export import export_warehouse
@@ -29,8 +28,7 @@ CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 def demo(tmp_path_factory) -> Pipeline:
     """The demo warehouse: every outlet crawled at stage 1, then again at stage 2."""
     tmp = tmp_path_factory.mktemp("trends")
-    settings = Settings(db=tmp / "warehouse.duckdb", data=tmp / "data", registry=tmp / "sources.toml",
-                        load_wait=5.0, crawl_retries=0, retry_delay=0.0)
+    settings = make_pipeline(tmp).settings
     with DemoSite(port=0) as site:
         pipeline = Pipeline(settings).use_registry(demo_registry(site.base_url))
         pipeline.crawl()
