@@ -1,5 +1,7 @@
 """Scrapy settings shared by every source; the spider overrides the politeness ones per source."""
 
+import os
+
 BOT_NAME = "presswatch"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
@@ -41,7 +43,7 @@ PRESSWATCH_ARCHIVE = "data/archive"
 PRESSWATCH_BATCH_ID = None
 # Extraction worker processes (0 = one per core) and pages each handles before it is recycled.
 PRESSWATCH_EXTRACT_WORKERS = 0
-PRESSWATCH_EXTRACT_TASKS_PER_WORKER = 500
+PRESSWATCH_EXTRACT_TASKS_PER_WORKER = int(os.environ.get("PRESSWATCH_EXTRACT_TASKS_PER_WORKER", "500"))
 REMOTE_CONTROL_ENABLED = False
 PRESSWATCH_RUN_ID = None
 PRESSWATCH_EXTRACT_TIMEOUT = 120.0

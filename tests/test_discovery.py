@@ -130,3 +130,16 @@ def test_conditional_get_can_be_switched_off(pipeline):
         pipeline.crawl()
         sent = [headers for path, headers in site.requests if path == "/news/0.html"]
     assert len(sent) == 2 and all("If-None-Match" not in h for h in sent)
+
+
+def test_extraction_workers_are_recycled_without_stalling_the_crawl(pipeline, monkeypatch):
+    monkeypatch.setenv("PRESSWATCH_EXTRACT_TASKS_PER_WORKER", "2")  # a fresh pool every 4 pages
+    routes = articles(15)
+    with StaticSite(routes) as site:
+        site.routes["/list.html"] = Route("".join(f'<a href="{p}">x</a>' for p in routes))
+        pipeline.use_registry(registry_entry("recycled", site.url, listings=[site.url + "/list.html"],
+                                             article_pattern=r"/news/\d+\.html$"))
+        pipeline.crawl()
+    assert pipeline.failures == {}
+    assert pipeline.scalar("SELECT count(*) FROM articles") == 15
+    assert pipeline.scalar("SELECT count(*) FROM fetches WHERE outcome = 'extract_failed'") == 0

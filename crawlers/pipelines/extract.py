@@ -60,6 +60,13 @@ class ExtractPipeline:
         return item
 
     async def _extract(self, html: str, url: str, retry: bool = True) -> dict:
+        if self.submitted >= self.tasks_per_worker * self.workers:
+            # Recycle by hand: ProcessPoolExecutor(max_tasks_per_child=...) deadlocks on Python
+            # 3.11-3.14 once a worker retires with work queued (cpython gh-115634, gh-152967).
+            # The old pool finishes what it holds and its workers exit; new pages go to a fresh one.
+            old, self.pool = self.pool, self._new_pool()
+            old.shutdown(wait=False)
+        self.submitted += 1
         pool = self.pool
         try:
             future = pool.submit(extract_page, html, url, self.options)
@@ -80,7 +87,8 @@ class ExtractPipeline:
         # and none inherits the reactor's threads or sockets.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["crawlers.extraction"])
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, max_tasks_per_child=self.tasks_per_worker)
+        self.submitted = 0
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
 
     def _restart(self, broken: ProcessPoolExecutor) -> None:
         if self.pool is not broken:
