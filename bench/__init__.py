@@ -1,0 +1,1 @@
+"""presswatch benchmarks: a seeded corpus, its server, and `python -m bench run` (see docs/benchmarks.md)."""

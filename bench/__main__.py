@@ -1,0 +1,120 @@
+"""presswatch benchmarks: `python -m bench run|serve|profile|serverbench`.
+
+    python -m bench run --pages 2000 --out bench/results.json      # everything, side by side
+    python -m bench run --pages 20000 --skip-peers --baseline bench/results.json --out bench/results-20000.json
+    python -m bench run --pages 20 --skip-peers --quick              # a smoke run (what the test does)
+    python -m bench serve --pages 2000                               # the corpus server alone
+    python -m bench profile --pages 2000                             # py-spy over a first crawl
+    python -m bench serverbench --pages 2000                         # asyncio server vs a threaded one
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="measure everything and write a JSON report")
+    r.add_argument("--pages", type=int, default=2000)
+    r.add_argument("--seed", type=int, default=1)
+    r.add_argument("--out", default="bench/results.json", help="JSON report [%(default)s]")
+    r.add_argument("--repeat", type=int, default=1, help="repeat each measurement; medians and ranges are reported")
+    r.add_argument("--skip-peers", action="store_true", help="no bare trafilatura and no trafilatura CLI runs")
+    r.add_argument("--peer-pages", type=int, default=0, help="peers over the first K pages only (0: all)")
+    r.add_argument("--skip-crawls", action="store_true", help="no presswatch crawls")
+    r.add_argument("--skip-synthetic", action="store_true", help="no load-lock and query measurements")
+    r.add_argument("--quick", action="store_true", help="small synthetic sizes (for smoke tests): 200 captures, 20,000 versions")
+    r.add_argument("--versions", type=int, default=1_000_000, help="versions in the synthetic warehouse")
+    r.add_argument("--load-articles", type=int, default=10_000, help="captures in the synthetic staged batch")
+    r.add_argument("--query-repeat", type=int, default=3)
+    r.add_argument("--edit-fraction", type=float, default=0.05)
+    r.add_argument("--concurrency", type=int, default=32, help="the bench source's concurrency")
+    r.add_argument("--cli-threads", type=int, default=16, help="trafilatura CLI download threads")
+    r.add_argument("--cli-ports", type=int, default=8, help="ports the server listens on for the trafilatura CLI")
+    r.add_argument("--crawl-via", choices=("cli", "direct"), default="cli",
+                   help="cli: the real `presswatch crawl` (Prefect flow); direct: flows.crawl_step + loader, no Prefect")
+    r.add_argument("--crawl-timeout", type=float, help="the bench source's crawl_timeout in s [max(600, pages / 4)]")
+    r.add_argument("--project", help="run the crawls on this copy of presswatch (to measure a proposed change)")
+    r.add_argument("--baseline", help="a smaller run's JSON: peak RSS is compared against it")
+    r.add_argument("--workdir", help="keep work files here (default: a temporary folder, removed)")
+    r.add_argument("--keep", action="store_true", help="keep warehouses and staged data")
+
+    s = sub.add_parser("serve", help="serve the corpus on 127.0.0.1 until interrupted")
+    s.add_argument("--pages", type=int, default=2000)
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--port", type=int, default=0)
+    s.add_argument("--ports", type=int, default=1, help="listen on this many ports (same content)")
+    s.add_argument("--lazy", action="store_true", help="render each request from the seed instead of from memory")
+    s.add_argument("--edit", type=float, action="append", default=[], help="apply an edit round of this fraction at start")
+    s.add_argument("--threaded", action="store_true", help="the standard library's ThreadingHTTPServer instead (comparison)")
+
+    p = sub.add_parser("profile", help="py-spy over a first crawl (needs py-spy)")
+    p.add_argument("--pages", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", default="bench/profile.json")
+    p.add_argument("--via", choices=("crawl", "cli"), default="crawl",
+                   help="profile `python -m crawlers.run` alone, or the whole `presswatch crawl`")
+    p.add_argument("--rate", type=int, default=50)
+    p.add_argument("--project", help="profile this copy of presswatch instead of the checkout")
+    p.add_argument("--recrawl", action="store_true", help="profile the unchanged recrawl after an unprofiled first crawl")
+    p.add_argument("--workdir")
+
+    b = sub.add_parser("serverbench", help="requests/s of the corpus server against a threaded stdlib server")
+    b.add_argument("--pages", type=int, default=2000)
+    b.add_argument("--requests", type=int, default=4000)
+    b.add_argument("--clients", type=int, default=32)
+
+    d = sub.add_parser("direct-crawl", help="crawl and load without Prefect (used by run --crawl-via direct)")
+    d.add_argument("--db", required=True)
+    d.add_argument("--sources", required=True)
+    d.add_argument("--data", required=True)
+
+    args = parser.parse_args(argv)
+    if args.command == "direct-crawl":
+        from bench.crawls import direct_crawl
+
+        return direct_crawl(args.db, args.sources, args.data)
+    if args.command == "serve":
+        from bench.server import serve
+
+        serve(args.pages, args.seed, args.port, args.ports, args.lazy, args.edit, args.threaded)
+        return 0
+    if args.command == "run":
+        from bench.run import run, table
+
+        if args.quick:
+            args.versions = min(args.versions, 20_000)
+            args.load_articles = min(args.load_articles, 200)
+            args.query_repeat = 1
+        results = run(args)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
+        print(table(results))
+        print(f"\nwritten: {args.out}")
+        return 0
+    if args.command == "profile":
+        from bench.profile import profile
+
+        result = profile(args)
+        Path(args.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        from bench.profile import render
+
+        print(render(result))
+        return 0
+    if args.command == "serverbench":
+        from bench.serverbench import compare
+
+        print(json.dumps(compare(args.pages, args.requests, args.clients), indent=1))
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,276 @@
+"""`python -m bench run`: every measurement in one run, side by side, a table and a JSON file."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench import crawls, peers, synthetic
+from bench.corpus import Corpus
+from bench.harness import PROJECT, ROOT, ServerProcess, bench_registry, env, set_project, summarize
+
+RESULT_KEYS = ("meta", "corpus", "peers", "crawls", "load_lock", "queries", "targets")
+
+
+def machine() -> dict:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        mem_kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+        load = Path("/proc/loadavg").read_text().split()[:3]
+    except (OSError, StopIteration, ValueError):
+        mem_kb, load = 0, []
+    return {"nproc": os.cpu_count(), "cpu": model, "memory_gb": round(mem_kb / 2**20, 1), "loadavg_at_start": load,
+            "python": platform.python_version(), "versions": _versions()}
+
+
+def _versions() -> dict:
+    out = {}
+    for name in ("trafilatura", "scrapy", "duckdb", "prefect", "lxml"):
+        try:
+            from importlib.metadata import version
+
+            out[name] = version(name)
+        except Exception:  # noqa: BLE001 - a missing package is just not reported
+            out[name] = None
+    return out
+
+
+def warm_prefect(prefect_home: Path) -> float:
+    """Create Prefect's local database once, so the first crawl does not pay for it."""
+    code = ("from pathlib import Path; from flows import prefect_env; prefect_env.configure(Path('.'));"
+            "from prefect import flow\n@flow\ndef warm():\n    return 1\nwarm()")
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], env={**env(), "PREFECT_HOME": str(prefect_home)}, cwd=ROOT,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return round(time.perf_counter() - started, 2)
+
+
+def run(args) -> dict:
+    started = time.perf_counter()
+    set_project(args.project)
+    work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="pw-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    results: dict = {key: {} for key in RESULT_KEYS}
+    results["meta"] = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                       "command": "python -m bench " + " ".join(sys.argv[1:]), "machine": machine(),
+                       "pages": args.pages, "seed": args.seed, "repeat": args.repeat, "workdir": str(work),
+                       "project": str(PROJECT["root"]), "project_is_checkout": PROJECT["root"] == ROOT}
+    prefect_home = work / "prefect"
+    crawl_runs, peer_runs = [], {"bare_1": [], "bare_2": [], "trafilatura_cli": []}
+    peer_pages = min(args.pages, args.peer_pages or args.pages)
+    _say(f"corpus: {args.pages} pages (seed {args.seed}); work folder {work}")
+    with ServerProcess(args.pages, args.seed, ports=max(1, args.cli_ports)) as server:
+        results["corpus"] = {k: v for k, v in server.info.items() if k not in ("base", "ports")}
+        _say(f"server up in {server.info['prerender_s']}s; median page {server.info['size_kb']['median']} KB")
+        registry = work / "bench-registry.toml"
+        registry.write_text(bench_registry(server.base, args.pages, args.concurrency, args.crawl_timeout), encoding="utf-8")
+        results["crawls"]["via"] = args.crawl_via
+        if not args.skip_crawls and args.crawl_via == "cli":
+            results["crawls"]["prefect_warmup_s"] = warm_prefect(prefect_home)
+        pages_text = None
+        if not args.skip_peers:
+            _say(f"loading {peer_pages} pages for the bare-extraction peers")
+            pages_text = peers.load_pages(Corpus(args.pages, args.seed), peer_pages)
+        for r in range(args.repeat):
+            if not args.skip_peers:
+                for procs in (1, 2):
+                    _say(f"[{r + 1}/{args.repeat}] bare trafilatura, {procs} process(es)")
+                    peer_runs[f"bare_{procs}"].append(peers.bare_trafilatura(pages_text, procs))
+                _say(f"[{r + 1}/{args.repeat}] trafilatura CLI")
+                peer_runs["trafilatura_cli"].append(
+                    peers.trafilatura_cli(Corpus(args.pages, args.seed), peer_pages, server.ports, work / f"cli-{r}",
+                                          threads=args.cli_threads))
+            if not args.skip_crawls:
+                _say(f"[{r + 1}/{args.repeat}] presswatch: first crawl, unchanged recrawl, {args.edit_fraction:.0%} edited")
+                folder = work / f"crawl-{r}"
+                shutil.rmtree(folder, ignore_errors=True)
+                crawl_runs.append(crawls.crawl_sequence(server, args.pages, folder, args.edit_fraction, prefect_home, registry,
+                                                          args.crawl_via))
+                if not args.keep:
+                    shutil.rmtree(folder / "data", ignore_errors=True)
+                server.edit(0.0)  # keeps rounds numbered; the next repeat re-crawls into a new warehouse
+            results["peers"] = _peer_summary(peer_runs, peer_pages)
+            results["crawls"].update(_crawl_summary(crawl_runs))
+            _checkpoint(results, getattr(args, "out", None))
+        pages_text = None
+        results["corpus"]["server_end"] = server.stats()
+    results["peers"] = _peer_summary(peer_runs, peer_pages)
+    results["crawls"].update(_crawl_summary(crawl_runs))
+    if not args.skip_synthetic:
+        big = work / "big.duckdb"
+        _say(f"synthetic warehouse of {args.versions:,} versions")
+        results["queries"] = {"warehouse": synthetic.build_warehouse(big, args.versions)}
+        results["queries"]["latency"] = synthetic.time_queries(big, repeat=args.query_repeat)
+        _checkpoint(results, getattr(args, "out", None))
+        _say(f"load lock: batches of {args.load_articles:,} synthetic captures")
+        results["load_lock"] = synthetic.load_lock(work, args.load_articles, args.repeat, big)
+        if not args.keep:
+            big.unlink(missing_ok=True)
+    baseline = _baseline(args.baseline)
+    results["targets"] = targets(results, crawl_runs, peer_runs, baseline)
+    results["meta"]["elapsed_s"] = round(time.perf_counter() - started, 1)
+    if not args.keep and not args.workdir:
+        shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def _checkpoint(results: dict, path: str | None) -> None:
+    """Write what is measured so far: a run killed late still leaves its numbers."""
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps({**results, "partial": True}, indent=1, default=str) + "\n", encoding="utf-8")
+
+
+def _say(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _peer_summary(runs: dict, pages: int) -> dict:
+    out = {"pages": pages}
+    for name, values in runs.items():
+        if values:
+            out[name] = {"pages_per_s": summarize([v["pages_per_s"] for v in values]), "runs": values}
+    return out
+
+
+def _crawl_summary(runs: list[dict]) -> dict:
+    if not runs:
+        return {}
+    out: dict = {"runs": runs}
+    for name in ("first", "unchanged", "edited"):
+        got = [r[name] for r in runs if name in r]
+        if not got:
+            continue
+        out[name] = {
+            "wall_s": summarize([g["wall_s"] for g in got]),
+            "pages_per_s": summarize([g["pages_per_s"] for g in got]),
+            "crawl_only_pages_per_s": summarize([g.get("crawl_only_pages_per_s") for g in got]),
+            "crawl_process_s": summarize([g.get("crawl_process_s") for g in got]),
+            "before_crawl_s": summarize([g.get("before_crawl_s") for g in got]),
+            "after_crawl_s": summarize([g.get("after_crawl_s") for g in got]),
+            "peak_rss_mb": summarize([g["memory"]["peak_rss_mb"] for g in got]),
+            "peak_pss_mb": summarize([g["memory"]["peak_pss_mb"] for g in got]),
+            "versions_added": summarize([g.get("versions_added") for g in got]),
+            "exit": [g["exit"] for g in got],
+        }
+    return out
+
+
+def _baseline(path: str | None) -> dict | None:
+    if not path:
+        return None
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _ratio(a, b):
+    return round(a / b, 3) if a and b else None
+
+
+def targets(results: dict, crawl_runs: list[dict], peer_runs: dict, baseline: dict | None) -> list[dict]:
+    """Each target as a ratio from the same run (median over repeats of per-repeat ratios)."""
+    out = []
+
+    def add(name, values, limit, op, unit="x", note=""):
+        values = [v for v in values if v is not None]
+        if not values:
+            out.append({"target": name, "value": None, "limit": limit, "met": None, "unit": unit, "note": note or "not measured"})
+            return
+        s = summarize(values)
+        met = s["median"] >= limit if op == ">=" else s["median"] < limit if op == "<" else s["median"] <= limit
+        out.append({"target": name, "value": s["median"], "range": [s["min"], s["max"]], "limit": f"{op} {limit}",
+                    "met": met, "unit": unit, "note": note})
+
+    pairs = list(zip(crawl_runs, peer_runs.get("bare_2") or [None] * len(crawl_runs), peer_runs.get("trafilatura_cli") or [None] * len(crawl_runs)))
+    add("first crawl / bare trafilatura 2 processes", [_ratio(c.get("first", {}).get("pages_per_s"), b["pages_per_s"]) for c, b, _ in pairs if b], 0.8, ">=")
+    add("first crawl (process only) / bare trafilatura 2 processes",
+        [_ratio(c.get("first", {}).get("crawl_only_pages_per_s"), b["pages_per_s"]) for c, b, _ in pairs if b], 0.8, ">=",
+        note="without CLI/Prefect start-up and the load")
+    add("first crawl / trafilatura CLI", [_ratio(c.get("first", {}).get("pages_per_s"), t["pages_per_s"]) for c, _, t in pairs if t], 1.5, ">=")
+    add("unchanged recrawl speed-up over first crawl",
+        [_ratio(c.get("first", {}).get("wall_s"), c.get("unchanged", {}).get("wall_s")) for c in crawl_runs], 10, ">=")
+    add("unchanged recrawl speed-up, crawl process only",
+        [_ratio(c.get("first", {}).get("crawl_process_s"), c.get("unchanged", {}).get("crawl_process_s")) for c in crawl_runs], 10, ">=",
+        note="without CLI/Prefect start-up and the load")
+    peaks = [c["first"]["memory"]["peak_rss_mb"] for c in crawl_runs if "first" in c]
+    add("peak RSS of a crawl (process tree, MB)", [max(c[n]["memory"]["peak_rss_mb"] for n in ("first", "unchanged", "edited") if n in c)
+                                                   for c in crawl_runs], 600, "<", unit="MB")
+    base_peak = None
+    if baseline:
+        base_peak = ((baseline.get("crawls") or {}).get("first") or {}).get("peak_rss_mb", {}).get("median")
+    add(f"peak RSS at {results['meta']['pages']} pages / at baseline "
+        f"{(baseline or {}).get('meta', {}).get('pages', '?')} pages", [_ratio(p, base_peak) for p in peaks] if base_peak else [],
+        1.25, "<=", note="" if base_peak else "run with --baseline RESULTS.json of a smaller run")
+    lock = results.get("load_lock") or {}
+    for scenario in ("new_into_empty", "recrawl_5pct_edited", "new_into_big"):
+        if scenario in lock:
+            add(f"write lock per 10,000 articles ({scenario})", [lock[scenario]["per_10k_lock_s"]["median"]], 2.0, "<", unit="s")
+    for name, q in ((results.get("queries") or {}).get("latency") or {}).items():
+        if "skipped" in q:
+            out.append({"target": f"query {name} < 1 s", "value": None, "limit": "< 1", "met": None, "unit": "s", "note": q["skipped"]})
+        else:
+            add(f"query {name} (warm median)", [q["warm_s"]["median"]], 1.0, "<", unit="s",
+                note=f"cold {q['cold_s']} s")
+    return out
+
+
+def table(results: dict) -> str:
+    """The human-readable table printed at the end of a run."""
+    rows: list[tuple[str, str, str]] = []
+
+    def fmt(s, unit=""):
+        if not s or s.get("median") is None:
+            return "-"
+        if s["n"] > 1:
+            return f"{s['median']:g} [{s['min']:g}-{s['max']:g}]{unit}"
+        return f"{s['median']:g}{unit}"
+
+    p, c = results.get("peers") or {}, results.get("crawls") or {}
+    for key, label in (("bare_1", "bare trafilatura.extract, 1 process"), ("bare_2", "bare trafilatura.extract, 2 processes"),
+                       ("trafilatura_cli", "trafilatura CLI over loopback URLs")):
+        if key in p:
+            rows.append((label, fmt(p[key]["pages_per_s"]), "pages/s"))
+    for key, label in (("first", "presswatch crawl, first (empty warehouse)"), ("unchanged", "presswatch crawl, nothing changed (304s)"),
+                       ("edited", "presswatch crawl, pages edited")):
+        if key in c:
+            rows.append((label, fmt(c[key]["wall_s"]), "s wall"))
+            rows.append(("  pages/s (whole command)", fmt(c[key]["pages_per_s"]), "pages/s"))
+            rows.append(("  crawl process alone", fmt(c[key]["crawl_process_s"]), "s"))
+            rows.append(("  before crawl: CLI + Prefect start", fmt(c[key]["before_crawl_s"]), "s"))
+            rows.append(("  after crawl: load + report + exit", fmt(c[key]["after_crawl_s"]), "s"))
+            rows.append(("  peak RSS, process tree (PSS)", f"{fmt(c[key]['peak_rss_mb'])} ({fmt(c[key]['peak_pss_mb'])})", "MB"))
+            rows.append(("  versions added", fmt(c[key]["versions_added"]), ""))
+    lock = results.get("load_lock") or {}
+    for scenario in ("new_into_empty", "recrawl_5pct_edited", "new_into_big"):
+        if scenario in lock:
+            rows.append((f"write lock, {lock['articles']:,} captures ({scenario})", fmt(lock[scenario]["lock_s"]), "s"))
+    q = results.get("queries") or {}
+    if q.get("warehouse"):
+        rows.append((f"synthetic warehouse: {q['warehouse']['versions']:,} versions", f"{q['warehouse']['build_s']}", "s to build"))
+    for name, v in (q.get("latency") or {}).items():
+        rows.append((f"query {name}", "skipped" if "skipped" in v else f"{fmt(v['warm_s'])} (cold {v['cold_s']:g})", "s"))
+    width = max(len(r[0]) for r in rows) if rows else 10
+    lines = [f"{'measure':<{width}}  value", "-" * (width + 30)]
+    lines += [f"{label:<{width}}  {value} {unit}".rstrip() for label, value, unit in rows]
+    lines.append("")
+    lines.append("targets")
+    for t in results.get("targets") or []:
+        mark = {True: "MET ", False: "MISS", None: "n/a "}[t["met"]]
+        value = "-" if t["value"] is None else f"{t['value']:g}{'' if t['unit'] == 'x' else ' ' + t['unit']}"
+        rng = f" [{t['range'][0]:g}-{t['range'][1]:g}]" if t.get("range") and t["range"][0] != t["range"][1] else ""
+        lines.append(f"  {mark} {t['target']}: {value}{rng} (target {t['limit']}){' - ' + t['note'] if t.get('note') else ''}")
+    return "\n".join(lines)

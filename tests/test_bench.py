@@ -1,0 +1,60 @@
+"""The benchmark command runs end to end on a tiny corpus, so it cannot rot. No timings are asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+
+from bench.corpus import Corpus
+from bench.harness import ROOT, ServerProcess, env
+
+
+def test_corpus_is_deterministic_and_edits_are_a_fixed_choice():
+    a, b = Corpus(50, seed=3), Corpus(50, seed=3)
+    assert [a.render(i).body() for i in range(50)] == [b.render(i).body() for i in range(50)]
+    assert a.apply_edits(0.2) == b.apply_edits(0.2)
+    assert any(a.spec(i).zh for i in range(50)) and "gbk" in a.render(next(i for i in range(50) if a.spec(i).zh)).prefix.decode("gbk").lower()
+
+
+def test_server_answers_conditional_gets_and_edits():
+    with ServerProcess(12) as server:
+        corpus = Corpus(12)
+        url = server.base + corpus.spec(0).path
+        with urllib.request.urlopen(url) as response:
+            etag = response.headers["ETag"]
+        request = urllib.request.Request(url, headers={"If-None-Match": etag})
+        try:
+            urllib.request.urlopen(request)
+            status = 200
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        assert status == 304
+        assert server.edit(1.0)["edited"] == 12
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"If-None-Match": etag})) as response:
+            assert response.status == 200 and response.headers["ETag"] != etag
+        with urllib.request.urlopen(server.base + "/sitemap_index.xml") as response:
+            assert b"/sitemaps/sitemap-0.xml" in response.read()
+
+
+def test_bench_run_smoke(tmp_path):
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "run", "--pages", "20", "--skip-peers", "--quick", "--crawl-via", "direct",
+         "--out", str(out), "--workdir", str(tmp_path / "work")],
+        cwd=ROOT, env=env(), capture_output=True, text=True, timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert set(results) >= {"meta", "corpus", "peers", "crawls", "load_lock", "queries", "targets"}
+    crawls = results["crawls"]
+    assert crawls["first"]["versions_added"]["median"] == 20
+    assert crawls["unchanged"]["versions_added"]["median"] == 0
+    first, unchanged = crawls["runs"][0]["first"], crawls["runs"][0]["unchanged"]
+    assert first["server"]["articles_200"] == 20 and unchanged["server"]["articles_304"] == 20
+    assert first["memory"]["peak_rss_mb"] > 0 and "crawl" in first["memory"]["peak_rss_by_kind_mb"]
+    assert results["load_lock"]["new_into_empty"]["counts"]["new"] == 200
+    assert "count_articles" in results["queries"]["latency"]
+    assert any(t["target"].startswith("unchanged recrawl") for t in results["targets"])
+    assert "targets" in done.stdout
