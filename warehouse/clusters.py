@@ -18,6 +18,7 @@ only the components the given articles touch; with None it rebuilds everything.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import re
@@ -129,7 +130,27 @@ def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a == b).mean(axis=1)
 
 
-def refresh_clusters(con, article_ids: list[str] | None = None) -> ClusterRefresh:
+def presign(records) -> dict[str, tuple[str, np.ndarray]]:
+    """Signatures of a staged batch's extracted articles, by content hash.
+
+    The loader calls this before it takes the write lock, so the lock is not held while MinHash runs.
+    """
+    signed: dict[str, tuple[str, np.ndarray]] = {}
+    with open(records, encoding="utf-8") as lines:
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # a torn line: the loader reports the batch
+            content = record.get("content_hash")
+            if record.get("outcome") == "article" and content and content not in signed:
+                kind, grams = shingles(record.get("title"), record.get("text"))
+                if grams:
+                    signed[content] = (kind, signature(grams))
+    return signed
+
+
+def refresh_clusters(con, article_ids: list[str] | None = None, presigned: dict | None = None) -> ClusterRefresh:
     """Bring story clusters up to date for these articles, or for all of them (None).
 
     Give the ids of a batch's new, edited, retitled, re-extracted, deleted and restored articles;
@@ -147,7 +168,7 @@ def refresh_clusters(con, article_ids: list[str] | None = None) -> ClusterRefres
             if not article_ids:
                 return result
             result.removed = _drop_stale(con, sorted(set(article_ids)))
-        result.hashed = _sign(con)
+        result.hashed = _sign(con, presigned or {})
         result.edges = _link(con)
         result.clusters, result.members = _recluster(con, full)
         con.execute("DELETE FROM story_settings")
@@ -244,14 +265,14 @@ def _drop_stale(con, ids: list[str]) -> int:
     return int(removed)
 
 
-def _sign(con) -> int:
+def _sign(con, presigned: dict) -> int:
     """Signatures and bands for every article in pw_story_targets."""
     total = con.execute("SELECT count(*) FROM pw_story_targets").fetchall()[0][0]
     cursor = con.execute("SELECT article_id, source, content_hash, title, text FROM pw_story_targets ORDER BY article_id")
     chunks = iter(lambda: cursor.fetchmany(CHUNK), [])
     workers = min(os.cpu_count() or 1, MAX_WORKERS) if total >= PARALLEL_FROM else 1
     ids, sources, hashes, kinds, sigs = [], [], [], [], []
-    for signed in _sign_chunks(chunks, workers):
+    for signed in _sign_chunks(chunks, workers, presigned):
         for article_id, source, content_hash, kind, sig in signed:
             ids.append(article_id)
             sources.append(source)
@@ -282,20 +303,23 @@ def _sign(con) -> int:
     return len(ids)
 
 
-def _sign_rows(rows: list[tuple]) -> list[tuple]:
+def _sign_rows(rows: list[tuple], presigned: dict | None = None) -> list[tuple]:
     """(article_id, source, content_hash, kind, signature) of each row with any shingle."""
     out = []
     for article_id, source, content_hash, title, text in rows:
+        if presigned and content_hash in presigned:
+            out.append((article_id, source, content_hash, *presigned[content_hash]))
+            continue
         kind, grams = shingles(title, text)
         if grams:
             out.append((article_id, source, content_hash, kind, signature(grams)))
     return out
 
 
-def _sign_chunks(chunks, workers: int):
+def _sign_chunks(chunks, workers: int, presigned: dict):
     """Signed chunks in order; a full rebuild of a big warehouse spreads them over processes."""
     if workers <= 1:
-        yield from map(_sign_rows, chunks)
+        yield from (_sign_rows(chunk, presigned) for chunk in chunks)
         return
     # spawn, not fork: the caller's process runs DuckDB threads, which a fork would copy mid-flight.
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.clusters import refresh_clusters
+from warehouse.clusters import presign, refresh_clusters
 from warehouse.db import connect
 from warehouse.errors import BatchError
 from warehouse.staging import StagedBatch, mark_loaded, pending_batches
@@ -64,15 +64,17 @@ def load_pending(db, staging: Path, loaded: Path, wait: float = 10.0, keep=None)
     Raises DatabaseLocked after `wait` s. Batches are listed once the lock is held, so two
     loaders never take the same batch; an unreadable batch stays staged and is reported.
     """
-    if not [b for b in pending_batches(staging) if keep is None or keep(b)]:
+    wanted = [b for b in pending_batches(staging) if keep is None or keep(b)]
+    if not wanted:
         return []
+    presigned = {b.batch_id: presign(b.records) for b in wanted if b.records.exists()}  # before the lock
     results = []
     with connect(db, wait=wait) as con:
         for batch in pending_batches(staging):
             if keep is not None and not keep(batch):
                 continue
             try:
-                results.append(load_batch(con, batch))
+                results.append(load_batch(con, batch, presigned.get(batch.batch_id)))
             except BatchError as exc:  # one unreadable batch stays staged; the others still load
                 source = batch.manifest.get("source") or "unknown"
                 results.append(LoadResult(batch.batch_id, source, "failed", skipped=True, error=str(exc)))
@@ -81,7 +83,7 @@ def load_pending(db, staging: Path, loaded: Path, wait: float = 10.0, keep=None)
     return results
 
 
-def load_batch(con, batch: StagedBatch) -> LoadResult:
+def load_batch(con, batch: StagedBatch, presigned: dict | None = None) -> LoadResult:
     """Merge one staged batch in one transaction; a batch already loaded changes nothing."""
     manifest = batch.manifest
     result = LoadResult(batch.batch_id, manifest.get("source") or "unknown", manifest.get("status", "complete"))
@@ -99,7 +101,7 @@ def load_batch(con, batch: StagedBatch) -> LoadResult:
         _attach_diffs(con)
         _write_versions(con)
         _update_state(con)
-        refresh_clusters(con, _changed_articles(con))
+        refresh_clusters(con, _changed_articles(con), presigned)
         dropped = _track_discovery(con, result.source, manifest)
         result.counts = _counts(con)
         result.counts["dropped_from_discovery"] = dropped
