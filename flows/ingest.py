@@ -21,7 +21,7 @@ from prefect.tasks import exponential_backoff
 
 from crawlers.registry import load_registry
 from flows.crawl_step import CrawlFailed, crawl_source_process, stop_crawls
-from flows.report import markdown_report
+from flows.report import markdown_report, one_line
 from flows.settings import Settings, resolve
 from warehouse.db import connect
 from warehouse.errors import DatabaseLocked
@@ -263,25 +263,10 @@ def _run_ingest(settings: Settings, names: list[str] | None, run_id: str) -> Run
                          left_staged=sum(_loadable_batch(settings, b, run_id) for b in pending_batches(settings.staging)),
                          load_error=load_error)
     report(summary)
-    logger.info("%s", one_line(summary))
+    logger.info("%s", one_line(summary.as_dict()))
     if chosen and len(summary.failed_sources) == len(chosen) and not results:
         raise AllSourcesFailed(f"nothing could be done: every source failed ({', '.join(summary.failed_sources)})")
     return summary
-
-
-def one_line(summary: RunSummary) -> str:
-    """The run in one log line: each source's status and counts, then what was loaded."""
-    parts = []
-    for entry in summary.sources:
-        c = entry.counts
-        changed = sum(c.get(k, 0) for k in ("edited", "retitled", "deleted", "restored"))
-        status = "ok" if entry.status == "ok" else f"FAILED ({entry.error})"
-        parts.append(f"{entry.source} {status}: {c.get('pages_fetched', 0)} fetched, {c.get('new', 0)} new, "
-                     f"{changed} changed, {c.get('errors', 0)} errors")
-    tail = f"batches loaded {summary.loaded_batches}, left staged {summary.left_staged}"
-    if summary.load_error:
-        tail += f" (load deferred: {summary.load_error})"
-    return "; ".join(parts + [tail])
 
 
 def _run_id() -> str:

@@ -52,3 +52,18 @@ def markdown_report(summary) -> str:
     if changes:
         out += ["", "## Changes", "", "```", *changes, "```"]
     return "\n".join(out)
+
+
+def one_line(summary) -> str:
+    """The run in one log line: each source's status and counts, then what was loaded."""
+    parts = []
+    for entry in summary["sources"]:
+        c = entry["counts"]
+        changed = sum(c.get(k, 0) for k in ("edited", "retitled", "deleted", "restored"))
+        status = "ok" if entry["status"] == "ok" else f"FAILED ({entry['error']})"
+        parts.append(f"{entry['source']} {status}: {c.get('pages_fetched', 0)} fetched, {c.get('new', 0)} new, "
+                     f"{changed} changed, {c.get('errors', 0)} errors")
+    tail = f"batches loaded {summary['loaded_batches']}, left staged {summary['left_staged']}"
+    if summary["load_error"]:
+        tail += f" (load deferred: {summary['load_error']})"
+    return "; ".join(parts + [tail])

@@ -116,7 +116,7 @@ def demo_site_process():
     process.wait()
 
 
-def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run the real `presswatch` command in a subprocess; returns the completed process (text output)."""
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True,
+def run_cli(*args: str, env: dict | None = None, timeout: float = 300, text: bool = True) -> subprocess.CompletedProcess:
+    """Run the real `presswatch` command in a subprocess; returns the completed process (bytes when text=False)."""
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=text,
                           cwd=ROOT, env={**os.environ, **(env or {})}, timeout=timeout)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import subprocess
-import sys
 import urllib.request
 from urllib.parse import unquote, urlsplit
 
@@ -15,7 +12,7 @@ import pytest
 from crawlers.demo_site import DemoSite, demo_registry
 from crawlers.demo_site.content import DELETED_PATH, SEED_PATH
 from crawlers.encoding import decode_html
-from tests.conftest import ROOT, make_pipeline
+from tests.conftest import make_pipeline, run_cli
 from warehouse.archive import read_capture, version_capture
 from warehouse.history import article_versions
 
@@ -54,15 +51,6 @@ def archived(tmp_path_factory):
     return settings, site, flags
 
 
-def presswatch(*args: str) -> subprocess.CompletedProcess:
-    """The real `presswatch` in a subprocess, as its console script starts it; output kept as bytes.
-
-    (conftest's run_cli uses `python -m flows.cli`, where the commands of flows/cli_history.py
-    are not registered; see the report.)
-    """
-    return subprocess.run([sys.executable, "-c", "from flows.cli import main; main()", *args],
-                          capture_output=True, cwd=ROOT, env=dict(os.environ), timeout=300)
-
 
 def served(site: RecordingSite, path: str) -> list[bytes]:
     return [body for status, body in site.sent[path] if status == 200]
@@ -76,7 +64,7 @@ def test_capture_writes_the_bytes_the_server_sent(archived, tmp_path):
     [body, later] = served(site, SEED_PATH)
     assert later == site.later and later != body
     target = tmp_path / "seed.html"
-    result = presswatch(*flags, "capture", url, "--output", str(target))
+    result = run_cli(*flags, "capture", url, "--output", str(target), text=False)
     assert result.returncode == 0, result.stderr
     assert target.read_bytes() == body
     assert b"wrote %d bytes of version 1" % len(body) in result.stderr
@@ -85,7 +73,7 @@ def test_capture_writes_the_bytes_the_server_sent(archived, tmp_path):
 def test_capture_to_standard_output_of_gbk_bytes(archived):
     settings, site, flags = archived
     [body] = served(site, XJGOV_PATH)
-    result = presswatch(*flags, "capture", site.base + XJGOV_PATH, "--version", "1")
+    result = run_cli(*flags, "capture", site.base + XJGOV_PATH, "--version", "1", text=False)
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout == body
     assert b'<meta charset="gbk">' in body and "<html" in body.decode("gbk")
@@ -105,19 +93,19 @@ def test_read_capture_keeps_headers_for_decoding(archived):
 def test_a_tombstone_has_no_capture_but_earlier_versions_do(archived, tmp_path):
     settings, site, flags = archived
     url = site.base + DELETED_PATH
-    tombstone = presswatch(*flags, "capture", url, "--version", "2")
+    tombstone = run_cli(*flags, "capture", url, "--version", "2", text=False)
     assert tombstone.returncode == 1
     assert b"version 2 of" in tombstone.stderr and b"is a deletion tombstone; versions with captures: 1" in tombstone.stderr
     latest, capture = version_capture(settings.db, settings.archive, url)
     assert latest.version == 1 and capture.body == served(site, DELETED_PATH)[0]
-    missing = presswatch(*flags, "capture", url, "--version", "9")
+    missing = run_cli(*flags, "capture", url, "--version", "9", text=False)
     assert missing.returncode == 1 and b"has versions 1 to 2, not 9" in missing.stderr
 
 
 def test_a_wrong_data_folder_or_a_damaged_archive_is_a_one_line_error(archived, tmp_path):
     settings, site, flags = archived
     url = site.base + SEED_PATH
-    elsewhere = presswatch("--db", str(settings.db), "--data", str(tmp_path), "capture", url)
+    elsewhere = run_cli("--db", str(settings.db), "--data", str(tmp_path), "capture", url, text=False)
     assert elsewhere.returncode == 1 and len(elsewhere.stderr.splitlines()) == 1
     assert b"pass the --data folder the crawls wrote to" in elsewhere.stderr
 
@@ -129,6 +117,6 @@ def test_a_wrong_data_folder_or_a_damaged_archive_is_a_one_line_error(archived, 
     middle = version.warc_offset + version.warc_length // 2
     data[middle:middle + 64] = bytes(64)
     warc.write_bytes(bytes(data))
-    result = presswatch("--db", str(settings.db), "--data", str(damaged), "capture", url)
+    result = run_cli("--db", str(settings.db), "--data", str(damaged), "capture", url, text=False)
     assert result.returncode == 1 and len(result.stderr.splitlines()) == 1
     assert b"not a readable WARC record" in result.stderr or b"do not match its raw_hash" in result.stderr

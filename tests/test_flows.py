@@ -22,7 +22,7 @@ import duckdb
 import pytest
 
 from crawlers.demo_site import demo_registry
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli
 
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
@@ -110,11 +110,6 @@ def run(paths, **options):
                    return_state=True, **parameters)
     return state, (state.result() if state.is_completed() else None)
 
-
-def presswatch(*args: str) -> subprocess.CompletedProcess:
-    """The real command in a subprocess (through flows.cli.main, where every command module registered)."""
-    return subprocess.run([sys.executable, "-c", "from flows.cli import main; main()", *args],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
 def query(db: Path, sql: str, params=None) -> list[tuple]:
@@ -209,7 +204,7 @@ def test_failing_and_hanging_sources_do_not_stop_a_healthy_one(harness, site, pa
     markdown = report_of(state)
     assert table_rows(markdown)["hanging"][1] == "failed: crawl timed out after 5s"
 
-    listed = presswatch("--db", str(paths["db"]), "runs", "--format", "json")
+    listed = run_cli("--db", str(paths["db"]), "runs", "--format", "json")
     assert listed.returncode == 0, listed.stderr
     [latest] = json.loads(listed.stdout)
     assert latest["status"] == "partial"
