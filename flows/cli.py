@@ -13,7 +13,14 @@ import click
 
 from crawlers.registry import RegistryError, UnknownSource, load_registry
 from flows.settings import Settings, resolve
-from warehouse.errors import DatabaseCorrupt, DatabaseLocked, DatabaseMissing, QueryError, WarehouseError
+from warehouse.errors import (
+    DatabaseCorrupt,
+    DatabaseLocked,
+    DatabaseMissing,
+    LocationError,
+    QueryError,
+    WarehouseError,
+)
 
 EXIT_SOURCES_FAILED = 3
 
@@ -46,6 +53,8 @@ def friendly(command):
             raise Failure(f"{exc}: close the other session (or wait for the load) and try again") from None
         except DatabaseCorrupt as exc:
             raise Failure(f"{exc}: check --db / PRESSWATCH_DB points at a presswatch warehouse") from None
+        except LocationError as exc:
+            raise UsageFailure(str(exc)) from None
         except QueryError as exc:
             raise Failure(str(exc)) from None
         except WarehouseError as exc:
@@ -57,7 +66,8 @@ def friendly(command):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", envvar="PRESSWATCH_DB", type=click.Path(dir_okay=False), help="Warehouse file [default: data/presswatch.duckdb].")
+@click.option("--db", envvar="PRESSWATCH_DB", metavar="WAREHOUSE",
+              help="Warehouse: a folder (embedded DuckLake) or ducklake:postgres:CONNINFO [default: data/warehouse].")
 @click.option("--sources", "registry", envvar="PRESSWATCH_SOURCES", type=click.Path(dir_okay=False), help="Source registry [default: the bundled sources.toml].")
 @click.option("--data", envvar="PRESSWATCH_DATA", type=click.Path(file_okay=False), help="Folder for staged batches, archives and Prefect state [default: beside the warehouse].")
 @click.pass_context
@@ -151,12 +161,12 @@ def sources(settings: Settings):
 def demo(settings: Settings, port):
     """Serve the bundled demo site on 127.0.0.1, crawl it, publish an edit and a deletion, crawl again, show the changes.
 
-    Works offline. Uses --db (default data/presswatch.duckdb).
+    Works offline. Uses --db (default data/warehouse).
 
     Example:
 
     \b
-        presswatch demo --db /tmp/demo.duckdb
+        presswatch --db /tmp/demo demo
     """
     from flows.demo import run_demo
 
@@ -165,12 +175,12 @@ def demo(settings: Settings, port):
 
 def _preflight(settings: Settings) -> None:
     """Refuse before starting Prefect what would fail every source: bad folders, a file that is no warehouse."""
-    from warehouse.db import connect
+    from warehouse.db import connect, location
 
     for folder in (settings.data, settings.staging, settings.archive):
         if folder.exists() and not folder.is_dir():
             raise UsageFailure(f"{folder} is a file, not a folder: move it away or pass another --data")
-    if settings.db.exists():
+    if location(settings.db).exists():
         try:
             with connect(settings.db, read_only=True, wait=0):
                 pass
@@ -184,7 +194,7 @@ def _exit_for(summary) -> None:
 
 
 # Commands that live in their own modules register themselves on `cli` when imported.
-from flows import cli_check, cli_history, cli_ops, cli_trends  # noqa: E402,F401
+from flows import cli_check, cli_history, cli_lake, cli_ops, cli_trends  # noqa: E402,F401
 
 
 def main() -> None:

@@ -259,8 +259,13 @@ def _run_ingest(settings: Settings, names: list[str] | None, run_id: str) -> Run
         for key, value in result.counts.items():
             entry.counts[key] = entry.counts.get(key, 0) + value
         entry.changes.extend(asdict(c) for c in result.changes if c.kind != "new")
-    summary = RunSummary(run_id, list(reports.values()), loaded_batches=len(results),
-                         left_staged=sum(_loadable_batch(settings, b, run_id) for b in pending_batches(settings.staging)),
+    staged = [b for b in pending_batches(settings.staging) if _loadable_batch(settings, b, run_id)]
+    for batch in staged:  # crawled but not loaded: say so, never a row of zeros that looks like success
+        entry = reports.setdefault(batch.manifest.get("source") or "unknown", SourceReport(batch.manifest.get("source") or "unknown"))
+        if entry.status == "ok":
+            entry.status = "staged"
+            entry.error = f"crawled; its batch stays staged for the next run ({load_error or 'not loaded'})"
+    summary = RunSummary(run_id, list(reports.values()), loaded_batches=len(results), left_staged=len(staged),
                          load_error=load_error)
     report(summary)
     logger.info("%s", one_line(summary.as_dict()))

@@ -36,7 +36,7 @@ class _Stop(Exception):
 
 def deployment_parameters(settings: Settings, source: Source) -> dict:
     """The ingest flow's parameters for one source: absolute paths, so runs work from any folder."""
-    return {"sources": [source.name], "db": str(settings.db.resolve()), "registry": str(settings.registry.resolve()),
+    return {"sources": [source.name], "db": str(settings.db.resolve()) if isinstance(settings.db, Path) else settings.db, "registry": str(settings.registry.resolve()),
             "data": str(settings.data.resolve())}
 
 

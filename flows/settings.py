@@ -12,7 +12,7 @@ from warehouse.db import db_path
 
 @dataclass(frozen=True)
 class Settings:
-    db: Path
+    db: Path | str  # a folder (embedded warehouse) or ducklake:postgres:...
     data: Path
     registry: Path
     parallel: int = 2
@@ -46,7 +46,8 @@ def resolve(db: str | None = None, sources: str | None = None, data: str | None 
     database = db_path(db)
     folder = data or os.environ.get("PRESSWATCH_DATA")
     if not folder:
-        folder = database.parent if (db or os.environ.get("PRESSWATCH_DB")) else Path("data")
+        explicit = db or os.environ.get("PRESSWATCH_DB")
+        folder = database.parent if explicit and isinstance(database, Path) else Path("data")
     env_numbers = {
         "parallel": ("PRESSWATCH_PARALLEL", int),
         "load_wait": ("PRESSWATCH_LOAD_WAIT", float),

@@ -39,8 +39,8 @@ def real_fixture(relative: str) -> Path:
 
 @pytest.fixture
 def db_path(tmp_path) -> Path:
-    """A path for a real DuckDB warehouse file in the test's temporary folder."""
-    return tmp_path / "warehouse.duckdb"
+    """A path for a real warehouse (a DuckLake folder) in the test's temporary folder."""
+    return tmp_path / "warehouse"
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ class Pipeline:
 
 def make_pipeline(folder: Path) -> Pipeline:
     """A Pipeline writing into `folder` (warehouse, staging, archive); set its registry with use_registry."""
-    settings = Settings(db=folder / "warehouse.duckdb", data=folder / "data", registry=folder / "sources.toml",
+    settings = Settings(db=folder / "warehouse", data=folder / "data", registry=folder / "sources.toml",
                         load_wait=5.0, crawl_retries=0, retry_delay=0.0)
     return Pipeline(settings)
 

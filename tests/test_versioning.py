@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -10,6 +9,7 @@ from crawlers.demo_site.content import DELETED_PATH, EDIT, TOTAL_EXPECTED
 from tests.servers import Route, StaticSite, article_html, registry_entry
 from warehouse.errors import DatabaseLocked
 from warehouse.loader import load_batch, load_pending
+from warehouse.attach import attach_statements
 from warehouse.db import connect
 from warehouse.staging import pending_batches
 
@@ -93,23 +93,49 @@ def test_reloading_the_same_batch_is_a_no_op(demo_pipeline):
     assert demo_pipeline.scalar("SELECT count(*) FROM fetches") == first.counts["records"]
 
 
-def test_a_load_while_a_reader_holds_the_file_waits_then_leaves_the_batch_staged(demo_pipeline):
+READER = """
+import duckdb, sys
+con = duckdb.connect()
+con.execute(sys.stdin.readline())            # the attach script, on one line
+con.execute("BEGIN TRANSACTION")
+print(con.execute("SELECT count(*) FROM article_versions").fetchall()[0][0], flush=True)
+sys.stdin.readline()                          # the load has committed
+print(con.execute("SELECT count(*) FROM article_versions").fetchall()[0][0], flush=True)
+con.execute("COMMIT")
+print(con.execute("SELECT count(*) FROM article_versions").fetchall()[0][0], flush=True)
+"""
+
+
+def test_a_reader_holding_a_transaction_never_delays_a_load_and_keeps_its_snapshot(demo_pipeline):
     demo_pipeline.crawl("unnews")  # creates the warehouse
     demo_pipeline.crawl("xinhua", load=False)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); "
-         "print('holding', flush=True); time.sleep(60)", str(demo_pipeline.db)],
-        stdout=subprocess.PIPE, text=True)
+    script = "; ".join(attach_statements(demo_pipeline.db, read_only=True))
+    reader = subprocess.Popen([sys.executable, "-c", READER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        assert holder.stdout.readline().strip() == "holding"
-        started = time.monotonic()
-        with pytest.raises(DatabaseLocked, match="locked by another process"):
-            load_pending(demo_pipeline.db, demo_pipeline.settings.staging, demo_pipeline.settings.loaded, wait=1.0)
-        assert time.monotonic() - started >= 1.0
-        assert len(pending_batches(demo_pipeline.settings.staging)) == 1
+        reader.stdin.write(script + "\n")
+        reader.stdin.flush()
+        before = int(reader.stdout.readline())
+        results = load_pending(demo_pipeline.db, demo_pipeline.settings.staging, demo_pipeline.settings.loaded, wait=0)
+        assert [r.source for r in results] == ["xinhua"] and results[0].counts["new"] > 0
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        during = int(reader.stdout.readline())
+        after = int(reader.stdout.readline())
     finally:
-        holder.kill()
-        holder.wait()
+        reader.kill()
+        reader.wait()
+    assert during == before  # its snapshot did not move while its transaction lasted
+    assert after == before + results[0].counts["new"]
+    assert pending_batches(demo_pipeline.settings.staging) == []
+
+
+def test_a_second_writer_waits_for_the_write_lock_then_gives_up(demo_pipeline):
+    demo_pipeline.crawl("unnews")
+    demo_pipeline.crawl("xinhua", load=False)
+    with connect(demo_pipeline.db):  # a writer holds the lock
+        with pytest.raises(DatabaseLocked, match="another load"):
+            load_pending(demo_pipeline.db, demo_pipeline.settings.staging, demo_pipeline.settings.loaded, wait=0.5)
+        assert len(pending_batches(demo_pipeline.settings.staging)) == 1
     results = load_pending(demo_pipeline.db, demo_pipeline.settings.staging, demo_pipeline.settings.loaded)
-    assert [r.source for r in results] == ["xinhua"] and results[0].counts["new"] > 0
+    assert [r.source for r in results] == ["xinhua"]
     assert pending_batches(demo_pipeline.settings.staging) == []

@@ -1,29 +1,39 @@
-"""Opening the warehouse: bounded waits for the file lock, and numbered migrations applied on open.
-
-DuckDB lets one process write *or* many read (duckdb#1119), and a read-only open fails while a
-writer holds the file (duckdb#17158), so every open here retries for a bounded time.
+"""Opening the warehouse, a DuckLake: readers attach read-only and see one snapshot per
+transaction, never waiting; writers first take the warehouse's write lock (bounded wait), then
+apply the numbered migrations this catalog has not seen.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
-from pathlib import Path
 
 import duckdb
 
-from warehouse.errors import DatabaseCorrupt, DatabaseLocked, DatabaseMissing
+from warehouse.errors import DatabaseCorrupt, DatabaseMissing
+from warehouse.extensions import connection_config
+from warehouse.location import ALIAS, DEFAULT_DB, Location, parse
+from warehouse.locks import write_lock
 
-DEFAULT_DB = Path("data/presswatch.duckdb")
+__all__ = ["ALIAS", "DEFAULT_DB", "connect", "db_path", "location", "migrations", "migrate", "open_location"]
+
 _MIGRATION = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
-def db_path(explicit: str | os.PathLike | None = None) -> Path:
-    """The warehouse file: the flag, else PRESSWATCH_DB, else data/presswatch.duckdb."""
-    return Path(explicit or os.environ.get("PRESSWATCH_DB") or DEFAULT_DB)
+def location(spec: str | os.PathLike | Location | None = None) -> Location:
+    """The warehouse `spec` names (a Location passes through)."""
+    return spec if isinstance(spec, Location) else parse(spec)
+
+
+def db_path(explicit: str | os.PathLike | None = None):
+    """What --db / PRESSWATCH_DB names, as given (a Path for the embedded warehouse, else the URL)."""
+    from pathlib import Path
+
+    raw = str(explicit or os.environ.get("PRESSWATCH_DB") or DEFAULT_DB)
+    return raw if raw.startswith("ducklake:") else Path(raw)
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -36,70 +46,74 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-def _open(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
-    deadline = time.monotonic() + wait
-    delay = 0.05
-    while True:
-        try:
-            return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
-            message = str(exc)
-            if "lock" not in message.lower():
-                raise DatabaseCorrupt(f"{path}: {message.splitlines()[0]}") from None
-            if time.monotonic() >= deadline:
-                holder = re.search(r"PID (\d+)", message)
-                who = f" (process {holder.group(1)})" if holder else ""
-                raise DatabaseLocked(f"{path} is locked by another process{who}; waited {wait:.0f}s") from None
-        except duckdb.Error as exc:
-            raise DatabaseCorrupt(f"{path}: {str(exc).splitlines()[0]}") from None
-        time.sleep(delay)
-        delay = min(delay * 2, 1.0)
+def open_location(where: Location, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """A fresh DuckDB connection with the warehouse attached as `presswatch` and in use."""
+    if where.folder is not None and not read_only:
+        where.folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(config=connection_config(*where.extensions))
+    try:
+        for statement in where.attach_statements(read_only):
+            con.execute(statement)
+    except duckdb.Error as exc:
+        con.close()
+        raise DatabaseCorrupt(f"{where}: cannot be attached: {_first_line(exc)}") from None
+    return con
 
 
 @contextmanager
-def connect(path: str | os.PathLike | None = None, *, read_only: bool = False, wait: float = 10.0, create: bool = True):
-    """A connection to the warehouse, migrated, closed on exit; waits up to `wait` s for the lock."""
-    path = db_path(path)
-    if not path.exists():
-        if read_only or not create:
-            raise DatabaseMissing(f"{path} does not exist")
-        path.parent.mkdir(parents=True, exist_ok=True)
-    con = _open(path, read_only, wait)
-    try:
-        if read_only:
-            _check_current(con, path)
-        else:
+def connect(path=None, *, read_only: bool = False, wait: float = 10.0,
+            create: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the warehouse, closed on exit.
+
+    Read-only: never waits, sees the latest snapshot. Otherwise holds the write lock (waiting up
+    to `wait` s, then DatabaseLocked) for the connection's life and migrates first.
+    """
+    where = location(path)
+    if not where.exists() and (read_only or not create):
+        raise DatabaseMissing(f"{where} does not exist")
+    if read_only:
+        con = open_location(where, read_only=True)
+        try:
+            _check_current(con, where)
+            yield con
+        finally:
+            con.close()
+        return
+    with write_lock(where, wait):
+        con = open_location(where, read_only=False)
+        try:
             migrate(con)
-        yield con
-    finally:
-        con.close()
+            yield con
+        finally:
+            con.close()
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply the migrations this file has not seen, each in its own transaction."""
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
-    )
+    """Apply the migrations this warehouse has not seen, all in one transaction (one snapshot)."""
+    con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, name VARCHAR, applied_at TIMESTAMP)")
     done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
-    applied = []
-    for number, name, sql in migrations():
-        if number in done:
-            continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+    pending = [(number, name, sql) for number, name, sql in migrations() if number not in done]
+    if not pending:
+        return []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for number, name, sql in pending:
             con.execute(sql)
             con.execute("INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [number, name])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-        applied.append(name)
-    return applied
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return [name for _, name, _ in pending]
 
 
-def _check_current(con, path: Path) -> None:
+def _check_current(con, where: Location) -> None:
     """A reader needs a presswatch warehouse; newer migrations arrive with the next load."""
     try:
         con.execute("SELECT version FROM schema_migrations").fetchall()
     except duckdb.CatalogException:
-        raise DatabaseCorrupt(f"{path} is a DuckDB file but not a presswatch warehouse") from None
+        raise DatabaseCorrupt(f"{where} is a DuckLake but not a presswatch warehouse") from None
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

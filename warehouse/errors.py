@@ -6,7 +6,7 @@ class WarehouseError(Exception):
 
 
 class DatabaseLocked(WarehouseError):
-    """Another process holds the DuckDB file and did not let go in time."""
+    """Another writer holds the warehouse's write lock and did not let go in time."""
 
 
 class DatabaseMissing(WarehouseError):
@@ -27,3 +27,19 @@ class BatchError(WarehouseError):
 
 class UnknownSourceName(WarehouseError):
     """A source name the warehouse has never loaded."""
+
+
+class ExtensionMissing(WarehouseError):
+    """A DuckDB extension the warehouse needs is not installed (offline, from its wheel)."""
+
+
+class LegacyWarehouse(WarehouseError):
+    """A one-file DuckDB warehouse of presswatch 0.1, to be converted with `presswatch upgrade`."""
+
+
+class LocationError(WarehouseError):
+    """--db / PRESSWATCH_DB names no warehouse presswatch can use."""
+
+
+class LoadConflict(WarehouseError):
+    """A load's commit conflicted with another writer's every time it was retried."""

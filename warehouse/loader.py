@@ -6,6 +6,7 @@ pending folder only after its transaction committed, so a kill at any moment los
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import duckdb
 
 from warehouse.clusters import presign, refresh_clusters
 from warehouse.db import connect
-from warehouse.errors import BatchError
+from warehouse.errors import BatchError, LoadConflict
 from warehouse.staging import StagedBatch, mark_loaded, pending_batches
 from warehouse.textdiff import first_changed_sentence, word_counts
 
@@ -30,6 +31,7 @@ STAGED_COLUMNS = {
     "content_hash": "VARCHAR", "extractor": "VARCHAR", "extractor_version": "VARCHAR",
 }
 VERSIONED = ("new", "edited", "retitled", "restored", "reextracted")
+COMMIT_ATTEMPTS = 3
 COUNTED = ("new", "edited", "retitled", "deleted", "restored", "reextracted", "same", "missing")
 
 
@@ -74,13 +76,28 @@ def load_pending(db, staging: Path, loaded: Path, wait: float = 10.0, keep=None)
             if keep is not None and not keep(batch):
                 continue
             try:
-                results.append(load_batch(con, batch, presigned.get(batch.batch_id)))
+                results.append(_load_with_retries(con, batch, presigned.get(batch.batch_id)))
             except BatchError as exc:  # one unreadable batch stays staged; the others still load
                 source = batch.manifest.get("source") or "unknown"
                 results.append(LoadResult(batch.batch_id, source, "failed", skipped=True, error=str(exc)))
                 continue
             mark_loaded(batch, loaded)
     return results
+
+
+def _load_with_retries(con, batch: StagedBatch, presigned: dict | None) -> LoadResult:
+    """load_batch, retried whole when its commit conflicts with a writer that skipped the lock."""
+    for attempt in range(1, COMMIT_ATTEMPTS + 1):
+        try:
+            return load_batch(con, batch, presigned)
+        except duckdb.TransactionException as exc:
+            if "conflict" not in str(exc).lower():
+                raise
+            if attempt == COMMIT_ATTEMPTS:
+                raise LoadConflict(f"batch {batch.batch_id}: its commit conflicted {attempt} times: "
+                                   f"{str(exc).splitlines()[0]}") from None
+            time.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")
 
 
 def load_batch(con, batch: StagedBatch, presigned: dict | None = None) -> LoadResult:
@@ -116,7 +133,7 @@ def load_batch(con, batch: StagedBatch, presigned: dict | None = None) -> LoadRe
         con.execute("ROLLBACK")
         raise
     finally:
-        for table in ("staged", "cap", "decided", "diffs"):
+        for table in ("staged", "cap", "decided", "diffs", "state_new"):
             con.execute(f"DROP TABLE IF EXISTS temp.{table}")
     return result
 
@@ -138,14 +155,11 @@ def _stage(con, records: Path) -> None:
 
 
 def _upsert_source(con, name: str, settings: dict) -> None:
-    con.execute(
-        """
-        INSERT INTO sources VALUES (?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP)
-        ON CONFLICT (name) DO UPDATE SET label = excluded.label, language = excluded.language,
-            allowed_domains = excluded.allowed_domains, updated_at = excluded.updated_at
-        """,
-        [name, settings.get("label"), settings.get("language"), settings.get("allowed_domains")],
-    )
+    values = [settings.get("label"), settings.get("language"), settings.get("allowed_domains")]
+    con.execute("UPDATE sources SET label = ?, language = ?, allowed_domains = ?, updated_at = now()::TIMESTAMP "
+                "WHERE name = ?", [*values, name])
+    con.execute("INSERT INTO sources SELECT ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP "
+                "WHERE NOT EXISTS (SELECT 1 FROM sources WHERE name = ?)", [name, *values, name])
 
 
 def _insert_fetches(con) -> None:
@@ -281,33 +295,44 @@ def _write_versions(con) -> None:
 
 
 def _update_state(con) -> None:
+    """Each visited article's state row: updated where it exists, inserted where it is new."""
+    con.execute(
+        """
+        CREATE TEMP TABLE state_new AS
+        SELECT article_id, source, url, fetched_at AS first_seen_at, fetched_at AS last_checked_at,
+               CASE WHEN final IN ('new', 'edited', 'retitled', 'restored', 'deleted') THEN fetched_at END AS last_changed_at,
+               CASE WHEN final = 'missing' THEN coalesce(prev_missing, 0) + 1 ELSE 0 END AS missing_count,
+               CASE WHEN final = 'missing' THEN coalesce(prev_missing_since, fetched_at) END AS missing_since,
+               CASE WHEN final IN ('missing', 'still_gone', 'deleted') THEN coalesce(reason, outcome) END AS missing_reason,
+               CASE WHEN final IN ('deleted', 'still_gone') THEN NULL ELSE etag END AS etag,
+               CASE WHEN final IN ('deleted', 'still_gone') THEN NULL ELSE last_modified END AS last_modified,
+               CASE WHEN final IN ('deleted', 'still_gone') THEN NULL ELSE raw_hash END AS raw_hash
+        FROM decided
+        WHERE final <> 'ignored' AND kind IS DISTINCT FROM 'reextract'  -- re-reading an archived capture is not a visit
+        """
+    )
+    con.execute(
+        """
+        UPDATE article_state s SET
+            url = n.url,
+            last_checked_at = n.last_checked_at,
+            last_changed_at = coalesce(n.last_changed_at, s.last_changed_at),
+            missing_count = n.missing_count,
+            missing_since = n.missing_since,
+            missing_reason = n.missing_reason,
+            etag = CASE WHEN n.missing_reason IS NOT NULL THEN n.etag ELSE coalesce(n.etag, s.etag) END,
+            last_modified = CASE WHEN n.missing_reason IS NOT NULL THEN n.last_modified
+                                 ELSE coalesce(n.last_modified, s.last_modified) END,
+            raw_hash = CASE WHEN n.missing_reason IS NOT NULL THEN n.raw_hash ELSE coalesce(n.raw_hash, s.raw_hash) END
+        FROM state_new n
+        WHERE s.article_id = n.article_id
+        """
+    )
     con.execute(
         """
         INSERT INTO article_state (article_id, source, url, first_seen_at, last_checked_at, last_changed_at,
                                    missing_count, missing_since, missing_reason, etag, last_modified, raw_hash)
-        SELECT article_id, source, url, fetched_at, fetched_at,
-               CASE WHEN final IN ('new', 'edited', 'retitled', 'restored', 'deleted') THEN fetched_at END,
-               CASE WHEN final = 'missing' THEN coalesce(prev_missing, 0) + 1 ELSE 0 END,
-               CASE WHEN final = 'missing' THEN coalesce(prev_missing_since, fetched_at) END,
-               CASE WHEN final IN ('missing', 'still_gone', 'deleted') THEN coalesce(reason, outcome) END,
-               CASE WHEN final IN ('deleted', 'still_gone') THEN NULL ELSE etag END,
-               CASE WHEN final IN ('deleted', 'still_gone') THEN NULL ELSE last_modified END,
-               CASE WHEN final IN ('deleted', 'still_gone') THEN NULL ELSE raw_hash END
-        FROM decided
-        WHERE final <> 'ignored' AND kind IS DISTINCT FROM 'reextract'  -- re-reading an archived capture is not a visit
-        ON CONFLICT (article_id) DO UPDATE SET
-            url = excluded.url,
-            last_checked_at = excluded.last_checked_at,
-            last_changed_at = coalesce(excluded.last_changed_at, article_state.last_changed_at),
-            missing_count = excluded.missing_count,
-            missing_since = excluded.missing_since,
-            missing_reason = excluded.missing_reason,
-            etag = CASE WHEN excluded.missing_reason IS NOT NULL THEN excluded.etag
-                        ELSE coalesce(excluded.etag, article_state.etag) END,
-            last_modified = CASE WHEN excluded.missing_reason IS NOT NULL THEN excluded.last_modified
-                        ELSE coalesce(excluded.last_modified, article_state.last_modified) END,
-            raw_hash = CASE WHEN excluded.missing_reason IS NOT NULL THEN excluded.raw_hash
-                        ELSE coalesce(excluded.raw_hash, article_state.raw_hash) END
+        SELECT n.* FROM state_new n ANTI JOIN article_state s ON s.article_id = n.article_id
         """
     )
 
@@ -327,16 +352,15 @@ def _track_discovery(con, source: str, manifest: dict) -> int:
     found = con.execute("SELECT count(*) FROM staged WHERE type = 'discovered'").fetchall()[0][0]
     if manifest.get("status") != "complete" or not found:
         return 0  # an interrupted or failed discovery proves nothing about what dropped out
-    dropped = con.execute(
-        """
-        UPDATE article_state SET dropped_from_discovery_at = try_cast(? AS TIMESTAMP)
-        WHERE source = ? AND last_discovered_at < try_cast(? AS TIMESTAMP) AND dropped_from_discovery_at IS NULL
-          AND missing_count = 0 AND article_id IN (SELECT article_id FROM articles)
-        RETURNING article_id
-        """,
-        [seen_at, source, seen_at],
-    ).fetchall()
-    return len(dropped)
+    dropped_filter = """
+        source = ? AND last_discovered_at < try_cast(? AS TIMESTAMP) AND dropped_from_discovery_at IS NULL
+        AND missing_count = 0 AND article_id IN (SELECT article_id FROM articles)
+    """
+    dropped = con.execute(f"SELECT count(*) FROM article_state WHERE {dropped_filter}", [source, seen_at]).fetchall()[0][0]
+    if dropped:  # DuckLake's UPDATE has no RETURNING: count first, in the same transaction
+        con.execute(f"UPDATE article_state SET dropped_from_discovery_at = try_cast(? AS TIMESTAMP) WHERE {dropped_filter}",
+                    [seen_at, source, seen_at])
+    return int(dropped)
 
 
 def _changed_articles(con) -> list[str]:

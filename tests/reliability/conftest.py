@@ -50,7 +50,7 @@ def shared_result(tmp_path_factory, name: str, compute: Callable[[Path], object]
 
 def module_pipeline(tmp: Path) -> Pipeline:
     """A Pipeline writing into `tmp` (no crawl retries: each fault is seen once, as it happened)."""
-    settings = Settings(db=tmp / "warehouse.duckdb", data=tmp / "data", registry=tmp / "sources.toml",
+    settings = Settings(db=tmp / "warehouse", data=tmp / "data", registry=tmp / "sources.toml",
                         load_wait=5.0, crawl_retries=0, retry_delay=0.0)
     return Pipeline(settings)
 
@@ -91,7 +91,8 @@ def presswatch(*args: str, env: dict | None = None, timeout: float = 120) -> sub
 
 def warehouse_strings(pipeline: Pipeline) -> str:
     """Every value of every table of the warehouse, as one string, for "this must not appear" checks."""
-    tables = [t for (t,) in pipeline.query("SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'")]
+    tables = [t for (t,) in pipeline.query("SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+                                                "AND table_catalog = current_database()")]
     parts = []
     for table in tables:
         for row in pipeline.query(f'SELECT * FROM "{table}"'):
@@ -131,7 +132,7 @@ def synthetic_warehouse(root: Path, articles: int = 8) -> tuple[Path, Path]:
     Every other article is edited in the second batch; the WARC file is a placeholder of the
     right size (the records' bounds are right, their bytes are not a WARC: no `--deep` on it).
     """
-    data, db = root / "data", root / "warehouse.duckdb"
+    data, db = root / "data", root / "warehouse"
     (data / "archive" / "synthetic").mkdir(parents=True)
     (data / "archive" / "synthetic" / "one.warc.gz").write_bytes(b"\0" * (100 * (articles + 1)))
     for n, stamp in enumerate(("2024-01-01T00:00:00", "2024-01-02T00:00:00")):

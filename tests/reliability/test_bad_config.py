@@ -23,6 +23,7 @@ from flows.crawl_step import CrawlFailed, crawl_source_process
 from flows.settings import Settings
 from tests.reliability.conftest import presswatch, shared_result, synthetic_warehouse
 from tests.servers import registry_entry
+from warehouse.db import connect
 
 URL = "http://127.0.0.1:9/news/1.html"
 # Arguments that get each command past click's own parsing to the point where it opens things.
@@ -31,9 +32,10 @@ COMMANDS = {
     "diff": ["diff", URL], "export": ["export", "{tmp}/export"], "history": ["history", URL],
     "reextract": ["reextract"], "runs": ["runs"], "sources": ["sources"], "spread": ["spread", "story"],
     "sql": ["sql", "select 1"], "stories": ["stories"], "trend": ["trend", "story"], "serve": ["serve"],
+    "attach": ["attach"], "maintain": ["maintain"], "upgrade": ["upgrade", "{legacy}"],
 }
 NOT_RUN = {"demo": "takes half a minute; covered by its own tests"}
-READERS = sorted(set(COMMANDS) - {"crawl", "sources", "serve"})  # need an existing warehouse
+READERS = sorted(set(COMMANDS) - {"crawl", "sources", "serve", "upgrade"})  # need an existing warehouse
 REGISTRY_READERS = ["crawl", "reextract", "serve", "sources"]
 # Prefect's embedded server makes `crawl` slow; no retries, so a failing source fails at once.
 FAST = {"PRESSWATCH_CRAWL_RETRIES": "0", "PRESSWATCH_RETRY_DELAY": "0", "PRESSWATCH_LOAD_WAIT": "2"}
@@ -57,7 +59,9 @@ def cases() -> list[Case]:
     for command in READERS:
         found.append(Case("missing-db", command, (1,), ("{missing}", "does not exist", "presswatch crawl")))
     for command in sorted(set(COMMANDS) - {"serve"}):
-        found.append(Case("corrupt-db", command, (1,), ("{corrupt}", "not a valid DuckDB database", "check --db")))
+        found.append(Case("corrupt-db", command, (1,), ("{corrupt}", "cannot be attached", "check --db")))
+    for command in READERS:
+        found.append(Case("legacy-db", command, (1,), ("{legacy}", "one-file DuckDB warehouse", "presswatch upgrade")))
     for command in REGISTRY_READERS:
         found.append(Case("registry-not-toml", command, (2,), ("{bad_toml}", "not valid TOML"), max_lines=2))
         found.append(Case("registry-bad-entries", command, (2,),
@@ -72,8 +76,7 @@ def cases() -> list[Case]:
         Case("staging-is-a-file", "crawl", (1, 2, 3), ("staging",), max_lines=99),
         Case("staging-is-a-file", "check", (4,), ("{file_data}/staging is a file",), max_lines=99),
         Case("data-is-a-file", "sql", (2,), ("--data", "is a file"), max_lines=3),
-        Case("locked-db", "sql", (1,), ("locked by another process", "close the other session")),
-        Case("locked-db", "check", (1,), ("locked by another process", "close the other session")),
+        Case("write-locked", "maintain", (1,), ("another load (process", "is writing to", "waited 2s")),
     ]
     return found
 
@@ -92,6 +95,8 @@ def arguments(case: Case, paths: dict) -> list[str]:
         flags["--db"] = paths["missing"]
     elif case.scenario == "corrupt-db":
         flags["--db"] = paths["corrupt"]
+    elif case.scenario == "legacy-db":
+        flags["--db"] = paths["legacy"]
     elif case.scenario.startswith("registry-"):
         flags["--sources"] = paths[{"registry-not-toml": "bad_toml", "registry-bad-entries": "bad_entries",
                                     "registry-missing": "no_registry"}[case.scenario]]
@@ -102,12 +107,11 @@ def arguments(case: Case, paths: dict) -> list[str]:
         if case.command == "crawl":
             flags["--db"] = paths["missing"]
     elif case.scenario == "data-is-a-file":
-        flags["--data"] = paths["corrupt"]
-    elif case.scenario == "locked-db":
-        command += ["--wait", "0.5"]
+        flags["--data"] = paths["a_file"]
     if case.command == "crawl" and case.scenario != "staging-is-a-file":
         flags["--data"] = f"{paths['tmp']}/crawl-{case.scenario}"  # its Prefect state and work files apart
-    return [part for flag, value in flags.items() for part in (flag, value)] + command
+    env_flags = [part for flag, value in flags.items() for part in (flag, value)]
+    return env_flags + command
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +124,10 @@ def _answers(tmp):
     good_db, good_data = synthetic_warehouse(tmp / "good")
     (tmp / "good.toml").write_text(registry_entry("synthetic", "http://127.0.0.1:9", feeds=["http://127.0.0.1:9/feed.xml"],
                                                   article_pattern="/news/"))
-    (tmp / "corrupt.duckdb").write_text("this is a text file, not a DuckDB database\n")
+    (tmp / "corrupt").mkdir()
+    (tmp / "corrupt" / "catalog.sqlite").write_text("this is a text file, not a SQLite catalog\n")
+    (tmp / "a-file.txt").write_text("a file, not a folder\n")
+    duckdb.connect(str(tmp / "legacy.duckdb")).close()  # a one-file warehouse of presswatch 0.1
     (tmp / "bad.toml").write_text("[[sources]]\nname = 'unterminated\n")
     (tmp / "bad-entries.toml").write_text(
         "[[sources]]\nname = 'one'\nlabel = 'One'\nlanguage = 'en'\nallowed_domains = ['127.0.0.1']\n"
@@ -129,19 +136,22 @@ def _answers(tmp):
     (tmp / "file-data").mkdir()
     (tmp / "file-data" / "staging").write_text("a file where the staging folder should be\n")
     paths = {"tmp": str(tmp), "good_db": str(good_db), "data": str(good_data), "missing": str(tmp / "missing.duckdb"),
-             "corrupt": str(tmp / "corrupt.duckdb"), "good_registry": str(tmp / "good.toml"), "bad_toml": str(tmp / "bad.toml"),
+             "corrupt": str(tmp / "corrupt"),
+             "legacy": str(tmp / "legacy.duckdb"), "a_file": str(tmp / "a-file.txt"), "good_registry": str(tmp / "good.toml"), "bad_toml": str(tmp / "bad.toml"),
              "bad_entries": str(tmp / "bad-entries.toml"), "no_registry": str(tmp / "nowhere.toml"),
              "file_data": str(tmp / "file-data")}
     ordered = sorted(CASES, key=lambda c: c.command != "crawl")  # the slow ones start first
-    locked = [c for c in ordered if c.scenario == "locked-db"]
+    locked = [c for c in ordered if c.scenario == "write-locked"]
     results = {}
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = {_id(c): pool.submit(presswatch, *arguments(c, paths), env=FAST, timeout=180)
                    for c in ordered if c not in locked}
         results.update({key: future.result() for key, future in futures.items()})
-    with duckdb.connect(paths["good_db"]):  # an analyst's read-write session holds the file
+    with connect(paths["good_db"]):  # a load holds the write lock: writers give up, readers go on
         for case in locked:
             results[_id(case)] = presswatch(*arguments(case, paths), env=FAST)
+        for command in ("sql", "check"):
+            results[f"read-while-locked-{command}"] = presswatch(*arguments(Case("", command, (), ()), paths), env=FAST)
     return results, paths
 
 
@@ -162,9 +172,16 @@ def test_answer_is_one_clear_line(answers, case):
     assert 1 <= len(lines) <= case.max_lines, lines
 
 
+@pytest.mark.parametrize("command", ["sql", "check"])
+def test_readers_never_wait_for_a_load(answers, command):
+    results, _ = answers
+    result = results[f"read-while-locked-{command}"]
+    assert result.returncode == 0, result.stderr
+
+
 def test_a_crawl_that_cannot_stage_its_batch_fails(tmp_path):
     """Below the CLI (the flows, `serve`): a crawl that never opened its batch is a failed crawl, not an empty one."""
-    settings = Settings(db=tmp_path / "w.duckdb", data=tmp_path / "data", registry=tmp_path / "sources.toml",
+    settings = Settings(db=tmp_path / "w", data=tmp_path / "data", registry=tmp_path / "sources.toml",
                         load_wait=2.0, crawl_retries=0, retry_delay=0.0)
     settings.registry.write_text(registry_entry("one", "http://127.0.0.1:9", feeds=["http://127.0.0.1:9/feed.xml"],
                                                 article_pattern="/a/"))

@@ -1,8 +1,9 @@
 -- The core warehouse: sources, runs, every request, and every version of every article.
+-- DuckLake has no keys, indexes or sequences: the loader keeps ids unique and `presswatch check` verifies it.
 -- All times are UTC.
 
 CREATE TABLE sources (
-    name            VARCHAR PRIMARY KEY,
+    name            VARCHAR NOT NULL,
     label           VARCHAR,
     language        VARCHAR,
     allowed_domains VARCHAR[],
@@ -12,7 +13,7 @@ CREATE TABLE sources (
 
 -- One row per crawl of one source (a staged batch), written when the batch is loaded.
 CREATE TABLE crawl_runs (
-    batch_id       VARCHAR PRIMARY KEY,
+    batch_id       VARCHAR NOT NULL,
     run_id         VARCHAR,
     source         VARCHAR NOT NULL,
     status         VARCHAR NOT NULL,      -- complete | interrupted
@@ -92,7 +93,7 @@ CREATE TABLE article_versions (
 
 -- What the loader and the revisit planner remember per article between runs.
 CREATE TABLE article_state (
-    article_id       VARCHAR PRIMARY KEY,
+    article_id       VARCHAR NOT NULL,
     source           VARCHAR NOT NULL,
     url              VARCHAR NOT NULL,
     first_seen_at    TIMESTAMP,
@@ -110,7 +111,7 @@ CREATE TABLE article_state (
 );
 
 CREATE TABLE loaded_batches (
-    batch_id   VARCHAR PRIMARY KEY,
+    batch_id   VARCHAR NOT NULL,
     source     VARCHAR,
     records    INTEGER,
     loaded_at  TIMESTAMP

@@ -53,12 +53,12 @@ CREATE MACRO pw_bucket(bucket) AS
 -- published_at (else the day presswatch first saw the article). Weeks start on Monday.
 -- Table columns are always qualified here: a bare `source` or `bucket` is the parameter. For
 -- the same reason the `articles` view is inlined: its own bare `source` would bind to it.
-CREATE MACRO term_trend(term, bucket := 'week', source := NULL) AS TABLE
+CREATE MACRO term_trend(term, bucket := 'week', source := '') AS TABLE
 WITH hits AS (
     SELECT a.article_id, a.source, a.published_at, mention_count(article_body(a.title, a.text), term) AS mentions
     FROM article_versions a
     WHERE a.valid_to IS NULL AND a.change_kind <> 'deleted'   -- the `articles` view, inlined
-      AND (source IS NULL OR a.source = source)
+      AND (coalesce(source, '') = '' OR a.source = source)
       AND contains(lower(article_body(a.title, a.text)), pw_probe(term))
 ), first_seen AS (
     SELECT v.article_id, min(v.valid_from) AS first_seen

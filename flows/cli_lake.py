@@ -1,0 +1,102 @@
+"""presswatch commands for the DuckLake itself: attach it from any DuckDB client, keep it tidy, convert an old file."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from crawlers.durations import parse_duration
+from flows.cli import UsageFailure, cli, friendly
+from flows.settings import Settings
+
+
+@cli.command()
+@click.pass_obj
+@friendly
+def attach(settings: Settings):
+    """Print the SQL that attaches the warehouse read-only in any DuckDB session (Python or CLI).
+
+    The session can then use every table, view and macro unqualified. It loads DuckDB's
+    extensions offline from the installed wheels. Each transaction it opens sees one snapshot and
+    never delays a load.
+
+    Example:
+
+    \b
+        duckdb -cmd "$(presswatch attach)"
+        presswatch attach > attach.sql && duckdb -init attach.sql
+    """
+    from warehouse.attach import attach_sql
+    from warehouse.db import connect
+
+    with connect(settings.db, read_only=True):  # a missing or foreign warehouse is refused here
+        pass
+    click.echo(attach_sql(settings.db), nl=False)
+
+
+def _duration(value: str, option: str):
+    from datetime import timedelta
+
+    try:
+        return timedelta(seconds=parse_duration(value))
+    except ValueError as exc:
+        raise UsageFailure(f"{option} {value!r}: {exc}") from None
+
+
+@cli.command()
+@click.option("--retention", default="30d", show_default=True,
+              help="Keep snapshots (time travel) this long; older ones expire.")
+@click.option("--grace", default="6h", show_default=True,
+              help="Delete unreferenced files only once they are this old (longer than any reader's transaction).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"], case_sensitive=False), default="text", show_default=True)
+@click.pass_obj
+@friendly
+def maintain(settings: Settings, retention, grace, fmt):
+    """Merge the warehouse's small files, expire old snapshots and delete unreferenced files.
+
+    Takes the write lock (so it never races a load) and never blocks readers. `as_of()` and
+    every version stay: they are rows, not snapshots. `serve` runs this daily.
+
+    Example:
+
+    \b
+        presswatch maintain --retention 7d
+    """
+    from warehouse.maintain import maintain as run_upkeep
+
+    upkeep = run_upkeep(settings.db, retention=_duration(retention, "--retention"), grace=_duration(grace, "--grace"),
+                        wait=settings.load_wait)
+    if fmt.lower() == "json":
+        click.echo(json.dumps(upkeep.as_dict(), indent=1))
+        return
+    b, a = upkeep.before, upkeep.after
+    click.echo(f"snapshots {b.snapshots} -> {a.snapshots}; data files {b.data_files} -> {a.data_files}; "
+               f"delete files {b.delete_files} -> {a.delete_files}; {b.bytes:,} -> {a.bytes:,} bytes; "
+               f"in {upkeep.seconds:.1f}s")
+
+
+@cli.command()
+@click.argument("old_file", type=click.Path(dir_okay=False))
+@click.pass_obj
+@friendly
+def upgrade(settings: Settings, old_file):
+    """Convert a one-file DuckDB warehouse (presswatch 0.1) into the warehouse --db names.
+
+    Every version, fetch, run, cluster and archive pointer is copied in one transaction and the
+    row counts compared; the old file is only read. The target must be new or empty.
+
+    Example:
+
+    \b
+        presswatch --db data/warehouse upgrade data/presswatch.duckdb
+    """
+    from warehouse.upgrade import UpgradeError, upgrade as convert
+
+    try:
+        result = convert(old_file, settings.db, wait=settings.load_wait)
+    except UpgradeError as exc:
+        raise UsageFailure(str(exc)) from None
+    for table, rows in result.rows.items():
+        click.echo(f"{table:20} {rows:>10,} rows")
+    click.echo(f"converted {result.source} into {result.target}")

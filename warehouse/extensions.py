@@ -1,0 +1,84 @@
+"""DuckDB's extensions, offline: the binaries the pinned `duckdb-extension-*` wheels carry, laid out
+as an extension directory (`v<version>/<platform>/<name>.duckdb_extension`) that DuckDB loads with
+its signature check on, so nothing is ever downloaded.
+
+The sqlite wheel's binary is `sqlite.duckdb_extension`, but its entry point is `sqlite_scanner`, so
+it is laid out under that name.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from warehouse.errors import ExtensionMissing
+
+# DuckDB's name for an extension -> (the wheel's module, the binary's file name in it)
+WHEELS = {
+    "ducklake": ("duckdb_extension_ducklake", "ducklake.duckdb_extension"),
+    "sqlite_scanner": ("duckdb_extension_sqlite", "sqlite.duckdb_extension"),
+    "postgres_scanner": ("duckdb_extension_postgres_scanner", "postgres_scanner.duckdb_extension"),
+    "httpfs": ("duckdb_extension_httpfs", "httpfs.duckdb_extension"),
+}
+
+
+def _version() -> str:
+    return "v" + duckdb.__version__
+
+
+@cache
+def _platform() -> str:
+    return duckdb.execute("PRAGMA platform").fetchall()[0][0]
+
+
+def _cache_root() -> Path:
+    explicit = os.environ.get("PRESSWATCH_EXTENSION_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "presswatch" / "duckdb-extensions"
+
+
+def _wheel_binary(name: str) -> Path:
+    module, filename = WHEELS[name]
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise ExtensionMissing(f"DuckDB's {name} extension is not installed: pip install '{module.replace('_', '-')}=="
+                               f"{duckdb.__version__}'")
+    binary = Path(spec.origin).parent / "extensions" / _version() / filename
+    if not binary.exists():
+        raise ExtensionMissing(f"{binary} is missing: the {module} wheel does not match duckdb {duckdb.__version__}")
+    return binary
+
+
+@cache
+def extension_directory(*names: str) -> str:
+    """The extension directory holding `names` (copied there from their wheels once)."""
+    root = _cache_root()
+    folder = root / _version() / _platform()
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        target = folder / f"{name}.duckdb_extension"
+        source = _wheel_binary(name)
+        if target.exists() and target.stat().st_size == source.stat().st_size:
+            continue
+        with tempfile.NamedTemporaryFile(dir=folder, delete=False) as handle:
+            temporary = Path(handle.name)
+        shutil.copyfile(source, temporary)
+        os.replace(temporary, target)  # atomic: a concurrent process sees the old or the whole new file
+    return str(root)
+
+
+def connection_config(*names: str) -> dict:
+    """DuckDB config for a connection that loads `names` offline and never installs anything."""
+    return {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": True,
+        "extension_directory": extension_directory(*names),
+    }

@@ -1,0 +1,63 @@
+"""The warehouse's write lock: one writer at a time, waited for a bounded time.
+
+Readers never take it: DuckLake gives each reader its own snapshot. Writers (loads, migrations,
+upkeep, rebuilds) take it so that two commits never conflict. For the embedded warehouse it is an
+advisory file lock beside the catalog, released by the kernel when its process dies.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from warehouse.errors import DatabaseLocked
+from warehouse.location import Location
+
+LOCK_FILE = "write.lock"
+
+
+@contextmanager
+def write_lock(location: Location, wait: float) -> Iterator[float]:
+    """Hold the warehouse's write lock; yields the seconds spent waiting for it."""
+    if location.shared:
+        from warehouse.pglock import advisory_lock
+
+        with advisory_lock(location, wait) as waited:
+            yield waited
+        return
+    assert location.folder is not None
+    location.folder.mkdir(parents=True, exist_ok=True)
+    path = location.folder / LOCK_FILE
+    started = time.monotonic()
+    deadline = started + max(wait, 0.0)
+    delay = 0.02
+    with open(path, "a+") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = _holder(path)
+                    raise DatabaseLocked(f"another load{holder} is writing to {location}; waited {wait:.0f}s") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield time.monotonic() - started
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _holder(path) -> str:
+    try:
+        pid = path.read_text().strip()
+    except OSError:
+        return ""
+    return f" (process {pid})" if pid.isdigit() else ""
