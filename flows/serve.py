@@ -34,9 +34,10 @@ class _Stop(Exception):
     """SIGTERM arrived before the runner took over its handling."""
 
 
-def deployment_parameters(settings: Settings, source: Source) -> dict:
+def deployment_parameters(settings: Settings, source: Source | None) -> dict:
     """The ingest flow's parameters for one source: absolute paths, so runs work from any folder."""
-    return {"sources": [source.name], "db": str(settings.db.resolve()) if isinstance(settings.db, Path) else settings.db, "registry": str(settings.registry.resolve()),
+    db = str(settings.db.resolve()) if isinstance(settings.db, Path) else settings.db
+    return {"sources": [source.name] if source else None, "db": db, "registry": str(settings.registry.resolve()),
             "data": str(settings.data.resolve())}
 
 
@@ -52,8 +53,19 @@ def build_deployments(settings: Settings) -> list:
 
     from flows.ingest import ingest
 
+    from flows.upkeep import maintain_warehouse, schedule
+
     one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
-    return [
+    upkeep = maintain_warehouse.to_deployment(
+        name="warehouse",
+        schedule=Cron(schedule(), timezone="UTC"),
+        parameters={key: deployment_parameters(settings, None)[key] for key in ("db", "data")},
+        concurrency_limit=one_at_a_time,
+        description="Merge the warehouse's small files, expire old snapshots, delete unreferenced files.",
+        tags=["presswatch"],
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )
+    return [upkeep] + [
         ingest.to_deployment(
             name=source.name,
             schedule=Cron(source.schedule, timezone="UTC"),
@@ -132,10 +144,14 @@ def _run(settings: Settings, limit: int, echo: Callable[[str], None]) -> None:
         deployments = build_deployments(settings)
         for deployment in deployments:
             runner.add_deployment(deployment)
-        echo(f"serving {len(deployments)} source(s) against "
+        echo(f"serving {len(deployments) - 1} source(s) and the warehouse's upkeep against "
              f"{os.environ['PREFECT_API_URL']}, at most {limit} run(s) at once; data in {settings.data.resolve()}")
         for name, cron, upcoming in next_runs(settings):
             echo(f"  ingest/{name}  {cron}  next {upcoming:%Y-%m-%d %H:%M} UTC")
+        from flows.upkeep import schedule
+
+        upkeep_next = croniter(schedule(), datetime.now(timezone.utc)).get_next(datetime)
+        echo(f"  maintain/warehouse  {schedule()}  next {upkeep_next:%Y-%m-%d %H:%M} UTC")
         try:
             asyncio.run(runner.start())
         except (KeyboardInterrupt, TerminationSignal):

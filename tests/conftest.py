@@ -9,15 +9,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from crawlers.demo_site import DemoSite, demo_registry
 from crawlers.registry import load_registry
 from flows.crawl_step import CrawlFailed, crawl_source_process
 from flows.settings import Settings
+from warehouse.attach import attach_statements
 from warehouse.db import connect
 from warehouse.loader import load_pending
 
@@ -114,6 +117,18 @@ def demo_site_process():
     yield url
     process.kill()
     process.wait()
+
+
+@contextmanager
+def plain_duckdb(db):
+    """A plain DuckDB connection (no presswatch code) that ran `presswatch attach`'s statements."""
+    con = duckdb.connect()
+    try:
+        for statement in attach_statements(db):
+            con.execute(statement)
+        yield con
+    finally:
+        con.close()
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 300, text: bool = True) -> subprocess.CompletedProcess:

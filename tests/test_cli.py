@@ -12,7 +12,7 @@ from tests.conftest import run_cli
 def test_crawl_runs_the_ingest_flow_and_prints_a_summary_per_source(tmp_path, site):
     registry = tmp_path / "demo.toml"
     registry.write_text(demo_registry(site.base_url))
-    db = tmp_path / "w.duckdb"
+    db = tmp_path / "w"
     result = run_cli("--db", str(db), "--sources", str(registry), "crawl", "--source", "unnews", "--source", "xjgov")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -38,23 +38,50 @@ def test_sql_formats_and_read_only(pipeline, site):
     assert broken.returncode == 1 and "query failed" in broken.stderr
 
 
-def test_sql_waits_for_a_writer_then_fails_clearly(pipeline, site):
-    pipeline.use_registry(demo_registry(site.base_url)).crawl("unnews")
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-                               "print('writing', flush=True); time.sleep(60)", str(pipeline.db)],
-                              stdout=subprocess.PIPE, text=True)
+ANALYST = """
+import duckdb, sys
+con = duckdb.connect()
+con.execute(open(sys.argv[1]).read())          # what `presswatch attach` printed
+con.execute("BEGIN TRANSACTION")
+count = "SELECT count(*) FROM article_versions"
+print(con.execute(count).fetchall()[0][0], flush=True)
+sys.stdin.readline()                            # the crawl has ended
+print(con.execute(count).fetchall()[0][0], flush=True)
+con.execute("COMMIT")
+print(con.execute(count).fetchall()[0][0], con.execute("SELECT count(*) FROM article_changes").fetchall()[0][0], flush=True)
+"""
+
+
+def test_an_analyst_transaction_open_through_a_crawl_never_defers_its_load(tmp_path, site):
+    registry = tmp_path / "demo.toml"
+    registry.write_text(demo_registry(site.base_url))
+    db = str(tmp_path / "warehouse")
+    first = run_cli("--db", db, "--sources", str(registry), "crawl", "--source", "globaltimes")
+    assert first.returncode == 0, first.stderr
+    attach = run_cli("--db", db, "attach")
+    assert attach.returncode == 0 and all(line.endswith(";") for line in attach.stdout.splitlines()), attach.stdout
+    (tmp_path / "attach.sql").write_text(attach.stdout)
+    analyst = subprocess.Popen([sys.executable, "-c", ANALYST, str(tmp_path / "attach.sql")],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        assert holder.stdout.readline().strip() == "writing"
-        result = run_cli("--db", str(pipeline.db), "sql", "select 1", "--wait", "0.5")
+        before = int(analyst.stdout.readline())
+        site.set_stage(2)  # globaltimes edits an article
+        crawl = run_cli("--db", db, "--sources", str(registry), "crawl", "--source", "globaltimes")
+        analyst.stdin.write("\n")
+        analyst.stdin.flush()
+        during = int(analyst.stdout.readline())
+        after, changes = map(int, analyst.stdout.readline().split())
     finally:
-        holder.kill()
-        holder.wait()
-    assert result.returncode == 1
-    assert "is locked by another process" in result.stderr and "try again" in result.stderr
+        analyst.kill()
+        analyst.wait()
+    assert crawl.returncode == 0, crawl.stdout + crawl.stderr
+    assert "batches loaded: 1" in crawl.stdout and "left staged" not in crawl.stdout
+    assert during == before  # the open transaction kept its snapshot
+    assert after == before + 1 and changes == 1  # then it sees the edit's new version
 
 
 def test_sql_on_a_missing_warehouse_says_what_to_do(tmp_path):
-    result = run_cli("--db", str(tmp_path / "none.duckdb"), "sql", "select 1")
+    result = run_cli("--db", str(tmp_path / "none"), "sql", "select 1")
     assert result.returncode == 1
     assert "does not exist: run `presswatch crawl` (or `presswatch demo`) first" in result.stderr
 
@@ -70,7 +97,7 @@ def test_sources_lists_the_registry_with_last_runs(pipeline, site):
 
 
 def test_demo_reports_the_edit_and_the_deletion(tmp_path):
-    db = tmp_path / "demo" / "presswatch.duckdb"
+    db = tmp_path / "demo" / "warehouse"
     result = run_cli("--db", str(db), "demo", "--port", "0")
     assert result.returncode == 0, result.stderr
     out = " ".join(result.stdout.split())

@@ -105,8 +105,8 @@ def test_refreshing_the_same_articles_again_changes_nothing(grown):
 
 
 def test_a_full_rebuild_agrees_with_the_incremental_refreshes(grown, tmp_path):
-    db = tmp_path / "copy.duckdb"
-    shutil.copy(grown["settings"].db, db)
+    db = tmp_path / "copy"
+    shutil.copytree(grown["settings"].db, db)
     with connect(db) as con:
         refresh = refresh_clusters(con, None)
         assert refresh.full and refresh.hashed == sum(content.EXPECTED.values()) - 1  # one article deleted
@@ -114,8 +114,8 @@ def test_a_full_rebuild_agrees_with_the_incremental_refreshes(grown, tmp_path):
 
 
 def test_a_deleted_reprint_leaves_its_cluster_and_comes_back_when_restored(grown, tmp_path):
-    db = tmp_path / "copy.duckdb"
-    shutil.copy(grown["settings"].db, db)
+    db = tmp_path / "copy"
+    shutil.copytree(grown["settings"].db, db)
     with connect(db) as con:
         [(article_id, version)] = con.execute(
             "SELECT article_id, version FROM article_versions WHERE valid_to IS NULL AND canonical_url LIKE ?",

@@ -18,11 +18,11 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from crawlers.demo_site import demo_registry
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, plain_duckdb, run_cli
+from warehouse.db import connect
 
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
@@ -100,7 +100,7 @@ def demo_sources(base_url: str, *names: str) -> str:
 @pytest.fixture
 def paths(tmp_path):
     """Warehouse, registry and data folder of one test."""
-    return {"db": tmp_path / "pw.duckdb", "registry": tmp_path / "sources.toml", "data": tmp_path / "data"}
+    return {"db": tmp_path / "pw", "registry": tmp_path / "sources.toml", "data": tmp_path / "data"}
 
 
 def run(paths, **options):
@@ -113,7 +113,7 @@ def run(paths, **options):
 
 
 def query(db: Path, sql: str, params=None) -> list[tuple]:
-    with duckdb.connect(str(db), read_only=True) as con:
+    with plain_duckdb(db) as con:
         return con.execute(sql, params or []).fetchall()
 
 
@@ -212,24 +212,18 @@ def test_failing_and_hanging_sources_do_not_stop_a_healthy_one(harness, site, pa
     assert "hanging: crawl timed out after 5s" in latest["failures"]
 
 
-def test_a_reader_holding_the_warehouse_leaves_the_batch_staged_for_the_next_run(harness, site, paths):
+def test_a_load_that_cannot_get_the_write_lock_leaves_its_batch_staged_and_says_so(harness, site, paths):
     paths["registry"].write_text(demo_sources(site.base_url, "unnews"), encoding="utf-8")
     state, summary = run(paths)
     assert state.is_completed() and summary["loaded_batches"] == 1
 
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); "
-                               "print('ok', flush=True); time.sleep(30)", str(paths["db"])],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "ok"
+    with connect(paths["db"]):  # another writer holds the write lock for the whole run
         state, summary = run(paths, load_wait=2.0)
-    finally:
-        holder.kill()
-        holder.wait()
     assert state.is_completed(), state.message
     assert summary["loaded_batches"] == 0 and summary["left_staged"] >= 1
-    assert "locked" in summary["load_error"]
+    assert "another load" in summary["load_error"]
+    [unnews] = summary["sources"]
+    assert unnews["status"] == "staged" and "stays staged" in unnews["error"]  # not a row of zeros called ok
     held_run = str(state.state_details.flow_run_id)
     assert "Load deferred:" in report_of(state)
     assert query(paths["db"], "select count(*) from crawl_runs where run_id = ?", [held_run])[0][0] == 0

@@ -1,7 +1,8 @@
 """Migration 002 from any DuckDB client: the article_changes view and the article_history / as_of macros.
 
 One warehouse is built by crawling the demo site through its three stages, with a copy of the
-file kept after each stage; the tests open those copies with plain `duckdb.connect`.
+folder kept after each stage; the tests open those copies with a plain DuckDB connection that ran
+`presswatch attach`'s statements.
 """
 
 from __future__ import annotations
@@ -9,12 +10,11 @@ from __future__ import annotations
 import shutil
 from datetime import timedelta
 
-import duckdb
 import pytest
 
 from crawlers.demo_site import DemoSite, demo_registry
 from crawlers.demo_site.content import DELETED_PATH, EDIT, EXPECTED, GONE_PATH, RETITLE
-from tests.conftest import make_pipeline
+from tests.conftest import make_pipeline, plain_duckdb
 from tests.servers import Route, StaticSite, article_html, registry_entry
 
 # The outlets where stages 2 and 3 change something (xjgov never changes).
@@ -39,19 +39,19 @@ def stages(tmp_path_factory):
             site.set_stage(stage)
             pipeline.crawl(*OUTLETS)
             assert not pipeline.failures
-            copies[stage] = tmp / f"stage{stage}.duckdb"
-            shutil.copy(settings.db, copies[stage])
+            copies[stage] = tmp / f"stage{stage}"
+            shutil.copytree(settings.db, copies[stage])
         base = site.base_url
     return copies, base
 
 
 def query(path, sql, params=None):
-    with duckdb.connect(str(path), read_only=True) as con:
+    with plain_duckdb(path) as con:
         return con.execute(sql, params or []).fetchall()
 
 
 def changes(path) -> dict[str, list[dict]]:
-    with duckdb.connect(str(path), read_only=True) as con:
+    with plain_duckdb(path) as con:
         cursor = con.execute(CHANGE_SQL)
         columns = [d[0] for d in cursor.description]
         rows = [dict(zip(columns, row)) for row in cursor.fetchall()]

@@ -50,10 +50,14 @@ def test_serve_builds_one_deployment_per_source_on_its_cron(tmp_path, site):
 
     registry = tmp_path / "sources.toml"
     registry.write_text(demo_sources(site.base_url, {"unnews": "* * * * *", "xjgov": "15 */6 * * 1-5"}))
-    settings = Settings(db=tmp_path / "pw.duckdb", data=tmp_path / "data", registry=registry)
+    settings = Settings(db=tmp_path / "pw", data=tmp_path / "data", registry=registry)
 
     deployments = {d.name: d for d in build_deployments(settings)}
-    assert set(deployments) == {"unnews", "xjgov"}
+    assert set(deployments) == {"unnews", "xjgov", "warehouse"}
+    upkeep = deployments["warehouse"]
+    assert upkeep.flow_name == "maintain" and upkeep.entrypoint == "flows.upkeep.maintain_warehouse"
+    assert upkeep.schedules[0].schedule.cron == "30 3 * * *"
+    assert upkeep.parameters == {"db": str(settings.db.resolve()), "data": str(settings.data.resolve())}
     for name, cron in (("unnews", "* * * * *"), ("xjgov", "15 */6 * * 1-5")):
         deployment = deployments[name]
         [schedule] = deployment.schedules
@@ -74,7 +78,7 @@ def test_serve_runs_a_deployment_on_its_own_prefect_server_and_stops_on_sigterm(
     registry = tmp_path / "sources.toml"
     # A cron that will not fire during the test: the run is asked for through the API instead.
     registry.write_text(demo_sources(site.base_url, {"unnews": "0 0 1 1 *"}))
-    db = tmp_path / "pw.duckdb"
+    db = tmp_path / "pw"
     env = {**without_api_url(), "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
     serve = subprocess.Popen([*CLI, "--db", str(db), "--sources", str(registry), "serve", "--limit", "1"],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env)
@@ -123,13 +127,13 @@ def test_serve_names_an_unreachable_prefect_api(tmp_path, site):
     registry = tmp_path / "sources.toml"
     registry.write_text(demo_sources(site.base_url, {"unnews": "* * * * *"}))
     dead = "http://127.0.0.1:9/api"
-    result = presswatch("--db", str(tmp_path / "pw.duckdb"), "--sources", str(registry), "serve",
+    result = presswatch("--db", str(tmp_path / "pw"), "--sources", str(registry), "serve",
                         env={"PREFECT_API_URL": dead})
     assert result.returncode == 1
     assert f"no Prefect server answers at PREFECT_API_URL={dead}" in result.stderr
     assert "Traceback" not in result.stderr
 
-    clash = presswatch("--db", str(tmp_path / "pw.duckdb"), "--sources", str(registry), "serve", "--port", "4200",
+    clash = presswatch("--db", str(tmp_path / "pw"), "--sources", str(registry), "serve", "--port", "4200",
                        env={"PREFECT_API_URL": dead})
     assert clash.returncode == 2
     assert "--ui and --port only apply to the local Prefect server" in clash.stderr

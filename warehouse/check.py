@@ -97,8 +97,21 @@ def check_warehouse(db, staging: Path | None = None, loaded: Path | None = None,
     return report
 
 
+# The keys a DuckLake cannot declare (no PRIMARY KEY or UNIQUE): the loader keeps them unique.
+_KEYS = (("sources", "name"), ("crawl_runs", "batch_id"), ("loaded_batches", "batch_id"),
+         ("article_state", "article_id"), ("article_versions", "article_id, version"),
+         ("story_signatures", "article_id"), ("story_members", "article_id"), ("schema_migrations", "version"))
+
 # Each: (name, title, SQL counting what is checked, SQL of the rows that break it, example format).
 _SQL_CHECKS = [
+    (
+        "unique_keys", "keys are unique: " + "; ".join(f"{t}({k})" for t, k in _KEYS),
+        " + ".join(f"(SELECT count(*) FROM {t})" for t, _ in _KEYS),
+        " UNION ALL ".join(
+            f"SELECT '{t}', concat_ws(', ', {k}), count(*) FROM {t} GROUP BY {k} HAVING count(*) > 1" for t, k in _KEYS
+        ) + " ORDER BY 1, 2",
+        "{0}: key ({1}) appears {2} times",
+    ),
     (
         "current_version", "one current version per article",
         "SELECT count(DISTINCT article_id) FROM article_versions",

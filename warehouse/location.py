@@ -63,7 +63,8 @@ class Location:
         statements += s3_secret_statements(self.data_path)
         options = [f"DATA_PATH {_quote(self.data_path)}"]
         if not self.shared:
-            options.append("META_JOURNAL_MODE 'WAL'")
+            # The folder is the warehouse: its files are found beside its catalog wherever it was moved.
+            options += ["META_JOURNAL_MODE 'WAL'", "OVERRIDE_DATA_PATH true"]
         if read_only:
             options.append("READ_ONLY")
         statements.append(f"ATTACH {_quote('ducklake:' + self.catalog)} AS {ALIAS} ({', '.join(options)})")

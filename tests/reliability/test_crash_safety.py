@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
+
 import pytest
 
 from crawlers.registry import load_registry
@@ -40,6 +40,7 @@ from tests.reliability.conftest import module_pipeline, presswatch, shared_resul
 from tests.reliability.faulty_server import FaultPlan, FaultyServer
 from tests.servers import Route, article_html, registry_entry
 from warehouse.check import check_warehouse
+from warehouse.db import connect
 from warehouse.loader import load_pending
 from warehouse.revisits import export_known
 from warehouse.staging import BatchWriter, new_batch_id
@@ -379,7 +380,7 @@ def test_check_names_each_kind_of_violation(tmp_path):
     db, data = synthetic_warehouse(tmp_path)
     clean = presswatch("--db", str(db), "--data", str(data), "check")
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    with duckdb.connect(str(db)) as con:
+    with connect(db) as con:
         con.execute("UPDATE article_versions SET valid_to = NULL WHERE article_id = 'a0000'")  # two current versions
         con.execute("UPDATE article_versions SET version = 3 WHERE article_id = 'a0002' AND version = 2")  # a gap
         con.execute("UPDATE article_versions SET valid_to = valid_to - INTERVAL 1 HOUR WHERE article_id = 'a0004' AND version = 1")
@@ -389,6 +390,7 @@ def test_check_names_each_kind_of_violation(tmp_path):
         con.execute("DELETE FROM loaded_batches WHERE batch_id LIKE '20240102%'")  # versions of an unrecorded batch
         con.execute("DELETE FROM article_state WHERE article_id = 'a0007'")
         con.execute("DELETE FROM fetches WHERE batch_id LIKE '20240101%' AND article_id = 'a0006'")  # a batch loaded in part
+        con.execute("INSERT INTO sources SELECT * FROM sources")  # a key twice: DuckLake cannot refuse it, check must tell
     stuck = data / "staging" / "20240103T000000-synthetic-000009"
     stuck.mkdir(parents=True)
     (stuck / "records.jsonl").write_text(json.dumps(synthetic_capture(9, stuck.name, "x", "2024-01-03T00:00:00")) + "\n")
@@ -396,7 +398,7 @@ def test_check_names_each_kind_of_violation(tmp_path):
     assert result.returncode == 4, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     failed = {line.split()[0] for line in result.stdout.splitlines() if line.startswith("     ")}
-    expected = {"current_version:", "version_numbers:", "validity:", "whole_versions:", "versions_loaded:",
+    expected = {"unique_keys:", "current_version:", "version_numbers:", "validity:", "whole_versions:", "versions_loaded:",
                 "batches_whole:", "article_state:", "batches:", "archive:"}
     assert expected <= failed, result.stdout
     assert "... and" in result.stdout  # --examples 1 shows one per kind and counts the rest
