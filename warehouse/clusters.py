@@ -209,6 +209,11 @@ def _scheme() -> dict:
     return {"scheme": scheme} if scheme else {}
 
 
+def _strings(values) -> np.ndarray:
+    """A numpy unicode array: DuckDB 1.5 scans those natively, but probes for pandas on every object of an object array."""
+    return np.array(list(values), dtype=str) if len(values) else np.array([], dtype="<U1")
+
+
 def _clear(con) -> None:
     for table in ("story_signatures", "story_bands", "story_edges", "story_members"):
         con.execute(f"DELETE FROM {table}")
@@ -230,7 +235,7 @@ def _live_targets(con, ids_table: str | None) -> None:
 
 def _drop_stale(con, ids: list[str]) -> int:
     """Forget what the given articles were (signature, bands, edges); returns how many had one."""
-    con.register("pw_story_given", {"article_id": np.array(ids, dtype=object)})
+    con.register("pw_story_given", {"article_id": _strings(ids)})
     try:
         con.execute("CREATE TEMP TABLE pw_story_ids AS SELECT DISTINCT article_id FROM pw_story_given")
     finally:
@@ -283,20 +288,21 @@ def _sign(con, presigned: dict) -> int:
         return 0
     matrix = np.vstack(sigs).astype(_DTYPE)
     con.register("pw_story_new", {
-        "article_id": np.array(ids, dtype=object), "source": np.array(sources, dtype=object),
-        "content_hash": np.array(hashes, dtype=object), "shingles": np.array(kinds, dtype=object),
-        "signature": np.array([row.astype("<" + _DTYPE.str[1:]).tobytes() for row in matrix], dtype=object),
+        "article_id": _strings(ids), "source": _strings(sources),
+        "content_hash": _strings([h or "" for h in hashes]), "shingles": _strings(kinds),
+        "signature": _strings([row.astype("<" + _DTYPE.str[1:]).tobytes().hex() for row in matrix]),
     })
     keys = band_keys(matrix)
     con.register("pw_story_new_bands", {
         "band": np.tile(np.arange(BANDS, dtype=np.int16), len(ids)),
         "bucket": keys.reshape(-1),
-        "article_id": np.repeat(np.array(ids, dtype=object), BANDS),
-        "source": np.repeat(np.array(sources, dtype=object), BANDS),
+        "article_id": np.repeat(_strings(ids), BANDS),
+        "source": np.repeat(_strings(sources), BANDS),
     })
     try:
-        con.execute("INSERT INTO story_signatures SELECT article_id, source, content_hash, shingles, signature FROM pw_story_new")
-        con.execute("INSERT INTO story_bands SELECT band, bucket, article_id, source FROM pw_story_new_bands")
+        con.execute("INSERT INTO story_signatures SELECT article_id::VARCHAR, source::VARCHAR, "
+                    "nullif(content_hash::VARCHAR, ''), shingles::VARCHAR, unhex(signature::VARCHAR) FROM pw_story_new")
+        con.execute("INSERT INTO story_bands SELECT band, bucket, article_id::VARCHAR, source::VARCHAR FROM pw_story_new_bands")
     finally:
         con.unregister("pw_story_new")
         con.unregister("pw_story_new_bands")
@@ -363,7 +369,7 @@ def _link(con) -> int:
 
 
 def _signatures(con, ids: set[str]) -> dict[str, np.ndarray]:
-    con.register("pw_story_want", {"article_id": np.array(sorted(ids), dtype=object)})
+    con.register("pw_story_want", {"article_id": _strings(sorted(ids))})
     try:
         rows = con.execute(
             "SELECT s.article_id, s.signature FROM story_signatures s SEMI JOIN pw_story_want w ON w.article_id = s.article_id"
@@ -404,9 +410,10 @@ def _insert(con, table: str, columns: tuple[str, ...], rows: list[tuple], **comp
     """Append rows in one statement (executemany is one statement per row); `computed` are SQL expressions."""
     if not rows:
         return
-    con.register("pw_story_rows", {name: np.array(values, dtype=object) for name, values in zip(columns, zip(*rows))})
+    data = {name: _strings(values) if isinstance(values[0], str) else np.array(values) for name, values in zip(columns, zip(*rows))}
+    con.register("pw_story_rows", data)
     names = ", ".join([*columns, *computed])
-    values = ", ".join([*columns, *computed.values()])
+    values = ", ".join([*(f"{c}::VARCHAR" if data[c].dtype.kind == "U" else c for c in columns), *computed.values()])
     try:
         con.execute(f"INSERT INTO {table} ({names}) SELECT {values} FROM pw_story_rows")
     finally:
@@ -458,7 +465,7 @@ def _components(nodes: set[str], edges: list[tuple]) -> list[list[str]]:
 
 def _dating(con, ids: list[str]) -> dict[str, tuple]:
     """Sort key per article: published (else first seen), first seen, id."""
-    con.register("pw_story_want", {"article_id": np.array(ids, dtype=object)})
+    con.register("pw_story_want", {"article_id": _strings(ids)})
     try:
         rows = con.execute(
             """
