@@ -35,11 +35,11 @@ def check(settings: Settings, examples, deep, fmt, wait):
 
     Example:
 
-        presswatch --db data/presswatch.duckdb check --examples 10
+        presswatch --db data/warehouse check --examples 10
     """
     from warehouse.check import check_warehouse
 
-    report = check_warehouse(settings.db, staging=settings.staging, loaded=settings.loaded, archive=settings.archive,
+    report = check_warehouse(settings.db, staging=settings.staging, loaded=settings.loaded, archive=settings.archive_root,
                              examples=examples, deep=deep, wait=wait)
     if fmt == "json":
         click.echo(json.dumps(report.as_dict(), indent=1, default=str))

@@ -315,7 +315,7 @@ def capture(settings, url, version, output):
     """
     from warehouse.archive import version_capture
 
-    chosen, archived = version_capture(settings.db, settings.archive, _spellings(url), version)
+    chosen, archived = version_capture(settings.db, settings.archive_root, _spellings(url), version)
     if output == "-":
         sys.stdout.buffer.write(archived.body)
         sys.stdout.buffer.flush()

@@ -23,6 +23,7 @@ from crawlers.registry import load_registry
 from flows.crawl_step import CrawlFailed, crawl_source_process, stop_crawls
 from flows.report import markdown_report, one_line
 from flows.settings import Settings, resolve
+from warehouse.archive_store import ArchiveUnavailable, publish
 from warehouse.db import connect
 from warehouse.errors import DatabaseLocked
 from warehouse.loader import load_pending
@@ -122,7 +123,20 @@ def _load_pending(settings: Settings, run_id: str | None) -> list:
     run's report would describe someone else's crawl.
     """
     return load_pending(settings.db, settings.staging, settings.loaded, wait=settings.load_wait,
-                        keep=lambda batch: _loadable_batch(settings, batch, run_id))
+                        keep=lambda batch: _loadable_batch(settings, batch, run_id) and _published(settings, batch))
+
+
+def _published(settings: Settings, batch) -> bool:
+    """With a shared archive (PRESSWATCH_ARCHIVE), the batch's WARC files are copied there before it loads."""
+    shared = settings.archive_root
+    if shared == settings.archive:
+        return True
+    try:
+        publish(settings.archive, str(shared), batch.batch_id)
+    except ArchiveUnavailable as exc:
+        get_run_logger().warning("batch %s stays staged: %s", batch.batch_id, exc)
+        return False
+    return True
 
 
 def _loadable_batch(settings: Settings, batch, run_id: str | None) -> bool:

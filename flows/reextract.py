@@ -88,7 +88,7 @@ def _extract_all(settings: Settings, captures: list[CurrentCapture], options: di
     if not captures:
         return
     workers = max(1, min(workers or os.cpu_count() or 1, len(captures)))
-    tasks = [(str(settings.archive), c, options[c.source]) for c in captures]
+    tasks = [(str(settings.archive_root), c, options[c.source]) for c in captures]
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"),
                              max_tasks_per_child=TASKS_PER_WORKER) as pool:
         yield from zip(captures, pool.map(extract_capture, tasks, chunksize=8))

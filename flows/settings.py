@@ -34,6 +34,11 @@ class Settings:
         return self.data / "archive"
 
     @property
+    def archive_root(self) -> Path | str:
+        """Where captures are read from: PRESSWATCH_ARCHIVE (shared storage, an fsspec URL) or the local archive."""
+        return os.environ.get("PRESSWATCH_ARCHIVE") or self.archive
+
+    @property
     def work(self) -> Path:
         return self.data / "work"
 

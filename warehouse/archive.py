@@ -15,6 +15,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from warehouse.archive_store import open_capture_file
 from warehouse.errors import WarehouseError
 from warehouse.history import UnknownVersion, Version, article_versions
 
@@ -51,15 +52,13 @@ class Capture:
 
 def read_capture(archive_root: str | Path, warc_file: str, warc_offset: int) -> Capture:
     """The response record at `warc_offset` of `warc_file` (relative to `archive_root`)."""
-    root = Path(archive_root).resolve()
-    path = (root / warc_file).resolve()
-    if not path.is_relative_to(root):
-        raise CaptureCorrupt(f"WARC path {warc_file!r} points outside the archive folder {root}")
+    if ".." in Path(warc_file).parts or Path(warc_file).is_absolute():
+        raise CaptureCorrupt(f"WARC path {warc_file!r} points outside the archive {archive_root}")
     try:
-        handle = open(path, "rb")
+        handle = open_capture_file(archive_root, warc_file)
     except FileNotFoundError:
-        raise CaptureMissing(f"archive file {warc_file} is not under {root}: pass the --data folder "
-                             "the crawls wrote to") from None
+        raise CaptureMissing(f"archive file {warc_file} is not under {archive_root}: pass the --data folder "
+                             "the crawls wrote to (or set PRESSWATCH_ARCHIVE to the shared archive)") from None
     with handle:
         handle.seek(warc_offset)
         try:

@@ -27,6 +27,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from warehouse.archive_store import capture_file_size, is_url
 from warehouse.db import connect
 from warehouse.staging import MANIFEST, RECORDS, WRITER, _alive
 
@@ -93,7 +94,7 @@ def check_warehouse(db, staging: Path | None = None, loaded: Path | None = None,
                 "SELECT canonical_url, version, warc_file, warc_offset, warc_length, raw_hash FROM article_versions "
                 "WHERE warc_file IS NOT NULL ORDER BY canonical_url, version"
             ).fetchall()
-            report.checks.append(_archive_check(Path(archive), captures, examples, deep))
+            report.checks.append(_archive_check(archive if is_url(archive) else Path(archive), captures, examples, deep))
     return report
 
 
@@ -290,17 +291,16 @@ def _batch_id(folder: Path) -> str:
         return folder.name
 
 
-def _archive_check(root: Path, captures: list[tuple], limit: int, deep: bool) -> Check:
+def _archive_check(root, captures: list[tuple], limit: int, deep: bool) -> Check:
     title = "each version's WARC record is in its file" + (" and hashes to its raw_hash" if deep else "")
     check = Check("archive", title, checked=len(captures))
-    if root.exists() and not root.is_dir():
+    if not is_url(root) and Path(root).exists() and not Path(root).is_dir():
         check.add(f"{root} is a file, not the archive folder", limit)
         return check
     sizes: dict[str, int | None] = {}
     for url, version, warc_file, offset, length, raw_hash in captures:
         if warc_file not in sizes:
-            path = root / warc_file
-            sizes[warc_file] = path.stat().st_size if path.is_file() else None
+            sizes[warc_file] = capture_file_size(root, warc_file)
         size = sizes[warc_file]
         if size is None:
             check.add(f"{url} v{version}: {warc_file} is not under {root}", limit)

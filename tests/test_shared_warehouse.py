@@ -1,0 +1,111 @@
+"""A shared warehouse (issue: beyond one machine): a DuckLake whose catalog is a real PostgreSQL
+server and whose data path is an S3 bucket (moto's server), both on loopback.
+
+Two "machines" (two processes, each with its own data folder) crawl two different demo sites at
+the same time into it, while an analyst session attached with `presswatch attach` reads throughout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from crawlers.demo_site import DemoSite, demo_registry
+from crawlers.demo_site.content import EXPECTED
+from crawlers.registry import load_registry
+from tests.conftest import ROOT, run_cli
+from tests.shared_servers import postgres_server, s3_server
+from warehouse.db import connect
+
+MACHINES = {"a": ("chinadaily", "xjgov"), "b": ("globaltimes", "unnews")}
+
+
+@pytest.fixture(scope="module")
+def shared():
+    """The environment of every machine: PRESSWATCH_DB on PostgreSQL, PRESSWATCH_LAKE_DATA on S3."""
+    with postgres_server() as conninfo, s3_server() as aws:
+        yield {**aws, "PRESSWATCH_DB": f"ducklake:postgres:{conninfo}", "PRESSWATCH_LAKE_DATA": "s3://presswatch/lake/",
+               "PRESSWATCH_CRAWL_RETRIES": "0", "PRESSWATCH_RETRY_DELAY": "0", "PRESSWATCH_LOAD_WAIT": "120"}
+
+
+def _registry(site: DemoSite, names: tuple[str, ...], path):
+    text = demo_registry(site.base_url)
+    registry = load_registry(_write(path.with_suffix(".all.toml"), text))
+    blocks = text.split("[[sources]]")
+    keep = [b for b in blocks[1:] if any(f'name = "{n}"' in b or f"name = '{n}'" in b for n in names)]
+    assert len(keep) == len(names) and registry
+    return _write(path, blocks[0] + "".join("[[sources]]" + b for b in keep))
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+ANALYST = """
+import duckdb, sys, time
+con = duckdb.connect()
+con.execute(open(sys.argv[1]).read())
+seen = []
+while True:
+    try:
+        seen.append(con.execute("SELECT count(*) FROM article_versions").fetchall()[0][0])
+    except Exception as exc:
+        print("ERROR", type(exc).__name__, exc, flush=True)
+        break
+    if sys.stdin in __import__("select").select([sys.stdin], [], [], 0.2)[0]:
+        break
+print(min(seen), max(seen), len(seen), flush=True)
+"""
+
+
+def test_two_machines_crawl_into_one_shared_warehouse_while_an_analyst_reads(shared, tmp_path):
+    env = {**os.environ, **shared}
+    first = run_cli("sql", "select 1", env=shared)  # creates nothing: a reader on an empty catalog
+    with DemoSite(port=0) as one, DemoSite(port=0) as two:
+        registries = {"a": _registry(one, MACHINES["a"], tmp_path / "a.toml"),
+                      "b": _registry(two, MACHINES["b"], tmp_path / "b.toml")}
+        # The catalog is created by the first writer: one machine's migration run before both crawl.
+        assert run_cli("--data", str(tmp_path / "a"), "maintain", env=shared).returncode in (0, 1)
+        with connect(shared["PRESSWATCH_DB"]):
+            pass
+        attach = run_cli("attach", env=shared)
+        assert attach.returncode == 0, attach.stderr
+        (tmp_path / "attach.sql").write_text(attach.stdout)
+        analyst = subprocess.Popen([sys.executable, "-c", ANALYST, str(tmp_path / "attach.sql")], env=env,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        crawls = {}
+
+        def machine(name):
+            crawls[name] = run_cli("--sources", str(registries[name]), "--data", str(tmp_path / name), "crawl",
+                                   env=shared, timeout=600)
+
+        threads = [threading.Thread(target=machine, args=(name,)) for name in MACHINES]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        analyst.stdin.write("stop\n")
+        analyst.stdin.flush()
+        report = analyst.stdout.readline().split()
+        analyst.wait(timeout=60)
+    for name, result in crawls.items():
+        assert result.returncode == 0, (name, result.stdout[-2000:], result.stderr[-2000:])
+        assert "batches loaded: 2" in result.stdout and "left staged" not in result.stdout
+    assert report[0] != "ERROR", report
+    low, high, reads = map(int, report)
+    assert reads >= 2 and low <= high
+    expected = sum(EXPECTED[n] for names in MACHINES.values() for n in names)
+    counts = json.loads(run_cli("sql", "select source, count(*) as n, count(DISTINCT article_id) as ids from article_versions "
+                                "group by source order by source", "--format", "json", env=shared).stdout)
+    assert {c["source"]: c["n"] for c in counts} == {n: EXPECTED[n] for names in MACHINES.values() for n in names}
+    assert all(c["n"] == c["ids"] for c in counts) and sum(c["n"] for c in counts) == expected  # none lost or doubled
+    for name in MACHINES:
+        check = run_cli("--data", str(tmp_path / name), "check", env=shared)
+        assert check.returncode == 0, check.stdout + check.stderr
+    assert first.returncode in (0, 1)
