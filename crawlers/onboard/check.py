@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from crawlers.registry import Source
+from crawlers.urls import host_allowed
 
 from . import discover
 from .fetch import Fetcher
@@ -95,7 +96,7 @@ def check_source(source: Source, fetcher: Fetcher | None = None, articles: tuple
                                        "fix the pattern or choose a listing that shows articles")
             listing_urls += found.links
 
-    discovered = list(dict.fromkeys(article_urls + [u for u in listing_urls if regex.search(u)]))
+    discovered = [u for u in dict.fromkeys(article_urls + listing_urls) if regex.search(u)]
     result.discovered = len(dict.fromkeys(article_urls + listing_urls))
     result.matched = len(discovered)
     result.missed_shapes = shapes_not_matching(source.article_pattern, list(dict.fromkeys(article_urls or listing_urls)))
@@ -109,19 +110,21 @@ def check_source(source: Source, fetcher: Fetcher | None = None, articles: tuple
 
 
 def _robots_line(result: SourceCheck, fetcher: Fetcher, source: Source) -> None:
-    urls = list(source.feeds + source.sitemaps + source.listings)
-    forbidden = [u for u in urls if not fetcher.allowed(u)]
-    robots = fetcher.robots(urls[0]) if urls else None
-    if robots is None:
-        return
-    if forbidden:
-        line = Line("robots.txt", robots.url, f"forbids {len(forbidden)} of {len(urls)} discovery URLs", False)
-        result.lines.append(line)
-        result.problems.extend(f"robots.txt forbids {u}: remove it from the entry (presswatch never fetches it)"
-                               for u in forbidden)
-    else:
-        state = "allows every discovery URL" if robots.parser is not None else robots.verdict(urls[0], fetcher.user_agent)
-        result.lines.append(Line("robots.txt", robots.url, state))
+    """robots.txt's verdict on the discovery URLs, one line per host."""
+    by_host: dict[str, list[str]] = {}
+    for url in source.feeds + source.sitemaps + source.listings:
+        by_host.setdefault(fetcher.robots(url).url, []).append(url)
+    for robots_url, urls in by_host.items():
+        robots = fetcher.robots(urls[0])
+        forbidden = [u for u in urls if not robots.allows(u, fetcher.user_agent)]
+        if forbidden:
+            result.lines.append(Line("robots.txt", robots_url, f"forbids {len(forbidden)} of {len(urls)} discovery URLs", False))
+            result.problems.extend(f"robots.txt forbids {u}: remove it from the entry (presswatch never fetches it)"
+                                   for u in forbidden)
+        elif robots.parser is not None:
+            result.lines.append(Line("robots.txt", robots_url, f"allows the {len(urls)} discovery URL(s) on this host"))
+        else:
+            result.lines.append(Line("robots.txt", robots_url, robots.verdict(urls[0], fetcher.user_agent)))
 
 
 def _answered(result: SourceCheck, found, fix: str) -> bool:
@@ -149,7 +152,11 @@ def _pagination(source: Source, found) -> str:
 def _article(result: SourceCheck, fetcher: Fetcher, discovered: list[str], required: list[str], regex) -> None:
     """Extract one discovered article (up to three tries) and every required one; failures say why."""
     for url in required:
-        if not regex.search(url):
+        if not host_allowed(url, fetcher.allowed_domains):
+            _problem(result, Line("article", url, "not on allowed_domains", False),
+                     f"the article {url} is outside allowed_domains ({', '.join(fetcher.allowed_domains)}): "
+                     "add its host if it belongs to this source")
+        elif not regex.search(url):
             _problem(result, Line("article", url, "does not match article_pattern", False),
                      f"the article {url} does not match article_pattern: widen the pattern to its shape")
         else:
@@ -160,7 +167,7 @@ def _article(result: SourceCheck, fetcher: Fetcher, discovered: list[str], requi
     for n, url in enumerate(tried, 1):
         if _extract(result, fetcher, url, fail=n == len(tried)):
             return
-    if not tried and not required:
+    if not tried and not required and not result.problems:  # else the problems above already say why
         result.problems.append("no article URL was discovered, so none could be extracted")
 
 

@@ -190,7 +190,10 @@ def read_listing(fetcher: Fetcher, url: str, allowed_domains, via: str = "page")
 
 def start_page(fetcher: Fetcher, url: str) -> tuple[Page, Robots]:
     """The page onboarding starts from; raise when it is forbidden, down, off-site or not HTML."""
-    robots = fetcher.robots(url)
+    try:
+        robots = fetcher.robots(url)
+    except FetchFailed as exc:  # robots.txt is the first request: the site itself is down
+        raise FetchFailed(url, exc.reason, exc.status) from None
     if not robots.allows(url, fetcher.user_agent):
         raise RobotsForbidden(url, robots.url)
     page = fetcher.get(url)

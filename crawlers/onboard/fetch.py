@@ -208,10 +208,13 @@ def _clean(url: str) -> str:
 
 def _reason(exc) -> str:
     text = str(exc)
-    if isinstance(exc, (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError)) or "timed out" in text:
-        return "timed out"
-    if isinstance(exc, urllib3.exceptions.NewConnectionError) or "Connection refused" in text:
-        return "does not answer (connection refused)"
+    # NameResolutionError is a NewConnectionError, which is a ConnectTimeoutError: test in this order.
     if isinstance(exc, urllib3.exceptions.NameResolutionError) or "resolve" in text.lower():
         return "the host name does not resolve"
+    if "Connection refused" in text:
+        return "does not answer (connection refused)"
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):
+        return "does not answer (" + text.rsplit(": ", 1)[-1] + ")"
+    if isinstance(exc, (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError)) or "timed out" in text:
+        return "timed out"
     return f"{type(exc).__name__}: {text}"[:300]
