@@ -196,7 +196,7 @@ def _report(p) -> None:
         err(f"  {f.get('title')}")
         err(f"    {f.get('published_at')} · {f.get('language') or '?'} · {s.encoding} · {s.url}")
         first = " ".join((f.get("text") or "").splitlines()[1:3]) or (f.get("text") or "")
-        err(textwrap.indent(textwrap.fill(first[:200], 96), "    "))
+        err(textwrap.indent(textwrap.fill(textwrap.shorten(first, 240, placeholder=" …"), 96), "    "))
     err("")
 
 
