@@ -204,7 +204,11 @@ def _print_check(r) -> None:
     click.echo(f"{r.name}: {r.verdict.upper() if r.passed else r.verdict}")
     for line in r.lines:
         click.echo(f"  {'ok ' if line.ok else 'BAD'} {line.kind:<10} {line.url}: {line.detail}")
-    click.echo(f"  {'ok ' if r.matched else 'BAD'} {'pattern':<10} {r.matched} of {r.discovered} URLs discovered match article_pattern")
+    if r.discovered:
+        click.echo(f"  {'ok ' if r.matched else 'BAD'} {'pattern':<10} {r.matched} of {r.discovered} URLs discovered"
+                   " match article_pattern")
+    else:
+        click.echo(f"  --  {'pattern':<10} nothing discovered to match it against")
     for shape, count, example in r.missed_shapes[:5]:
         click.echo(f"      not matching: {count:>4}  {shape}  (e.g. {example})")
     for problem in r.problems:

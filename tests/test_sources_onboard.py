@@ -146,6 +146,15 @@ def test_check_names_the_problem_in_broken_entries(demo, tmp_path):
 
 # Bad input: one line, the right exit status, never a traceback.
 
+def _closed_port() -> int:
+    """A loopback port nothing listens on once the probe socket is closed."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def _fails(result, status, *phrases):
     assert result.returncode == status, (result.returncode, result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
@@ -154,12 +163,7 @@ def _fails(result, status, *phrases):
 
 
 def test_add_down_host(tmp_path):
-    import socket
-
-    with socket.socket() as probe:  # a port nothing listens on once closed
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    _fails(add(tmp_path / "s.toml", f"http://127.0.0.1:{port}/"), 1, "does not answer")
+    _fails(add(tmp_path / "s.toml", f"http://127.0.0.1:{_closed_port()}/"), 1, "does not answer")
 
 
 def test_add_non_html(tmp_path):
@@ -191,3 +195,22 @@ def test_add_no_articles(tmp_path):
 def test_add_bad_usage(tmp_path):
     _fails(run_cli("sources", "add", "ftp://example.org/"), 2, "is not a web address")
     _fails(run_cli("sources", "add", "http://127.0.0.1:9/", "--name", "Bad Name"), 2, "must be a lower-case slug")
+
+
+def test_check_reports_a_down_site_and_robots_refusals(tmp_path):
+    from tests.servers import registry_entry
+
+    routes = {"/robots.txt": Route("User-agent: *\nDisallow: /private/\n", content_type="text/plain"),
+              "/private/feed.xml": Route("<rss/>", content_type="application/rss+xml")}
+    with StaticSite(routes) as site:
+        down = f"http://127.0.0.1:{_closed_port()}"
+        registry = tmp_path / "sources.toml"
+        registry.write_text(registry_entry("down", down, feeds=[f"{down}/feed.xml"], article_pattern="/a/\\d+$")
+                            + registry_entry("forbidden", site.url, feeds=[f"{site.url}/private/feed.xml"],
+                                             article_pattern="/a/\\d+$"), encoding="utf-8")
+        result = run_cli("--sources", str(registry), "sources", "check")
+        assert "/private/feed.xml" not in site.paths()
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"fix: feed {down}/feed.xml: does not answer (connection refused): the site could not be reached" in result.stdout
+    assert f"fix: robots.txt forbids {site.url}/private/feed.xml: remove it from the entry" in result.stdout

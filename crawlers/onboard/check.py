@@ -121,6 +121,8 @@ def _robots_line(result: SourceCheck, fetcher: Fetcher, source: Source) -> None:
             result.lines.append(Line("robots.txt", robots_url, f"forbids {len(forbidden)} of {len(urls)} discovery URLs", False))
             result.problems.extend(f"robots.txt forbids {u}: remove it from the entry (presswatch never fetches it)"
                                    for u in forbidden)
+        elif robots.unreachable:
+            result.lines.append(Line("robots.txt", robots_url, robots.verdict(urls[0], fetcher.user_agent), False))
         elif robots.parser is not None:
             result.lines.append(Line("robots.txt", robots_url, f"allows the {len(urls)} discovery URL(s) on this host"))
         else:
@@ -132,8 +134,11 @@ def _answered(result: SourceCheck, found, fix: str) -> bool:
         return True
     line = Line(found.kind, found.url, found.error, False)
     result.lines.append(line)
-    if found.error != "robots.txt forbids it":  # already listed with the robots.txt line
-        result.problems.append(f"{found.kind} {found.url}: {found.error}: {fix}")
+    if found.error == "robots.txt forbids it":  # already listed with the robots.txt line
+        return False
+    if found.status is None and not found.error.startswith(("not ", "malformed", "its sitemap")):
+        fix = "the site could not be reached: check the network and the host name, then check again"
+    result.problems.append(f"{found.kind} {found.url}: {found.error}: {fix}")
     return False
 
 

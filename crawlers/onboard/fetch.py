@@ -64,6 +64,7 @@ class Robots:
     status: int | None
     parser: Protego | None
     note: str = ""
+    unreachable: bool = False
 
     def allows(self, url: str, user_agent: str) -> bool:
         return self.parser is None or self.parser.can_fetch(url, user_agent)
@@ -73,6 +74,8 @@ class Robots:
         return list(self.parser.sitemaps) if self.parser is not None else []
 
     def verdict(self, url: str, user_agent: str) -> str:
+        if self.unreachable:
+            return f"could not be read: {self.note}"
         if self.parser is None:
             return f"no robots.txt ({self.note}): everything allowed"
         return "allowed" if self.allows(url, user_agent) else "forbidden"
@@ -109,7 +112,7 @@ class Fetcher:
     # robots.txt
 
     def robots(self, url: str) -> Robots:
-        """robots.txt of the URL's host, fetched once (a missing or unreadable one allows everything)."""
+        """robots.txt of the URL's host, fetched once (a missing or unreachable one allows everything)."""
         parts = urlsplit(url)
         root = f"{parts.scheme}://{parts.netloc}"
         if root not in self._robots:
@@ -118,6 +121,8 @@ class Fetcher:
                 page = self._get(robots_url)
             except OffSite:
                 self._robots[root] = Robots(robots_url, None, None, "it redirects off the site")
+            except FetchFailed as exc:  # the host is down: the request that follows says so
+                self._robots[root] = Robots(robots_url, None, None, exc.reason, unreachable=True)
             else:
                 if page.status == 200:
                     self._robots[root] = Robots(robots_url, 200, Protego.parse(page.text))
