@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from crawlers.registry import DEFAULT_USER_AGENT, SLUG
-from crawlers.urls import BadURL, normalise_url
+from crawlers.urls import BadURL, host_allowed, normalise_url
 
 from . import discover
 from .discover import Found
@@ -127,7 +127,7 @@ def propose(url: str, name: str | None = None, delay: float = 2.0, budget: int =
                          "extracted as an article (title, text and a date): give a section page that lists articles")
     pattern = pattern_for(article_shapes)
 
-    listings, listing_pattern = _listings(fetcher, url, page, verdicts, pattern, allowed, links)
+    listings, listing_pattern = _listings(fetcher, page, verdicts, pattern, allowed)
     used_feeds, used_sitemaps, left_out = _used(feeds, sitemaps, pattern)
     if not (used_feeds or used_sitemaps or listings):
         listings = [discover.read_listing(fetcher, page.final_url, allowed)]
@@ -164,7 +164,7 @@ def _label(title: str | None, host: str) -> str:
     return parts[-1] if len(parts) > 1 and len(parts[-1]) <= 60 else (parts[0] if parts else host)
 
 
-def _listings(fetcher, url, page, verdicts, pattern, allowed, links) -> tuple[list[Found], str | None]:
+def _listings(fetcher, page, verdicts, pattern, allowed) -> tuple[list[Found], str | None]:
     """Listing pages: fetched pages that link to several articles; the paginated ones are kept."""
     regex = re.compile(pattern)
     fetched = [s.final_url or s.url for v in verdicts if not v.article for s in v.fetched if s.reason != "HTTP 404"]
@@ -218,8 +218,6 @@ def _samples(fetcher, verdicts, candidates, pattern, want: int = 5, least: int =
 
 
 def _on_site(url: str, allowed) -> bool:
-    from crawlers.urls import host_allowed
-
     return host_allowed(url, allowed)
 
 
