@@ -13,6 +13,7 @@ import pytest
 
 from crawlers.demo_site import DemoSite, demo_registry
 from crawlers.demo_site.content import BY_PATH, OUTLETS
+from crawlers.registry import DEFAULT_REGISTRY as ROOT_REGISTRY
 from crawlers.registry import load_registry
 from tests.conftest import make_pipeline, run_cli
 from tests.servers import Route, StaticSite, article_html
@@ -214,3 +215,21 @@ def test_check_reports_a_down_site_and_robots_refusals(tmp_path):
     assert "Traceback" not in result.stderr
     assert f"fix: feed {down}/feed.xml: does not answer (connection refused): the site could not be reached" in result.stdout
     assert f"fix: robots.txt forbids {site.url}/private/feed.xml: remove it from the entry" in result.stdout
+
+
+def test_verified_date_is_written_in_place_keeping_comments(tmp_path):
+    from crawlers.onboard.entry import set_verified
+
+    registry = tmp_path / "sources.toml"
+    text = (ROOT_REGISTRY.read_text(encoding="utf-8")
+            + '\n[[sources]]\nname = "last"\nlabel = "Last"\nlanguage = "en"\nallowed_domains = ["x.org"]\n'
+              'feeds = ["http://x.org/f"]\narticle_pattern = "/a/"\nrevisit = [\n  ["2d", "0s"],\n  ["inf", "1d"],\n]\n'
+              "verified = false  # set by the check\n")
+    registry.write_text(text, encoding="utf-8")
+    set_verified(registry, ["unnews", "last"], date(2026, 12, 1))
+    after = registry.read_text(encoding="utf-8")
+    assert 'verified = "2026-12-01"  # set by the check\n' in after
+    assert after.replace('verified = "2026-12-01"\n', "", 1).replace(
+        'verified = "2026-12-01"  # set by the check', "verified = false  # set by the check") == text
+    verified = {s.name: s.verified for s in load_registry(registry).sources}
+    assert verified["unnews"] == verified["last"] == "2026-12-01" and verified["chinadaily"] is False

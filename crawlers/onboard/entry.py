@@ -112,6 +112,6 @@ def _block_of(lines, blocks, name) -> int:
 
 def _next_table(lines, start) -> int:
     for i in range(start + 1, len(lines)):
-        if lines[i].lstrip().startswith("["):
+        if lines[i].startswith("["):  # a table header; indented "[" lines continue an array value
             return i
     return len(lines)
