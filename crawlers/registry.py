@@ -6,6 +6,7 @@ entry and (where it can be found) the line, so a typo never silently drops a sou
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import tomllib
@@ -67,8 +68,15 @@ class Source:
     revisit_after_edit: float = 7 * 86400.0
     ignore_selectors: tuple[str, ...] = ()
     ignore_patterns: tuple[str, ...] = ()
-    verified: bool = True
+    verified: bool | str = False  # false, true, or the date "YYYY-MM-DD" `presswatch sources check` passed
     notes: str = ""
+
+    @property
+    def verified_on(self) -> str:
+        """How the listing shows it: the date it was verified, "yes" (no date given) or "no"."""
+        if isinstance(self.verified, str):
+            return self.verified
+        return "yes" if self.verified else "no"
 
     @property
     def article_regex(self) -> re.Pattern[str]:
@@ -232,10 +240,26 @@ def _check_numbers(entry: dict) -> list[str]:
     for key in ("download_delay", "download_timeout", "crawl_timeout"):
         if key in entry and (not isinstance(entry[key], (int, float)) or isinstance(entry[key], bool) or entry[key] < 0):
             errors.append(f"{key} must be a number of seconds, not {entry[key]!r}")
-    for key in ("autothrottle", "conditional_get", "verified"):
+    for key in ("autothrottle", "conditional_get"):
         if key in entry and not isinstance(entry[key], bool):
             errors.append(f"{key} must be true or false, not {entry[key]!r}")
+    if "verified" in entry and _verified(entry["verified"]) is None:
+        errors.append(f'verified must be true, false or a date "YYYY-MM-DD", not {entry["verified"]!r}')
     return errors
+
+
+def _verified(value) -> bool | str | None:
+    """The verified value as stored (bool or ISO date string), or None when it is neither."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value).isoformat() if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else None
+        except ValueError:
+            return None
+    return None
 
 
 def _parse_revisit(value) -> tuple[tuple[float, float], ...]:
@@ -260,4 +284,6 @@ def _build(entry: dict) -> Source:
     values["revisit"] = _parse_revisit(values.get("revisit", DEFAULT_REVISIT))
     if "download_delay" in values:
         values["download_delay"] = float(values["download_delay"])
+    if "verified" in values:
+        values["verified"] = _verified(values["verified"])
     return Source(**values)

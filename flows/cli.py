@@ -130,31 +130,6 @@ def sql(settings: Settings, query, fmt, wait):
 
 
 @cli.command()
-@click.pass_obj
-@friendly
-def sources(settings: Settings):
-    """List the registry's sources with each one's last run.
-
-    Example:
-
-    \b
-        presswatch --sources my-sources.toml sources
-    """
-    from flows.output import print_rows
-    from warehouse.query import last_runs
-
-    registry = load_registry(settings.registry)
-    runs = last_runs(settings.db)
-    rows = []
-    for s in registry.sources:
-        run = runs.get(s.name)
-        discovery = ", ".join(k for k in ("feeds", "sitemaps", "listings") if getattr(s, k))
-        last = f"{run['loaded_at']:%Y-%m-%d %H:%M} {run['status']} ({run['new_articles']} new)" if run else "never"
-        rows.append((s.name, s.label, s.language, discovery, s.schedule, "yes" if s.verified else "no", last))
-    print_rows(["name", "label", "lang", "discovery", "schedule", "verified", "last run"], rows, "table")
-
-
-@cli.command()
 @click.option("--port", type=int, default=8321, show_default=True, help="Loopback port for the demo site (0: any free port).")
 @click.pass_obj
 @friendly
@@ -194,7 +169,7 @@ def _exit_for(summary) -> None:
 
 
 # Commands that live in their own modules register themselves on `cli` when imported.
-from flows import cli_check, cli_history, cli_lake, cli_ops, cli_trends  # noqa: E402,F401
+from flows import cli_check, cli_history, cli_lake, cli_ops, cli_sources, cli_trends  # noqa: E402,F401
 
 
 def main() -> None:

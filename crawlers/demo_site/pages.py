@@ -449,12 +449,13 @@ def listing_page(
 
 
 def simple_page(
-    outlet: str, heading: str, text: str, links: list[tuple[str, str]], base: str, furn: Furniture
+    outlet: str, heading: str, text: str, links: list[tuple[str, str]], base: str, furn: Furniture,
+    extra_head: str = "",
 ) -> str:
-    """Front, section and about pages: a heading, a sentence and some links."""
+    """Front, section and about pages: a heading, a sentence and some links (`extra_head`: e.g. feed links)."""
     items = "".join(f'<li><a href="{href}">{escape(label)}</a></li>' for label, href in links)
     main = f'<h1 class="page-title">{escape(heading)}</h1>\n<p>{escape(text)}</p>\n<ul class="links">{items}</ul>'
-    return _head(outlet, f"{heading} - {OUTLETS[outlet].label}", base, "section") + _body(outlet, main, base, furn)
+    return _head(outlet, f"{heading} - {OUTLETS[outlet].label}", base, "section", extra_head) + _body(outlet, main, base, furn)
 
 
 def error_page(status: int, reason: str, path: str) -> str:

@@ -40,6 +40,11 @@ _LISTINGS = {
     "globaltimes": (re.compile(r"^/globaltimes/china/(?:index(?:_(\d+))?\.html)?$"), GLOBALTIMES_LISTING, 2),
     "xjgov": (re.compile(r"^/xjgov/xwfb/(?:index(?:_(\d+))?\.html)?$"), XJGOV_LISTING, 1),
 }
+# Front pages announce their feeds, as real outlets do (how `presswatch sources add` finds them).
+_HOME_FEEDS = {
+    "chinadaily": f'<link rel="alternate" type="application/rss+xml" title="China" href="{{base}}{CHINADAILY_FEED}">\n',
+    "unnews": f'<link rel="alternate" type="application/atom+xml" title="All news" href="{{base}}{UNNEWS_FEED}">\n',
+}
 _PER_PAGE = {"globaltimes": GLOBALTIMES_PER_PAGE, "xjgov": XJGOV_PER_PAGE}
 _XML = "application/xml; charset=utf-8"
 
@@ -241,9 +246,11 @@ class DemoSite:
     def _simple(self, path: str, base: str, stage: int) -> Response:
         for name, outlet in OUTLETS.items():
             style = pages.STYLES[name]
+            extra = ""
             if path == outlet.home:
                 latest = [(stages.title(a, stage), a.path) for a in stages.visible(name, stage)[:5]]
                 heading, text, links = outlet.label, "Latest stories.", latest + list(style.nav[1:])
+                extra = _HOME_FEEDS.get(name, "").format(base=base)
             elif path == f"/{name}/about.html":
                 heading, text, links = f"About {outlet.label}", "A demo outlet served by presswatch.", []
             elif path in {href for _, href in style.nav}:
@@ -251,7 +258,7 @@ class DemoSite:
                 heading, text, links = label, f"Stories filed under {label}.", [("Home", outlet.home)]
             else:
                 continue
-            html = pages.simple_page(name, heading, text, links, base, self._furniture(name, stage))
+            html = pages.simple_page(name, heading, text, links, base, self._furniture(name, stage), extra)
             body, ctype = _html(name, html)
             return Response(200, body, ctype)
         return self._error(404, path)
