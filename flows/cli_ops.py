@@ -71,3 +71,43 @@ def runs(settings, last, fmt):
         rows = [("…" + str(row[0])[-12:], *(row[i] for i in keep[1:])) for row in rows]
         columns = TABLE_COLUMNS
     print_rows(columns, rows, fmt, title=f"last {len(rows)} run(s), times in UTC" if fmt == "table" else None)
+
+
+@cli.command()
+@click.option("--pool", required=True, help="The Prefect work pool (a process pool is created if missing).")
+@click.pass_obj
+@friendly
+def deploy(settings, pool):
+    """Register one deployment per source (its cron from the registry) on a Prefect work pool.
+
+    Needs PREFECT_API_URL (the shared Prefect server). Then run `prefect worker start --pool NAME`
+    on each crawl machine, with PRESSWATCH_DB (the shared warehouse), PRESSWATCH_DATA (that
+    machine's own folder) and PRESSWATCH_SOURCES in its environment. A source is never crawled by
+    two workers at once.
+
+    Example:
+
+    \b
+        PREFECT_API_URL=http://prefect.internal:4200/api presswatch deploy --pool crawlers
+        prefect worker start --pool crawlers        # on every crawl machine
+    """
+    from flows import prefect_env
+    from flows.pool import PoolError, register
+    from flows.prefect_server import healthy
+
+    api = os.environ.get("PREFECT_API_URL")
+    if not api:
+        raise UsageFailure("deploy registers on a running Prefect server: set PREFECT_API_URL "
+                           "(e.g. http://127.0.0.1:4200/api)")
+    if not healthy(api):
+        raise Failure(f"no Prefect server answers at PREFECT_API_URL={api}")
+    prefect_env.configure(settings.data, settings.log_level)
+    try:
+        registered = register(settings, pool)
+    except PoolError as exc:
+        raise Failure(str(exc)) from None
+    if registered.created_pool:
+        click.echo(f"created process work pool {pool}")
+    for name, cron in registered.deployments:
+        click.echo(f"  {name}  {cron}  on pool {pool}")
+    click.echo(f"{len(registered.deployments)} deployment(s) on {pool}: start `prefect worker start --pool {pool}` on each machine")

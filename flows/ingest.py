@@ -283,7 +283,8 @@ def _run_ingest(settings: Settings, names: list[str] | None, run_id: str) -> Run
                          load_error=load_error)
     report(summary)
     logger.info("%s", one_line(summary.as_dict()))
-    if chosen and len(summary.failed_sources) == len(chosen) and not results:
+    crawl_failed = [s for s in summary.sources if s.status == "failed"]
+    if chosen and len(crawl_failed) == len(chosen) and not results:
         raise AllSourcesFailed(f"nothing could be done: every source failed ({', '.join(summary.failed_sources)})")
     return summary
 

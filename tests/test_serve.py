@@ -88,7 +88,7 @@ def test_serve_runs_a_deployment_on_its_own_prefect_server_and_stops_on_sigterm(
             lines.append(line.rstrip())
             if line.startswith("serving "):
                 break
-        assert lines and lines[-1].startswith("serving 1 source(s) against http://127.0.0.1:"), lines
+        assert lines and lines[-1].startswith("serving 1 source(s) and the warehouse's upkeep against http://127.0.0.1:"), lines
         api_url = re.search(r"against (\S+),", lines[-1]).group(1)
         assert healthy(api_url)
         assert "ingest/unnews  0 0 1 1 *  next" in next(serve.stdout)

@@ -107,7 +107,7 @@ _KEYS = (("sources", "name"), ("crawl_runs", "batch_id"), ("loaded_batches", "ba
 _SQL_CHECKS = [
     (
         "unique_keys", "keys are unique: " + "; ".join(f"{t}({k})" for t, k in _KEYS),
-        " + ".join(f"(SELECT count(*) FROM {t})" for t, _ in _KEYS),
+        "SELECT " + " + ".join(f"(SELECT count(*) FROM {t})" for t, _ in _KEYS),
         " UNION ALL ".join(
             f"SELECT '{t}', concat_ws(', ', {k}), count(*) FROM {t} GROUP BY {k} HAVING count(*) > 1" for t, k in _KEYS
         ) + " ORDER BY 1, 2",

@@ -32,10 +32,10 @@ COMMANDS = {
     "diff": ["diff", URL], "export": ["export", "{tmp}/export"], "history": ["history", URL],
     "reextract": ["reextract"], "runs": ["runs"], "sources": ["sources"], "spread": ["spread", "story"],
     "sql": ["sql", "select 1"], "stories": ["stories"], "trend": ["trend", "story"], "serve": ["serve"],
-    "attach": ["attach"], "maintain": ["maintain"], "upgrade": ["upgrade", "{legacy}"],
+    "attach": ["attach"], "maintain": ["maintain"], "upgrade": ["upgrade", "{legacy}"], "deploy": ["deploy", "--pool", "p"],
 }
 NOT_RUN = {"demo": "takes half a minute; covered by its own tests"}
-READERS = sorted(set(COMMANDS) - {"crawl", "sources", "serve", "upgrade"})  # need an existing warehouse
+READERS = sorted(set(COMMANDS) - {"crawl", "sources", "serve", "upgrade", "deploy"})  # need an existing warehouse
 REGISTRY_READERS = ["crawl", "reextract", "serve", "sources"]
 # Prefect's embedded server makes `crawl` slow; no retries, so a failing source fails at once.
 FAST = {"PRESSWATCH_CRAWL_RETRIES": "0", "PRESSWATCH_RETRY_DELAY": "0", "PRESSWATCH_LOAD_WAIT": "2"}
@@ -58,7 +58,7 @@ def cases() -> list[Case]:
     found = []
     for command in READERS:
         found.append(Case("missing-db", command, (1,), ("{missing}", "does not exist", "presswatch crawl")))
-    for command in sorted(set(COMMANDS) - {"serve"}):
+    for command in sorted(set(COMMANDS) - {"serve", "deploy"}):
         found.append(Case("corrupt-db", command, (1,), ("{corrupt}", "cannot be attached", "check --db")))
     for command in READERS:
         found.append(Case("legacy-db", command, (1,), ("{legacy}", "one-file DuckDB warehouse", "presswatch upgrade")))
@@ -76,6 +76,7 @@ def cases() -> list[Case]:
         Case("staging-is-a-file", "crawl", (1, 2, 3), ("staging",), max_lines=99),
         Case("staging-is-a-file", "check", (4,), ("{file_data}/staging is a file",), max_lines=99),
         Case("data-is-a-file", "sql", (2,), ("--data", "is a file"), max_lines=3),
+        Case("no-prefect-server", "deploy", (2,), ("set PREFECT_API_URL",)),
         Case("write-locked", "maintain", (1,), ("another load (process", "is writing to", "waited 2s")),
     ]
     return found
