@@ -61,7 +61,7 @@ def sources(ctx, fmt):
     for s in registry.sources:
         run = runs.get(s.name)
         discovery = ", ".join(k for k in ("feeds", "sitemaps", "listings") if getattr(s, k))
-        last = f"{run['loaded_at']:%Y-%m-%d %H:%M} {run['status']} ({run['new_articles']} new)" if run else "never"
+        last = f"{run['loaded_at']:%Y-%m-%d %H:%M} {run['outcome']} ({run['new_articles']} new)" if run else "never"
         rows.append((s.name, s.label, s.language, discovery, s.schedule, s.verified_on, last))
     print_rows(["name", "label", "lang", "discovery", "schedule", "verified", "last run"], rows, fmt)
 

@@ -91,7 +91,7 @@ def test_sources_lists_the_registry_with_last_runs(pipeline, site):
     result = run_cli("--db", str(pipeline.db), "--sources", str(pipeline.settings.registry), "sources")
     assert result.returncode == 0
     xjgov = next(line for line in result.stdout.splitlines() if "xjgov" in line)
-    assert "complete" in xjgov and f"({EXPECTED['xjgov']} new)" in xjgov
+    assert " ok " in xjgov and f"({EXPECTED['xjgov']} new)" in xjgov
     unnews = next(line for line in result.stdout.splitlines() if "unnews" in line)
     assert "never" in unnews
 
@@ -107,3 +107,17 @@ def test_demo_reports_the_edit_and_the_deletion(tmp_path):
     assert f"- {EDIT['old']}" in out and f"+ {EDIT['new']}" in out
     count = run_cli("--db", str(db), "sql", "select count(*) as n from articles", "--format", "csv")
     assert count.stdout.splitlines()[1] == str(TOTAL_EXPECTED - 1)
+
+
+def test_a_source_whose_every_request_failed_is_failed_in_sources_and_runs(pipeline):
+    from tests.servers import registry_entry
+
+    pipeline.use_registry(registry_entry("closed", "http://127.0.0.1:9", feeds=["http://127.0.0.1:9/feed.xml"],
+                                         article_pattern="/news/"))
+    pipeline.crawl("closed")
+    listed = run_cli("--db", str(pipeline.db), "--sources", str(pipeline.settings.registry), "sources", "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    [closed] = json.loads(listed.stdout)
+    assert "failed" in closed["last run"] and "complete" not in closed["last run"], closed
+    runs = json.loads(run_cli("--db", str(pipeline.db), "runs", "--format", "json").stdout)
+    assert runs[0]["status"] == "failed"

@@ -31,6 +31,7 @@ def _legacy_copy(lake, target: Path) -> None:
 
 
 def test_upgrade_keeps_every_row_and_archive_pointer(tmp_path):
+    (tmp_path / "old").mkdir()
     pipeline = make_pipeline(tmp_path / "old")
     with DemoSite(port=0) as site:
         pipeline.use_registry(demo_registry(site.base_url)).crawl("globaltimes", "xjgov")

@@ -21,13 +21,17 @@ def run_query(db, query: str, wait: float = 5.0, params: list | None = None) -> 
         return columns, cursor.fetchall()
 
 
+# A crawl's outcome, in the one vocabulary of `runs`, `sources` and the run report: ok or failed
+# (a run of several sources is ok, partial or failed).
+OUTCOME_SQL = "CASE WHEN error IS NULL AND status = 'complete' THEN 'ok' ELSE 'failed' END"
+
 # crawl_runs holds one row per loaded batch; a run is every batch with its run_id. A source that
 # failed and then succeeded on a retry counts as ok.
 RUNS_SQL = """
 WITH per_source AS (
     SELECT coalesce(run_id, batch_id) AS run_id, source,
            min(started_at) AS started_at, max(loaded_at) AS loaded_at,
-           bool_or(error IS NULL AND status = 'complete') AS ok,
+           bool_or(OUTCOME = 'ok') AS ok,
            count(*) AS batches,
            sum(pages_fetched) AS fetched, sum(new_articles) AS new, sum(edited + retitled) AS changed,
            sum(deleted) AS deleted, sum(restored) AS restored, sum(errors) AS errors,
@@ -49,7 +53,7 @@ LIMIT ?
 
 def recent_runs(db, last: int) -> tuple[list[str], list[tuple]]:
     """The `last` most recent ingest runs, one row each: status, sources, counts, failures."""
-    return run_query(db, RUNS_SQL, params=[last])
+    return run_query(db, RUNS_SQL.replace("OUTCOME", OUTCOME_SQL), params=[last])
 
 
 def last_runs(db) -> dict[str, dict]:
@@ -57,7 +61,7 @@ def last_runs(db) -> dict[str, dict]:
     try:
         columns, rows = run_query(
             db,
-            "SELECT source, loaded_at, status, new_articles FROM crawl_runs "
+            f"SELECT source, loaded_at, {OUTCOME_SQL} AS outcome, new_articles, error FROM crawl_runs "
             "QUALIFY row_number() OVER (PARTITION BY source ORDER BY loaded_at DESC) = 1",
         )
     except DatabaseMissing:
