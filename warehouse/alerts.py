@@ -191,3 +191,20 @@ def _now() -> datetime:
 
 def _naive(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def versions_for(db, article_ids: Sequence[str], wait: float = 10.0) -> dict[str, list]:
+    """Every version of each article, oldest first, as warehouse.history.Version objects."""
+    from warehouse.history import _VERSION_COLUMNS, Version
+
+    if not article_ids:
+        return {}
+    found: dict[str, list] = {}
+    with connect(db, read_only=True, wait=wait) as con:
+        rows = con.execute(f"SELECT {_VERSION_COLUMNS} FROM article_versions "
+                           "WHERE list_contains(?::VARCHAR[], article_id) ORDER BY article_id, version",
+                           [list(article_ids)]).fetchall()
+    for row in rows:
+        version = Version(*row)
+        found.setdefault(version.article_id, []).append(version)
+    return found

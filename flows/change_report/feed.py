@@ -1,0 +1,54 @@
+"""Atom feeds of recent changes (all, or one alert rule's matches), written with feedgen."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timezone
+
+from feedgen.feed import FeedGenerator
+
+from crawlers.alert_rules import AlertRule
+from flows.change_report.paths import page_url
+from flows.notify.match import matching
+from flows.notify.render import describe
+from warehouse.alerts import PUBLISHER_KINDS, recent_changes
+
+FEED_KINDS = ("edited", "retitled", "deleted", "restored")
+MAX_ENTRIES = 200
+
+
+def atom_feed(db, since: datetime, report_base: str, rule: AlertRule | None = None, wait: float = 10.0,
+              now: datetime | None = None) -> bytes:
+    """The Atom document of the changes since `since`, newest first; only `rule`'s matches when given."""
+    changes = recent_changes(db, since, kinds=PUBLISHER_KINDS if rule else FEED_KINDS, wait=wait)
+    if rule is not None:
+        changes = matching(rule, changes)
+    changes = sorted(changes, key=lambda c: c.detected_at, reverse=True)[:MAX_ENTRIES]
+    now = now or datetime.now(timezone.utc)
+    feed = FeedGenerator()
+    name = rule.name if rule else "all"
+    feed.id(f"urn:presswatch:feed:{name}")
+    feed.title(f"presswatch: {'alert ' + rule.name if rule else 'every change'}")
+    feed.subtitle("Edits, retitles, deletions and restorations presswatch detected")
+    feed.link(href=report_base + "index.html", rel="alternate")
+    feed.updated(changes[0].detected_at.replace(tzinfo=timezone.utc) if changes else now)
+    feed.generator("presswatch")
+    for change in reversed(changes):  # feedgen prepends: add oldest first so the newest comes first
+        entry = feed.add_entry()
+        entry.id(f"urn:presswatch:change:{change.article_id}:{change.version}")
+        entry.title(f"[{change.source}] {describe(change)}: {change.title or change.canonical_url}")
+        entry.link(href=change.canonical_url, rel="alternate")
+        entry.link(href=page_url(report_base, change.article_id, change.version), rel="related")
+        entry.updated(change.detected_at.replace(tzinfo=timezone.utc))
+        entry.author(name=change.source)
+        entry.category(term=change.change_kind)
+        removed = change.previous_title if change.change_kind == "retitled" else change.previous_sentence
+        added = change.title if change.change_kind == "retitled" else change.changed_sentence
+        body = ""
+        if removed:
+            body += f"<p>removed: <del>{html.escape(removed)}</del></p>"
+        if added:
+            body += f"<p>added: <ins>{html.escape(added)}</ins></p>"
+        body += f'<p><a href="{html.escape(change.canonical_url, quote=True)}">{html.escape(change.canonical_url)}</a></p>'
+        entry.content(body, type="html")
+    return feed.atom_str(pretty=True)
