@@ -17,6 +17,7 @@ from typing import Callable
 
 from croniter import croniter
 
+from crawlers.alert_rules import AlertRule
 from crawlers.registry import Source, load_registry
 from flows import prefect_env
 from flows.prefect_server import PrefectServer, PrefectServerError, healthy
@@ -37,11 +38,18 @@ class _Stop(Exception):
 def deployment_parameters(settings: Settings, source: Source) -> dict:
     """The ingest flow's parameters for one source: absolute paths, so runs work from any folder."""
     return {"sources": [source.name], "db": str(settings.db.resolve()), "registry": str(settings.registry.resolve()),
+            "data": str(settings.data.resolve()), "publish": True}
+
+
+def digest_parameters(settings: Settings, rule: AlertRule) -> dict:
+    """The alert-digest flow's parameters for one rule with a schedule."""
+    return {"rule": rule.name, "db": str(settings.db.resolve()), "registry": str(settings.registry.resolve()),
             "data": str(settings.data.resolve())}
 
 
 def build_deployments(settings: Settings) -> list:
-    """A RunnerDeployment of `ingest` per registry source, on its `schedule` cron (UTC).
+    """A RunnerDeployment of `ingest` per registry source, on its `schedule` cron (UTC), and one of
+    `alert-digest` per alert rule with a schedule. Ingest runs rewrite the feeds and change report.
 
     A source's next run is skipped, not queued, while its previous one still runs.
     Needs Prefect importable with the environment already set (see `serve_forever`).
@@ -50,10 +58,24 @@ def build_deployments(settings: Settings) -> list:
     from prefect.schedules import Cron
     from prefect.types.entrypoint import EntrypointType
 
+    from flows.digest import alert_digest
     from flows.ingest import ingest
 
     one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
-    return [
+    registry = load_registry(settings.registry)
+    digests = [
+        alert_digest.to_deployment(
+            name=f"digest-{rule.name}",
+            schedule=Cron(rule.schedule, timezone="UTC"),
+            parameters=digest_parameters(settings, rule),
+            concurrency_limit=one_at_a_time,
+            description=f"Send the digest of alert rule {rule.name}.",
+            tags=["presswatch", "alerts"],
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        )
+        for rule in registry.alerts if rule.is_digest
+    ]
+    return digests + [
         ingest.to_deployment(
             name=source.name,
             schedule=Cron(source.schedule, timezone="UTC"),
@@ -64,7 +86,7 @@ def build_deployments(settings: Settings) -> list:
             # A module path, not a file path: runs find the flow whatever the working folder.
             entrypoint_type=EntrypointType.MODULE_PATH,
         )
-        for source in load_registry(settings.registry).sources
+        for source in registry.sources
     ]
 
 

@@ -37,8 +37,8 @@ def atom_feed(db, since: datetime, report_base: str, rule: AlertRule | None = No
         entry = feed.add_entry()
         entry.id(f"urn:presswatch:change:{change.article_id}:{change.version}")
         entry.title(f"[{change.source}] {describe(change)}: {change.title or change.canonical_url}")
+        # One link: feedgen 1.0 drops every entry link's rel, so a second one would read as the alternate.
         entry.link(href=change.canonical_url, rel="alternate")
-        entry.link(href=page_url(report_base, change.article_id, change.version), rel="related")
         entry.updated(change.detected_at.replace(tzinfo=timezone.utc))
         entry.author(name=change.source)
         entry.category(term=change.change_kind)
@@ -49,6 +49,9 @@ def atom_feed(db, since: datetime, report_base: str, rule: AlertRule | None = No
             body += f"<p>removed: <del>{html.escape(removed)}</del></p>"
         if added:
             body += f"<p>added: <ins>{html.escape(added)}</ins></p>"
-        body += f'<p><a href="{html.escape(change.canonical_url, quote=True)}">{html.escape(change.canonical_url)}</a></p>'
+        report = page_url(report_base, change.article_id, change.version)
+        body += (f'<p>original: <a href="{html.escape(change.canonical_url, quote=True)}">'
+                 f'{html.escape(change.canonical_url)}</a></p>'
+                 f'<p>every version: <a href="{html.escape(report, quote=True)}">{html.escape(report)}</a></p>')
         entry.content(body, type="html")
     return feed.atom_str(pretty=True)

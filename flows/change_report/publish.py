@@ -29,7 +29,8 @@ def write_feeds(settings: Settings, now: datetime | None = None) -> list[Path]:
     for name, rule in targets:
         path = folder / f"{name}.xml"
         partial = path.with_name(path.name + ".partial")
-        partial.write_bytes(atom_feed(settings.db, now - FEED_WINDOW, base, rule=rule, wait=settings.load_wait, now=now))
+        document = atom_feed(settings.db, now - FEED_WINDOW, base, rule=rule, wait=settings.load_wait, now=now)
+        partial.write_bytes(document)
         partial.replace(path)
         written.append(path)
     return written

@@ -113,7 +113,8 @@ def _index(changes: list[Change], now: datetime) -> str:
             f'<tr data-source="{_e(c.source)}" data-kind="{_e(c.change_kind)}">'
             f"<td>{c.detected_at:%Y-%m-%d %H:%M}</td><td>{_e(c.source)}</td>"
             f'<td class="kind">{_e(describe(c))}</td>'
-            f'<td><a href="articles/{_e(page_name(c.article_id))}#v{c.version}">{_e(c.title or c.canonical_url)}</a></td>'
+            f'<td><a href="articles/{_e(page_name(c.article_id))}#v{c.version}">'
+            f"{_e(c.title or c.canonical_url)}</a></td>"
             f"<td>{what}</td></tr>")
     body = (
         "<h1>presswatch: what changed</h1>"
@@ -152,7 +153,8 @@ def _article(versions: list[Version]) -> str:
 
 
 def _version_block(previous: Version | None, version: Version) -> str:
-    kind = version.change_kind + (f" (HTTP {version.http_status})" if version.is_tombstone and version.http_status else "")
+    gone = version.is_tombstone and version.http_status
+    kind = version.change_kind + (f" (HTTP {version.http_status})" if gone else "")
     head = (f'<section class="version" id="v{version.version}"><h2>version {version.version}: {_e(kind)}</h2>'
             f'<p class="muted">captured {version.valid_from:%Y-%m-%d %H:%M:%S} UTC · fetched at '
             f'<a href="{_e(version.url or version.canonical_url)}">{_e(version.url or version.canonical_url)}</a>'

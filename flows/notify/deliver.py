@@ -84,10 +84,7 @@ def open_channel(template: str) -> Channel:
     if missing:
         raise ChannelError(f"environment variable(s) {', '.join(missing)} not set")
     whole = _ENV.fullmatch(template)
-    if whole:
-        url = os.environ[whole.group(1)]
-    else:
-        url = _ENV.sub(lambda m: quote(os.environ[m.group(1)], safe=""), template)
+    url = os.environ[whole.group(1)] if whole else _ENV.sub(lambda m: quote(os.environ[m.group(1)], safe=""), template)
     secrets = tuple(os.environ[n] for n in names) + _inline_password(url)
     digest = channel_hash(template)
     plugin = _instantiate(url)
@@ -203,7 +200,8 @@ def _deliver_channel(db, rule, template, wanted, base, run_id, digest, wait) -> 
         shown = channel.redacted
     ledger.record(db, rule.name, channel_hash(template), shown, claimed, error, message_id, run_id, wait=wait)
     if error:
-        log.warning("alert %s: %s failed (%d change(s) kept for the next run): %s", rule.name, shown, len(claimed), error)
+        log.warning("alert %s: %s failed (%d change(s) kept for the next run): %s", rule.name, shown, len(claimed),
+                    error)
     else:
         log.info("alert %s: sent %d change(s) to %s", rule.name, len(claimed), shown)
     return [Delivery(rule.name, shown, len(claimed), error)]

@@ -99,7 +99,8 @@ def _inline_diff(change: Change) -> str:
 
     parts = []
     if (change.previous_title or "") != (change.title or "") and change.change_kind in ("edited", "retitled"):
-        parts.append("<p><b>title:</b> " + "".join(mark(s) for s in segments(change.previous_title, change.title)) + "</p>")
+        title = "".join(mark(s) for s in segments(change.previous_title, change.title))
+        parts.append(f"<p><b>title:</b> {title}</p>")
     if change.change_kind in ("edited", "retitled"):
         for hunk in diff_texts(change.old_text, change.new_text, context=0):
             for paragraph in hunk.paragraphs:
@@ -123,7 +124,8 @@ def _html(rule: AlertRule, changes: list[Change], base: str, digest: bool) -> st
             f'<div class="meta">{html.escape(c.source)} · {html.escape(describe(c))} · '
             f"detected {c.detected_at:%Y-%m-%d %H:%M} UTC</div>"
             f"{sentence}{diff}"
-            f'<div>original: <a href="{html.escape(c.canonical_url, quote=True)}">{html.escape(c.canonical_url)}</a></div>'
+            f'<div>original: <a href="{html.escape(c.canonical_url, quote=True)}">'
+            f"{html.escape(c.canonical_url)}</a></div>"
             f'<div>every version: <a href="{html.escape(report, quote=True)}">{html.escape(report)}</a></div>'
             "</li>")
     what = "digest" if digest else "alert"
