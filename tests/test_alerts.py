@@ -265,3 +265,33 @@ def test_a_broken_rule_stops_a_crawl_before_it_starts(tmp_path):
     registry.write_text(_one_source() + '\n[[alerts]]\nname = "r"\nchannels = ["mailto:/oops"]\n')
     done = run_cli("--sources", str(registry), "--db", str(tmp_path / "w.duckdb"), "crawl")
     assert done.returncode == 2 and "alert 'r' (rule 1, line 9): channel 'mailto:/oops' is not a URL" in done.stderr
+
+
+def test_a_digest_rule_waits_for_its_schedule_then_sends_what_matched_once(tmp_path):
+    from flows.digest import alert_digest
+    from flows.serve import build_deployments
+    from flows.settings import Settings
+    from tests.conftest import make_pipeline
+
+    pipeline = make_pipeline(tmp_path)
+    with webhook_receiver() as (port, hooks):
+        pipeline.use_registry(_one_source() + f'\n[[alerts]]\nname = "daily"\nkinds = ["new"]\nschedule = "0 7 * * *"\n'
+                                              f'channels = ["json://127.0.0.1:{port}/daily"]\n')
+        _seed(pipeline)
+        settings = pipeline.settings
+        deployments = {d.name: d for d in build_deployments(Settings(db=settings.db, data=settings.data,
+                                                                     registry=settings.registry))}
+        digest = deployments["digest-daily"]
+        assert digest.flow_name == "alert-digest" and digest.schedules[0].schedule.cron == "0 7 * * *"
+        assert digest.parameters["rule"] == "daily"
+        assert deployments["seeded"].parameters["publish"] is True
+
+        params = {"rule": "daily", "db": str(settings.db), "registry": str(settings.registry),
+                  "data": str(settings.data)}
+        [sent] = alert_digest.fn(**params)
+        assert sent["changes"] == 1 and sent["error"] is None
+        assert alert_digest.fn(**params) == []  # nothing new since the last digest
+    [(path, payload)] = hooks
+    document = json.loads(payload["message"])
+    assert path == "/daily" and document["digest"] is True and document["changes"][0]["title"] == "新疆的幸福生活"
+    assert payload["title"].startswith("presswatch digest daily: 1 change(s)")

@@ -10,7 +10,7 @@ from feedgen.feed import FeedGenerator
 from crawlers.alert_rules import AlertRule
 from flows.change_report.paths import page_url
 from flows.notify.match import matching
-from flows.notify.render import describe
+from flows.notify.render import describe, removed_added
 from warehouse.alerts import PUBLISHER_KINDS, recent_changes
 
 FEED_KINDS = ("edited", "retitled", "deleted", "restored")
@@ -42,8 +42,7 @@ def atom_feed(db, since: datetime, report_base: str, rule: AlertRule | None = No
         entry.updated(change.detected_at.replace(tzinfo=timezone.utc))
         entry.author(name=change.source)
         entry.category(term=change.change_kind)
-        removed = change.previous_title if change.change_kind == "retitled" else change.previous_sentence
-        added = change.title if change.change_kind == "retitled" else change.changed_sentence
+        removed, added = removed_added(change)
         body = ""
         if removed:
             body += f"<p>removed: <del>{html.escape(removed)}</del></p>"

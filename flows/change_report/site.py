@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from flows.change_report.paths import page_name
-from flows.notify.render import describe
+from flows.notify.render import describe, removed_added
 from warehouse.alerts import Change, recent_changes, versions_for
 from warehouse.history import Version, compare
 
@@ -107,7 +107,7 @@ def _index(changes: list[Change], now: datetime) -> str:
     options = lambda values: "".join(f'<option value="{_e(v)}">{_e(v)}</option>' for v in values)  # noqa: E731
     rows = []
     for c in changes:
-        removed, added = _sentences(c)
+        removed, added = removed_added(c)
         what = (f"<del>{_e(removed)}</del><br>" if removed else "") + (f"<ins>{_e(added)}</ins>" if added else "")
         rows.append(
             f'<tr data-source="{_e(c.source)}" data-kind="{_e(c.change_kind)}">'
@@ -126,12 +126,6 @@ def _index(changes: list[Change], now: datetime) -> str:
         f'<th>removed / added</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
         + ("" if changes else "<p>No changes detected yet.</p>"))
     return _page("presswatch: what changed", body, script=_FILTER_JS)
-
-
-def _sentences(c: Change) -> tuple[str | None, str | None]:
-    if c.change_kind == "retitled":
-        return c.previous_title, c.title
-    return c.previous_sentence, c.changed_sentence
 
 
 def _mark(segment, show: tuple[str, ...] = ("equal", "delete", "insert")) -> str:

@@ -200,8 +200,8 @@ def _deliver_channel(db, rule, template, wanted, base, run_id, digest, wait) -> 
         shown = channel.redacted
     ledger.record(db, rule.name, channel_hash(template), shown, claimed, error, message_id, run_id, wait=wait)
     if error:
-        log.warning("alert %s: %s failed (%d change(s) kept for the next run): %s", rule.name, shown, len(claimed),
-                    error)
+        log.info("alert %s: %s failed (%d change(s) kept for the next run): %s", rule.name, shown, len(claimed),
+                 error)
     else:
         log.info("alert %s: sent %d change(s) to %s", rule.name, len(claimed), shown)
     return [Delivery(rule.name, shown, len(claimed), error)]

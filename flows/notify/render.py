@@ -14,6 +14,7 @@ from crawlers.alert_rules import AlertRule
 from flows.change_report.paths import page_url
 from warehouse.alerts import Change
 from warehouse.history import diff_texts, segments
+from warehouse.textdiff import sentences
 
 SCHEMA = "presswatch.alert/1"
 
@@ -53,12 +54,12 @@ def render(rule: AlertRule, changes: list[Change], report_base: str, digest: boo
                    html=_html(rule, changes, report_base, digest), json=_json(rule, changes, report_base, digest, now))
 
 
-def _sentences(change: Change) -> tuple[str | None, str | None]:
+def removed_added(change: Change) -> tuple[str | None, str | None]:
     """(removed, added) sentence: the first one an edit changed, a retitle's titles."""
     if change.change_kind == "retitled":
         return change.previous_title, change.title
-    if change.change_kind == "deleted":
-        return change.previous_sentence, None
+    if change.change_kind == "deleted":  # what the reader lost: the article's opening sentence
+        return change.previous_sentence or next(iter(sentences(change.old_text)), None), None
     return change.previous_sentence, change.changed_sentence
 
 
@@ -67,7 +68,7 @@ def _text(rule: AlertRule, changes: list[Change], base: str, digest: bool) -> st
     lines = [head, ""]
     for n, c in enumerate(changes, 1):
         lines.append(f"{n}. [{c.source}] {describe(c)}: {c.title or c.canonical_url}")
-        removed, added = _sentences(c)
+        removed, added = removed_added(c)
         if removed:
             lines.append(f"   - {removed}")
         if added:
@@ -111,7 +112,7 @@ def _inline_diff(change: Change) -> str:
 def _html(rule: AlertRule, changes: list[Change], base: str, digest: bool) -> str:
     items = []
     for c in changes:
-        removed, added = _sentences(c)
+        removed, added = removed_added(c)
         sentence = ""
         if removed:
             sentence += f"<p>removed: <del>{html.escape(removed)}</del></p>"
@@ -136,7 +137,7 @@ def _html(rule: AlertRule, changes: list[Change], base: str, digest: bool) -> st
 
 def change_json(change: Change, base: str) -> dict:
     """One change as the webhook and feed documents carry it."""
-    removed, added = _sentences(change)
+    removed, added = removed_added(change)
     return {
         "article_id": change.article_id, "version": change.version, "from_version": change.from_version,
         "source": change.source, "kind": change.change_kind, "silent": bool(change.silent),
