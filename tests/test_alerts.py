@@ -295,3 +295,40 @@ def test_a_digest_rule_waits_for_its_schedule_then_sends_what_matched_once(tmp_p
     document = json.loads(payload["message"])
     assert path == "/daily" and document["digest"] is True and document["changes"][0]["title"] == "新疆的幸福生活"
     assert payload["title"].startswith("presswatch digest daily: 1 change(s)")
+
+
+def test_reloading_a_batch_or_reextracting_sends_nothing_more(site, tmp_path):
+    import shutil
+
+    from crawlers.registry import load_registry
+    from flows.notify.deliver import deliver
+    from tests.conftest import make_pipeline
+    from warehouse.loader import load_pending
+
+    pipeline = make_pipeline(tmp_path)
+    with webhook_receiver() as (port, hooks):
+        rule = f'\n[[alerts]]\nname = "all-changes"\nchannels = ["json://127.0.0.1:{port}/all"]\n'
+        registry = demo_registry(site.base_url)
+        pipeline.use_registry(registry + rule)
+        pipeline.crawl("globaltimes", "chinadaily")
+        site.set_stage(2)
+        pipeline.crawl("globaltimes", "chinadaily")
+        rules = load_registry(pipeline.settings.registry).alerts
+        [first] = deliver(pipeline.db, pipeline.settings.data, rules)
+        assert first.changes == 2 and len(hooks) == 1
+
+        loaded = pipeline.settings.loaded
+        for batch in loaded.iterdir():  # every batch staged again: the loader sees it was loaded
+            shutil.copytree(batch, pipeline.settings.staging / batch.name)
+        load_pending(pipeline.db, pipeline.settings.staging, loaded, wait=5)
+        assert deliver(pipeline.db, pipeline.settings.data, rules) == []
+
+        # Extraction settings that drop a sentence: re-extraction writes `reextracted` versions, never alerts.
+        pipeline.use_registry(registry.replace('name = "globaltimes"', 'name = "globaltimes"\n'
+                                               'ignore_patterns = ["Chinese experts said[^.]*\\\\."]') + rule)
+        done = run_cli("--db", str(pipeline.db), "--sources", str(pipeline.settings.registry),
+                       "--data", str(pipeline.settings.data), "reextract", "--source", "globaltimes")
+        assert done.returncode == 0, done.stderr
+        assert pipeline.scalar("select count(*) from article_versions where change_kind = 'reextracted'") > 0
+        assert deliver(pipeline.db, pipeline.settings.data, rules) == []
+    assert len(hooks) == 1
