@@ -237,7 +237,8 @@ def ingest(sources: list[str] | None = None, db: str | None = None, registry: st
            retry_delay: float | None = None, load_wait: float | None = None, publish: bool = False) -> dict:
     """Crawl the named sources (default: all), load what they staged, send alerts, and report.
 
-    With `publish` (served runs), also rewrite the change feeds and report under the data folder.
+    With `publish` (served runs), or when alerts went out (their links point at the report),
+    also rewrite the change feeds and report under the data folder.
     """
     settings = resolve(db=db, sources=registry, data=data, parallel=parallel, crawl_retries=crawl_retries,
                        retry_delay=retry_delay, load_wait=load_wait)
@@ -251,7 +252,8 @@ def run_ingest(settings: Settings, names: list[str] | None, publish: bool = Fals
         return _run_ingest(settings, names, run_id, publish)
 
 
-def _run_ingest(settings: Settings, names: list[str] | None, run_id: str, publish_site: bool = False) -> RunSummary:
+def _run_ingest(settings: Settings, names: list[str] | None, run_id: str,
+                publish_site: bool = False) -> RunSummary:
     logger = get_run_logger()
     _STOPPING.clear()
     chosen = load_registry(settings.registry).select(names)
@@ -294,7 +296,7 @@ def _run_ingest(settings: Settings, names: list[str] | None, run_id: str, publis
                          left_staged=sum(_loadable_batch(settings, b, run_id) for b in pending_batches(settings.staging)),
                          load_error=load_error)
     summary.alerts = send_alerts(settings, run_id)
-    if publish_site:
+    if publish_site or summary.alerts:  # served runs; and any run whose messages link to the report
         publish(settings)
     report(summary)
     logger.info("%s", one_line(summary.as_dict()))

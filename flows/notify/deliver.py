@@ -147,8 +147,7 @@ def send(channel: Channel, message: Message) -> str | None:
         try:
             ok = bool(notifier.notify(body=body, title=message.title, body_format=body_format))
         except Exception as exc:  # a plugin bug must not lose the ledger's record
-            ok, captured = False, None
-            reason = f"{type(exc).__name__}: {exc}"
+            ok, reason = False, f"{type(exc).__name__}: {exc}"
         else:
             reason = captured.getvalue().strip()
     if ok:
