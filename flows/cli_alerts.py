@@ -61,6 +61,9 @@ def alerts(ctx, fmt):
 
     settings: Settings = ctx.obj
     rules = load_registry(settings.registry).alerts
+    if not rules and fmt == "table":
+        click.echo(f"no [[alerts]] rules in {settings.registry}; docs/alerts.md shows how to write one")
+        return
     status = rule_status(settings.db, [r.name for r in rules])
     rows = []
     for rule in rules:
