@@ -15,6 +15,7 @@ from pathlib import Path
 
 from croniter import croniter
 
+from crawlers.alert_rules import AlertRule, parse_alerts
 from crawlers.durations import parse_duration
 
 DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "sources.toml"
@@ -108,6 +109,7 @@ class Registry:
 
     path: Path
     sources: list[Source] = field(default_factory=list)
+    alerts: list[AlertRule] = field(default_factory=list)  # the [[alerts]] rules (crawlers/alert_rules.py)
 
     def get(self, name: str) -> Source:
         for source in self.sources:
@@ -146,7 +148,7 @@ def parse_registry(text: str, path: Path) -> Registry:
     except tomllib.TOMLDecodeError as exc:
         raise RegistryError(path, [f"not valid TOML: {exc}"]) from None
     problems: list[str] = []
-    unknown_top = set(data) - {"defaults", "sources"}
+    unknown_top = set(data) - {"defaults", "sources", "alerts"}
     if unknown_top:
         problems.append(f"unknown top-level key(s): {', '.join(sorted(unknown_top))}")
     defaults = data.get("defaults", {})
@@ -170,9 +172,11 @@ def parse_registry(text: str, path: Path) -> Registry:
             problems.extend(f"{where}: {error}" for error in errors)
             continue
         sources.append(_build(merged))
+    alerts, alert_problems = parse_alerts(data.get("alerts", []), text, set(seen))
+    problems.extend(alert_problems)
     if problems:
         raise RegistryError(path, problems)
-    return Registry(path=path, sources=sources)
+    return Registry(path=path, sources=sources, alerts=alerts)
 
 
 def _entry_lines(text: str) -> list[int]:

@@ -169,7 +169,7 @@ def _exit_for(summary) -> None:
 
 
 # Commands that live in their own modules register themselves on `cli` when imported.
-from flows import cli_check, cli_history, cli_lake, cli_ops, cli_sources, cli_trends  # noqa: E402,F401
+from flows import cli_alerts, cli_check, cli_history, cli_lake, cli_ops, cli_sources, cli_trends  # noqa: E402,F401
 
 
 def main() -> None:

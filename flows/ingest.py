@@ -80,6 +80,7 @@ class RunSummary:
     loaded_batches: int = 0
     left_staged: int = 0
     load_error: str | None = None
+    alerts: list = field(default_factory=list)  # one dict per message sent or failed (flows/notify/deliver.py)
 
     @property
     def failed_sources(self) -> list[str]:
@@ -210,6 +211,33 @@ def _migrate(settings: Settings) -> None:
         pass  # someone holds it: a reader does not stop the read-only crawl step, and a load migrates
 
 
+@task(name="alerts")
+def send_alerts(settings: Settings, run_id: str) -> list[dict]:
+    """Send the alert rules without a schedule; a failure is recorded (ledger or summary), never fails the run."""
+    from flows.notify.deliver import deliver
+
+    try:
+        rules = [r for r in load_registry(settings.registry).alerts if not r.is_digest]
+        deliveries = deliver(settings.db, settings.data, rules, run_id=run_id, wait=settings.load_wait)
+    except Exception as exc:  # the warehouse locked, a bug: the ledger still holds every unsent change
+        get_run_logger().warning("alerts not sent this run (the next run sends them): %s: %s", type(exc).__name__, exc)
+        return [{"rule": "*", "channel": "-", "changes": 0, "error": f"{type(exc).__name__}: {exc}"}]
+    for failed in (d for d in deliveries if d.error):
+        get_run_logger().warning("alert %s: %s failed, retried next run: %s", failed.rule, failed.channel, failed.error)
+    return [asdict(d) for d in deliveries]
+
+
+@task(name="publish")
+def publish(settings: Settings) -> None:
+    """Rewrite the change feeds and the change report under the data folder (served runs)."""
+    from flows.change_report.publish import publish_all
+
+    try:
+        publish_all(settings)
+    except Exception as exc:  # a report that cannot be written must not fail the crawl
+        get_run_logger().warning("feeds and change report not rewritten: %s: %s", type(exc).__name__, exc)
+
+
 @task(name="report")
 def report(summary: RunSummary) -> RunSummary:
     """Publish the run's counts and changes as a Prefect artifact."""
@@ -220,21 +248,26 @@ def report(summary: RunSummary) -> RunSummary:
 @flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=8))
 def ingest(sources: list[str] | None = None, db: str | None = None, registry: str | None = None,
            data: str | None = None, parallel: int | None = None, crawl_retries: int | None = None,
-           retry_delay: float | None = None, load_wait: float | None = None) -> dict:
-    """Crawl the named sources (default: all), load what they staged, and report."""
+           retry_delay: float | None = None, load_wait: float | None = None, publish: bool = False) -> dict:
+    """Crawl the named sources (default: all), load what they staged, send alerts, and report.
+
+    With `publish` (served runs), or when alerts went out (their links point at the report),
+    also rewrite the change feeds and report under the data folder.
+    """
     settings = resolve(db=db, sources=registry, data=data, parallel=parallel, crawl_retries=crawl_retries,
                        retry_delay=retry_delay, load_wait=load_wait)
-    return run_ingest(settings, sources).as_dict()
+    return run_ingest(settings, sources, publish=publish).as_dict()
 
 
-def run_ingest(settings: Settings, names: list[str] | None) -> RunSummary:
+def run_ingest(settings: Settings, names: list[str] | None, publish: bool = False) -> RunSummary:
     """Crawl, load and report, holding the run's lock so overlapping runs leave its batches alone."""
     run_id = _run_id()
     with _run_lock(settings, run_id):
-        return _run_ingest(settings, names, run_id)
+        return _run_ingest(settings, names, run_id, publish)
 
 
-def _run_ingest(settings: Settings, names: list[str] | None, run_id: str) -> RunSummary:
+def _run_ingest(settings: Settings, names: list[str] | None, run_id: str,
+                publish_site: bool = False) -> RunSummary:
     logger = get_run_logger()
     _STOPPING.clear()
     chosen = load_registry(settings.registry).select(names)
@@ -281,6 +314,9 @@ def _run_ingest(settings: Settings, names: list[str] | None, run_id: str) -> Run
             entry.error = f"crawled; its batch stays staged for the next run ({load_error or 'not loaded'})"
     summary = RunSummary(run_id, list(reports.values()), loaded_batches=len(results), left_staged=len(staged),
                          load_error=load_error)
+    summary.alerts = send_alerts(settings, run_id)
+    if publish_site or summary.alerts:  # served runs; and any run whose messages link to the report
+        publish(settings)
     report(summary)
     logger.info("%s", one_line(summary.as_dict()))
     crawl_failed = [s for s in summary.sources if s.status == "failed"]

@@ -17,6 +17,7 @@ from typing import Callable
 
 from croniter import croniter
 
+from crawlers.alert_rules import AlertRule
 from crawlers.registry import Source, load_registry
 from flows import prefect_env
 from flows.prefect_server import PrefectServer, PrefectServerError, healthy
@@ -36,13 +37,23 @@ class _Stop(Exception):
 
 def deployment_parameters(settings: Settings, source: Source | None) -> dict:
     """The ingest flow's parameters for one source: absolute paths, so runs work from any folder."""
-    db = str(settings.db.resolve()) if isinstance(settings.db, Path) else settings.db
-    return {"sources": [source.name] if source else None, "db": db, "registry": str(settings.registry.resolve()),
+    return {"sources": [source.name] if source else None, "db": _db(settings), "registry": str(settings.registry.resolve()),
+            "data": str(settings.data.resolve()), "publish": True}
+
+
+def _db(settings: Settings) -> str:
+    return str(settings.db.resolve()) if isinstance(settings.db, Path) else settings.db
+
+
+def digest_parameters(settings: Settings, rule: AlertRule) -> dict:
+    """The alert-digest flow's parameters for one rule with a schedule."""
+    return {"rule": rule.name, "db": _db(settings), "registry": str(settings.registry.resolve()),
             "data": str(settings.data.resolve())}
 
 
 def build_deployments(settings: Settings) -> list:
-    """A RunnerDeployment of `ingest` per registry source, on its `schedule` cron (UTC).
+    """A RunnerDeployment of `ingest` per registry source, on its `schedule` cron (UTC), and one of
+    `alert-digest` per alert rule with a schedule. Ingest runs rewrite the feeds and change report.
 
     A source's next run is skipped, not queued, while its previous one still runs.
     Needs Prefect importable with the environment already set (see `serve_forever`).
@@ -51,21 +62,34 @@ def build_deployments(settings: Settings) -> list:
     from prefect.schedules import Cron
     from prefect.types.entrypoint import EntrypointType
 
+    from flows.digest import alert_digest
     from flows.ingest import ingest
-
     from flows.upkeep import maintain_warehouse, schedule
 
     one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
     upkeep = maintain_warehouse.to_deployment(
         name="warehouse",
         schedule=Cron(schedule(), timezone="UTC"),
-        parameters={key: deployment_parameters(settings, None)[key] for key in ("db", "data")},
+        parameters={"db": _db(settings), "data": str(settings.data.resolve())},
         concurrency_limit=one_at_a_time,
         description="Merge the warehouse's small files, expire old snapshots, delete unreferenced files.",
         tags=["presswatch"],
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
-    return [upkeep] + [
+    registry = load_registry(settings.registry)
+    digests = [
+        alert_digest.to_deployment(
+            name=f"digest-{rule.name}",
+            schedule=Cron(rule.schedule, timezone="UTC"),
+            parameters=digest_parameters(settings, rule),
+            concurrency_limit=one_at_a_time,
+            description=f"Send the digest of alert rule {rule.name}.",
+            tags=["presswatch", "alerts"],
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        )
+        for rule in registry.alerts if rule.is_digest
+    ]
+    return [upkeep] + digests + [
         ingest.to_deployment(
             name=source.name,
             schedule=Cron(source.schedule, timezone="UTC"),
@@ -76,7 +100,7 @@ def build_deployments(settings: Settings) -> list:
             # A module path, not a file path: runs find the flow whatever the working folder.
             entrypoint_type=EntrypointType.MODULE_PATH,
         )
-        for source in load_registry(settings.registry).sources
+        for source in registry.sources
     ]
 
 
@@ -144,7 +168,8 @@ def _run(settings: Settings, limit: int, echo: Callable[[str], None]) -> None:
         deployments = build_deployments(settings)
         for deployment in deployments:
             runner.add_deployment(deployment)
-        echo(f"serving {len(deployments) - 1} source(s) and the warehouse's upkeep against "
+        sources = sum(1 for d in deployments if d.flow_name == "ingest")
+        echo(f"serving {sources} source(s) and the warehouse's upkeep against "
              f"{os.environ['PREFECT_API_URL']}, at most {limit} run(s) at once; data in {settings.data.resolve()}")
         for name, cron, upcoming in next_runs(settings):
             echo(f"  ingest/{name}  {cron}  next {upcoming:%Y-%m-%d %H:%M} UTC")

@@ -65,7 +65,8 @@ def test_serve_builds_one_deployment_per_source_on_its_cron(tmp_path, site):
         assert deployment.flow_name == "ingest"
         assert deployment.entrypoint == "flows.ingest.ingest"
         assert deployment.parameters == {"sources": [name], "db": str(settings.db.resolve()),
-                                         "registry": str(registry.resolve()), "data": str(settings.data.resolve())}
+                                         "registry": str(registry.resolve()), "data": str(settings.data.resolve()),
+                                         "publish": True}
         assert deployment.concurrency_limit == 1
         assert deployment.concurrency_options.collision_strategy == ConcurrencyLimitStrategy.CANCEL_NEW
 

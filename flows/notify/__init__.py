@@ -1,0 +1,1 @@
+"""Alerts: which changes each rule wants (match), the messages (render), and sending them exactly once (deliver)."""
