@@ -10,13 +10,15 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
+from importlib import resources
 from pathlib import Path
 
 from croniter import croniter
 
 from crawlers.durations import parse_duration
 
-DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "sources.toml"
+# Package data, so a non-editable install has it too (pyproject.toml lists it).
+DEFAULT_REGISTRY = Path(str(resources.files("crawlers").joinpath("sources.toml")))
 DEFAULT_USER_AGENT = "presswatch/0.1 (media monitoring; +https://github.com/presswatch/presswatch)"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 # Revisit intervals by article age: every run for 2 days, daily to 14 days, weekly to 90, then monthly.
@@ -30,6 +32,13 @@ class RegistryError(Exception):
         self.path = path
         self.problems = problems
         super().__init__(f"{path}: " + "; ".join(problems))
+
+
+class RegistryNotFound(RegistryError):
+    """No registry file at the path given (or at the bundled default)."""
+
+    def __init__(self, path: Path):
+        super().__init__(path, ["the file does not exist"])
 
 
 class UnknownSource(Exception):
@@ -125,6 +134,8 @@ def load_registry(path: str | os.PathLike | None = None) -> Registry:
     path = registry_path(path)
     try:
         text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RegistryNotFound(path) from None
     except OSError as exc:
         raise RegistryError(path, [f"cannot read the file ({exc.strerror or exc})"]) from None
     except UnicodeDecodeError:

@@ -19,12 +19,12 @@ def console(stderr: bool = False) -> Console:
     return probe if probe.is_terminal else Console(stderr=stderr, width=160)
 
 
-def _cell(value) -> str:
+def _cell(value, whole: bool = False) -> str:
     if value is None:
         return ""
     text = value.isoformat(sep=" ", timespec="seconds") if isinstance(value, datetime) else str(value)
     text = text.replace("\n", " ")
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+    return text if whole or len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
 
 
 def _json_default(value):
@@ -33,9 +33,17 @@ def _json_default(value):
     return str(value)
 
 
-def print_rows(columns, rows, fmt: str = "table", title: str | None = None) -> None:
+def print_rows(columns, rows, fmt: str = "table", title: str | None = None, empty: str | None = None,
+               no_wrap: tuple[str, ...] = ()) -> None:
+    """Rows as a table, CSV or JSON (`fmt` in any case). `empty` is said instead of an
+    empty table; columns named in `no_wrap` (URLs) are never broken across lines."""
+    fmt = fmt.lower()
+    if fmt == "table" and not rows and empty:
+        console().print(empty, highlight=False)
+        return
     if fmt == "csv":
-        writer = csv.writer(sys.stdout)
+        # "\n", not the csv module's "\r\n": shell pipelines (tail, $(...)) get clean lines.
+        writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
         writer.writerows(rows)
     elif fmt == "json":
@@ -43,7 +51,11 @@ def print_rows(columns, rows, fmt: str = "table", title: str | None = None) -> N
     else:
         table = Table(title=title, show_lines=False)
         for column in columns:
-            table.add_column(str(column), overflow="fold")
+            if column in no_wrap:
+                table.add_column(str(column), no_wrap=True, overflow="ignore")
+            else:
+                table.add_column(str(column), overflow="fold")
+        whole = [column in no_wrap for column in columns]
         for row in rows:
-            table.add_row(*(_cell(v) for v in row))
+            table.add_row(*(_cell(v, w) for v, w in zip(row, whole)))
         console().print(table)
