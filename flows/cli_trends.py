@@ -106,7 +106,7 @@ def stories(settings: Settings, rebuild, fmt):
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
-@click.option("--overwrite", is_flag=True, help="Replace an earlier export in DIRECTORY.")
+@click.option("--overwrite", is_flag=True, help="Replace an earlier export in DIRECTORY (its files only; others stay).")
 @click.pass_obj
 @friendly
 def export(settings: Settings, directory, fmt, overwrite):
