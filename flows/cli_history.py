@@ -289,7 +289,18 @@ def changes(settings, since, names, kinds, silent, fmt):
         shown.append((r["detected_at"], r["source"], kind, r["title"], r["canonical_url"], words, what))
     window = "all time" if since is None else f"since {since:%Y-%m-%d %H:%M} UTC"
     print_rows(["detected (UTC)", "source", "change", "title", "url", "words", "what changed"], shown, "table",
-               title=f"{len(rows)} change(s), {window}")
+               title=f"{len(rows)} change(s), {window}", empty=f"no changes {window}" + _filters(names, kinds, silent))
+
+
+def _filters(names, kinds, silent) -> str:
+    said = []
+    if names:
+        said.append("source " + ", ".join(names))
+    if kinds:
+        said.append("kind " + ", ".join(kinds))
+    if silent:
+        said.append("silent edits only")
+    return f" ({'; '.join(said)})" if said else ""
 
 
 # ------------------------------------------------------------------------------------ capture

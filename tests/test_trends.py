@@ -204,6 +204,21 @@ def test_spread_command_lists_the_first_mover_first(demo):
     assert [line.split(",")[1] for line in lines[1:]] == ["unnews", "xinhua", "chinadaily", "globaltimes"]
 
 
+def test_empty_results_say_so_instead_of_an_empty_table(demo):
+    trend = run_cli("--db", str(demo.db), "trend", "zeppelin")
+    assert trend.returncode == 0, trend.stderr
+    assert trend.stdout.strip() == 'no articles mention "zeppelin"'
+    some = run_cli("--db", str(demo.db), "trend", "happy lives", "zeppelin")
+    assert "happy lives" in some.stdout and some.stdout.rstrip().endswith('no articles mention "zeppelin"')
+    nowhere = run_cli("--db", str(demo.db), "trend", "zeppelin", "--source", "xjgov")
+    assert nowhere.stdout.strip() == 'no articles from xjgov mention "zeppelin"'
+    spread = run_cli("--db", str(demo.db), "spread", "zeppelin airship")
+    assert spread.returncode == 0, spread.stderr
+    assert spread.stdout.strip() == 'no article uses the phrase "zeppelin airship"'
+    machine = run_cli("--db", str(demo.db), "spread", "zeppelin airship", "--format", "JSON")
+    assert machine.returncode == 0 and json.loads(machine.stdout) == []
+
+
 def test_every_cookbook_recipe_runs_on_the_demo_warehouse(demo, tmp_path):
     cookbook = (ROOT / "docs" / "cookbook.md").read_text(encoding="utf-8")
     blocks = re.findall(r"^```sql\n(.*?)^```", cookbook, flags=re.S | re.M)
