@@ -20,7 +20,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
 from crawlers.registry import load_registry
-from flows.crawl_step import CrawlFailed, crawl_source_process, stop_crawls
+from flows.crawl_step import CrawlFailed, HostUnreachable, crawl_source_process, stop_crawls
 from flows.report import markdown_report, one_line
 from flows.settings import Settings, resolve
 from warehouse.db import connect
@@ -47,7 +47,9 @@ class _QuietExpected(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        if record.name == "prefect.task_runs" and (isinstance(exc, CrawlFailed) or "CrawlFailed" in record.getMessage()):
+        expected = (CrawlFailed.__name__, HostUnreachable.__name__)
+        if record.name == "prefect.task_runs" and (isinstance(exc, CrawlFailed)
+                                                   or any(name in record.getMessage() for name in expected)):
             return False
         if isinstance(exc, AllSourcesFailed):
             record.exc_info, record.exc_text = None, None
@@ -89,7 +91,16 @@ class RunSummary:
 
 
 def _unless_stopping(task, task_run, state) -> bool:
-    return not _STOPPING.is_set()
+    """Retry a failed crawl, unless the run is stopping or the source's host is unreachable."""
+    if _STOPPING.is_set():
+        return False
+    try:
+        state.result()
+    except HostUnreachable:
+        return False  # does not resolve / refuses connections: a retry in seconds fails the same way
+    except Exception:
+        return True
+    return True
 
 
 @task(name="crawl_source", retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=10),

@@ -14,6 +14,7 @@ import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import feedparser
 import scrapy
@@ -27,6 +28,9 @@ from crawlers.registry import Source, load_registry
 from crawlers.urls import BadURL, host_allowed, normalise_url
 
 ARTICLE_STATUSES = [304, 404, 410]
+# Failure reasons that mean the host is unreachable (flows.crawl_step does not retry those crawls).
+HOST_DOES_NOT_RESOLVE = "host {host} does not resolve"
+HOST_REFUSED = "host {host} refused the connection on port {port}"
 _MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 
 
@@ -339,12 +343,21 @@ def _sitemap_body(response: Response) -> bytes | None:
 
 
 def _failure_reason(failure) -> str:
+    from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError
     from scrapy.spidermiddlewares.httperror import HttpError
+    from twisted.internet.error import ConnectionRefusedError, DNSLookupError
     from twisted.internet.error import TimeoutError as TwistedTimeout
 
     exc = failure.value
     if isinstance(exc, HttpError):
         return f"HTTP {exc.response.status}"
+    request = getattr(failure, "request", None)
+    where = urlsplit(request.url) if request is not None else None
+    if where and isinstance(exc, (CannotResolveHostError, DNSLookupError)):
+        return f"{HOST_DOES_NOT_RESOLVE.format(host=where.hostname)}"
+    if where and isinstance(exc, (DownloadConnectionRefusedError, ConnectionRefusedError)):
+        port = where.port or (443 if where.scheme == "https" else 80)
+        return f"{HOST_REFUSED.format(host=where.hostname, port=port)}"
     if isinstance(exc, TwistedTimeout) or "timeout" in type(exc).__name__.lower():
         return "timed out"
     name = type(exc).__name__
