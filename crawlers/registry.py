@@ -68,6 +68,7 @@ class Source:
     max_depth: int = 3
     max_download_bytes: int = 10 * 1024 * 1024
     download_timeout: float = 30.0
+    retry_after_max: float = 120.0
     crawl_timeout: float = 1800.0
     confirm_deletion: int = 2
     deletion_grace: float = 86400.0
@@ -240,7 +241,7 @@ def _check_numbers(entry: dict) -> list[str]:
             errors.append(f"{key} must be a whole number of at least 1, not {entry[key]!r}")
     if "max_depth" in entry and (not isinstance(entry["max_depth"], int) or entry["max_depth"] < 0):
         errors.append(f"max_depth must be a whole number of at least 0, not {entry['max_depth']!r}")
-    for key in ("download_delay", "download_timeout", "crawl_timeout"):
+    for key in ("download_delay", "download_timeout", "retry_after_max", "crawl_timeout"):
         if key in entry and (not isinstance(entry[key], (int, float)) or isinstance(entry[key], bool) or entry[key] < 0):
             errors.append(f"{key} must be a number of seconds, not {entry[key]!r}")
     for key in ("autothrottle", "conditional_get", "verified"):

@@ -28,6 +28,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.RetryMiddleware": 550,
 }
+# A 429/503 Retry-After holds the host's requests that long, at most this (per source: retry_after_max).
+PRESSWATCH_RETRY_AFTER_MAX = 120.0
 # Names under .invalid fail at once, without a DNS query; a lookup gives up after 15 s, not 60.
 TWISTED_DNS_RESOLVER = "crawlers.resolver.Resolver"
 DNS_TIMEOUT = 15

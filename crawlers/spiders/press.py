@@ -76,6 +76,7 @@ class PressSpider(scrapy.Spider):
                 "DOWNLOAD_MAXSIZE": source.max_download_bytes,
                 "DOWNLOAD_WARNSIZE": 0,
                 "DOWNLOAD_TIMEOUT": source.download_timeout,
+                "PRESSWATCH_RETRY_AFTER_MAX": source.retry_after_max,
             },
             priority="spider",
         )
