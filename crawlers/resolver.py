@@ -6,10 +6,9 @@ with no network, waits out the resolver's timeouts) to learn what is known in ad
 
 from __future__ import annotations
 
+from scrapy.resolver import CachingThreadedResolver
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
-
-from scrapy.resolver import CachingThreadedResolver
 
 RESERVED_SUFFIXES = (".invalid",)
 

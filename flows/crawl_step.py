@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -95,7 +95,7 @@ def crawl_source_process(source: Source, settings: Settings, run_id: str | None 
 
 def _host_down(folder: Path) -> bool:
     """Every failure of the crawl says the host does not resolve or refuses connections."""
-    errors = [r.get("error") for r in _records(folder) if r.get("error")]
+    errors = [str(r["error"]) for r in _records(folder) if r.get("error")]
     return bool(errors) and all(_HOST_DOWN.search(error) for error in errors)
 
 

@@ -28,7 +28,6 @@ from warehouse.errors import DatabaseLocked
 from warehouse.loader import load_pending
 from warehouse.staging import pending_batches
 
-
 # Crawl processes allowed at once, per run: the task runner has more threads than that.
 _SLOTS: dict[str, threading.BoundedSemaphore] = {}
 # Set when this process's run is cancelled or terminated: no retry may start a new crawl then.
@@ -214,7 +213,7 @@ def report(summary: RunSummary) -> RunSummary:
     return summary
 
 
-@flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=8))
+@flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=8))  # type: ignore[arg-type]  # prefect's generics
 def ingest(sources: list[str] | None = None, db: str | None = None, registry: str | None = None,
            data: str | None = None, parallel: int | None = None, crawl_retries: int | None = None,
            retry_delay: float | None = None, load_wait: float | None = None) -> dict:
@@ -282,6 +281,6 @@ def _run_ingest(settings: Settings, names: list[str] | None, run_id: str) -> Run
 
 def _run_id() -> str:
     try:
-        return str(get_run_context().flow_run.id)
+        return str(get_run_context().flow_run.id)  # type: ignore[union-attr]  # None outside a flow: caught
     except Exception:
         return uuid.uuid4().hex

@@ -7,7 +7,7 @@ import sys
 import click
 
 from crawlers.demo_site import demo_registry
-from crawlers.demo_site.content import EDIT, DELETED_PATH, TOTAL_EXPECTED, EXPECTED
+from crawlers.demo_site.content import DELETED_PATH, EDIT, EXPECTED, TOTAL_EXPECTED
 from tests.conftest import run_cli
 from warehouse.db import connect
 

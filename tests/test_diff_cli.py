@@ -13,9 +13,6 @@ from tests.conftest import make_pipeline, run_cli
 from tests.servers import Route, StaticSite, article_html, registry_entry
 from warehouse.history import segments
 
-
-
-
 DELETED = re.compile(r"\[-(.*?)-\]", re.S)
 ADDED = re.compile(r"\{\+(.*?)\+\}", re.S)
 

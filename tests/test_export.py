@@ -3,14 +3,12 @@ engines read back with the same rows, on a warehouse built by crawling the demo 
 
 from __future__ import annotations
 
-
 import duckdb
 import pytest
 
-from tests.conftest import make_pipeline, Pipeline, run_cli
 from crawlers.demo_site import DemoSite, demo_registry
+from tests.conftest import Pipeline, make_pipeline, run_cli
 from warehouse.db import connect
-
 
 
 @pytest.fixture(scope="module")

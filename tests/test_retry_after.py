@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -76,7 +77,7 @@ def test_the_retry_waits_for_retry_after_and_the_page_is_captured(pipeline):
     ("Wed, 21 Oct 2015 07:28:30 GMT", 30.0), ("Wed, 21 Oct 2015 07:20:00 GMT", 0.0),
 ])
 def test_retry_after_takes_seconds_or_an_http_date_capped(value, expected):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    now = datetime(2015, 10, 21, 7, 28, 0, tzinfo=timezone.utc)
+    now = datetime(2015, 10, 21, 7, 28, 0, tzinfo=UTC)
     assert retry_after_seconds(value, cap=120.0, now=now) == expected

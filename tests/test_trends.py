@@ -13,9 +13,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.conftest import make_pipeline, ROOT, Pipeline, run_cli
-from crawlers.demo_site import DemoSite, demo_registry
-from crawlers.demo_site import content, stages
+from crawlers.demo_site import DemoSite, content, demo_registry, stages
+from tests.conftest import ROOT, Pipeline, make_pipeline, run_cli
 from warehouse.clusters import refresh_clusters
 from warehouse.db import connect
 from warehouse.export import export_warehouse

@@ -12,14 +12,14 @@ import io
 import json
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import feedparser
 import scrapy
 from scrapy import signals
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.sitemap import Sitemap
 
@@ -36,7 +36,7 @@ _MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 
 def now_iso() -> str:
     """Naive UTC, as the warehouse stores every time."""
-    return datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
+    return datetime.now(UTC).replace(tzinfo=None).isoformat()
 
 
 class PressSpider(scrapy.Spider):
@@ -135,7 +135,7 @@ class PressSpider(scrapy.Spider):
 
     def parse_listing(self, response: Response, depth: int = 0):
         yield self._fetch_record(response, "listing")
-        if not hasattr(response, "text"):
+        if not isinstance(response, TextResponse):
             yield self._failure_record(response.url, "listing", "listing is not a text page")
             return
         listing_pattern = self.source.listing_pattern
@@ -179,7 +179,7 @@ class PressSpider(scrapy.Spider):
         elif known and known.get("raw_hash") == record["raw_hash"]:
             record["outcome"] = "unchanged_body"
         else:
-            decoded = decode_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1"))
+            decoded = decode_html(response.body, (response.headers.get("Content-Type") or b"").decode("latin-1"))
             record["outcome"] = "fetched"
             record["encoding"] = decoded.encoding
             if decoded.mismatch:

@@ -20,8 +20,14 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.reliability.conftest import (PASSWD_MARK, crawl_in_parallel, data_contains, module_pipeline, shared_result,
-                                        warehouse_strings)
+from tests.reliability.conftest import (
+    PASSWD_MARK,
+    crawl_in_parallel,
+    data_contains,
+    module_pipeline,
+    shared_result,
+    warehouse_strings,
+)
 from tests.reliability.faulty_server import FaultPlan, FaultyServer, ServerLog
 from tests.servers import Route, article_html, registry_entry
 
@@ -40,7 +46,7 @@ ODD_SCHEMES = ["javascript:alert(1)", "mailto:editor@127.0.0.1", "file:///etc/pa
 def laughs(root: str, levels: int = 10) -> str:
     """A DOCTYPE whose entity &lol9; expands to 10^9 "lol"s (the "billion laughs")."""
     defs = '<!ENTITY lol0 "lol">' + "".join(
-        f'<!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10}">' for i in range(1, levels))
+        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, levels))
     return f"<!DOCTYPE {root} [{defs}]>"
 
 
@@ -79,7 +85,7 @@ class Case:
     name: str
     what: str
     expect: str
-    check: Callable[["Crawled", "Case"], None]
+    check: Callable[[Crawled, Case], None]
     source: str = "hostile"
     paths: list[str] = field(default_factory=list)  # paths the case may request (beyond its controls)
 
