@@ -19,8 +19,8 @@ import json
 import random
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, datetime, timedelta, timezone
+from functools import cache
 from html import escape
 
 from bench import text as T
@@ -81,7 +81,7 @@ class Corpus:
         self.edit_rounds: list[float] = []
 
     # ---------------------------------------------------------------- identity
-    @lru_cache(maxsize=None)  # noqa: B019 - one Corpus per process, pages are few
+    @cache  # noqa: B019 - one Corpus per process, pages are few
     def spec(self, i: int) -> PageSpec:
         rng = _rng(self.seed, i, "layout")
         zh = rng.random() < ZH_SHARE
@@ -146,7 +146,7 @@ class Corpus:
             ctype = "text/html; charset=utf-8"
         prefix, _, suffix = data.partition(MARK_BYTES)
         etag = '"' + hashlib.sha1(f"{self.seed}:{i}:{version}".encode()).hexdigest()[:20] + '"'
-        return Rendered(prefix, suffix, ctype, etag, modified.astimezone(timezone.utc).replace(microsecond=0), modified)
+        return Rendered(prefix, suffix, ctype, etag, modified.astimezone(UTC).replace(microsecond=0), modified)
 
     def html_text(self, i: int) -> str:
         """The page as text (decoded as presswatch would), with fixed furniture: for bare extraction."""
@@ -173,7 +173,7 @@ def furniture_bytes(i: int, counter: int) -> bytes:
 
 # -------------------------------------------------------------------- shared page pieces
 
-@lru_cache(maxsize=None)
+@cache
 def css_blob(name: str, rules: int) -> str:
     rng = random.Random(f"css:{name}:{rules}")
     props = ("margin", "padding", "color", "background", "font-size", "line-height", "border", "width",
@@ -190,7 +190,7 @@ def css_blob(name: str, rules: int) -> str:
     return "\n".join(out)
 
 
-@lru_cache(maxsize=None)
+@cache
 def js_blob(name: str, functions: int) -> str:
     rng = random.Random(f"js:{name}:{functions}")
     out = [f"var {name}Config = {{site: '{name}', version: '{rng.randint(1, 9)}.{rng.randint(0, 20)}', debug: false}};"]

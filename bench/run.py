@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import crawls, peers, synthetic
@@ -27,7 +27,7 @@ def machine() -> dict:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-        mem_kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+        mem_kb = int(next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")).split()[1])
         load = Path("/proc/loadavg").read_text().split()[:3]
     except (OSError, StopIteration, ValueError):
         mem_kb, load = 0, []
@@ -63,7 +63,7 @@ def run(args) -> dict:
     work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="pw-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     results: dict = {key: {} for key in RESULT_KEYS}
-    results["meta"] = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    results["meta"] = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"),
                        "command": "python -m bench " + " ".join(sys.argv[1:]), "machine": machine(),
                        "pages": args.pages, "seed": args.seed, "repeat": args.repeat, "workdir": str(work),
                        "project": str(PROJECT["root"]), "project_is_checkout": PROJECT["root"] == ROOT}

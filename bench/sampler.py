@@ -98,11 +98,11 @@ class TreeSampler:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.started = time.monotonic()
 
-    def start(self) -> "TreeSampler":
+    def start(self) -> TreeSampler:
         self._thread.start()
         return self
 
-    def stop(self) -> "TreeSampler":
+    def stop(self) -> TreeSampler:
         self._stop.set()
         self._thread.join()
         return self

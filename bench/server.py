@@ -113,8 +113,8 @@ class Site:
             return self._listing(path)
         if path == "/":
             return 200, [("Content-Type", "text/html; charset=utf-8")], (
-                '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Bench news</title></head><body>'
-                '<a href="/list/index.html">Latest</a> <a href="/feed.xml">RSS</a></body></html>').encode()
+                b'<!DOCTYPE html><html><head><meta charset="utf-8"><title>Bench news</title></head><body>'
+                b'<a href="/list/index.html">Latest</a> <a href="/feed.xml">RSS</a></body></html>')
         return 404, [("Content-Type", "text/html; charset=utf-8")], b"<html><body><h1>404 Not Found</h1></body></html>"
 
     def _control(self, path: str, query: dict) -> tuple[int, list, bytes]:

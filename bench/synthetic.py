@@ -258,7 +258,7 @@ def _fill_clusters(con, articles: int, sources: int) -> int:
         from warehouse.clusters import BANDS, METHOD
     except ImportError:
         return 0
-    con.execute("""
+    con.execute(r"""
         CREATE TEMP TABLE live AS
         SELECT article_id, source, content_hash, published_at,
                CASE WHEN a % 50 = 1 AND (a - 1) % 20 <> 0 THEN substr(md5((a - 1)::VARCHAR), 1, 20) ELSE article_id END AS key

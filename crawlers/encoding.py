@@ -46,15 +46,15 @@ def decode_html(body: bytes, content_type: str | None) -> Decoded:
     """Text of an HTML or XML body: BOM, then header and meta charsets that decode cleanly, then detection."""
     bom, _ = read_bom(body)
     if bom:
-        codec = _codec(bom)
+        codec = _codec(bom) or bom  # a BOM names a codec Python knows
         return Decoded(body[len(_bom_bytes(body)):].decode(codec, "replace"), codec, bom, False)
     header = http_content_type_encoding(content_type) if content_type else None
     meta = html_body_declared_encoding(body)
     declared = header or meta
     for label in (header, meta):
-        codec = _codec(label)
-        if codec and (text := _strict(body, codec)) is not None:
-            return Decoded(text, codec, declared, codec != _codec(declared))
+        found = _codec(label)
+        if found and (text := _strict(body, found)) is not None:
+            return Decoded(text, found, declared, found != _codec(declared))
     if (text := _strict(body, "utf-8")) is not None:
         return Decoded(text, "utf-8", declared, declared is not None)
     best = _detect(body)

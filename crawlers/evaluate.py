@@ -86,14 +86,19 @@ def corpus_hash() -> str:
     return digest.hexdigest()
 
 
-def gate(update: bool = False, margin: float = 0.02) -> list[str]:
-    """Problems with the current scores against the pinned baseline (empty when all floors hold)."""
+def gate(update: bool = False, margin: float = 0.02, baseline_path: Path | None = None) -> list[str]:
+    """Problems with the current scores against the pinned baseline (empty when all floors hold).
+
+    A missing baseline is a problem, never a fresh pass: only `update` (--update) writes one."""
+    baseline_path = baseline_path or BASELINE
+    if not update and not baseline_path.is_file():
+        return [f"no baseline at {baseline_path}: pin one with `python -m crawlers.evaluate --update` and commit it"]
     scores, corpus = score(), corpus_hash()
-    if update or not BASELINE.exists():
+    if update:
         floors = {page: max(0.0, round(value - margin, 3)) for page, value in scores.items()}
-        BASELINE.write_text(json.dumps({"corpus_sha256": corpus, "floors": floors}, indent=1, sort_keys=True) + "\n")
+        baseline_path.write_text(json.dumps({"corpus_sha256": corpus, "floors": floors}, indent=1, sort_keys=True) + "\n")
         return []
-    baseline = json.loads(BASELINE.read_text())
+    baseline = json.loads(baseline_path.read_text())
     if baseline["corpus_sha256"] != corpus:
         return ["the fixture corpus changed since the baseline was pinned: review and run with --update"]
     return [f"{page}: {scores.get(page, 0.0):.3f} is below its floor {floor:.3f}"
@@ -103,13 +108,18 @@ def gate(update: bool = False, margin: float = 0.02) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--update", action="store_true", help="re-pin the floors (score - 0.02) and corpus hash")
+    parser.add_argument("--baseline", type=Path, default=BASELINE, help=f"the pinned floors [default: {BASELINE}]")
     args = parser.parse_args(argv)
+    if not args.update and not args.baseline.is_file():
+        print(f"REGRESSION: no baseline at {args.baseline}: pin one with `python -m crawlers.evaluate --update` "
+              "and commit it", file=sys.stderr)
+        return 1
     if not FIXTURES.is_dir():
         print(f"no fixtures at {FIXTURES}: nothing to evaluate", file=sys.stderr)
         return 0
     for page, value in sorted(score().items()):
         print(f"{value:6.3f}  {page}")
-    problems = gate(args.update)
+    problems = gate(args.update, baseline_path=args.baseline)
     for problem in problems:
         print(f"REGRESSION: {problem}", file=sys.stderr)
     return 1 if problems else 0

@@ -11,10 +11,14 @@ import json
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, cast
 
 import lxml.html
 import trafilatura
 from cssselect import GenericTranslator
+
+if TYPE_CHECKING:
+    from trafilatura.settings import Document
 
 EXTRACTOR = "trafilatura"
 _UPDATED_LABEL = re.compile(
@@ -97,7 +101,9 @@ def extract_page(html: str, url: str, options: ExtractionOptions) -> dict:
         )
     except Exception as exc:  # trafilatura raises many kinds on hostile markup; the page is still recorded
         return {"outcome": "no_article", "reason": f"extractor failed: {type(exc).__name__}: {exc}"[:300]}
-    text = _DATE_LINE.sub("", _strip_patterns(doc.text if doc else "", options.ignore_patterns))
+    # bare_extraction returns a Document unless asked for a dict (as_dict defaults to False here).
+    doc = cast("Document | None", doc)
+    text = _DATE_LINE.sub("", _strip_patterns((doc.text or "") if doc else "", options.ignore_patterns))
     if doc is None or len(normalise_text(text)) < options.min_text_chars:
         return {"outcome": "no_article", "reason": "no article text found"}
     title = normalise_text(_strip_patterns(doc.title or "", options.ignore_patterns)) or None

@@ -11,6 +11,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
+from importlib import resources
 from pathlib import Path
 
 from croniter import croniter
@@ -18,7 +19,8 @@ from croniter import croniter
 from crawlers.alert_rules import AlertRule, parse_alerts
 from crawlers.durations import parse_duration
 
-DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "sources.toml"
+# Package data, so a non-editable install has it too (pyproject.toml lists it).
+DEFAULT_REGISTRY = Path(str(resources.files("crawlers").joinpath("sources.toml")))
 DEFAULT_USER_AGENT = "presswatch/0.1 (media monitoring; +https://github.com/presswatch/presswatch)"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 # Revisit intervals by article age: every run for 2 days, daily to 14 days, weekly to 90, then monthly.
@@ -32,6 +34,13 @@ class RegistryError(Exception):
         self.path = path
         self.problems = problems
         super().__init__(f"{path}: " + "; ".join(problems))
+
+
+class RegistryNotFound(RegistryError):
+    """No registry file at the path given (or at the bundled default)."""
+
+    def __init__(self, path: Path):
+        super().__init__(path, ["the file does not exist"])
 
 
 class UnknownSource(Exception):
@@ -61,6 +70,7 @@ class Source:
     max_depth: int = 3
     max_download_bytes: int = 10 * 1024 * 1024
     download_timeout: float = 30.0
+    retry_after_max: float = 120.0
     crawl_timeout: float = 1800.0
     confirm_deletion: int = 2
     deletion_grace: float = 86400.0
@@ -135,6 +145,8 @@ def load_registry(path: str | os.PathLike | None = None) -> Registry:
     path = registry_path(path)
     try:
         text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RegistryNotFound(path) from None
     except OSError as exc:
         raise RegistryError(path, [f"cannot read the file ({exc.strerror or exc})"]) from None
     except UnicodeDecodeError:
@@ -241,7 +253,7 @@ def _check_numbers(entry: dict) -> list[str]:
             errors.append(f"{key} must be a whole number of at least 1, not {entry[key]!r}")
     if "max_depth" in entry and (not isinstance(entry["max_depth"], int) or entry["max_depth"] < 0):
         errors.append(f"max_depth must be a whole number of at least 0, not {entry['max_depth']!r}")
-    for key in ("download_delay", "download_timeout", "crawl_timeout"):
+    for key in ("download_delay", "download_timeout", "retry_after_max", "crawl_timeout"):
         if key in entry and (not isinstance(entry[key], (int, float)) or isinstance(entry[key], bool) or entry[key] < 0):
             errors.append(f"{key} must be a number of seconds, not {entry[key]!r}")
     for key in ("autothrottle", "conditional_get"):

@@ -23,6 +23,16 @@ DOWNLOAD_WARNSIZE = 0
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Scrapy's retries, but an unreachable host (no DNS answer, connection refused) is not retried.
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawlers.middlewares.RetryMiddleware": 550,
+}
+# A 429/503 Retry-After holds the host's requests that long, at most this (per source: retry_after_max).
+PRESSWATCH_RETRY_AFTER_MAX = 120.0
+# Names under .invalid fail at once, without a DNS query; a lookup gives up after 15 s, not 60.
+TWISTED_DNS_RESOLVER = "crawlers.resolver.Resolver"
+DNS_TIMEOUT = 15
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False

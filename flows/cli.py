@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from crawlers.registry import RegistryError, UnknownSource, load_registry
+from crawlers.registry import DEFAULT_REGISTRY, RegistryError, RegistryNotFound, UnknownSource, load_registry
 from flows.settings import Settings, resolve
 from warehouse.errors import (
     DatabaseCorrupt,
@@ -42,6 +42,12 @@ def friendly(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
+        except RegistryNotFound as exc:
+            if exc.path == DEFAULT_REGISTRY:
+                raise UsageFailure(f"the bundled source registry {exc.path} is missing: reinstall presswatch, "
+                                   "or pass --sources PATH") from None
+            raise UsageFailure(f"the source registry {exc.path} does not exist: check --sources / "
+                               "PRESSWATCH_SOURCES") from None
         except RegistryError as exc:
             problems = "\n  ".join(exc.problems)
             raise UsageFailure(f"the source registry {exc.path} is broken:\n  {problems}") from None
@@ -65,14 +71,60 @@ def friendly(command):
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", envvar="PRESSWATCH_DB", metavar="WAREHOUSE",
-              help="Warehouse: a folder (embedded DuckLake) or ducklake:postgres:CONNINFO [default: data/warehouse].")
-@click.option("--sources", "registry", envvar="PRESSWATCH_SOURCES", type=click.Path(dir_okay=False), help="Source registry [default: the bundled sources.toml].")
-@click.option("--data", envvar="PRESSWATCH_DATA", type=click.Path(file_okay=False), help="Folder for staged batches, archives and Prefect state [default: beside the warehouse].")
+# --db, --sources and --data are accepted before the command (`presswatch --db F sql ...`) and
+# after it (`presswatch sql ... --db F`); given in both places, the one after the command wins.
+GLOBAL_OPTIONS = (
+    (("--db",), dict(envvar="PRESSWATCH_DB", metavar="WAREHOUSE",
+                     help="Warehouse: a folder (embedded DuckLake) or ducklake:postgres:CONNINFO [default: data/warehouse].")),
+    (("--sources", "registry"), dict(envvar="PRESSWATCH_SOURCES", type=click.Path(dir_okay=False),
+                                     help="Source registry [default: the bundled sources.toml].")),
+    (("--data",), dict(envvar="PRESSWATCH_DATA", type=click.Path(file_okay=False),
+                       help="Folder for staged batches, archives and Prefect state [default: beside the warehouse].")),
+)
+_GLOBAL_NAMES = ("db", "registry", "data")
+
+
+class Command(click.Command):
+    """A presswatch command: its choices ignore case, and it also takes the global options, which then
+    override the group's."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param.type, click.Choice):
+                param.type.case_sensitive = False  # --format JSON works like --format json
+        for decls, attrs in GLOBAL_OPTIONS:
+            # No envvar here: the group already read the environment, and a flag must beat it.
+            self.params.append(click.Option(decls, **{k: v for k, v in attrs.items() if k != "envvar"}))
+
+    def invoke(self, ctx: click.Context):
+        given = {name: ctx.params.pop(name, None) for name in _GLOBAL_NAMES}
+        if any(value is not None for value in given.values()):
+            chosen = {**ctx.meta.get("presswatch.globals", {}), **{k: v for k, v in given.items() if v is not None}}
+            ctx.obj = resolve(db=chosen.get("db"), sources=chosen.get("registry"), data=chosen.get("data"))
+        return super().invoke(ctx)
+
+
+class Group(click.Group):
+    """The presswatch group: its commands are `Command`s."""
+
+    command_class = Command
+
+
+def _global_options(function):
+    for decls, attrs in reversed(GLOBAL_OPTIONS):
+        function = click.option(*decls, **attrs)(function)
+    return function
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@_global_options
+@click.version_option(package_name="presswatch", prog_name="presswatch", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(ctx, db, registry, data):
     """presswatch: collect articles of the sources you follow, keep every version, query with SQL.
+
+    --db, --sources and --data go before or after the command.
 
     Example:
 
@@ -80,6 +132,7 @@ def cli(ctx, db, registry, data):
         presswatch demo
         presswatch sql "select source, count(*) from articles group by 1"
     """
+    ctx.meta["presswatch.globals"] = {"db": db, "registry": registry, "data": data}
     ctx.obj = resolve(db=db, sources=registry, data=data)
 
 
@@ -110,23 +163,34 @@ def crawl(settings: Settings, names, parallel, verbose):
 
 @cli.command()
 @click.argument("query")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="Several statements give one table, CSV block (blank line between) or JSON array each.")
 @click.option("--wait", type=float, default=5.0, show_default=True, help="Seconds to wait for a load holding the lock.")
 @click.pass_obj
 @friendly
 def sql(settings: Settings, query, fmt, wait):
-    """Run a read-only SQL query on the warehouse.
+    """Run read-only SQL on the warehouse: one statement, or several separated by `;`.
+
+    Only reads run: SELECT (and DESCRIBE, SHOW, SUMMARIZE), EXPLAIN and PRAGMAs that show
+    something. COPY, EXPORT, ATTACH, INSTALL, LOAD, SET, CREATE, INSERT and the like are refused
+    before anything runs. A SELECT can read files (read_csv, read_parquet), never write them.
 
     Example:
 
     \b
         presswatch sql "select source, count(*) as articles from articles group by source"
+        presswatch sql "describe articles; select count(*) from article_versions" --format json
     """
     from flows.output import print_rows
-    from warehouse.query import run_query
+    from warehouse.query import run_queries
 
-    columns, rows = run_query(settings.db, query, wait=wait)
-    print_rows(columns, rows, fmt)
+    results = run_queries(settings.db, query, wait=wait)
+    for number, result in enumerate(results):
+        if number and fmt != "json":
+            click.echo()
+        if len(results) > 1 and fmt == "table":
+            click.echo(result.statement)  # which statement the table answers
+        print_rows(result.columns, result.rows, fmt)
 
 
 @cli.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -221,7 +221,7 @@ def _since(ctx, param, value: str) -> datetime | None:
 
     if value.strip().lower() == "all":
         return None
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     try:
         return now - timedelta(seconds=parse_duration(value))
     except ValueError:
@@ -230,7 +230,7 @@ def _since(ctx, param, value: str) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is neither a duration (7d, 12h) nor a date (2021-04-01)") from None
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _kinds(ctx, param, value: str | None) -> list[str] | None:
@@ -289,7 +289,18 @@ def changes(settings, since, names, kinds, silent, fmt):
         shown.append((r["detected_at"], r["source"], kind, r["title"], r["canonical_url"], words, what))
     window = "all time" if since is None else f"since {since:%Y-%m-%d %H:%M} UTC"
     print_rows(["detected (UTC)", "source", "change", "title", "url", "words", "what changed"], shown, "table",
-               title=f"{len(rows)} change(s), {window}")
+               title=f"{len(rows)} change(s), {window}", empty=f"no changes {window}" + _filters(names, kinds, silent))
+
+
+def _filters(names, kinds, silent) -> str:
+    said = []
+    if names:
+        said.append("source " + ", ".join(names))
+    if kinds:
+        said.append("kind " + ", ".join(kinds))
+    if silent:
+        said.append("silent edits only")
+    return f" ({'; '.join(said)})" if said else ""
 
 
 # ------------------------------------------------------------------------------------ capture

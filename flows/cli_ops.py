@@ -70,7 +70,8 @@ def runs(settings, last, fmt):
         # Prefect's run ids share their first half; the random tail tells them apart.
         rows = [("…" + str(row[0])[-12:], *(row[i] for i in keep[1:])) for row in rows]
         columns = TABLE_COLUMNS
-    print_rows(columns, rows, fmt, title=f"last {len(rows)} run(s), times in UTC" if fmt == "table" else None)
+    print_rows(columns, rows, fmt, title=f"last {len(rows)} run(s), times in UTC" if fmt == "table" else None,
+               empty="no runs loaded yet: run `presswatch crawl`")
 
 
 @cli.command()

@@ -12,6 +12,10 @@ from flows.settings import Settings
 FORMATS = click.Choice(["table", "csv", "json"])
 
 
+def _quoted(terms) -> str:
+    return " or ".join(f'"{term.strip()}"' for term in terms)
+
+
 def _plot_path(ctx, param, value):
     if value and Path(value).suffix.lower() not in (".png", ".html"):
         raise click.BadParameter("give a file ending in .png or .html", ctx=ctx, param=param)
@@ -45,7 +49,11 @@ def trend(settings: Settings, terms, bucket, source, plot, fmt):
     from warehouse.trends import term_trends
 
     result = term_trends(settings.db, list(terms), bucket=bucket, source=source)
-    print_rows(result.columns, result.rows, fmt)
+    where = f" from {source}" if source else ""
+    missing = [term for term in terms if not any(row[0] == term.strip() for row in result.rows)]
+    print_rows(result.columns, result.rows, fmt, empty=f"no articles{where} mention {_quoted(missing)}")
+    if fmt == "table" and result.rows and missing:
+        console().print(f"no articles{where} mention {_quoted(missing)}", highlight=False)
     if plot:
         from flows.plots import needs_cjk_font, plot_trend
 
@@ -77,7 +85,7 @@ def spread(settings: Settings, phrase, fmt):
     from warehouse.trends import phrase_spread
 
     result = phrase_spread(settings.db, phrase)
-    print_rows(result.columns, result.rows, fmt)
+    print_rows(result.columns, result.rows, fmt, empty=f"no article uses the phrase {_quoted([phrase])}")
 
 
 @cli.command()
@@ -100,13 +108,13 @@ def stories(settings: Settings, rebuild, fmt):
     from warehouse.clusters import story_clusters
 
     result = story_clusters(settings.db, rebuild=rebuild)
-    print_rows(result.columns, result.rows, fmt)
+    print_rows(result.columns, result.rows, fmt, empty="no stories yet: no article has a near-identical one from another outlet")
 
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
-@click.option("--overwrite", is_flag=True, help="Replace an earlier export in DIRECTORY.")
+@click.option("--overwrite", is_flag=True, help="Replace an earlier export in DIRECTORY (its files only; others stay).")
 @click.pass_obj
 @friendly
 def export(settings: Settings, directory, fmt, overwrite):

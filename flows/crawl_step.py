@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -29,6 +30,14 @@ _RUNNING_LOCK = threading.Lock()
 
 class CrawlFailed(Exception):
     """The crawl process ended badly; what it staged is kept and loaded all the same."""
+
+
+class HostUnreachable(CrawlFailed):
+    """Every request failed because the host does not resolve or refuses connections: a retry
+    seconds later would fail the same way, so the flow does not retry it (the next run will)."""
+
+
+_HOST_DOWN = re.compile(r"^host \S+ (does not resolve|refused the connection on port \d+)$")
 
 
 @dataclass
@@ -80,8 +89,28 @@ def crawl_source_process(source: Source, settings: Settings, run_id: str | None 
     down = unreachable(settings.staging / batch_id)
     if down:
         note_error(settings.staging / batch_id, down)
-        raise CrawlFailed(down)
+        raise (HostUnreachable if _host_down(settings.staging / batch_id) else CrawlFailed)(down)
     return CrawlOutcome(source.name, batch_id, due, code)
+
+
+def _host_down(folder: Path) -> bool:
+    """Every failure of the crawl says the host does not resolve or refuses connections."""
+    errors = [str(r["error"]) for r in _records(folder) if r.get("error")]
+    return bool(errors) and all(_HOST_DOWN.search(error) for error in errors)
+
+
+def _records(folder: Path) -> list[dict]:
+    found = []
+    try:
+        with open(folder / "records.jsonl", encoding="utf-8") as records:
+            for line in records:
+                try:
+                    found.append(json.loads(line))
+                except ValueError:
+                    continue
+    except OSError:
+        pass
+    return found
 
 
 def unreachable(folder: Path) -> str | None:

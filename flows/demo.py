@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 
-
 from crawlers.demo_site import DemoSite, demo_registry
 from flows.output import console as make_console
 from flows.running import print_summary, run_flow

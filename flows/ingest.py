@@ -20,7 +20,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
 from crawlers.registry import load_registry
-from flows.crawl_step import CrawlFailed, crawl_source_process, stop_crawls
+from flows.crawl_step import CrawlFailed, HostUnreachable, crawl_source_process, stop_crawls
 from flows.report import markdown_report, one_line
 from flows.settings import Settings, resolve
 from warehouse.archive_store import ArchiveUnavailable, publish
@@ -28,7 +28,6 @@ from warehouse.db import connect
 from warehouse.errors import DatabaseLocked
 from warehouse.loader import load_pending
 from warehouse.staging import pending_batches
-
 
 # Crawl processes allowed at once, per run: the task runner has more threads than that.
 _SLOTS: dict[str, threading.BoundedSemaphore] = {}
@@ -48,7 +47,9 @@ class _QuietExpected(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        if record.name == "prefect.task_runs" and (isinstance(exc, CrawlFailed) or "CrawlFailed" in record.getMessage()):
+        expected = (CrawlFailed.__name__, HostUnreachable.__name__)
+        if record.name == "prefect.task_runs" and (isinstance(exc, CrawlFailed)
+                                                   or any(name in record.getMessage() for name in expected)):
             return False
         if isinstance(exc, AllSourcesFailed):
             record.exc_info, record.exc_text = None, None
@@ -91,7 +92,16 @@ class RunSummary:
 
 
 def _unless_stopping(task, task_run, state) -> bool:
-    return not _STOPPING.is_set()
+    """Retry a failed crawl, unless the run is stopping or the source's host is unreachable."""
+    if _STOPPING.is_set():
+        return False
+    try:
+        state.result()
+    except HostUnreachable:
+        return False  # does not resolve / refuses connections: a retry in seconds fails the same way
+    except Exception:
+        return True
+    return True
 
 
 @task(name="crawl_source", retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=10),
@@ -245,7 +255,7 @@ def report(summary: RunSummary) -> RunSummary:
     return summary
 
 
-@flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=8))
+@flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=8))  # type: ignore[arg-type]  # prefect's generics
 def ingest(sources: list[str] | None = None, db: str | None = None, registry: str | None = None,
            data: str | None = None, parallel: int | None = None, crawl_retries: int | None = None,
            retry_delay: float | None = None, load_wait: float | None = None, publish: bool = False) -> dict:
@@ -327,6 +337,6 @@ def _run_ingest(settings: Settings, names: list[str] | None, run_id: str,
 
 def _run_id() -> str:
     try:
-        return str(get_run_context().flow_run.id)
+        return str(get_run_context().flow_run.id)  # type: ignore[union-attr]  # None outside a flow: caught
     except Exception:
         return uuid.uuid4().hex

@@ -87,7 +87,7 @@ class PrefectServer:
         })
         return env
 
-    def start(self, timeout: float = 120.0) -> "PrefectServer":
+    def start(self, timeout: float = 120.0) -> PrefectServer:
         """Start the server and wait until /api/health answers; raise PrefectServerError otherwise."""
         self.home.mkdir(parents=True, exist_ok=True)
         if healthy(self.api_url, timeout=0.5):
@@ -124,7 +124,7 @@ class PrefectServer:
                 process.wait()
         return process.returncode
 
-    def __enter__(self) -> "PrefectServer":
+    def __enter__(self) -> PrefectServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -11,7 +11,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from crawlers.extraction import ExtractionOptions, extract_page
 from crawlers.pipelines.extract import options_for
@@ -47,7 +47,7 @@ def run_reextract(settings: Settings, names: list[str] | None = None, workers: i
     options = {s.name: options_for(s) for s in sources}
     results = {s.name: SourceResult(s.name) for s in sources}
     changed: dict[str, list[dict]] = {}
-    fetched_at = datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
+    fetched_at = datetime.now(UTC).replace(tzinfo=None).isoformat()
     languages = {s.name: s.language for s in sources}
     for capture, outcome in _extract_all(settings, captures, options, workers):
         result = results[capture.source]

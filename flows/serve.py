@@ -11,9 +11,9 @@ import asyncio
 import os
 import signal
 import socket
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from croniter import croniter
 
@@ -106,7 +106,7 @@ def build_deployments(settings: Settings) -> list:
 
 def next_runs(settings: Settings, now: datetime | None = None) -> list[tuple[str, str, datetime]]:
     """(source, cron, next firing in UTC) for every source of the registry."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return [(s.name, s.schedule, croniter(s.schedule, now).get_next(datetime)) for s in load_registry(settings.registry).sources]
 
 

@@ -42,14 +42,14 @@ class Settings:
     def work(self) -> Path:
         return self.data / "work"
 
-    def with_(self, **changes) -> "Settings":
+    def with_(self, **changes) -> Settings:
         return replace(self, **changes)
 
 
 def resolve(db: str | None = None, sources: str | None = None, data: str | None = None, **overrides) -> Settings:
     """Flags win over PRESSWATCH_* environment variables, which win over the defaults."""
     database = db_path(db)
-    folder = data or os.environ.get("PRESSWATCH_DATA")
+    folder: str | Path | None = data or os.environ.get("PRESSWATCH_DATA")
     if not folder:
         explicit = db or os.environ.get("PRESSWATCH_DB")
         folder = database.parent if explicit and isinstance(database, Path) else Path("data")
@@ -59,7 +59,7 @@ def resolve(db: str | None = None, sources: str | None = None, data: str | None 
         "crawl_retries": ("PRESSWATCH_CRAWL_RETRIES", int),
         "retry_delay": ("PRESSWATCH_RETRY_DELAY", float),
     }
-    values = {}
+    values: dict = {}
     for key, (variable, kind) in env_numbers.items():
         if os.environ.get(variable):
             values[key] = kind(os.environ[variable])

@@ -63,7 +63,7 @@ class Pipeline:
     def db(self) -> Path:
         return self.settings.db
 
-    def use_registry(self, text: str) -> "Pipeline":
+    def use_registry(self, text: str) -> Pipeline:
         self.settings.registry.write_text(text, encoding="utf-8")
         return self
 

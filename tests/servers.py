@@ -50,7 +50,7 @@ class StaticSite:
     def paths(self) -> list[str]:
         return [path for path, _ in self.requests]
 
-    def __enter__(self) -> "StaticSite":
+    def __enter__(self) -> StaticSite:
         self.thread.start()
         return self
 

@@ -5,7 +5,7 @@ import re
 import secrets
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -25,7 +25,7 @@ class ChurningSite:
             i: {"title": f"Article {i} on {TOPICS[i % 5]}",
                 "paragraphs": [f"Paragraph {p} of article {i} reports on {TOPICS[i % 5]} in the region, "
                                f"quoting officials and residents at length about the programme." for p in range(6)],
-                "modified": datetime(2021, 2, 1 + i, 9, 0, tzinfo=timezone.utc), "status": 200}
+                "modified": datetime(2021, 2, 1 + i, 9, 0, tzinfo=UTC), "status": 200}
             for i in range(20)
         }
         self.hits = itertools.count()
@@ -78,7 +78,7 @@ class ChurningSite:
     def edit(self, i: int, paragraph: int, text: str, announce: bool):
         self.articles[i]["paragraphs"][paragraph] = text
         if announce:
-            self.articles[i]["modified"] = datetime(2021, 3, 1, 12, 0, tzinfo=timezone.utc)
+            self.articles[i]["modified"] = datetime(2021, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -13,9 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import make_pipeline, Pipeline, run_cli
-from crawlers.demo_site import DemoSite, demo_registry
-from crawlers.demo_site import content
+from crawlers.demo_site import DemoSite, content, demo_registry
+from tests.conftest import Pipeline, make_pipeline, run_cli
 from warehouse.clusters import THRESHOLD, refresh_clusters, shingles
 from warehouse.db import connect
 

@@ -18,9 +18,8 @@ import feedparser
 import pytest
 import trafilatura
 
-from crawlers.demo_site import DemoSite, demo_registry
+from crawlers.demo_site import DemoSite, demo_registry, stages
 from crawlers.demo_site import content as c
-from crawlers.demo_site import stages
 from crawlers.demo_site.server import listing_pages
 
 ROOT = Path(__file__).resolve().parent.parent

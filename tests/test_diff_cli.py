@@ -13,9 +13,6 @@ from tests.conftest import make_pipeline, run_cli
 from tests.servers import Route, StaticSite, article_html, registry_entry
 from warehouse.history import segments
 
-
-
-
 DELETED = re.compile(r"\[-(.*?)-\]", re.S)
 ADDED = re.compile(r"\{\+(.*?)\+\}", re.S)
 
@@ -153,9 +150,30 @@ def test_changes_table_and_csv(edited):
     flags, base = edited
     table = run_cli(*flags, "changes")
     assert table.returncode == 0, table.stderr
-    assert "2 change(s)" in table.stdout and "edited (silent)" in table.stdout and "deleted (404)" in table.stdout
+    words = table.stdout.split()  # the change column may wrap "edited (silent)"; URLs never wrap
+    assert "2 change(s)," in table.stdout and {"edited", "(silent)", "deleted", "(404)"} <= set(words)
     csv_out = run_cli(*flags, "changes", "--format", "csv").stdout.splitlines()
     assert csv_out[0].startswith("detected_at,source,change_kind,silent,title,canonical_url") and len(csv_out) == 3
+
+
+def test_changes_table_keeps_urls_whole_so_they_copy_into_diff(edited):
+    flags, base = edited
+    table = run_cli(*flags, "changes")
+    assert table.returncode == 0, table.stderr
+    urls = re.findall(r"http://\S+", table.stdout)
+    assert sorted(urls) == sorted([base + DELETED_PATH, base + EDIT["path"]])
+    edited_url = next(url for url in urls if url.endswith(EDIT["path"]))
+    diff = run_cli(*flags, "diff", edited_url)
+    assert diff.returncode == 0, diff.stderr
+    assert EDIT["new"].split()[-1] in diff.stdout
+
+
+def test_an_empty_changes_report_says_so(edited):
+    flags, _ = edited
+    nothing = run_cli(*flags, "changes", "--kind", "reextracted", "--source", "chinadaily")
+    assert nothing.returncode == 0, nothing.stderr
+    assert nothing.stdout.startswith("no changes since ") and "(source chinadaily; kind reextracted)" in nothing.stdout
+    assert "┏" not in nothing.stdout  # no empty table
 
 
 def test_changes_rejects_bad_usage(edited):

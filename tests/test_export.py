@@ -3,14 +3,12 @@ engines read back with the same rows, on a warehouse built by crawling the demo 
 
 from __future__ import annotations
 
-
 import duckdb
 import pytest
 
-from tests.conftest import make_pipeline, Pipeline, run_cli
 from crawlers.demo_site import DemoSite, demo_registry
+from tests.conftest import Pipeline, make_pipeline, run_cli
 from warehouse.db import connect
-
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +91,21 @@ def test_export_into_a_used_folder_needs_overwrite(warehouse, tmp_path):
     assert again.returncode == 0, again.stderr
     glob = str(target / "article_versions" / "**" / "*.parquet")
     assert duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{glob}')").fetchall()[0][0] == counts["article_versions"]
+
+
+def test_overwrite_in_another_format_leaves_only_the_new_export(warehouse, tmp_path):
+    db, counts, _, _ = warehouse
+    target = tmp_path / "export"
+    assert run_cli("--db", str(db), "export", str(target)).returncode == 0
+    (target / "notes.txt").write_text("mine")  # not the export's: stays
+    again = run_cli("--db", str(db), "export", str(target), "--format", "csv", "--overwrite")
+    assert again.returncode == 0, again.stderr
+    assert sorted(str(p.relative_to(target)) for p in target.rglob("*.parquet")) == []
+    assert (target / "notes.txt").read_text() == "mine"
+    glob = str(target / "article_versions" / "**" / "*.csv")
+    assert duckdb.connect().execute(f"SELECT count(*) FROM read_csv('{glob}', hive_partitioning = true)").fetchall()[0][0] \
+        == counts["article_versions"]
+    back = run_cli("--db", str(db), "export", str(target), "--format", "parquet", "--overwrite")
+    assert back.returncode == 0, back.stderr
+    assert [p.name for p in target.rglob("*.csv")] == []
+    assert f"{sum(1 for _ in target.rglob('*.parquet'))} parquet file(s) written" in " ".join(back.stdout.split())

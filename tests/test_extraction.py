@@ -1,9 +1,13 @@
 """Extraction: the quality gate on real pages, and what never reaches the version hash."""
 
+import subprocess
+import sys
+
 import pytest
 
 from crawlers import evaluate
 from crawlers.extraction import ExtractionOptions, content_hash, extract_page
+from tests.conftest import ROOT
 from tests.servers import article_html
 
 BODY = [f"The regional government said in statement {n} that the vocational education and training centers had closed."
@@ -14,6 +18,16 @@ def test_extraction_quality_holds_its_pinned_floors():
     if not evaluate.FIXTURES.is_dir():
         pytest.skip("../shared/fixtures/real is absent: no real pages to evaluate")
     assert evaluate.gate() == []
+
+
+def test_the_gate_fails_without_its_baseline_and_writes_none(tmp_path):
+    missing = tmp_path / "eval_baseline.json"
+    problems = evaluate.gate(baseline_path=missing)
+    assert len(problems) == 1 and "no baseline at" in problems[0] and "--update" in problems[0]
+    assert not missing.exists()
+    result = subprocess.run([sys.executable, "-m", "crawlers.evaluate", "--baseline", str(missing)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 1 and "no baseline at" in result.stderr and not missing.exists()
 
 
 def test_date_labels_and_whitespace_do_not_change_the_hash():

@@ -71,7 +71,7 @@ def test_changed_settings_give_reextracted_versions_only_where_the_text_changed(
         "SELECT canonical_url, change_kind, publisher_change, previous_sentence, changed_sentence, changed_fields, "
         "extractor_version <> previous_extractor_version FROM article_changes ORDER BY canonical_url")
     assert sorted(r[0].removeprefix(site.base_url) for r in rows) == sorted(REPRINTS)
-    for url, kind, publisher, before, after, fields, new_extractor in rows:
+    for _url, kind, publisher, before, after, fields, new_extractor in rows:
         assert kind == "reextracted" and publisher is False and fields == ["text"] and new_extractor
         assert before == SENTENCE and after is None
     assert pipeline.scalar("SELECT count(*) FROM article_versions WHERE change_kind = 'edited'") == 0

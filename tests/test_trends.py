@@ -13,9 +13,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.conftest import make_pipeline, ROOT, Pipeline, run_cli
-from crawlers.demo_site import DemoSite, demo_registry
-from crawlers.demo_site import content, stages
+from crawlers.demo_site import DemoSite, content, demo_registry, stages
+from tests.conftest import ROOT, Pipeline, make_pipeline, run_cli
 from warehouse.clusters import refresh_clusters
 from warehouse.db import connect
 from warehouse.export import export_warehouse
@@ -202,6 +201,21 @@ def test_spread_command_lists_the_first_mover_first(demo):
     lines = done.stdout.splitlines()
     assert lines[0].startswith("rank,source,first_used,lag_days")
     assert [line.split(",")[1] for line in lines[1:]] == ["unnews", "xinhua", "chinadaily", "globaltimes"]
+
+
+def test_empty_results_say_so_instead_of_an_empty_table(demo):
+    trend = run_cli("--db", str(demo.db), "trend", "zeppelin")
+    assert trend.returncode == 0, trend.stderr
+    assert trend.stdout.strip() == 'no articles mention "zeppelin"'
+    some = run_cli("--db", str(demo.db), "trend", "happy lives", "zeppelin")
+    assert "happy lives" in some.stdout and some.stdout.rstrip().endswith('no articles mention "zeppelin"')
+    nowhere = run_cli("--db", str(demo.db), "trend", "zeppelin", "--source", "xjgov")
+    assert nowhere.stdout.strip() == 'no articles from xjgov mention "zeppelin"'
+    spread = run_cli("--db", str(demo.db), "spread", "zeppelin airship")
+    assert spread.returncode == 0, spread.stderr
+    assert spread.stdout.strip() == 'no article uses the phrase "zeppelin airship"'
+    machine = run_cli("--db", str(demo.db), "spread", "zeppelin airship", "--format", "JSON")
+    assert machine.returncode == 0 and json.loads(machine.stdout) == []
 
 
 def test_every_cookbook_recipe_runs_on_the_demo_warehouse(demo, tmp_path):

@@ -89,6 +89,7 @@ def version_capture(db, archive_root: str | Path, url: str | Sequence[str], vers
     """
     versions = article_versions(db, url, wait=wait)
     chosen = _choose(versions, version)
+    assert chosen.warc_file is not None and chosen.warc_offset is not None  # _choose picks an archived version
     capture = read_capture(archive_root, chosen.warc_file, chosen.warc_offset)
     if chosen.raw_hash and capture.sha256 != chosen.raw_hash:
         raise CaptureCorrupt(f"the archived bytes of version {chosen.version} of {chosen.canonical_url} do not match "

@@ -329,7 +329,7 @@ def _sign_chunks(chunks, workers: int, presigned: dict):
         return
     # spawn, not fork: the caller's process runs DuckDB threads, which a fork would copy mid-flight.
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending = deque()
+        pending: deque = deque()
         for chunk in chunks:
             pending.append(pool.submit(_sign_rows, chunk))
             if len(pending) >= 2 * workers:  # bounded: texts stay in memory a few chunks at a time

@@ -184,7 +184,7 @@ def diff_texts(old: str | None, new: str | None, context: int = 1) -> list[Hunk]
     a = (old or "").split("\n") if old else []
     b = (new or "").split("\n") if new else []
     # Units: ("equal", i, j, paragraph) or ("change", i, j, [paragraphs as segment lists]).
-    units = []
+    units: list[tuple] = []
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
@@ -267,7 +267,8 @@ def recent_changes(db, since: datetime | None = None, sources: Sequence[str] = (
 
     Without `kinds`, every publisher change (re-extractions left out); `silent_only` keeps silent edits.
     """
-    where, params = ["true"], []
+    where: list[str] = ["true"]
+    params: list = []
     if since is not None:
         where.append("detected_at >= ?")
         params.append(since)

@@ -8,7 +8,7 @@ revisit is due by the source's age-decaying schedule).
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from warehouse.db import connect
@@ -25,7 +25,7 @@ def revisit_interval(age_s: float, schedule: tuple[tuple[float, float], ...]) ->
 
 def due_articles(con, source, now: datetime | None = None) -> list[dict]:
     """Every known article of `source` with a `due` flag, from the warehouse's article_state."""
-    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
     rows = con.execute(
         """
         SELECT s.url, s.article_id, s.etag, s.last_modified, s.raw_hash, s.first_seen_at, s.last_checked_at,

@@ -12,7 +12,7 @@ import os
 import secrets
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 RECORDS = "records.jsonl"
@@ -21,7 +21,7 @@ WRITER = "writer.json"
 
 
 def new_batch_id(source: str) -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     return f"{stamp}-{source}-{secrets.token_hex(3)}"
 
 
@@ -35,7 +35,7 @@ class BatchWriter:
         self.source = source
         self.loader_settings = loader_settings
         self.run_id = run_id
-        self.started_at = datetime.now(timezone.utc).isoformat()
+        self.started_at = datetime.now(UTC).isoformat()
         self.counts: dict[str, int] = {}
         _write_json(self.folder / WRITER, {
             "pid": os.getpid(), "batch_id": batch_id, "source": source, "run_id": run_id,
@@ -59,7 +59,7 @@ class BatchWriter:
             "run_id": self.run_id,
             "status": status,
             "started_at": self.started_at,
-            "finished_at": datetime.now(timezone.utc).isoformat(),
+            "finished_at": datetime.now(UTC).isoformat(),
             "counts": self.counts,
             "loader_settings": self.loader_settings,
             **(extra or {}),

@@ -756,7 +756,7 @@ RETITLE = {
 GONE_PATH = "/xinhua/english/2021-03/12/c_139803377.htm"
 
 # The site's state at each stage (cumulative, not deltas).
-STAGE_CHANGES = {
+STAGE_CHANGES: dict[int, dict[str, list[str]]] = {
     1: {"edited": [], "deleted": [], "retitled": [], "gone": [], "restored": []},
     2: {"edited": [EDIT["path"]], "deleted": [DELETED_PATH], "retitled": [], "gone": [], "restored": []},
     3: {

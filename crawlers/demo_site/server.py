@@ -8,7 +8,7 @@ import re
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -83,7 +83,7 @@ def not_modified(headers, etag: str | None, last_modified: datetime | None) -> b
         except (TypeError, ValueError):
             return False
         if since.tzinfo is None:
-            since = since.replace(tzinfo=timezone.utc)
+            since = since.replace(tzinfo=UTC)
         return last_modified.replace(microsecond=0) <= since
     return False
 
@@ -129,7 +129,7 @@ class DemoSite:
             httpd = ThreadingHTTPServer((self.host, self.port), _Handler)
             httpd.daemon_threads = True
             httpd.block_on_close = False  # idle keep-alive connections must not block stop()
-            httpd.site = self
+            httpd.site = self  # type: ignore[attr-defined]  # the handler's way back to this site
             self._httpd = httpd
             self._thread = threading.Thread(target=httpd.serve_forever, name="demo-site", daemon=True)
             self._thread.start()
@@ -139,7 +139,8 @@ class DemoSite:
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
-            self._thread.join(timeout=5)
+            if self._thread is not None:
+                self._thread.join(timeout=5)
             self._httpd = self._thread = None
 
     def __enter__(self) -> DemoSite:
@@ -222,7 +223,7 @@ class DemoSite:
 
     def _article(self, path: str, base: str, stage: int) -> Response:
         status = stages.status(path, stage)
-        if status != stages.OK:
+        if status is not None and status != stages.OK:  # callers route only article paths here
             return self._error(status, path)
         a = BY_PATH[path]
         title, paras = stages.title(a, stage), stages.paragraphs(a, stage)
@@ -279,12 +280,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(send_body=False)
 
     def _serve(self, send_body: bool) -> None:
-        resp = self.server.site.respond(self.path, self.headers)
+        resp = self.server.site.respond(self.path, self.headers)  # type: ignore[attr-defined]
         self.send_response(resp.status)
         if resp.etag:
             self.send_header("ETag", resp.etag)
         if resp.last_modified:
-            self.send_header("Last-Modified", format_datetime(resp.last_modified.astimezone(timezone.utc), usegmt=True))
+            self.send_header("Last-Modified", format_datetime(resp.last_modified.astimezone(UTC), usegmt=True))
         if resp.status != 304:
             self.send_header("Content-Type", resp.content_type)
             self.send_header("Content-Length", str(len(resp.body)))

@@ -70,6 +70,7 @@ class ArchivePipeline:
         headers.append(("Content-Length", str(len(body))))
         http_headers = StatusAndHeaders(f"{item['status']} OK", headers, protocol="HTTP/1.1")
         return self.writer.create_warc_record(
-            item["final_url"], "response", payload=BytesIO(body), http_headers=http_headers,
+            # The length spares warcio a temporary copy of the body (which it never closes).
+            item["final_url"], "response", payload=BytesIO(body), length=len(body), http_headers=http_headers,
             warc_headers_dict={"WARC-Date": item["fetched_at"][:19] + "Z"},
         )

@@ -65,13 +65,15 @@ class ExtractPipeline:
             # 3.11-3.14 once a worker retires with work queued (cpython gh-115634, gh-152967).
             # The old pool finishes what it holds and its workers exit; new pages go to a fresh one.
             old, self.pool = self.pool, self._new_pool()
-            old.shutdown(wait=False)
+            if old is not None:
+                old.shutdown(wait=False)
         self.submitted += 1
         pool = self.pool
+        assert pool is not None, "open_spider starts the pool"
         try:
             future = pool.submit(extract_page, html, url, self.options)
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             logger.warning("%s: extraction of %s took over %.0fs; worker pool restarted", self.source.name, url, self.timeout)
             self._restart(pool)
             return {"outcome": "extract_failed", "reason": f"extraction took over {self.timeout:.0f}s"}

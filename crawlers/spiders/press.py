@@ -12,13 +12,14 @@ import io
 import json
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import feedparser
 import scrapy
 from scrapy import signals
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.sitemap import Sitemap
 
@@ -27,12 +28,15 @@ from crawlers.registry import Source, load_registry
 from crawlers.urls import BadURL, host_allowed, normalise_url
 
 ARTICLE_STATUSES = [304, 404, 410]
+# Failure reasons that mean the host is unreachable (flows.crawl_step does not retry those crawls).
+HOST_DOES_NOT_RESOLVE = "host {host} does not resolve"
+HOST_REFUSED = "host {host} refused the connection on port {port}"
 _MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 
 
 def now_iso() -> str:
     """Naive UTC, as the warehouse stores every time."""
-    return datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
+    return datetime.now(UTC).replace(tzinfo=None).isoformat()
 
 
 class PressSpider(scrapy.Spider):
@@ -72,6 +76,7 @@ class PressSpider(scrapy.Spider):
                 "DOWNLOAD_MAXSIZE": source.max_download_bytes,
                 "DOWNLOAD_WARNSIZE": 0,
                 "DOWNLOAD_TIMEOUT": source.download_timeout,
+                "PRESSWATCH_RETRY_AFTER_MAX": source.retry_after_max,
             },
             priority="spider",
         )
@@ -130,7 +135,7 @@ class PressSpider(scrapy.Spider):
 
     def parse_listing(self, response: Response, depth: int = 0):
         yield self._fetch_record(response, "listing")
-        if not hasattr(response, "text"):
+        if not isinstance(response, TextResponse):
             yield self._failure_record(response.url, "listing", "listing is not a text page")
             return
         listing_pattern = self.source.listing_pattern
@@ -174,7 +179,7 @@ class PressSpider(scrapy.Spider):
         elif known and known.get("raw_hash") == record["raw_hash"]:
             record["outcome"] = "unchanged_body"
         else:
-            decoded = decode_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1"))
+            decoded = decode_html(response.body, (response.headers.get("Content-Type") or b"").decode("latin-1"))
             record["outcome"] = "fetched"
             record["encoding"] = decoded.encoding
             if decoded.mismatch:
@@ -339,12 +344,21 @@ def _sitemap_body(response: Response) -> bytes | None:
 
 
 def _failure_reason(failure) -> str:
+    from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError
     from scrapy.spidermiddlewares.httperror import HttpError
+    from twisted.internet.error import ConnectionRefusedError, DNSLookupError
     from twisted.internet.error import TimeoutError as TwistedTimeout
 
     exc = failure.value
     if isinstance(exc, HttpError):
         return f"HTTP {exc.response.status}"
+    request = getattr(failure, "request", None)
+    where = urlsplit(request.url) if request is not None else None
+    if where and isinstance(exc, (CannotResolveHostError, DNSLookupError)):
+        return f"{HOST_DOES_NOT_RESOLVE.format(host=where.hostname)}"
+    if where and isinstance(exc, (DownloadConnectionRefusedError, ConnectionRefusedError)):
+        port = where.port or (443 if where.scheme == "https" else 80)
+        return f"{HOST_REFUSED.format(host=where.hostname, port=port)}"
     if isinstance(exc, TwistedTimeout) or "timeout" in type(exc).__name__.lower():
         return "timed out"
     name = type(exc).__name__

@@ -155,7 +155,7 @@ class FaultyServer:
     def port(self) -> int:
         return self.server.server_address[1]
 
-    def __enter__(self) -> "FaultyServer":
+    def __enter__(self) -> FaultyServer:
         self.thread.start()
         return self
 
@@ -298,7 +298,7 @@ class FaultyServer:
         self._send(handler, 200, {"Content-Type": "text/html; charset=utf-8"}, body)
         return 200, body, True
 
-    def snapshot(self, bodies_under: tuple[str, ...] = ()) -> "ServerLog":
+    def snapshot(self, bodies_under: tuple[str, ...] = ()) -> ServerLog:
         """A picklable copy of the log (and of the bodies of routes under the given prefixes)."""
         with self.lock:
             log = list(self.log)

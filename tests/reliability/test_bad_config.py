@@ -67,7 +67,7 @@ def cases() -> list[Case]:
         found.append(Case("registry-bad-entries", command, (2,),
                           ("{bad_entries}", "source 'one' (entry 1, line 1)", "article_pattern", "source 'two' (entry 2, line 6)",
                            "not a valid regular expression"), max_lines=3))
-        found.append(Case("registry-missing", command, (2,), ("{no_registry}", "cannot read the file"), max_lines=2))
+        found.append(Case("registry-missing", command, (2,), ("{no_registry}", "does not exist", "--sources")))
     found += [
         Case("unknown-source", "crawl", (2,), ("no source named 'nope'", "presswatch sources")),
         Case("unknown-source", "reextract", (2,), ("no source named 'nope'", "presswatch sources")),

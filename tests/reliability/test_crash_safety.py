@@ -36,7 +36,13 @@ import pytest
 from crawlers.registry import load_registry
 from flows.crawl_step import crawl_source_process
 from tests.conftest import ROOT
-from tests.reliability.conftest import module_pipeline, presswatch, shared_result, synthetic_capture, synthetic_warehouse
+from tests.reliability.conftest import (
+    module_pipeline,
+    presswatch,
+    shared_result,
+    synthetic_capture,
+    synthetic_warehouse,
+)
 from tests.reliability.faulty_server import FaultPlan, FaultyServer
 from tests.servers import Route, article_html, registry_entry
 from warehouse.check import check_warehouse
@@ -105,7 +111,7 @@ extract.ExtractPipeline.process_item = extract_item_
 
 from crawlers.run import main
 sys.exit(main())
-""" % {"pause": PAUSE}
+""" % {"pause": PAUSE}  # noqa: UP031 (the template is Python with its own braces)
 
 LOAD_WRAPPER = r"""
 import os, sys, time
@@ -144,7 +150,7 @@ db, staging_, loaded = sys.argv[1:4]
 print("PW-POINT start", flush=True)
 loader.load_pending(db, staging_, loaded, wait=10)
 print("PW-POINT done", flush=True)
-""" % {"pause": PAUSE}
+""" % {"pause": PAUSE}  # noqa: UP031 (the template is Python with its own braces)
 
 LOAD_POINTS = ["staged", "fetches", "versions", "state", "run", "committed", "moved"]
 

@@ -163,7 +163,7 @@ def test_retries_are_bounded(crawl):
     per_path = Counter(s.path for s in server.served() if s.path.startswith("/news/"))
     # Twisted's connection pool silently retries a GET once when a reused connection drops.
     assert max(per_path.values()) <= ATTEMPTS * 2
-    for path, count in per_path.items():
+    for path in per_path:
         faults = [s.fault for s in server.served(path)]
         if faults[-1] is None:
             assert all(f is not None for f in faults[:-1]), f"{path} fetched again after a good answer: {faults}"
