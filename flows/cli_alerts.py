@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -31,7 +31,7 @@ def _since(value: str) -> datetime:
     from crawlers.durations import parse_duration
 
     try:
-        return datetime.now(timezone.utc) - timedelta(seconds=parse_duration(value))
+        return datetime.now(UTC) - timedelta(seconds=parse_duration(value))
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from None
 

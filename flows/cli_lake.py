@@ -91,7 +91,8 @@ def upgrade(settings: Settings, old_file):
     \b
         presswatch --db data/warehouse upgrade data/presswatch.duckdb
     """
-    from warehouse.upgrade import UpgradeError, upgrade as convert
+    from warehouse.upgrade import UpgradeError
+    from warehouse.upgrade import upgrade as convert
 
     try:
         result = convert(old_file, settings.db, wait=settings.load_wait)

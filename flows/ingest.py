@@ -23,7 +23,8 @@ from crawlers.registry import load_registry
 from flows.crawl_step import CrawlFailed, HostUnreachable, crawl_source_process, stop_crawls
 from flows.report import markdown_report, one_line
 from flows.settings import Settings, resolve
-from warehouse.archive_store import ArchiveUnavailable, publish
+from warehouse.archive_store import ArchiveUnavailable
+from warehouse.archive_store import publish as publish_archive
 from warehouse.db import connect
 from warehouse.errors import DatabaseLocked
 from warehouse.loader import load_pending
@@ -143,7 +144,7 @@ def _published(settings: Settings, batch) -> bool:
     if shared == settings.archive:
         return True
     try:
-        publish(settings.archive, str(shared), batch.batch_id)
+        publish_archive(settings.archive, str(shared), batch.batch_id)
     except ArchiveUnavailable as exc:
         get_run_logger().warning("batch %s stays staged: %s", batch.batch_id, exc)
         return False

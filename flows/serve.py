@@ -80,7 +80,7 @@ def build_deployments(settings: Settings) -> list:
     digests = [
         alert_digest.to_deployment(
             name=f"digest-{rule.name}",
-            schedule=Cron(rule.schedule, timezone="UTC"),
+            schedule=Cron(rule.schedule or "", timezone="UTC"),
             parameters=digest_parameters(settings, rule),
             concurrency_limit=one_at_a_time,
             description=f"Send the digest of alert rule {rule.name}.",
@@ -175,7 +175,7 @@ def _run(settings: Settings, limit: int, echo: Callable[[str], None]) -> None:
             echo(f"  ingest/{name}  {cron}  next {upcoming:%Y-%m-%d %H:%M} UTC")
         from flows.upkeep import schedule
 
-        upkeep_next = croniter(schedule(), datetime.now(timezone.utc)).get_next(datetime)
+        upkeep_next = croniter(schedule(), datetime.now(UTC)).get_next(datetime)
         echo(f"  maintain/warehouse  {schedule()}  next {upkeep_next:%Y-%m-%d %H:%M} UTC")
         try:
             asyncio.run(runner.start())

@@ -18,7 +18,7 @@ import pytest
 from crawlers.demo_site import DemoSite, demo_registry
 from crawlers.demo_site.content import EXPECTED
 from crawlers.registry import load_registry
-from tests.conftest import ROOT, run_cli
+from tests.conftest import run_cli
 from tests.shared_servers import postgres_server, s3_server
 from warehouse.db import connect
 

@@ -7,11 +7,10 @@ import pytest
 
 from crawlers.demo_site.content import DELETED_PATH, EDIT, TOTAL_EXPECTED
 from tests.servers import Route, StaticSite, article_html, registry_entry
+from warehouse.attach import attach_statements
 from warehouse.db import connect
 from warehouse.errors import DatabaseLocked
 from warehouse.loader import load_batch, load_pending
-from warehouse.attach import attach_statements
-from warehouse.db import connect
 from warehouse.staging import pending_batches
 
 

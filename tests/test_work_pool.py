@@ -11,8 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from crawlers.demo_site import DemoSite, demo_registry
 from crawlers.demo_site.content import EXPECTED
 from flows.prefect_server import PrefectServer

@@ -78,7 +78,7 @@ class CheckReport:
         }
 
 
-def check_warehouse(db, staging: Path | None = None, loaded: Path | None = None, archive: Path | None = None,
+def check_warehouse(db, staging: Path | None = None, loaded: Path | None = None, archive: Path | str | None = None,
                     examples: int = EXAMPLES, deep: bool = False, wait: float = 5.0) -> CheckReport:
     """Check every invariant of the warehouse at `db` (and of the batch and archive folders given)."""
     report = CheckReport(str(db))

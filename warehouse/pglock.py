@@ -34,7 +34,7 @@ def advisory_lock(location: Location, wait: float) -> Iterator[float]:
     key = lock_key(location)
     try:
         delay = 0.05
-        while not connection.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0]:
+        while not (connection.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone() or (False,))[0]:
             if time.monotonic() - started >= wait:
                 holder = connection.execute(
                     "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "

@@ -55,7 +55,7 @@ def site_links(page: Page, allowed_domains) -> list[str]:
     tree = _tree(page)
     if tree is None:
         return []
-    out = {}
+    out: dict = {}
     for href in tree.xpath("//a/@href"):
         url = _absolute(page.final_url, href)
         if url and host_allowed(url, allowed_domains):
@@ -68,7 +68,7 @@ def declared_feeds(page: Page) -> list[str]:
     tree = _tree(page)
     if tree is None:
         return []
-    found = {}
+    found: dict = {}
     for link in tree.xpath("//link[@href]"):
         rel = (link.get("rel") or "").lower().split()
         if "alternate" in rel and _FEED_TYPES.search(link.get("type") or ""):
@@ -87,7 +87,7 @@ def next_pages(page: Page, allowed_domains) -> list[str]:
     tree = _tree(page)
     if tree is None:
         return []
-    found = {}
+    found: dict = {}
     for a in tree.xpath("//a[@href] | //link[@rel='next'][@href]"):
         rel = (a.get("rel") or "").lower().split()
         text = a.text_content() if a.tag == "a" else ""
@@ -255,7 +255,7 @@ def _absolute(base: str, href: str | None) -> str | None:
 
 
 def _normalised(base: str, links) -> list[str]:
-    out = {}
+    out: dict = {}
     for link in links:
         url = _absolute(base, link)
         if url:

@@ -156,6 +156,7 @@ class Fetcher:
             self._wait()
             try:
                 target, headers = self._route(current)
+                assert self._http is not None
                 response = self._http.request("GET", target, headers=headers, redirect=False, preload_content=False)
             except urllib3.exceptions.MaxRetryError as exc:
                 raise FetchFailed(url, _reason(exc.reason or exc)) from None

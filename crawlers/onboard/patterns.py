@@ -39,7 +39,9 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             out.append(("hex", hexrun.group()))
             i = hexrun.end()
             continue
-        token = _TOKEN.match(text, i).group()
+        matched = _TOKEN.match(text, i)
+        assert matched is not None  # _TOKEN matches any one character
+        token = matched.group()
         out.append(("num" if token.isdigit() else "lit", token))
         i += len(token)
     return out

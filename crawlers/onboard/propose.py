@@ -190,7 +190,9 @@ def _listings(fetcher, page, verdicts, pattern, allowed) -> tuple[list[Found], s
 
 
 def _used(feeds, sitemaps, pattern) -> tuple[list[Found], list[Found], list[tuple[Found, str]]]:
-    used_feeds, used_sitemaps, left_out = [], [], []
+    used_feeds: list[Found] = []
+    used_sitemaps: list[Found] = []
+    left_out: list[tuple[Found, str]] = []
     for found in feeds + sitemaps:
         if not found.ok:
             left_out.append((found, found.error))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
 
@@ -24,14 +24,14 @@ def atom_feed(db, since: datetime, report_base: str, rule: AlertRule | None = No
     if rule is not None:
         changes = matching(rule, changes)
     changes = sorted(changes, key=lambda c: c.detected_at, reverse=True)[:MAX_ENTRIES]
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     feed = FeedGenerator()
     name = rule.name if rule else "all"
     feed.id(f"urn:presswatch:feed:{name}")
     feed.title(f"presswatch: {'alert ' + rule.name if rule else 'every change'}")
     feed.subtitle("Edits, retitles, deletions and restorations presswatch detected")
     feed.link(href=report_base + "index.html", rel="alternate")
-    feed.updated(changes[0].detected_at.replace(tzinfo=timezone.utc) if changes else now)
+    feed.updated(changes[0].detected_at.replace(tzinfo=UTC) if changes else now)
     feed.generator("presswatch")
     for change in reversed(changes):  # feedgen prepends: add oldest first so the newest comes first
         entry = feed.add_entry()
@@ -39,7 +39,7 @@ def atom_feed(db, since: datetime, report_base: str, rule: AlertRule | None = No
         entry.title(f"[{change.source}] {describe(change)}: {change.title or change.canonical_url}")
         # One link: feedgen 1.0 drops every entry link's rel, so a second one would read as the alternate.
         entry.link(href=change.canonical_url, rel="alternate")
-        entry.updated(change.detected_at.replace(tzinfo=timezone.utc))
+        entry.updated(change.detected_at.replace(tzinfo=UTC))
         entry.author(name=change.source)
         entry.category(term=change.change_kind)
         removed, added = removed_added(change)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from crawlers.registry import load_registry
@@ -20,7 +20,7 @@ def feeds_dir(data: Path) -> Path:
 
 def write_feeds(settings: Settings, now: datetime | None = None) -> list[Path]:
     """all.xml plus <rule>.xml for every alert rule, each over the last 30 days."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     folder = feeds_dir(settings.data)
     folder.mkdir(parents=True, exist_ok=True)
     base = report_base(settings.data)

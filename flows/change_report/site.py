@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flows.change_report.paths import page_name
@@ -87,7 +87,7 @@ def write_site(db, directory: str | os.PathLike, since: datetime | None = None, 
     changes = recent_changes(db, since or datetime(1970, 1, 1), kinds=REPORT_KINDS, wait=wait)
     changes.sort(key=lambda c: (c.detected_at, c.source, c.canonical_url), reverse=True)
     versions = versions_for(db, sorted({c.article_id for c in changes}), wait=wait)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     _write(out / "index.html", _index(changes, now))
     for article_id, article_versions in versions.items():
         _write(out / "articles" / page_name(article_id), _article(article_versions))

@@ -16,7 +16,7 @@ import os
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -168,7 +168,7 @@ def deliver(db, data: Path, rules: list[AlertRule], run_id: str | None = None, d
 
     Raises only what the warehouse raises (DatabaseLocked, ...): channel failures are recorded.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if not rules:
         return []
     changes = ledger.recent_changes(db, window_start(now), wait=wait)
@@ -184,6 +184,7 @@ def deliver(db, data: Path, rules: list[AlertRule], run_id: str | None = None, d
 
 
 def _deliver_channel(db, rule, template, wanted, base, run_id, digest, wait) -> list[Delivery]:
+    error: str | None = None
     try:
         channel = open_channel(template)
     except ChannelError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from crawlers.alert_rules import AlertRule
 from flows.change_report.paths import page_url
@@ -49,7 +49,7 @@ def title_of(rule: AlertRule, changes: list[Change], digest: bool) -> str:
 def render(rule: AlertRule, changes: list[Change], report_base: str, digest: bool = False,
            now: datetime | None = None) -> Message:
     """The message listing every change in `changes` for `rule`."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return Message(title=title_of(rule, changes, digest), text=_text(rule, changes, report_base, digest),
                    html=_html(rule, changes, report_base, digest), json=_json(rule, changes, report_base, digest, now))
 
@@ -145,7 +145,7 @@ def change_json(change: Change, base: str) -> dict:
         "removed_sentence": removed, "added_sentence": added,
         "words_added": change.words_added, "words_removed": change.words_removed,
         "url": change.canonical_url, "report_url": page_url(base, change.article_id, change.version),
-        "detected_at": change.detected_at.replace(tzinfo=timezone.utc).isoformat(),
+        "detected_at": change.detected_at.replace(tzinfo=UTC).isoformat(),
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from crawlers.alert_rules import AlertRule
 from flows.change_report.paths import report_base
@@ -20,7 +20,7 @@ def sample_change() -> Change:
         article_id="sample", version=2, from_version=1, source="sample", canonical_url="https://example.org/sample",
         url="https://example.org/sample", title="Sample article (presswatch alerts test)",
         previous_title="Sample article (presswatch alerts test)", change_kind="edited", silent=True,
-        detected_at=datetime.now(timezone.utc).replace(tzinfo=None), words_added=2, words_removed=2,
+        detected_at=datetime.now(UTC).replace(tzinfo=None), words_added=2, words_removed=2,
         previous_sentence="The old sentence said one thing.", changed_sentence="The new sentence says another.",
         http_status=200, language="en", old_text="The old sentence said one thing.",
         new_text="The new sentence says another.")
@@ -35,7 +35,7 @@ def send_test(settings: Settings, rule: AlertRule) -> list[tuple[str, str | None
     change = found[-1] if found else sample_change()
     message = render(rule, [change], report_base(settings.data))
     message = type(message)(title="[test] " + message.title, text=message.text, html=message.html, json=message.json)
-    results = []
+    results: list[tuple[str, str | None]] = []
     for template in rule.channels:
         try:
             channel = open_channel(template)

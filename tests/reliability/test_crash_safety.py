@@ -30,7 +30,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-
 import pytest
 
 from crawlers.registry import load_registry
