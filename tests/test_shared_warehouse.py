@@ -18,7 +18,7 @@ import pytest
 from crawlers.demo_site import DemoSite, demo_registry
 from crawlers.demo_site.content import EXPECTED
 from crawlers.registry import load_registry
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 from tests.shared_servers import postgres_server, s3_server
 from warehouse.db import connect
 
@@ -108,3 +108,51 @@ def test_two_machines_crawl_into_one_shared_warehouse_while_an_analyst_reads(sha
     for name in MACHINES:
         check = run_cli("--data", str(tmp_path / name), "check", env=shared)
         assert check.returncode == 0, check.stdout + check.stderr
+
+
+KILLED_LOAD = """
+import sys, time
+from warehouse import loader
+from warehouse.loader import load_pending
+
+write_versions = loader._write_versions
+def paused(con):
+    write_versions(con)
+    print("PAUSED", flush=True)  # inside the load's transaction, holding the advisory lock
+    time.sleep(120)
+loader._write_versions = paused
+load_pending(sys.argv[1], sys.argv[2], sys.argv[3], wait=30)
+"""
+
+
+def test_a_machine_killed_during_its_load_leaves_the_warehouse_consistent(shared, tmp_path, monkeypatch):
+    from flows.crawl_step import crawl_source_process
+    from flows.settings import Settings
+    from warehouse.loader import load_pending
+    from warehouse.staging import pending_batches
+
+    for name, value in shared.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(db=shared["PRESSWATCH_DB"], data=tmp_path / "machine", registry=tmp_path / "sources.toml",
+                        load_wait=30.0, crawl_retries=0, retry_delay=0.0)
+    with DemoSite(port=0) as site:
+        settings.registry.write_text(demo_registry(site.base_url), encoding="utf-8")
+        crawl_source_process(load_registry(settings.registry).get("xinhua"), settings)
+    before = json.loads(run_cli("sql", "select count(*) as n from article_versions where source = 'xinhua'",
+                                "--format", "json", env=shared).stdout)[0]["n"]
+    loader = subprocess.Popen([sys.executable, "-c", KILLED_LOAD, shared["PRESSWATCH_DB"], str(settings.staging),
+                               str(settings.loaded)], cwd=ROOT, env=dict(os.environ), stdout=subprocess.PIPE, text=True)
+    try:
+        assert loader.stdout.readline().strip() == "PAUSED"
+    finally:
+        loader.kill()  # SIGKILL mid-transaction: the catalog's server rolls it back and frees the lock
+        loader.wait()
+    after_kill = json.loads(run_cli("sql", "select count(*) as n from article_versions where source = 'xinhua'",
+                                    "--format", "json", env=shared).stdout)[0]["n"]
+    assert after_kill == before  # nothing half-written
+    assert len(pending_batches(settings.staging)) == 1  # the batch is still there, on its machine
+    check = run_cli("--data", str(settings.data), "check", env=shared)
+    assert check.returncode == 0, check.stdout + check.stderr
+    results = load_pending(settings.db, settings.staging, settings.loaded, wait=30)  # its next run
+    assert [r.source for r in results] == ["xinhua"] and results[0].counts["new"] == EXPECTED["xinhua"]
+    assert pending_batches(settings.staging) == []
