@@ -31,10 +31,12 @@ COMMANDS = {
     "diff": ["diff", URL], "export": ["export", "{tmp}/export"], "history": ["history", URL],
     "reextract": ["reextract"], "runs": ["runs"], "sources": ["sources"], "spread": ["spread", "story"],
     "sql": ["sql", "select 1"], "stories": ["stories"], "trend": ["trend", "story"], "serve": ["serve"],
+    "alerts": ["alerts"], "feed": ["feed"], "report": ["report", "{tmp}/report"],
 }
 NOT_RUN = {"demo": "takes half a minute; covered by its own tests"}
-READERS = sorted(set(COMMANDS) - {"crawl", "sources", "serve"})  # need an existing warehouse
-REGISTRY_READERS = ["crawl", "reextract", "serve", "sources"]
+# need an existing warehouse (`alerts` lists a registry without rules without one)
+READERS = sorted(set(COMMANDS) - {"crawl", "sources", "serve", "alerts"})
+REGISTRY_READERS = ["alerts", "crawl", "reextract", "serve", "sources"]
 # Prefect's embedded server makes `crawl` slow; no retries, so a failing source fails at once.
 FAST = {"PRESSWATCH_CRAWL_RETRIES": "0", "PRESSWATCH_RETRY_DELAY": "0", "PRESSWATCH_LOAD_WAIT": "2"}
 
@@ -56,7 +58,7 @@ def cases() -> list[Case]:
     found = []
     for command in READERS:
         found.append(Case("missing-db", command, (1,), ("{missing}", "does not exist", "presswatch crawl")))
-    for command in sorted(set(COMMANDS) - {"serve"}):
+    for command in sorted(set(COMMANDS) - {"serve", "alerts"}):
         found.append(Case("corrupt-db", command, (1,), ("{corrupt}", "not a valid DuckDB database", "check --db")))
     for command in REGISTRY_READERS:
         found.append(Case("registry-not-toml", command, (2,), ("{bad_toml}", "not valid TOML"), max_lines=2))
