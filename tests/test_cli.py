@@ -80,3 +80,21 @@ def test_demo_reports_the_edit_and_the_deletion(tmp_path):
     assert f"- {EDIT['old']}" in out and f"+ {EDIT['new']}" in out
     count = run_cli("--db", str(db), "sql", "select count(*) as n from articles", "--format", "csv")
     assert count.stdout.splitlines()[1] == str(TOTAL_EXPECTED - 1)
+
+
+def test_crawl_parallel_shares_the_cores_among_its_crawls(tmp_path, site):
+    """`--parallel N` runs N crawls at once with the cores shared out: never N x cores extraction workers."""
+    import os
+
+    registry = tmp_path / "demo.toml"
+    registry.write_text(demo_registry(site.base_url))
+    cores = os.cpu_count() or 1
+    for parallel, sources in ((1, ("unnews",)), (2, ("unnews", "xjgov"))):
+        data = tmp_path / f"data-{parallel}"
+        picks = [arg for name in sources for arg in ("--source", name)]
+        result = run_cli("--db", str(tmp_path / f"w{parallel}.duckdb"), "--sources", str(registry), "--data", str(data),
+                         "crawl", "--parallel", str(parallel), *picks)
+        assert result.returncode == 0, result.stderr
+        manifests = [json.loads(p.read_text()) for p in (data / "loaded").rglob("manifest.json")]
+        assert len(manifests) == len(sources)
+        assert all(m["extract_workers"] == max(1, cores // parallel) for m in manifests), manifests
