@@ -3,6 +3,7 @@
     python -m bench run --pages 2000 --out bench/results.json      # everything, side by side
     python -m bench run --pages 20000 --skip-peers --baseline bench/results.json --out bench/results-20000.json
     python -m bench run --pages 20 --skip-peers --quick              # a smoke run (what the test does)
+    python -m bench run --pages 2000 --real-pages /work/.mirror/adbar+trafilatura   # both corpora
     python -m bench serve --pages 2000                               # the corpus server alone
     python -m bench profile --pages 2000                             # py-spy over a first crawl
     python -m bench serverbench --pages 2000                         # asyncio server vs a threaded one
@@ -45,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--baseline", help="a smaller run's JSON: peak RSS is compared against it")
     r.add_argument("--workdir", help="keep work files here (default: a temporary folder, removed)")
     r.add_argument("--keep", action="store_true", help="keep warehouses and staged data")
+    r.add_argument("--real-pages", metavar="PATH",
+                   help="also measure on real pages: a bare git mirror of trafilatura or its tests/ folder "
+                        "(env PRESSWATCH_BENCH_REAL); extracted to ~/.cache/presswatch-bench, never committed")
+    r.add_argument("--real-count", type=int, help="URLs the real pages are replicated to [--pages]")
+    r.add_argument("--skip-synthetic-corpus", action="store_true", help="measure the real pages only")
 
     s = sub.add_parser("serve", help="serve the corpus on 127.0.0.1 until interrupted")
     s.add_argument("--pages", type=int, default=2000)
@@ -54,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--lazy", action="store_true", help="render each request from the seed instead of from memory")
     s.add_argument("--edit", type=float, action="append", default=[], help="apply an edit round of this fraction at start")
     s.add_argument("--threaded", action="store_true", help="the standard library's ThreadingHTTPServer instead (comparison)")
+    s.add_argument("--real-pages", help="serve real pages (bench/real.py) instead of the synthetic corpus")
 
     p = sub.add_parser("profile", help="py-spy over a first crawl (needs py-spy)")
     p.add_argument("--pages", type=int, default=2000)
@@ -84,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from bench.server import serve
 
-        serve(args.pages, args.seed, args.port, args.ports, args.lazy, args.edit, args.threaded)
+        serve(args.pages, args.seed, args.port, args.ports, args.lazy, args.edit, args.threaded, args.real_pages)
         return 0
     if args.command == "run":
         from bench.run import run, table
