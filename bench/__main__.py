@@ -71,12 +71,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate", type=int, default=50)
     p.add_argument("--project", help="profile this copy of presswatch instead of the checkout")
     p.add_argument("--recrawl", action="store_true", help="profile the unchanged recrawl after an unprofiled first crawl")
+    p.add_argument("--real-pages", help="profile on the real pages (see run --real-pages)")
     p.add_argument("--workdir")
 
     b = sub.add_parser("serverbench", help="requests/s of the corpus server against a threaded stdlib server")
     b.add_argument("--pages", type=int, default=2000)
     b.add_argument("--requests", type=int, default=4000)
     b.add_argument("--clients", type=int, default=32)
+
+    c = sub.add_parser("prefect", help="what Prefect costs a short crawl, per way of recording the run")
+    c.add_argument("--pages", type=int, default=20)
+    c.add_argument("--repeat", type=int, default=3)
+    c.add_argument("--out", default="bench/prefect-cost.json")
+    c.add_argument("--workdir")
 
     d = sub.add_parser("direct-crawl", help="crawl and load without Prefect (used by run --crawl-via direct)")
     d.add_argument("--db", required=True)
@@ -113,6 +120,13 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
         from bench.profile import render
 
+        print(render(result))
+        return 0
+    if args.command == "prefect":
+        from bench.prefect_cost import measure, render
+
+        result = measure(args.pages, args.repeat, args.workdir)
+        Path(args.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
         print(render(result))
         return 0
     if args.command == "serverbench":

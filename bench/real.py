@@ -21,8 +21,8 @@ import re
 import subprocess
 import tarfile
 from dataclasses import dataclass
-from datetime import timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, timedelta
+from functools import cache
 from pathlib import Path
 
 from bench.corpus import EPOCH, PageSpec, Rendered
@@ -67,8 +67,8 @@ def _from_mirror(git_dir: Path) -> Path:
     if (target / "evaldata.json").is_file():
         return target
     members = [m for m in ("tests/evaldata.json", "tests/eval", "tests/cache")
-               if subprocess.run([*git, "cat-file", "-e", f"HEAD:{m}"], capture_output=True).returncode == 0]
-    archive = subprocess.run([*git, "archive", "--format=tar", "HEAD", *members], capture_output=True)
+               if subprocess.run([*git, "cat-file", "-e", f"HEAD:{m}"], capture_output=True, check=False).returncode == 0]
+    archive = subprocess.run([*git, "archive", "--format=tar", "HEAD", *members], capture_output=True, check=False)
     if archive.returncode != 0:
         raise RealPagesError(f"{git_dir}: git archive failed: {archive.stderr.decode(errors='replace')[:300]}")
     partial = target.with_name(target.name + ".partial")
@@ -121,7 +121,7 @@ class RealCorpus:
     def saved_page(self, i: int) -> SavedPage:
         return self.saved[i % len(self.saved)]
 
-    @lru_cache(maxsize=None)  # noqa: B019 - one corpus per process
+    @cache  # noqa: B019 - one corpus per process
     def spec(self, i: int) -> PageSpec:
         page = self.saved_page(i)
         slug = _SLUG.sub("-", page.file.lower().rsplit(".", 1)[0]).strip("-")[:60] or "page"
@@ -157,7 +157,7 @@ class RealCorpus:
         modified = self.spec(i).published + timedelta(days=version)
         etag = '"' + hashlib.sha1(f"real:{i}:{version}".encode()).hexdigest()[:20] + '"'
         return Rendered(self.body(i, version), b"", "text/html", etag,
-                        modified.astimezone(timezone.utc).replace(microsecond=0), modified)
+                        modified.astimezone(UTC).replace(microsecond=0), modified)
 
     def html_text(self, i: int) -> str:
         """The page decoded as presswatch decodes it (no HTTP charset): for bare extraction."""
@@ -211,7 +211,7 @@ def presswatch_quality(corpus: RealCorpus, db: Path, base: str) -> dict:
         rows = con.execute("SELECT url, text FROM article_versions WHERE version = 1").fetchall()
     texts = {}
     for url, text in rows:
-        path = url[len(base):] if url.startswith(base) else url
+        path = url.removeprefix(base)
         page = first.get(path)
         if page is not None:
             texts[page.url] = text

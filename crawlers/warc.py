@@ -6,11 +6,13 @@ offset; the compression, the costly part, runs in the extraction worker next to 
 
 from __future__ import annotations
 
+import zlib
 from io import BytesIO
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+GZIP_LEVEL = 1
 _DROP_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 
 
@@ -25,8 +27,10 @@ def record_bytes(url: str, status: int, headers: list[tuple[str, str]], body: by
     kept.append(("Content-Length", str(len(body))))
     http_headers = StatusAndHeaders(f"{status} OK", kept, protocol="HTTP/1.1")
     out = BytesIO()
-    writer = WARCWriter(out, gzip=True)
+    writer = WARCWriter(out, gzip=False)
     record = writer.create_warc_record(url, "response", payload=BytesIO(body), http_headers=http_headers,
                                        warc_headers_dict={"WARC-Date": fetched_at[:19] + "Z"})
     writer.write_record(record)
-    return out.getvalue()
+    # warcio compresses at level 9; level 1 is 3x faster for a fifth more bytes, and any gzip reader reads it.
+    packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    return packer.compress(out.getvalue()) + packer.flush()

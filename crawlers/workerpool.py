@@ -38,7 +38,8 @@ class WorkerPool:
         self.preload = list(preload)
         self.pools_started = 0
         self.submitted = 0
-        self.pool = self._new_pool()
+        # Started on the first page, not before: a recrawl where every page answers 304 never pays for it.
+        self.pool: ProcessPoolExecutor | None = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
@@ -50,7 +51,9 @@ class WorkerPool:
 
     def submit(self, fn: Callable, *args) -> tuple[Future, ProcessPoolExecutor]:
         """The future and the pool it went to (pass that pool to `restart` if the future breaks or hangs)."""
-        if self.submitted >= self.tasks_per_worker * self.workers:
+        if self.pool is None:
+            self.pool = self._new_pool()
+        elif self.submitted >= self.tasks_per_worker * self.workers:
             old, self.pool = self.pool, self._new_pool()
             old.shutdown(wait=False)
         self.submitted += 1
@@ -78,4 +81,5 @@ class WorkerPool:
             yield pending.popleft().result()
 
     def shutdown(self, wait: bool = True) -> None:
-        self.pool.shutdown(wait=wait, cancel_futures=True)
+        if self.pool is not None:
+            self.pool.shutdown(wait=wait, cancel_futures=True)
