@@ -25,6 +25,7 @@ class Decoded:
     encoding: str
     declared: str | None
     mismatch: bool  # the declared charset did not fit the bytes
+    replaced: int = 0  # bytes the declared charset did not fit, read as U+FFFD (see _nearly)
 
 
 def _codec(label: str | None) -> str | None:
@@ -43,15 +44,15 @@ def _strict(body: bytes, codec: str) -> str | None:
         return None
 
 
-def _nearly(body: bytes, codec: str) -> str | None:
-    """The body decoded with replacements, if at most 1 % of its non-ASCII bytes needed one."""
+def _nearly(body: bytes, codec: str) -> tuple[str, int] | None:
+    """The body decoded with replacements and how many, if at most 1 % of its non-ASCII bytes needed one."""
     try:
         text = body.decode(codec, "replace")
     except LookupError:
         return None
     literal = body.count(b"\xef\xbf\xbd") if codec in ("utf-8", "utf_8") else 0  # U+FFFD the page itself holds
     replaced = text.count("\ufffd") - literal
-    return text if replaced <= NEARLY_SHARE * max(1, len(_NON_ASCII.findall(body))) else None
+    return (text, replaced) if replaced <= NEARLY_SHARE * max(1, len(_NON_ASCII.findall(body))) else None
 
 
 def decode_html(body: bytes, content_type: str | None) -> Decoded:
@@ -73,8 +74,8 @@ def decode_html(body: bytes, content_type: str | None) -> Decoded:
     # read it as declared with those bytes replaced, not as whatever detection guesses for the whole page.
     for label in (header, meta):
         codec = _codec(label)
-        if codec and (text := _nearly(body, codec)) is not None:
-            return Decoded(text, codec, declared, False)
+        if codec and (nearly := _nearly(body, codec)) is not None:
+            return Decoded(nearly[0], codec, declared, True, replaced=nearly[1])
     best = _detect(body)
     if best is not None:
         codec = _codec(best.encoding) or best.encoding

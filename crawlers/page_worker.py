@@ -19,6 +19,10 @@ def process_page(body: bytes, headers: list[tuple[str, str]], status: int, final
     result = extract_page(decoded.text, final_url, options)
     result["encoding"] = decoded.encoding
     if decoded.mismatch and result.get("outcome") == "article":
-        result["reason"] = f"declared charset {decoded.declared!r} does not fit the bytes; read as {decoded.encoding}"
+        if decoded.replaced:
+            result["reason"] = (f"declared charset {decoded.declared!r} does not fit {decoded.replaced} byte(s); "
+                                f"read as {decoded.encoding} with those replaced")
+        else:
+            result["reason"] = f"declared charset {decoded.declared!r} does not fit the bytes; read as {decoded.encoding}"
     result["_warc"] = record_bytes(final_url, status, headers, body, fetched_at)
     return result

@@ -64,3 +64,4 @@ def test_a_declared_page_with_one_stray_byte_keeps_its_declared_charset():
     body = text.encode("utf-8") + b"caf\xe9 </p></body></html>"
     decoded = decode_html(body, "text/html")
     assert decoded.encoding == "utf-8" and "So schön winterlich" in decoded.text and decoded.text.count("\ufffd") == 1
+    assert decoded.mismatch and decoded.replaced == 1
