@@ -15,9 +15,9 @@ from pathlib import Path
 
 from bench import crawls, peers, synthetic
 from bench import real as real_pages
+from bench.harness import PROJECT, ROOT, ServerProcess, bench_registry, env, set_project, summarize
 from bench.real import ENV as REAL_ENV
 from bench.server import make_corpus
-from bench.harness import PROJECT, ROOT, ServerProcess, bench_registry, env, set_project, summarize
 
 RESULT_KEYS = ("meta", "corpus", "peers", "crawls", "load_lock", "queries", "targets")
 

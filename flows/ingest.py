@@ -28,7 +28,6 @@ from warehouse.errors import DatabaseLocked
 from warehouse.loader import load_pending
 from warehouse.staging import pending_batches
 
-
 # Crawl processes allowed at once, per run: the task runner has more threads than that.
 # `crawl --parallel` goes up to 64; the runner's threads start only as tasks are submitted.
 MAX_PARALLEL = 64

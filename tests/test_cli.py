@@ -1,11 +1,12 @@
 """The presswatch command as a user runs it: crawl, sql, sources, demo."""
 
 import json
+import os
 import subprocess
 import sys
 
 from crawlers.demo_site import demo_registry
-from crawlers.demo_site.content import EDIT, DELETED_PATH, TOTAL_EXPECTED, EXPECTED
+from crawlers.demo_site.content import DELETED_PATH, EDIT, EXPECTED, TOTAL_EXPECTED
 from tests.conftest import run_cli
 
 
@@ -84,8 +85,6 @@ def test_demo_reports_the_edit_and_the_deletion(tmp_path):
 
 def test_crawl_parallel_shares_the_cores_among_its_crawls(tmp_path, site):
     """`--parallel N` runs N crawls at once with the cores shared out: never N x cores extraction workers."""
-    import os
-
     registry = tmp_path / "demo.toml"
     registry.write_text(demo_registry(site.base_url))
     cores = os.cpu_count() or 1
