@@ -39,8 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--concurrency", type=int, default=32, help="the bench source's concurrency")
     r.add_argument("--cli-threads", type=int, default=16, help="trafilatura CLI download threads")
     r.add_argument("--cli-ports", type=int, default=8, help="ports the server listens on for the trafilatura CLI")
-    r.add_argument("--crawl-via", choices=("cli", "direct"), default="cli",
-                   help="cli: the real `presswatch crawl` (Prefect flow); direct: flows.crawl_step + loader, no Prefect")
+    r.add_argument("--crawl-via", choices=("cli", "attached", "direct"), default="cli",
+                   help="cli: the real `presswatch crawl` (Prefect flow, its temporary server); attached: the same with a "
+                        "local Prefect server already running, as under `presswatch serve` (its memory reported apart); "
+                        "direct: flows.crawl_step + loader, no Prefect")
     r.add_argument("--crawl-timeout", type=float, help="the bench source's crawl_timeout in s [max(600, pages / 4)]")
     r.add_argument("--project", help="run the crawls on this copy of presswatch (to measure a proposed change)")
     r.add_argument("--baseline", help="a smaller run's JSON: peak RSS is compared against it")

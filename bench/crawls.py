@@ -24,7 +24,7 @@ def presswatch_crawl(db: Path, registry: Path, data: Path, prefect_home: Path, l
                      extra_env: dict | None = None) -> dict:
     """One crawl and load; via="cli" is the real `presswatch crawl` (Prefect flow), via="direct" runs
     flows.crawl_step and the loader without Prefect (`python -m bench direct-crawl`)."""
-    if via == "cli":
+    if via in ("cli", "attached"):
         exe = shutil.which("presswatch", path=str(VENV_BIN)) or "presswatch"
         command = [exe, "--db", str(db), "--sources", str(registry), "--data", str(data), "crawl"]
     else:

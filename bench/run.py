@@ -72,8 +72,25 @@ def run(args) -> dict:
                        "project": str(PROJECT["root"]), "project_is_checkout": PROJECT["root"] == ROOT,
                        "real_pages": str(real) if real else None}
     prefect_home = work / "prefect"
+    server = None
+    if not args.skip_crawls and args.crawl_via == "attached":
+        # a running local server, as `presswatch serve` keeps one: the crawls find it through server.json
+        from flows.prefect_server import PrefectServer
+
+        prefect_home = work / "prefect-attached"
+        started_server = time.perf_counter()
+        server = PrefectServer(prefect_home).start()
+        results["crawls"]["prefect_server_start_s"] = round(time.perf_counter() - started_server, 2)
     if not args.skip_crawls and args.crawl_via == "cli":
         results["crawls"]["prefect_warmup_s"] = warm_prefect(prefect_home)
+    try:
+        return _run(args, started, work, results, real, prefect_home)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _run(args, started: float, work: Path, results: dict, real: str | None, prefect_home: Path) -> dict:
     out = getattr(args, "out", None)
     if not getattr(args, "skip_synthetic_corpus", False):
         measured = measure_corpus(args, work / "synthetic", prefect_home, None, args.pages, results, out)
