@@ -3,6 +3,7 @@
     python -m bench run --pages 2000 --out bench/results.json      # everything, side by side
     python -m bench run --pages 20000 --skip-peers --baseline bench/results.json --out bench/results-20000.json
     python -m bench run --pages 20 --skip-peers --quick              # a smoke run (what the test does)
+    python -m bench run --pages 2000 --real-pages /work/.mirror/adbar+trafilatura   # both corpora
     python -m bench serve --pages 2000                               # the corpus server alone
     python -m bench profile --pages 2000                             # py-spy over a first crawl
     python -m bench serverbench --pages 2000                         # asyncio server vs a threaded one
@@ -38,13 +39,20 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--concurrency", type=int, default=32, help="the bench source's concurrency")
     r.add_argument("--cli-threads", type=int, default=16, help="trafilatura CLI download threads")
     r.add_argument("--cli-ports", type=int, default=8, help="ports the server listens on for the trafilatura CLI")
-    r.add_argument("--crawl-via", choices=("cli", "direct"), default="cli",
-                   help="cli: the real `presswatch crawl` (Prefect flow); direct: flows.crawl_step + loader, no Prefect")
+    r.add_argument("--crawl-via", choices=("cli", "attached", "direct"), default="cli",
+                   help="cli: the real `presswatch crawl` (Prefect flow, its temporary server); attached: the same with a "
+                        "local Prefect server already running, as under `presswatch serve` (its memory reported apart); "
+                        "direct: flows.crawl_step + loader, no Prefect")
     r.add_argument("--crawl-timeout", type=float, help="the bench source's crawl_timeout in s [max(600, pages / 4)]")
     r.add_argument("--project", help="run the crawls on this copy of presswatch (to measure a proposed change)")
     r.add_argument("--baseline", help="a smaller run's JSON: peak RSS is compared against it")
     r.add_argument("--workdir", help="keep work files here (default: a temporary folder, removed)")
     r.add_argument("--keep", action="store_true", help="keep warehouses and staged data")
+    r.add_argument("--real-pages", metavar="PATH",
+                   help="also measure on real pages: a bare git mirror of trafilatura or its tests/ folder "
+                        "(env PRESSWATCH_BENCH_REAL); extracted to ~/.cache/presswatch-bench, never committed")
+    r.add_argument("--real-count", type=int, help="URLs the real pages are replicated to [--pages]")
+    r.add_argument("--skip-synthetic-corpus", action="store_true", help="measure the real pages only")
 
     s = sub.add_parser("serve", help="serve the corpus on 127.0.0.1 until interrupted")
     s.add_argument("--pages", type=int, default=2000)
@@ -54,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--lazy", action="store_true", help="render each request from the seed instead of from memory")
     s.add_argument("--edit", type=float, action="append", default=[], help="apply an edit round of this fraction at start")
     s.add_argument("--threaded", action="store_true", help="the standard library's ThreadingHTTPServer instead (comparison)")
+    s.add_argument("--real-pages", help="serve real pages (bench/real.py) instead of the synthetic corpus")
 
     p = sub.add_parser("profile", help="py-spy over a first crawl (needs py-spy)")
     p.add_argument("--pages", type=int, default=2000)
@@ -64,12 +73,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate", type=int, default=50)
     p.add_argument("--project", help="profile this copy of presswatch instead of the checkout")
     p.add_argument("--recrawl", action="store_true", help="profile the unchanged recrawl after an unprofiled first crawl")
+    p.add_argument("--real-pages", help="profile on the real pages (see run --real-pages)")
     p.add_argument("--workdir")
 
     b = sub.add_parser("serverbench", help="requests/s of the corpus server against a threaded stdlib server")
     b.add_argument("--pages", type=int, default=2000)
     b.add_argument("--requests", type=int, default=4000)
     b.add_argument("--clients", type=int, default=32)
+
+    c = sub.add_parser("prefect", help="what Prefect costs a short crawl, per way of recording the run")
+    c.add_argument("--pages", type=int, default=20)
+    c.add_argument("--repeat", type=int, default=3)
+    c.add_argument("--out", default="bench/prefect-cost.json")
+    c.add_argument("--workdir")
 
     d = sub.add_parser("direct-crawl", help="crawl and load without Prefect (used by run --crawl-via direct)")
     d.add_argument("--db", required=True)
@@ -84,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from bench.server import serve
 
-        serve(args.pages, args.seed, args.port, args.ports, args.lazy, args.edit, args.threaded)
+        serve(args.pages, args.seed, args.port, args.ports, args.lazy, args.edit, args.threaded, args.real_pages)
         return 0
     if args.command == "run":
         from bench.run import run, table
@@ -106,6 +122,13 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
         from bench.profile import render
 
+        print(render(result))
+        return 0
+    if args.command == "prefect":
+        from bench.prefect_cost import measure, render
+
+        result = measure(args.pages, args.repeat, args.workdir)
+        Path(args.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
         print(render(result))
         return 0
     if args.command == "serverbench":

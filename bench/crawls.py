@@ -20,15 +20,16 @@ from bench.harness import PROJECT, VENV_BIN, env
 from bench.sampler import TreeSampler
 
 
-def presswatch_crawl(db: Path, registry: Path, data: Path, prefect_home: Path, log: Path, via: str = "cli") -> dict:
+def presswatch_crawl(db: Path, registry: Path, data: Path, prefect_home: Path, log: Path, via: str = "cli",
+                     extra_env: dict | None = None) -> dict:
     """One crawl and load; via="cli" is the real `presswatch crawl` (Prefect flow), via="direct" runs
     flows.crawl_step and the loader without Prefect (`python -m bench direct-crawl`)."""
-    if via == "cli":
+    if via in ("cli", "attached"):
         exe = shutil.which("presswatch", path=str(VENV_BIN)) or "presswatch"
         command = [exe, "--db", str(db), "--sources", str(registry), "--data", str(data), "crawl"]
     else:
         command = [sys.executable, "-m", "bench", "direct-crawl", "--db", str(db), "--sources", str(registry), "--data", str(data)]
-    environment = {**env(), "PREFECT_HOME": str(prefect_home)}
+    environment = {**env(), "PREFECT_HOME": str(prefect_home), **(extra_env or {})}
     started = time.monotonic()
     with open(log, "ab") as out:
         # cwd decides which presswatch `python -m crawlers.run` imports (it comes first on sys.path)

@@ -40,9 +40,10 @@ class ServerProcess:
     """`python -m bench serve` in its own process (so it takes no GIL time from what is measured)."""
 
     def __init__(self, pages: int, seed: int = 1, ports: int = 1, lazy: bool = False, edits: tuple[float, ...] = (),
-                 threaded: bool = False):
+                 threaded: bool = False, real: str | None = None):
         command = [sys.executable, "-m", "bench", "serve", "--pages", str(pages), "--seed", str(seed),
-                   "--ports", str(ports), *(["--lazy"] if lazy else []), *(["--threaded"] if threaded else [])]
+                   "--ports", str(ports), *(["--lazy"] if lazy else []), *(["--threaded"] if threaded else []),
+                   *(["--real-pages", str(real)] if real else [])]
         for fraction in edits:
             command += ["--edit", str(fraction)]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env())

@@ -29,7 +29,7 @@ _GROUPS = (
     ("trafilatura extraction", re.compile(r"bare_extraction|trafilatura/")),
     ("presswatch post-extraction (lxml re-parse, regexes, hashes)", re.compile(r"crawlers/extraction\.py")),
     ("pickling pages to/from the pool", re.compile(r"_send_bytes|_recv_bytes|ForkingPickler|dumps \(|loads \(|_ExecutorManagerThread|add_call_item_to_queue")),
-    ("WARC archive (warcio, gzip)", re.compile(r"pipelines/archive\.py|warcio")),
+    ("WARC archive (warcio, gzip)", re.compile(r"pipelines/archive\.py|warcio|crawlers/warc\.py")),
     ("decoding (charset checks)", re.compile(r"crawlers/encoding\.py")),
     ("staged batch writing (JSON)", re.compile(r"pipelines/stage\.py|warehouse/staging\.py")),
     ("spider callbacks (sitemaps, feeds, records, sha256)", re.compile(r"spiders/press\.py")),
@@ -128,7 +128,7 @@ def profile(args) -> dict:
     work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="pw-profile-"))
     work.mkdir(parents=True, exist_ok=True)
     raw = work / "profile.txt"
-    with ServerProcess(args.pages, args.seed) as server:
+    with ServerProcess(args.pages, args.seed, real=getattr(args, "real_pages", None)) as server:
         registry = work / "bench-registry.toml"
         registry.write_text(bench_registry(server.base, args.pages), encoding="utf-8")
         known = None
@@ -157,7 +157,7 @@ def profile(args) -> dict:
         seconds = time.perf_counter() - started
     if not raw.exists():
         raise SystemExit(f"py-spy wrote nothing: {done.stderr[-800:]}")
-    return {"pages": args.pages, "via": args.via, "recrawl": bool(known), "wall_s": round(seconds, 2), "rate_hz": args.rate,
+    return {"pages": args.pages, "via": args.via, "recrawl": bool(known), "real_pages": getattr(args, "real_pages", None), "wall_s": round(seconds, 2), "rate_hz": args.rate,
             "raw": str(raw), "by_process": aggregate(raw)}
 
 

@@ -97,7 +97,7 @@ class Site:
                 return 304, [("ETag", etag), ("Last-Modified", _http_date(modified))], b""
             self.counter += 1
             self.stats["articles_200"] += 1
-            body = page.body(furniture_bytes(i, self.counter))
+            body = page.body(furniture_bytes(i, self.counter) if getattr(self.corpus, "furniture", True) else b"")
             return 200, [("Content-Type", page.content_type), ("ETag", etag),
                          ("Last-Modified", _http_date(modified))], body
         xml = self._xml(path)
@@ -300,12 +300,22 @@ async def _serve(corpus: Corpus, ports: int, port: int, lazy: bool, edits: list[
         s.close()
 
 
+def make_corpus(pages: int, seed: int = 1, real: str | None = None):
+    """The synthetic corpus, or the real pages of `real` (see bench/real.py) replicated to `pages`."""
+    if real:
+        from bench.real import RealCorpus, prepare
+
+        return RealCorpus(prepare(real), pages)
+    return Corpus(pages, seed)
+
+
 def serve(pages: int, seed: int = 1, port: int = 0, ports: int = 1, lazy: bool = False, edits: list[float] | None = None,
-          threaded: bool = False) -> None:
+          threaded: bool = False, real: str | None = None) -> None:
+    corpus = make_corpus(pages, seed, real)
     if threaded:
-        _serve_threaded(Corpus(pages, seed), port, lazy)
+        _serve_threaded(corpus, port, lazy)
         return
-    asyncio.run(_serve(Corpus(pages, seed), max(1, ports), port, lazy, edits or []))
+    asyncio.run(_serve(corpus, max(1, ports), port, lazy, edits or []))
 
 
 def _serve_threaded(corpus: Corpus, port: int, lazy: bool) -> None:

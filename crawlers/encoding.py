@@ -13,6 +13,7 @@ import charset_normalizer
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
+NEARLY_SHARE = 0.01  # share of non-ASCII bytes a declared charset may fail on and still be used
 _CANDIDATES = ["utf_8", "gb18030", "big5", "shift_jis", "euc_jp", "euc_kr", "cp1251", "cp1252", "koi8_r", "cp1256"]
 # Labels that browsers read as a superset encoding: decoding with the superset never loses text.
 _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "ascii": "utf-8", "iso8859-1": "cp1252"}
@@ -24,6 +25,7 @@ class Decoded:
     encoding: str
     declared: str | None
     mismatch: bool  # the declared charset did not fit the bytes
+    replaced: int = 0  # bytes the declared charset did not fit, read as U+FFFD (see _nearly)
 
 
 def _codec(label: str | None) -> str | None:
@@ -42,6 +44,17 @@ def _strict(body: bytes, codec: str) -> str | None:
         return None
 
 
+def _nearly(body: bytes, codec: str) -> tuple[str, int] | None:
+    """The body decoded with replacements and how many, if at most 1 % of its non-ASCII bytes needed one."""
+    try:
+        text = body.decode(codec, "replace")
+    except LookupError:
+        return None
+    literal = body.count(b"\xef\xbf\xbd") if codec in ("utf-8", "utf_8") else 0  # U+FFFD the page itself holds
+    replaced = text.count("\ufffd") - literal
+    return (text, replaced) if replaced <= NEARLY_SHARE * max(1, len(_NON_ASCII.findall(body))) else None
+
+
 def decode_html(body: bytes, content_type: str | None) -> Decoded:
     """Text of an HTML or XML body: BOM, then header and meta charsets that decode cleanly, then detection."""
     bom, _ = read_bom(body)
@@ -57,6 +70,12 @@ def decode_html(body: bytes, content_type: str | None) -> Decoded:
             return Decoded(text, found, declared, found != _codec(declared))
     if (text := _strict(body, "utf-8")) is not None:
         return Decoded(text, "utf-8", declared, declared is not None)
+    # A page in its declared charset with a stray byte or two (a pasted snippet, a cut sequence):
+    # read it as declared with those bytes replaced, not as whatever detection guesses for the whole page.
+    for label in (header, meta):
+        codec = _codec(label)
+        if codec and (nearly := _nearly(body, codec)) is not None:
+            return Decoded(nearly[0], codec, declared, True, replaced=nearly[1])
     best = _detect(body)
     if best is not None:
         codec = _codec(best.encoding) or best.encoding

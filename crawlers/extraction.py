@@ -13,7 +13,6 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, cast
 
-import lxml.html
 import trafilatura
 from cssselect import GenericTranslator
 
@@ -87,10 +86,19 @@ def content_hash(title: str | None, text: str | None) -> str:
 
 
 def extract_page(html: str, url: str, options: ExtractionOptions) -> dict:
-    """Article fields of one page, or {"outcome": "no_article", "reason": ...} when it holds none."""
+    """Article fields of one page, or {"outcome": "no_article", "reason": ...} when it holds none.
+
+    The page is parsed once: what presswatch reads beyond trafilatura (the html lang, the canonical
+    link, the modified-date metas) is read from the tree before trafilatura prunes its copy of it.
+    """
+    try:
+        tree = trafilatura.load_html(html)
+    except Exception:  # noqa: BLE001 - hostile markup: let trafilatura fail on it below, as before
+        tree = None
+    lang, link_canonical, modified_meta = _html_lang(tree), _link_canonical(tree), _modified_meta(tree, html)
     try:
         doc = trafilatura.bare_extraction(
-            html,
+            tree if tree is not None else html,
             url=url,
             with_metadata=True,
             include_comments=options.include_comments,
@@ -107,7 +115,6 @@ def extract_page(html: str, url: str, options: ExtractionOptions) -> dict:
     if doc is None or len(normalise_text(text)) < options.min_text_chars:
         return {"outcome": "no_article", "reason": "no article text found"}
     title = normalise_text(_strip_patterns(doc.title or "", options.ignore_patterns)) or None
-    tree = _parse(html)
     tags = [t for t in (doc.categories or []) + (doc.tags or []) if t]
     return {
         "outcome": "article",
@@ -116,11 +123,11 @@ def extract_page(html: str, url: str, options: ExtractionOptions) -> dict:
         "author": doc.author or None,
         "published_at": doc.date or None,
         "site_name": doc.sitename or None,
-        "language": doc.language or _html_lang(tree),
+        "language": doc.language or lang,
         "tags": list(dict.fromkeys(tags)),
         "description": doc.description or None,
-        "declared_canonical": doc.url if doc.url and doc.url != url else _link_canonical(tree),
-        "modified_at": _modified_meta(tree, html),
+        "declared_canonical": doc.url if doc.url and doc.url != url else link_canonical,
+        "modified_at": modified_meta,
         "updated_label": _updated_label(html),
         "content_hash": content_hash(title, text),
         "extractor": EXTRACTOR,
@@ -134,17 +141,13 @@ def _strip_patterns(text: str, patterns: tuple[str, ...]) -> str:
     return text
 
 
-def _parse(html: str):
-    try:
-        return lxml.html.fromstring(html.encode("utf-8", "replace"))
-    except (lxml.etree.ParserError, ValueError):
-        return None
 
 
 def _html_lang(tree) -> str | None:
     if tree is None:
         return None
-    lang = tree.get("lang") or tree.get("xml:lang")
+    root = tree.getroottree().getroot() if hasattr(tree, "getroottree") else tree
+    lang = root.get("lang") or root.get("xml:lang")
     return lang.split("-")[0].lower() if lang else None
 
 

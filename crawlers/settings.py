@@ -42,8 +42,8 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 
 ITEM_PIPELINES = {
-    "crawlers.pipelines.archive.ArchivePipeline": 100,
-    "crawlers.pipelines.extract.ExtractPipeline": 200,
+    "crawlers.pipelines.extract.ExtractPipeline": 100,  # decodes, extracts and packs the WARC record
+    "crawlers.pipelines.archive.ArchivePipeline": 200,  # appends that record
     "crawlers.pipelines.stage.StagePipeline": 300,
 }
 

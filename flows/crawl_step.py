@@ -49,8 +49,19 @@ class CrawlOutcome:
     error: str | None = None
 
 
-def crawl_source_process(source: Source, settings: Settings, run_id: str | None = None) -> CrawlOutcome:
-    """Export known articles, run `python -m crawlers.run` for one source, wait up to its crawl_timeout."""
+def extraction_workers(parallel: int, cores: int | None = None) -> int:
+    """Extraction processes per crawl when `parallel` crawls run at once: the cores shared out, at least one."""
+    return max(1, (cores or os.cpu_count() or 1) // max(1, parallel))
+
+
+def crawl_source_process(source: Source, settings: Settings, run_id: str | None = None,
+                         workers: int | None = None) -> CrawlOutcome:
+    """Export known articles, run `python -m crawlers.run` for one source, wait up to its crawl_timeout.
+
+    `workers` extraction processes (default: one per core; the ingest flow shares the cores among
+    the crawls it runs at once).
+    """
+    workers = workers or extraction_workers(1)
     batch_id = new_batch_id(source.name)
     known = settings.work / f"{batch_id}.known.jsonl"
     try:
@@ -62,7 +73,7 @@ def crawl_source_process(source: Source, settings: Settings, run_id: str | None 
     command = [
         sys.executable, "-m", "crawlers.run", "--source", source.name, "--registry", str(settings.registry),
         "--known", str(known), "--staging", str(settings.staging), "--archive", str(settings.archive),
-        "--batch-id", batch_id, "--log-level", settings.log_level, *(["--run-id", run_id] if run_id else []),
+        "--batch-id", batch_id, "--log-level", settings.log_level, "--workers", str(workers), *(["--run-id", run_id] if run_id else []),
     ]
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawlers.settings",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}

@@ -20,7 +20,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
 from crawlers.registry import load_registry
-from flows.crawl_step import CrawlFailed, HostUnreachable, crawl_source_process, stop_crawls
+from flows.crawl_step import CrawlFailed, HostUnreachable, crawl_source_process, extraction_workers, stop_crawls
 from flows.report import markdown_report, one_line
 from flows.settings import Settings, resolve
 from warehouse.archive_store import ArchiveUnavailable
@@ -31,6 +31,8 @@ from warehouse.loader import load_pending
 from warehouse.staging import pending_batches
 
 # Crawl processes allowed at once, per run: the task runner has more threads than that.
+# `crawl --parallel` goes up to 64; the runner's threads start only as tasks are submitted.
+MAX_PARALLEL = 64
 _SLOTS: dict[str, threading.BoundedSemaphore] = {}
 # Set when this process's run is cancelled or terminated: no retry may start a new crawl then.
 _STOPPING = threading.Event()
@@ -107,13 +109,13 @@ def _unless_stopping(task, task_run, state) -> bool:
 
 @task(name="crawl_source", retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=10),
       retry_condition_fn=_unless_stopping)
-def crawl_source(source_name: str, settings: Settings, run_id: str) -> str:
-    """One source's crawl in its own process; raises (and so retries) when the process fails."""
+def crawl_source(source_name: str, settings: Settings, run_id: str, workers: int | None = None) -> str:
+    """One source's crawl in its own process (`workers` extraction processes); raises (and so retries) when it fails."""
     if _STOPPING.is_set():
         raise CrawlFailed("the run was stopped before this crawl started")
     source = load_registry(settings.registry).get(source_name)
     with _SLOTS.get(run_id) or contextlib.nullcontext():
-        outcome = crawl_source_process(source, settings, run_id)
+        outcome = crawl_source_process(source, settings, run_id, workers=workers)
     return outcome.batch_id
 
 
@@ -256,7 +258,7 @@ def report(summary: RunSummary) -> RunSummary:
     return summary
 
 
-@flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=8))  # type: ignore[arg-type]  # prefect's generics
+@flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=MAX_PARALLEL))  # type: ignore[arg-type]  # prefect's generics
 def ingest(sources: list[str] | None = None, db: str | None = None, registry: str | None = None,
            data: str | None = None, parallel: int | None = None, crawl_retries: int | None = None,
            retry_delay: float | None = None, load_wait: float | None = None, publish: bool = False) -> dict:
@@ -288,8 +290,10 @@ def _run_ingest(settings: Settings, names: list[str] | None, run_id: str,
         retry_delay_seconds=exponential_backoff(backoff_factor=settings.retry_delay) if settings.retry_delay else 0,
     )
     reports = {s.name: SourceReport(s.name) for s in chosen}
-    _SLOTS[run_id] = threading.BoundedSemaphore(max(settings.parallel, 1))
-    futures = {s.name: crawl.submit(s.name, settings, run_id) for s in chosen}
+    at_once = max(1, min(settings.parallel, len(chosen), MAX_PARALLEL))
+    _SLOTS[run_id] = threading.BoundedSemaphore(at_once)
+    workers = extraction_workers(at_once)  # the cores shared among the crawls that run at once
+    futures = {s.name: crawl.submit(s.name, settings, run_id, workers) for s in chosen}
     try:
         for name, future in futures.items():
             try:

@@ -7,6 +7,7 @@ imports Prefect, so the serving process can point PREFECT_API_URL at the server 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -22,6 +23,19 @@ from flows.prefect_env import QUIET
 HOST = "127.0.0.1"
 # Health checks go straight to loopback, whatever proxy the environment names.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+STATE = "server.json"  # in PREFECT_HOME while a server started here runs: how `presswatch crawl` finds it
+
+
+def running_server(home: Path) -> str | None:
+    """The API URL of the local server `presswatch serve` runs for this PREFECT_HOME, if it answers."""
+    try:
+        state = json.loads((Path(home).expanduser() / STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    url = state.get("api_url") if isinstance(state, dict) else None
+    return url if url and healthy(url, timeout=1.0) else None
 
 
 class PrefectServerError(Exception):
@@ -108,6 +122,7 @@ class PrefectServer:
                 self.stop()
                 raise PrefectServerError(f"the Prefect server did not answer within {timeout:.0f}s (log: {self.log_path})")
             time.sleep(0.25)
+        (self.home / STATE).write_text(json.dumps({"api_url": self.api_url, "pid": self.process.pid}), encoding="utf-8")
         return self
 
     def stop(self, timeout: float = 20.0) -> int | None:
@@ -115,6 +130,7 @@ class PrefectServer:
         process, self.process = self.process, None
         if process is None:
             return None
+        (self.home / STATE).unlink(missing_ok=True)
         if process.poll() is None:
             _signal_group(process, signal.SIGTERM)
             try:

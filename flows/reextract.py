@@ -7,21 +7,18 @@ loader the page was just seen, which a re-read of an old capture must not claim.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from crawlers.extraction import ExtractionOptions, extract_page
 from crawlers.pipelines.extract import options_for
 from crawlers.registry import load_registry
+from crawlers.workerpool import WorkerPool
 from flows.settings import Settings
 from warehouse.loader import load_pending
 from warehouse.reextract import CurrentCapture, current_captures, reextract_record
 from warehouse.staging import BatchWriter, new_batch_id
-
-TASKS_PER_WORKER = 500
 
 
 @dataclass
@@ -88,10 +85,13 @@ def _extract_all(settings: Settings, captures: list[CurrentCapture], options: di
     if not captures:
         return
     workers = max(1, min(workers or os.cpu_count() or 1, len(captures)))
-    tasks = [(str(settings.archive_root), c, options[c.source]) for c in captures]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"),
-                             max_tasks_per_child=TASKS_PER_WORKER) as pool:
-        yield from zip(captures, pool.map(extract_capture, tasks, chunksize=8))
+    tasks = ((str(settings.archive_root), c, options[c.source]) for c in captures)
+    # Recycled by hand (crawlers/workerpool.py): max_tasks_per_child deadlocks (cpython gh-115634).
+    pool = WorkerPool(workers, preload=["crawlers.page_worker", "warehouse.archive"])
+    try:
+        yield from zip(captures, pool.map(extract_capture, tasks))
+    finally:
+        pool.shutdown()
 
 
 def extract_capture(task: tuple[str, CurrentCapture, ExtractionOptions]) -> dict:

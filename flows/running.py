@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ from rich.table import Table
 
 from flows import prefect_env
 from flows.output import console as stdout_console
+from flows.prefect_server import running_server
 from flows.report import change_lines, headers, rows
 from flows.settings import Settings
 
@@ -28,8 +30,13 @@ class Summary(SimpleNamespace):
 
 
 def run_flow(settings: Settings, names: list[str] | None) -> Summary:
-    """Run the `ingest` flow in this process (an embedded Prefect unless PREFECT_API_URL is set)."""
+    """Run the `ingest` flow in this process, recorded on the Prefect server of PREFECT_API_URL, else on the
+    one `presswatch serve` runs for this PREFECT_HOME, else on Prefect's temporary server (see docs/benchmarks.md)."""
     prefect_env.configure(settings.data, settings.log_level)
+    if not os.environ.get("PREFECT_API_URL"):
+        url = running_server(Path(os.environ["PREFECT_HOME"]))
+        if url:
+            os.environ["PREFECT_API_URL"] = url
     from flows.ingest import ingest
 
     state = ingest(

@@ -1,6 +1,7 @@
 """The presswatch command as a user runs it: crawl, sql, sources, demo."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -161,3 +162,19 @@ def test_format_choices_ignore_case(tmp_path):
         for param in command.params:
             if isinstance(param.type, click.Choice):
                 assert not param.type.case_sensitive, f"{param.name} of `presswatch {name}` is case-sensitive"
+
+
+def test_crawl_parallel_shares_the_cores_among_its_crawls(tmp_path, site):
+    """`--parallel N` runs N crawls at once with the cores shared out: never N x cores extraction workers."""
+    registry = tmp_path / "demo.toml"
+    registry.write_text(demo_registry(site.base_url))
+    cores = os.cpu_count() or 1
+    for parallel, sources in ((1, ("unnews",)), (2, ("unnews", "xjgov"))):
+        data = tmp_path / f"data-{parallel}"
+        picks = [arg for name in sources for arg in ("--source", name)]
+        result = run_cli("--db", str(tmp_path / f"w{parallel}.duckdb"), "--sources", str(registry), "--data", str(data),
+                         "crawl", "--parallel", str(parallel), *picks)
+        assert result.returncode == 0, result.stderr
+        manifests = [json.loads(p.read_text()) for p in (data / "loaded").rglob("manifest.json")]
+        assert len(manifests) == len(sources)
+        assert all(m["extract_workers"] == max(1, cores // parallel) for m in manifests), manifests

@@ -56,3 +56,12 @@ def test_windows_1251_page_decodes():
     body = real_fixture("gov_other/mfa_gov_by_statement_b7b71aff55bfca76.html").read_bytes()
     decoded = decode_html(body, "text/html")
     assert decoded.encoding == "cp1251" and "\ufffd" not in decoded.text
+
+
+def test_a_declared_page_with_one_stray_byte_keeps_its_declared_charset():
+    """A UTF-8 page with one pasted cp1252 byte stays UTF-8 (one replacement), not a detector's cp1251 guess."""
+    text = "<html><head><meta charset='utf-8'><title>Leber</title></head><body><p>" + "So schön winterlich, Olivenöl und Zwiebeln. " * 40
+    body = text.encode("utf-8") + b"caf\xe9 </p></body></html>"
+    decoded = decode_html(body, "text/html")
+    assert decoded.encoding == "utf-8" and "So schön winterlich" in decoded.text and decoded.text.count("\ufffd") == 1
+    assert decoded.mismatch and decoded.replaced == 1

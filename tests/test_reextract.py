@@ -58,6 +58,19 @@ def test_reextract_with_unchanged_settings_adds_nothing(crawled):
     assert "chinadaily" in result.stdout and "failed" in result.stdout
 
 
+def test_reextract_of_more_captures_than_a_worker_may_take_finishes(crawled):
+    """Workers retire after PRESSWATCH_EXTRACT_TASKS_PER_WORKER pages; the pool must not deadlock (cpython gh-115634)."""
+    pipeline, registry, site = crawled
+    pipeline.use_registry(registry.replace("[[sources]]\n", f"[[sources]]\n{IGNORE}\n"))
+    captures = pipeline.scalar("SELECT count(*) FROM articles")
+    assert captures > 4
+    result = run_cli(*flags(pipeline), "reextract", "--dry-run", "--workers", "2",
+                     env={"PRESSWATCH_EXTRACT_TASKS_PER_WORKER": "1"}, timeout=240)
+    assert result.returncode == 0, result.stderr
+    assert all(outlet in result.stdout for outlet in OUTLETS)
+    pipeline.use_registry(registry)
+
+
 def test_changed_settings_give_reextracted_versions_only_where_the_text_changed(crawled):
     pipeline, registry, site = crawled
     pipeline.use_registry(registry.replace("[[sources]]\n", f"[[sources]]\n{IGNORE}\n"))

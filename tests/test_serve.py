@@ -152,3 +152,25 @@ def test_help_has_an_example(command):
     assert result.returncode == 0
     example = result.stdout.split("Example:", 1)[1].split("Options:", 1)[0]
     assert re.search(rf"^\s+presswatch .*\b{command}\b", example, re.M)
+
+
+def test_crawl_records_its_run_on_the_server_serve_runs(tmp_path, site):
+    """With serve's local server up, `presswatch crawl` uses it instead of starting Prefect's temporary one."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.prefect_server import PrefectServer
+
+    registry = tmp_path / "sources.toml"
+    registry.write_text(demo_sources(site.base_url, {"unnews": "0 0 1 1 *"}))
+    db = tmp_path / "pw.duckdb"
+    with PrefectServer(tmp_path / "prefect") as server:  # what `presswatch serve` starts, with its server.json
+        crawled = presswatch("--db", str(db), "--sources", str(registry), "crawl", env=without_api_url())
+        assert crawled.returncode == 0, crawled.stderr
+        [run] = json.loads(presswatch("--db", str(db), "runs", "--format", "json").stdout)
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            with get_client(sync_client=True) as client:
+                flow_run = client.read_flow_run(run["run_id"])
+        assert flow_run.state.is_completed()
+    assert not (tmp_path / "prefect" / "prefect.db").exists()  # no temporary server was started
+    assert not (tmp_path / "prefect" / "server.json").exists()  # gone with the server

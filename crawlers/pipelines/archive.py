@@ -1,18 +1,16 @@
 """Keep the raw bytes of every article capture in compressed WARC files (warcio).
 
-Each capture learns where its record lives (file, offset, length), so any version's original
-page can be read back with `presswatch capture`.
+The extraction worker has already built the page's record (a gzip member, see crawlers/warc.py);
+this appends it and notes where it lives (file, offset, length), so any version's original page
+can be read back with `presswatch capture`. A page whose worker failed is packed here instead.
 """
 
 from __future__ import annotations
 
-from io import BytesIO
 from pathlib import Path
 
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
+from crawlers.warc import plain_headers, record_bytes
 
-_DROP_HEADERS = {b"content-encoding", b"transfer-encoding", b"content-length"}
 MAX_WARC_BYTES = 1024 * 1024 * 1024
 
 
@@ -21,7 +19,6 @@ class ArchivePipeline:
         self.crawler = crawler
         self.root = Path(crawler.settings.get("PRESSWATCH_ARCHIVE"))
         self.file = None
-        self.writer = None
         self.part = 0
 
     @classmethod
@@ -36,16 +33,22 @@ class ArchivePipeline:
             self.file.close()
 
     def process_item(self, item):
-        if item.get("type") != "capture" or item.get("outcome") != "fetched":
+        if not item.pop("_archive", False):  # set by the extract pipeline on every fetched page
             return item
-        if self.writer is None or self.file.tell() > MAX_WARC_BYTES:
+        data = item.pop("_warc", None)
+        if data is None:
+            headers = item["_headers"]
+            headers = headers if isinstance(headers, list) else plain_headers(headers)
+            data = record_bytes(item["final_url"], item["status"], headers, item["_body"], item["fetched_at"])
+        if self.file is None or self.file.tell() > MAX_WARC_BYTES:
             self._open_next()
         offset = self.file.tell()
-        self.writer.write_record(self._record(item))
+        self.file.write(data)
         self.file.flush()
         item["warc_file"] = self.relative
         item["warc_offset"] = offset
-        item["warc_length"] = self.file.tell() - offset
+        item["warc_length"] = len(data)
+        item.pop("_body", None)
         return item
 
     def _open_next(self):
@@ -57,20 +60,3 @@ class ArchivePipeline:
         self.part += 1
         self.file = open(path, "ab")
         self.relative = str(path.relative_to(self.root))
-        self.writer = WARCWriter(self.file, gzip=True)
-
-    def _record(self, item):
-        headers = [
-            (k.decode("latin-1"), v.decode("latin-1"))
-            for k, values in item["_headers"].items()
-            for v in values
-            if k.lower() not in _DROP_HEADERS
-        ]
-        body = item["_body"]
-        headers.append(("Content-Length", str(len(body))))
-        http_headers = StatusAndHeaders(f"{item['status']} OK", headers, protocol="HTTP/1.1")
-        return self.writer.create_warc_record(
-            # The length spares warcio a temporary copy of the body (which it never closes).
-            item["final_url"], "response", payload=BytesIO(body), length=len(body), http_headers=http_headers,
-            warc_headers_dict={"WARC-Date": item["fetched_at"][:19] + "Z"},
-        )

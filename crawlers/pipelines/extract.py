@@ -1,7 +1,9 @@
-"""Extract article fields in a pool of worker processes, off the reactor thread.
+"""Decode, extract and pack each fetched page in a pool of worker processes, off the reactor thread.
 
-trafilatura is not thread-safe and grows in memory over long runs (trafilatura#216): worker
-processes do the work and are replaced after a fixed number of pages. A page that crashes a
+The reactor hands a worker the raw bytes and headers; the worker decodes them, runs trafilatura
+and builds the page's compressed WARC record (crawlers/page_worker.py), so the crawl process
+does little more than fetch. trafilatura is not thread-safe and grows in memory over long runs
+(trafilatura#216): workers are recycled by hand (crawlers/workerpool.py). A page that crashes a
 worker or runs past the time limit costs only that page: the pool is rebuilt and the crawl goes on.
 """
 
@@ -9,15 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from crawlers.extraction import ExtractionOptions, extract_page
+from crawlers.extraction import ExtractionOptions
+from crawlers.page_worker import process_page
 from crawlers.urls import article_id, canonical_url
+from crawlers.warc import plain_headers
+from crawlers.workerpool import WorkerPool
 
 logger = logging.getLogger(__name__)
+WORKERS_STAT = "presswatch/extract_workers"
 
 
 def options_for(source) -> ExtractionOptions:
@@ -32,7 +36,7 @@ class ExtractPipeline:
         self.workers = settings.getint("PRESSWATCH_EXTRACT_WORKERS") or os.cpu_count() or 1
         self.tasks_per_worker = settings.getint("PRESSWATCH_EXTRACT_TASKS_PER_WORKER", 500)
         self.timeout = settings.getfloat("PRESSWATCH_EXTRACT_TIMEOUT", 120.0)
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: WorkerPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -41,17 +45,19 @@ class ExtractPipeline:
     def open_spider(self):
         self.source = self.crawler.spider.source
         self.options = options_for(self.source)
-        self.pool = self._new_pool()
+        self.pool = WorkerPool(self.workers, self.tasks_per_worker, preload=["crawlers.page_worker"])
+        self.crawler.stats.set_value(WORKERS_STAT, self.workers)
 
     def close_spider(self):
         if self.pool:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool.shutdown(wait=True)
 
     async def process_item(self, item):
         if item.get("type") != "capture" or item.get("outcome") != "fetched":
             return item
-        html = item.pop("html")
-        item.update(await self._extract(html, item["final_url"]))
+        headers = item["_headers"] = plain_headers(item["_headers"])
+        item["_archive"] = True
+        item.update(await self._extract(item["_body"], headers, item["status"], item["final_url"], item["fetched_at"]))
         if item["outcome"] == "article":
             declared = item.pop("declared_canonical", None)
             item["canonical_url"] = canonical_url(declared, item["final_url"], self.source.allowed_domains)
@@ -59,43 +65,17 @@ class ExtractPipeline:
             item["language"] = item.get("language") or self.source.language
         return item
 
-    async def _extract(self, html: str, url: str, retry: bool = True) -> dict:
-        if self.submitted >= self.tasks_per_worker * self.workers:
-            # Recycle by hand: ProcessPoolExecutor(max_tasks_per_child=...) deadlocks on Python
-            # 3.11-3.14 once a worker retires with work queued (cpython gh-115634, gh-152967).
-            # The old pool finishes what it holds and its workers exit; new pages go to a fresh one.
-            old, self.pool = self.pool, self._new_pool()
-            if old is not None:
-                old.shutdown(wait=False)
-        self.submitted += 1
-        pool = self.pool
-        assert pool is not None, "open_spider starts the pool"
+    async def _extract(self, body: bytes, headers, status: int, url: str, fetched_at: str, retry: bool = True) -> dict:
+        future, pool = self.pool.submit(process_page, body, headers, status, url, fetched_at, self.options)
         try:
-            future = pool.submit(extract_page, html, url, self.options)
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
         except TimeoutError:
             logger.warning("%s: extraction of %s took over %.0fs; worker pool restarted", self.source.name, url, self.timeout)
-            self._restart(pool)
+            self.pool.restart(pool)
             return {"outcome": "extract_failed", "reason": f"extraction took over {self.timeout:.0f}s"}
         except BrokenProcessPool:
-            self._restart(pool)
+            self.pool.restart(pool)
             if retry:  # the crash may have been another page's: try once more on a fresh pool
-                return await self._extract(html, url, retry=False)
+                return await self._extract(body, headers, status, url, fetched_at, retry=False)
             logger.warning("%s: extraction of %s crashed its worker", self.source.name, url)
             return {"outcome": "extract_failed", "reason": "the extractor process crashed on this page"}
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        # The fork server imports trafilatura once; each (recycled) worker is a cheap fork of it,
-        # and none inherits the reactor's threads or sockets.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["crawlers.extraction"])
-        self.submitted = 0
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
-
-    def _restart(self, broken: ProcessPoolExecutor) -> None:
-        if self.pool is not broken:
-            return  # another page already replaced it
-        for process in list(getattr(broken, "_processes", {}).values()):
-            process.kill()
-        broken.shutdown(wait=False, cancel_futures=True)
-        self.pool = self._new_pool()

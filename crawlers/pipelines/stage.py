@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from crawlers.pipelines.extract import WORKERS_STAT
 from warehouse.staging import BatchWriter, new_batch_id
 
 
@@ -36,8 +37,9 @@ class StagePipeline:
         self.writer.close(status, extra={
             "finish_reason": reason,
             "known_urls": len(spider.known),
+            "extract_workers": self.crawler.stats.get_value(WORKERS_STAT),
         })
 
     def process_item(self, item):
-        self.writer.write({k: v for k, v in item.items() if not k.startswith("_") and k != "html"})
+        self.writer.write({k: v for k, v in item.items() if not k.startswith("_")})
         return item

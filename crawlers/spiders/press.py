@@ -23,7 +23,6 @@ from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.sitemap import Sitemap
 
-from crawlers.encoding import decode_html
 from crawlers.registry import Source, load_registry
 from crawlers.urls import BadURL, host_allowed, normalise_url
 
@@ -179,12 +178,7 @@ class PressSpider(scrapy.Spider):
         elif known and known.get("raw_hash") == record["raw_hash"]:
             record["outcome"] = "unchanged_body"
         else:
-            decoded = decode_html(response.body, (response.headers.get("Content-Type") or b"").decode("latin-1"))
-            record["outcome"] = "fetched"
-            record["encoding"] = decoded.encoding
-            if decoded.mismatch:
-                record["reason"] = f"declared charset {decoded.declared!r} does not fit the bytes; read as {decoded.encoding}"
-            record["html"] = decoded.text
+            record["outcome"] = "fetched"  # decoded and extracted in a worker (pipelines/extract.py)
         yield record
 
     def on_error(self, failure):

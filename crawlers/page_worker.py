@@ -1,0 +1,28 @@
+"""What an extraction worker does with one fetched page: decode, extract, and pack its WARC record.
+
+The reactor only hands over the raw bytes and headers; everything that costs CPU per page runs
+here, in the worker processes, so the crawl process stays free to fetch.
+"""
+
+from __future__ import annotations
+
+from crawlers.encoding import decode_html
+from crawlers.extraction import ExtractionOptions, extract_page
+from crawlers.warc import record_bytes
+
+
+def process_page(body: bytes, headers: list[tuple[str, str]], status: int, final_url: str, fetched_at: str,
+                 options: ExtractionOptions) -> dict:
+    """Article fields (or no_article) plus `encoding`, a charset-mismatch `reason` and `_warc` (record bytes)."""
+    content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
+    decoded = decode_html(body, content_type)
+    result = extract_page(decoded.text, final_url, options)
+    result["encoding"] = decoded.encoding
+    if decoded.mismatch and result.get("outcome") == "article":
+        if decoded.replaced:
+            result["reason"] = (f"declared charset {decoded.declared!r} does not fit {decoded.replaced} byte(s); "
+                                f"read as {decoded.encoding} with those replaced")
+        else:
+            result["reason"] = f"declared charset {decoded.declared!r} does not fit the bytes; read as {decoded.encoding}"
+    result["_warc"] = record_bytes(final_url, status, headers, body, fetched_at)
+    return result
