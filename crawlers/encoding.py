@@ -73,9 +73,9 @@ def decode_html(body: bytes, content_type: str | None) -> Decoded:
     # A page in its declared charset with a stray byte or two (a pasted snippet, a cut sequence):
     # read it as declared with those bytes replaced, not as whatever detection guesses for the whole page.
     for label in (header, meta):
-        codec = _codec(label)
-        if codec and (nearly := _nearly(body, codec)) is not None:
-            return Decoded(nearly[0], codec, declared, True, replaced=nearly[1])
+        named = _codec(label)
+        if named and (nearly := _nearly(body, named)) is not None:
+            return Decoded(nearly[0], named, declared, True, replaced=nearly[1])
     best = _detect(body)
     if best is not None:
         codec = _codec(best.encoding) or best.encoding

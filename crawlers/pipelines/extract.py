@@ -66,15 +66,17 @@ class ExtractPipeline:
         return item
 
     async def _extract(self, body: bytes, headers, status: int, url: str, fetched_at: str, retry: bool = True) -> dict:
-        future, pool = self.pool.submit(process_page, body, headers, status, url, fetched_at, self.options)
+        workers = self.pool
+        assert workers is not None, "open_spider starts the pool"
+        future, pool = workers.submit(process_page, body, headers, status, url, fetched_at, self.options)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
         except TimeoutError:
             logger.warning("%s: extraction of %s took over %.0fs; worker pool restarted", self.source.name, url, self.timeout)
-            self.pool.restart(pool)
+            workers.restart(pool)
             return {"outcome": "extract_failed", "reason": f"extraction took over {self.timeout:.0f}s"}
         except BrokenProcessPool:
-            self.pool.restart(pool)
+            workers.restart(pool)
             if retry:  # the crash may have been another page's: try once more on a fresh pool
                 return await self._extract(body, headers, status, url, fetched_at, retry=False)
             logger.warning("%s: extraction of %s crashed its worker", self.source.name, url)
