@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--quick", action="store_true", help="small synthetic sizes (for smoke tests): 200 captures, 20,000 versions")
     r.add_argument("--versions", type=int, default=1_000_000, help="versions in the synthetic warehouse")
     r.add_argument("--load-articles", type=int, default=10_000, help="captures in the synthetic staged batch")
+    r.add_argument("--upkeep-loads", type=int, default=500, help="small loads before measuring upkeep (0: skip)")
+    r.add_argument("--upkeep-articles", type=int, default=50, help="captures per upkeep load")
     r.add_argument("--query-repeat", type=int, default=3)
     r.add_argument("--edit-fraction", type=float, default=0.05)
     r.add_argument("--concurrency", type=int, default=32, help="the bench source's concurrency")
@@ -108,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.quick:
             args.versions = min(args.versions, 20_000)
             args.load_articles = min(args.load_articles, 200)
+            args.upkeep_loads = min(args.upkeep_loads, 5)
+            args.upkeep_articles = min(args.upkeep_articles, 10)
             args.query_repeat = 1
         results = run(args)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,8 @@ import duckdb
 
 from bench.harness import PROJECT, VENV_BIN, env
 from bench.sampler import TreeSampler
+from warehouse.db import location, open_location
+from warehouse.errors import WarehouseError
 
 
 def presswatch_crawl(db: Path, registry: Path, data: Path, prefect_home: Path, log: Path, via: str = "cli",
@@ -51,8 +53,8 @@ def presswatch_crawl(db: Path, registry: Path, data: Path, prefect_home: Path, l
 
 def _warehouse_facts(db: Path) -> dict:
     try:
-        con = duckdb.connect(str(db), read_only=True)
-    except duckdb.Error as exc:
+        con = open_location(location(db), read_only=True)
+    except (duckdb.Error, WarehouseError) as exc:
         return {"warehouse_error": str(exc).splitlines()[0]}
     try:
         versions = con.execute("SELECT count(*) FROM article_versions").fetchall()[0][0]
@@ -93,7 +95,7 @@ def crawl_sequence(server, pages: int, work: Path, edit_fraction: float, prefect
                    via: str = "cli") -> dict:
     """First crawl into an empty warehouse, a recrawl with nothing changed, one after an edit round."""
     work.mkdir(parents=True, exist_ok=True)
-    db, data, log = work / "warehouse.duckdb", work / "data", work / "presswatch.log"
+    db, data, log = work / "warehouse", work / "data", work / "presswatch.log"
     out = {}
     versions_before = 0
     for name in ("first", "unchanged", "edited"):

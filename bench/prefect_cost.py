@@ -42,7 +42,7 @@ def measure(pages: int = 20, repeat: int = 3, workdir: str | None = None) -> dic
                 folder = work / f"{mode}-{r}"
                 shutil.rmtree(folder, ignore_errors=True)
                 folder.mkdir(parents=True)
-                result = presswatch_crawl(folder / "w.duckdb", registry, folder / "data", prefect_home, folder / "log", via,
+                result = presswatch_crawl(folder / "w", registry, folder / "data", prefect_home, folder / "log", via,
                                           extra_env=extra_env)
                 if r:
                     runs.append(result)

@@ -134,16 +134,16 @@ def profile(args) -> dict:
         known = None
         if getattr(args, "recrawl", False):
             # a first crawl and load, unprofiled; the profiled crawl is then the unchanged recrawl
-            subprocess.run([sys.executable, "-m", "bench", "direct-crawl", "--db", str(work / "w.duckdb"), "--sources",
+            subprocess.run([sys.executable, "-m", "bench", "direct-crawl", "--db", str(work / "w"), "--sources",
                             str(registry), "--data", str(work / "data")], env=env(), cwd=PROJECT["root"], check=True)
             from crawlers.registry import load_registry
             from warehouse.revisits import export_known
 
             known = work / "known.jsonl"
-            export_known(work / "w.duckdb", load_registry(registry).get("bench"), known)
+            export_known(work / "w", load_registry(registry).get("bench"), known)
         if args.via == "cli":
             exe = shutil.which("presswatch", path=str(VENV_BIN)) or "presswatch"
-            target = [exe, "--db", str(work / "w.duckdb"), "--sources", str(registry), "--data", str(work / "data"), "crawl"]
+            target = [exe, "--db", str(work / "w"), "--sources", str(registry), "--data", str(work / "data"), "crawl"]
         else:
             target = [sys.executable, "-m", "crawlers.run", "--source", "bench", "--registry", str(registry),
                       "--staging", str(work / "staging"), "--archive", str(work / "archive"), "--batch-id", "profile",

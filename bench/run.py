@@ -13,13 +13,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import crawls, peers, synthetic
+from bench import crawls, lake, peers, synthetic
 from bench import real as real_pages
 from bench.harness import PROJECT, ROOT, ServerProcess, bench_registry, env, set_project, summarize
 from bench.real import ENV as REAL_ENV
 from bench.server import make_corpus
 
-RESULT_KEYS = ("meta", "corpus", "peers", "crawls", "load_lock", "queries", "targets")
+RESULT_KEYS = ("meta", "corpus", "peers", "crawls", "load_lock", "queries", "upkeep", "targets")
 
 
 def machine() -> dict:
@@ -105,15 +105,26 @@ def _run(args, started: float, work: Path, results: dict, real: str | None, pref
         measured = measure_corpus(args, work / "real", prefect_home, real, count, results["real"], out, results)
         results["real"].update({k: measured[k] for k in ("corpus", "peers", "crawls", "quality")})
     if not args.skip_synthetic:
-        big = work / "big.duckdb"
-        _say(f"synthetic warehouse of {args.versions:,} versions")
+        big = work / "big"
+        _say(f"synthetic warehouse of {args.versions:,} versions (DuckLake)")
         results["queries"] = {"warehouse": synthetic.build_warehouse(big, args.versions)}
         results["queries"]["latency"] = synthetic.time_queries(big, repeat=args.query_repeat)
+        _checkpoint(results, out)
+        _say("the same warehouse as one native DuckDB file (presswatch 0.1's kind), for comparison")
+        native = work / "big-native.duckdb"
+        results["queries"]["native"] = synthetic.native_copy(big, native)
+        results["queries"]["native_latency"] = synthetic.time_queries(native, repeat=args.query_repeat)
+        native.unlink(missing_ok=True)
         _checkpoint(results, out)
         _say(f"load lock: batches of {args.load_articles:,} synthetic captures")
         results["load_lock"] = synthetic.load_lock(work, args.load_articles, args.repeat, big)
         if not args.keep:
-            big.unlink(missing_ok=True)
+            shutil.rmtree(big, ignore_errors=True)
+        if args.upkeep_loads:
+            _say(f"upkeep: {args.upkeep_loads} loads of {args.upkeep_articles} captures, then presswatch maintain")
+            results["upkeep"] = lake.upkeep_after_loads(work, args.upkeep_loads, args.upkeep_articles,
+                                                        repeat=args.query_repeat)
+            _checkpoint(results, out)
     baseline = _baseline(args.baseline)
     if synthetic_runs:
         results["targets"] = targets(results, synthetic_runs["crawl_runs"], synthetic_runs["peer_runs"], baseline)
@@ -174,7 +185,7 @@ def measure_corpus(args, work: Path, prefect_home: Path, real: str | None, pages
                 if real and r == 0:
                     try:
                         measured["quality"]["presswatch"] = real_pages.presswatch_quality(
-                            corpus, folder / "warehouse.duckdb", server.base)
+                            corpus, folder / "warehouse", server.base)
                     except Exception as exc:  # noqa: BLE001 - reported, not fatal
                         measured["quality"]["presswatch"] = {"error": f"{type(exc).__name__}: {exc}"}
                 if not args.keep:
@@ -339,8 +350,22 @@ def table(results: dict) -> str:
     q = results.get("queries") or {}
     if q.get("warehouse"):
         rows.append((f"synthetic warehouse: {q['warehouse']['versions']:,} versions", f"{q['warehouse']['build_s']}", "s to build"))
+    native = q.get("native_latency") or {}
     for name, v in (q.get("latency") or {}).items():
-        rows.append((f"query {name}", "skipped" if "skipped" in v else f"{fmt(v['warm_s'])} (cold {v['cold_s']:g})", "s"))
+        value = "skipped" if "skipped" in v else f"{fmt(v['warm_s'])} (cold {v['cold_s']:g})"
+        if "warm_s" in (native.get(name) or {}):
+            value += f"; native DuckDB file {fmt(native[name]['warm_s'])}"
+        rows.append((f"query {name}", value, "s"))
+    upkeep = results.get("upkeep") or {}
+    if upkeep:
+        b, a = upkeep["before"], upkeep["after"]
+        rows.append((f"upkeep after {upkeep['loads']} loads: data files / delete files / snapshots",
+                     f"{b['data_files']} / {b['delete_files']} / {b['snapshots']} -> {a['data_files']} / {a['delete_files']}"
+                     f" / {a['snapshots']} (maintain {upkeep['maintain_s']:g} s)", ""))
+        for name, before in (upkeep.get("queries_before") or {}).items():
+            after = (upkeep.get("queries_after") or {}).get(name)
+            if before and after:
+                rows.append((f"  query {name} before -> after upkeep", f"{fmt(before)} -> {fmt(after)}", "s"))
     width = max(len(r[0]) for r in rows) if rows else 10
     lines = [f"{'measure':<{width}}  value", "-" * (width + 30)]
     lines += [f"{label:<{width}}  {value} {unit}".rstrip() for label, value, unit in rows]

@@ -56,5 +56,8 @@ def test_bench_run_smoke(tmp_path):
     assert first["memory"]["peak_rss_mb"] > 0 and "crawl" in first["memory"]["peak_rss_by_kind_mb"]
     assert results["load_lock"]["new_into_empty"]["counts"]["new"] == 200
     assert "count_articles" in results["queries"]["latency"]
+    assert "count_articles" in results["queries"]["native_latency"]  # the same warehouse as one DuckDB file
+    upkeep = results["upkeep"]
+    assert upkeep["loads"] == 5 and upkeep["before"]["snapshots"] > upkeep["after"]["snapshots"] == 1
     assert any(t["target"].startswith("unchanged recrawl") for t in results["targets"])
     assert "targets" in done.stdout
