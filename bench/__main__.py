@@ -1,12 +1,12 @@
 """presswatch benchmarks: `python -m bench run|serve|profile|serverbench`.
 
-    python -m bench run --pages 2000 --out bench/results.json      # everything, side by side
-    python -m bench run --pages 20000 --skip-peers --baseline bench/results.json --out bench/results-20000.json
-    python -m bench run --pages 20 --skip-peers --quick              # a smoke run (what the test does)
-    python -m bench run --pages 2000 --real-pages /work/.mirror/adbar+trafilatura   # both corpora
-    python -m bench serve --pages 2000                               # the corpus server alone
-    python -m bench profile --pages 2000                             # py-spy over a first crawl
-    python -m bench serverbench --pages 2000                         # asyncio server vs a threaded one
+python -m bench run --pages 2000 --out bench/results.json      # everything, side by side
+python -m bench run --pages 20000 --skip-peers --baseline bench/results.json --out bench/results-20000.json
+python -m bench run --pages 20 --skip-peers --quick              # a smoke run (what the test does)
+python -m bench run --pages 2000 --real-pages /work/.mirror/adbar+trafilatura   # both corpora
+python -m bench serve --pages 2000                               # the corpus server alone
+python -m bench profile --pages 2000                             # py-spy over a first crawl
+python -m bench serverbench --pages 2000                         # asyncio server vs a threaded one
 """
 
 from __future__ import annotations
@@ -18,8 +18,12 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="measure everything and write a JSON report")
@@ -31,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--peer-pages", type=int, default=0, help="peers over the first K pages only (0: all)")
     r.add_argument("--skip-crawls", action="store_true", help="no presswatch crawls")
     r.add_argument("--skip-synthetic", action="store_true", help="no load-lock and query measurements")
-    r.add_argument("--quick", action="store_true", help="small synthetic sizes (for smoke tests): 200 captures, 20,000 versions")
+    r.add_argument(
+        "--quick", action="store_true", help="small synthetic sizes (for smoke tests): 200 captures, 20,000 versions"
+    )
     r.add_argument("--versions", type=int, default=1_000_000, help="versions in the synthetic warehouse")
     r.add_argument("--load-articles", type=int, default=10_000, help="captures in the synthetic staged batch")
     r.add_argument("--upkeep-loads", type=int, default=500, help="small loads before measuring upkeep (0: skip)")
@@ -41,18 +47,25 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--concurrency", type=int, default=32, help="the bench source's concurrency")
     r.add_argument("--cli-threads", type=int, default=16, help="trafilatura CLI download threads")
     r.add_argument("--cli-ports", type=int, default=8, help="ports the server listens on for the trafilatura CLI")
-    r.add_argument("--crawl-via", choices=("cli", "attached", "direct"), default="cli",
-                   help="cli: the real `presswatch crawl` (Prefect flow, its temporary server); attached: the same with a "
-                        "local Prefect server already running, as under `presswatch serve` (its memory reported apart); "
-                        "direct: flows.crawl_step + loader, no Prefect")
+    r.add_argument(
+        "--crawl-via",
+        choices=("cli", "attached", "direct"),
+        default="cli",
+        help="cli: the real `presswatch crawl` (Prefect flow, its temporary server); attached: the same with a "
+        "local Prefect server already running, as under `presswatch serve` (its memory reported apart); "
+        "direct: flows.crawl_step + loader, no Prefect",
+    )
     r.add_argument("--crawl-timeout", type=float, help="the bench source's crawl_timeout in s [max(600, pages / 4)]")
     r.add_argument("--project", help="run the crawls on this copy of presswatch (to measure a proposed change)")
     r.add_argument("--baseline", help="a smaller run's JSON: peak RSS is compared against it")
     r.add_argument("--workdir", help="keep work files here (default: a temporary folder, removed)")
     r.add_argument("--keep", action="store_true", help="keep warehouses and staged data")
-    r.add_argument("--real-pages", metavar="PATH",
-                   help="also measure on real pages: a bare git mirror of trafilatura or its tests/ folder "
-                        "(env PRESSWATCH_BENCH_REAL); extracted to ~/.cache/presswatch-bench, never committed")
+    r.add_argument(
+        "--real-pages",
+        metavar="PATH",
+        help="also measure on real pages: a bare git mirror of trafilatura or its tests/ folder "
+        "(env PRESSWATCH_BENCH_REAL); extracted to ~/.cache/presswatch-bench, never committed",
+    )
     r.add_argument("--real-count", type=int, help="URLs the real pages are replicated to [--pages]")
     r.add_argument("--skip-synthetic-corpus", action="store_true", help="measure the real pages only")
 
@@ -62,19 +75,29 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--port", type=int, default=0)
     s.add_argument("--ports", type=int, default=1, help="listen on this many ports (same content)")
     s.add_argument("--lazy", action="store_true", help="render each request from the seed instead of from memory")
-    s.add_argument("--edit", type=float, action="append", default=[], help="apply an edit round of this fraction at start")
-    s.add_argument("--threaded", action="store_true", help="the standard library's ThreadingHTTPServer instead (comparison)")
+    s.add_argument(
+        "--edit", type=float, action="append", default=[], help="apply an edit round of this fraction at start"
+    )
+    s.add_argument(
+        "--threaded", action="store_true", help="the standard library's ThreadingHTTPServer instead (comparison)"
+    )
     s.add_argument("--real-pages", help="serve real pages (bench/real.py) instead of the synthetic corpus")
 
     p = sub.add_parser("profile", help="py-spy over a first crawl (needs py-spy)")
     p.add_argument("--pages", type=int, default=2000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", default="bench/profile.json")
-    p.add_argument("--via", choices=("crawl", "cli"), default="crawl",
-                   help="profile `python -m crawlers.run` alone, or the whole `presswatch crawl`")
+    p.add_argument(
+        "--via",
+        choices=("crawl", "cli"),
+        default="crawl",
+        help="profile `python -m crawlers.run` alone, or the whole `presswatch crawl`",
+    )
     p.add_argument("--rate", type=int, default=50)
     p.add_argument("--project", help="profile this copy of presswatch instead of the checkout")
-    p.add_argument("--recrawl", action="store_true", help="profile the unchanged recrawl after an unprofiled first crawl")
+    p.add_argument(
+        "--recrawl", action="store_true", help="profile the unchanged recrawl after an unprofiled first crawl"
+    )
     p.add_argument("--real-pages", help="profile on the real pages (see run --real-pages)")
     p.add_argument("--workdir")
 

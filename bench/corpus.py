@@ -167,19 +167,57 @@ class Corpus:
 def furniture_bytes(i: int, counter: int) -> bytes:
     """The per-request part of a page: ASCII, so it fits UTF-8 and GBK pages alike."""
     token = hashlib.sha1(f"{i}:{counter}".encode()).hexdigest()
-    return (f'<div class="page-stats" data-csrf="{token}"><span class="pv">{1000 + counter % 99991}</span> '
-            f'<span class="clock">{counter % 24:02d}:{counter % 60:02d}:{(counter * 7) % 60:02d}</span></div>').encode()
+    return (
+        f'<div class="page-stats" data-csrf="{token}"><span class="pv">{1000 + counter % 99991}</span> '
+        f'<span class="clock">{counter % 24:02d}:{counter % 60:02d}:{(counter * 7) % 60:02d}</span></div>'
+    ).encode()
 
 
 # -------------------------------------------------------------------- shared page pieces
 
+
 @cache
 def css_blob(name: str, rules: int) -> str:
     rng = random.Random(f"css:{name}:{rules}")
-    props = ("margin", "padding", "color", "background", "font-size", "line-height", "border", "width",
-             "height", "display", "float", "position", "top", "left", "z-index", "overflow", "text-align")
-    values = ("0", "auto", "10px", "12px 0 0", "#333", "#f5f5f5", "1px solid #ddd", "100%", "block",
-              "none", "left", "relative", "absolute", "hidden", "center", "14px", "1.6", "inline-block")
+    props = (
+        "margin",
+        "padding",
+        "color",
+        "background",
+        "font-size",
+        "line-height",
+        "border",
+        "width",
+        "height",
+        "display",
+        "float",
+        "position",
+        "top",
+        "left",
+        "z-index",
+        "overflow",
+        "text-align",
+    )
+    values = (
+        "0",
+        "auto",
+        "10px",
+        "12px 0 0",
+        "#333",
+        "#f5f5f5",
+        "1px solid #ddd",
+        "100%",
+        "block",
+        "none",
+        "left",
+        "relative",
+        "absolute",
+        "hidden",
+        "center",
+        "14px",
+        "1.6",
+        "inline-block",
+    )
     out = []
     for n in range(rules):
         sel = f".{name}-{rng.choice(('nav', 'box', 'list', 'item', 'col', 'hd', 'bd', 'ft', 'tab', 'ad'))}{n}"
@@ -198,15 +236,19 @@ def js_blob(name: str, functions: int) -> str:
         fn = f"{name}_{rng.choice(('init', 'track', 'load', 'bind', 'render', 'lazy', 'share'))}{n}"
         lines = [f"function {fn}(el, opts) {{", "  opts = opts || {};"]
         for _ in range(rng.randint(3, 9)):
-            lines.append(rng.choice((
-                "  if (!el) { return; }",
-                f"  var items = document.querySelectorAll('.{name}-item{rng.randint(0, 99)}');",
-                "  for (var i = 0; i < items.length; i++) { items[i].setAttribute('data-i', i); }",
-                f"  window.setTimeout(function () {{ {name}Config.ready = true; }}, {rng.randint(10, 900)});",
-                f"  el.addEventListener('click', function (e) {{ e.preventDefault(); track('{fn}'); }});",
-                "  var url = encodeURIComponent(document.location.href);",
-                f"  opts.width = opts.width || {rng.randint(100, 990)};",
-            )))
+            lines.append(
+                rng.choice(
+                    (
+                        "  if (!el) { return; }",
+                        f"  var items = document.querySelectorAll('.{name}-item{rng.randint(0, 99)}');",
+                        "  for (var i = 0; i < items.length; i++) { items[i].setAttribute('data-i', i); }",
+                        f"  window.setTimeout(function () {{ {name}Config.ready = true; }}, {rng.randint(10, 900)});",
+                        f"  el.addEventListener('click', function (e) {{ e.preventDefault(); track('{fn}'); }});",
+                        "  var url = encodeURIComponent(document.location.href);",
+                        f"  opts.width = opts.width || {rng.randint(100, 990)};",
+                    )
+                )
+            )
         lines.append("}")
         out.append("\n".join(lines))
     return "\n".join(out)
@@ -223,26 +265,41 @@ def _items(items, rng: random.Random) -> str:
         f'<li class="item"><div class="pic"><a href="{href}"><img src="/img/{zlib.crc32(href.encode()) % 99991}.jpg" alt=""></a></div>'
         f'<div class="txt"><a href="{href}">{escape(t)}</a><span class="time">{rng.randint(1, 12):02d}-'
         f'{rng.randint(1, 28):02d}</span> <i class="icon-comment"></i><em>{rng.randint(0, 999)}</em></div></li>'
-        for t, href in items)
+        for t, href in items
+    )
 
 
 def _nav(rng: random.Random, zh: bool, count: int, prefix: str) -> list[tuple[str, str]]:
     words = T.ZH_WORDS if zh else T.NOUNS
-    return [(rng.choice(words).title() if not zh else rng.choice(words) + rng.choice(words),
-             f"/{prefix}/{rng.choice(words) if not zh else 'ch'}{n}/index.html".replace(" ", "-"))
-            for n in range(count)]
+    return [
+        (
+            rng.choice(words).title() if not zh else rng.choice(words) + rng.choice(words),
+            f"/{prefix}/{rng.choice(words) if not zh else 'ch'}{n}/index.html".replace(" ", "-"),
+        )
+        for n in range(count)
+    ]
 
 
 def _state_json(corpus: Corpus, spec: PageSpec, rng: random.Random, items: int) -> str:
-    data = {"page": {"id": spec.index, "type": "article", "channel": spec.layout, "lang": "zh" if spec.zh else "en"},
-            "recommend": [{"id": corpus.spec(j).index, "title": corpus.spec(j).title, "url": corpus.spec(j).path,
-                           "img": f"/img/{_hex(corpus.seed, j, 12)}.jpg", "score": round(rng.random(), 4)}
-                          for j in (rng.randrange(corpus.pages) for _ in range(items))]}
+    data = {
+        "page": {"id": spec.index, "type": "article", "channel": spec.layout, "lang": "zh" if spec.zh else "en"},
+        "recommend": [
+            {
+                "id": corpus.spec(j).index,
+                "title": corpus.spec(j).title,
+                "url": corpus.spec(j).path,
+                "img": f"/img/{_hex(corpus.seed, j, 12)}.jpg",
+                "score": round(rng.random(), 4),
+            }
+            for j in (rng.randrange(corpus.pages) for _ in range(items))
+        ],
+    }
     return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
 
 
-def _head(spec: PageSpec, title: str, charset: str, desc: str, canonical: str, modified: datetime,
-          extra: str = "") -> str:
+def _head(
+    spec: PageSpec, title: str, charset: str, desc: str, canonical: str, modified: datetime, extra: str = ""
+) -> str:
     pub = spec.published.isoformat()
     return (
         f'<!DOCTYPE html>\n<html lang="{"zh-CN" if spec.zh else "en"}">\n<head>\n'
@@ -268,11 +325,19 @@ def _paras(paras: list[str]) -> str:
 
 # -------------------------------------------------------------------- the six layouts
 
+
 def daily(corpus: Corpus, spec: PageSpec, paras: list[str], modified: datetime) -> str:
     """A national daily: channel bar, share tools, div#Content, recommended columns, link-heavy footer."""
     rng = _rng(corpus.seed, spec.index, "furn")
-    head = _head(spec, spec.title + " - Chinadaily.com.cn", "utf-8", _desc(paras), corpus.base + spec.path, modified,
-                 "".join(f'<meta name="keywords{n}" content="{escape(T.headline(rng))}">\n' for n in range(12)))
+    head = _head(
+        spec,
+        spec.title + " - Chinadaily.com.cn",
+        "utf-8",
+        _desc(paras),
+        corpus.base + spec.path,
+        modified,
+        "".join(f'<meta name="keywords{n}" content="{escape(T.headline(rng))}">\n' for n in range(12)),
+    )
     scripts = "".join(f"<script>{js_blob('cd' + str(n), 12)}</script>\n" for n in range(rng.randint(2, 5)))
     nav = _links(_nav(rng, False, rng.randint(40, 80), "cd"))
     rec = [_items(corpus.related(spec.index, rng, rng.randint(8, 16)), rng) for _ in range(rng.randint(2, 5))]
@@ -283,9 +348,9 @@ def daily(corpus: Corpus, spec: PageSpec, paras: list[str], modified: datetime) 
         '<div class="dingtou"><a href="/cd/subscribe">Subscribe</a> <a href="/cd/app">App</a></div></div>\n'
         '<div class="container"><div class="container-left2">\n'
         '<div class="breadcrumb"><a href="/">Home</a> &gt; <a href="/cd/china/">China</a></div>\n'
-        f'<h1>{escape(spec.title)}</h1>\n'
+        f"<h1>{escape(spec.title)}</h1>\n"
         f'<div class="info"><span class="info_l">By {rng.choice(T.PEOPLE)} | chinadaily.com.cn | '
-        f'Updated: {modified:%Y-%m-%d %H:%M}</span></div>\n'
+        f"Updated: {modified:%Y-%m-%d %H:%M}</span></div>\n"
         '<div class="share"><a href="#" data-target="weibo">Weibo</a> <a href="#" data-target="wechat">WeChat</a> '
         '<a href="#" data-target="twitter">Twitter</a> <a href="#" data-target="facebook">Facebook</a></div>\n'
         f'<div id="Content" class="article">\n{_paras(paras)}\n</div>\n'
@@ -294,8 +359,8 @@ def daily(corpus: Corpus, spec: PageSpec, paras: list[str], modified: datetime) 
         + "".join(f'<div class="tuijian"><h3>{escape(T.headline(rng))}</h3><ul>{r}</ul></div>\n' for r in rec)
         + f"{MARK}\n</div></div>\n"
         f'<div class="dibu"><div class="foot"><div class="foot-right"><ul>{foot}</ul>'
-        '<p>Copyright 1995 - 2024. All rights reserved. The content published in this site belongs to the '
-        'benchmark daily and may not be used without permission.</p></div></div></div>\n'
+        "<p>Copyright 1995 - 2024. All rights reserved. The content published in this site belongs to the "
+        "benchmark daily and may not be used without permission.</p></div></div></div>\n"
         f"</div>\n<script>{js_blob('cdtail', 10)}</script>\n</body>\n</html>\n"
     )
 
@@ -303,7 +368,9 @@ def daily(corpus: Corpus, spec: PageSpec, paras: list[str], modified: datetime) 
 def wire(corpus: Corpus, spec: PageSpec, paras: list[str], modified: datetime) -> str:
     """A wire service's article: small, table-based, a short related list; the light end of the corpus."""
     rng = _rng(corpus.seed, spec.index, "furn")
-    head = _head(spec, spec.title + " - Xinhua | English.news.cn", "utf-8", _desc(paras), corpus.base + spec.path, modified)
+    head = _head(
+        spec, spec.title + " - Xinhua | English.news.cn", "utf-8", _desc(paras), corpus.base + spec.path, modified
+    )
     rel = _items(corpus.related(spec.index, rng, rng.randint(5, 12)), rng)
     nav = _links(_nav(rng, False, rng.randint(10, 25), "xh"))
     return (
@@ -323,10 +390,14 @@ def wire(corpus: Corpus, spec: PageSpec, paras: list[str], modified: datetime) -
 def ministry(corpus: Corpus, spec: PageSpec, paras: list[str], modified: datetime) -> str:
     """A ministry's statement: a very large inline stylesheet, accessibility widgets, a long menu."""
     rng = _rng(corpus.seed, spec.index, "furn")
-    head = _head(spec, spec.title + " - Ministry of Foreign Affairs", "utf-8", _desc(paras), corpus.base + spec.path, modified)
-    menu = "".join(f'<li class="menu-item"><a href="{h}">{escape(t)}</a><ul class="sub">'
-                   f'{_links(_nav(rng, False, rng.randint(3, 8), "mfa/sub"))}</ul></li>'
-                   for t, h in _nav(rng, False, rng.randint(12, 20), "mfa"))
+    head = _head(
+        spec, spec.title + " - Ministry of Foreign Affairs", "utf-8", _desc(paras), corpus.base + spec.path, modified
+    )
+    menu = "".join(
+        f'<li class="menu-item"><a href="{h}">{escape(t)}</a><ul class="sub">'
+        f"{_links(_nav(rng, False, rng.randint(3, 8), 'mfa/sub'))}</ul></li>"
+        for t, h in _nav(rng, False, rng.randint(12, 20), "mfa")
+    )
     news = _items(corpus.related(spec.index, rng, rng.randint(25, 60)), rng)
     return (
         head + f"<style>{css_blob('mfa', rng.choice((900, 1300, 1700)))}</style>\n"
@@ -339,8 +410,8 @@ def ministry(corpus: Corpus, spec: PageSpec, paras: list[str], modified: datetim
         f'<div class="text_wrap">\n{_paras(paras)}\n</div>\n'
         '<div class="print"><a href="javascript:window.print()">Print</a></div>\n</div>\n'
         f'<aside class="right_col"><div class="news_block"><h2>News</h2><ul>{news}</ul></div>{MARK}</aside></div>\n'
-        f'<footer><ul>{_links(_nav(rng, False, 30, "mfa/footer"))}</ul>'
-        '<p>&copy; 2024 Ministry of Foreign Affairs (benchmark). Reproduction with a link only.</p></footer>\n'
+        f"<footer><ul>{_links(_nav(rng, False, 30, 'mfa/footer'))}</ul>"
+        "<p>&copy; 2024 Ministry of Foreign Affairs (benchmark). Reproduction with a link only.</p></footer>\n"
         "</body>\n</html>\n"
     )
 
@@ -348,19 +419,40 @@ def ministry(corpus: Corpus, spec: PageSpec, paras: list[str], modified: datetim
 def agency(corpus: Corpus, spec: PageSpec, paras: list[str], modified: datetime) -> str:
     """A Drupal news agency: drupal-settings JSON, node markup, related stories and topic menus."""
     rng = _rng(corpus.seed, spec.index, "furn")
-    settings = json.dumps({"path": {"baseUrl": "/", "currentPath": spec.path},
-                           "ajaxPageState": {"libraries": ",".join(f"core/lib{n}" for n in range(rng.randint(40, 160)))},
-                           "views": {"ajax_path": "/views/ajax", "ajaxViews": {f"views_dom_id:{_hex(corpus.seed, n, 40)}": {
-                               "view_name": "related", "view_display_id": f"block_{n}"} for n in range(rng.randint(5, 30))}}})
-    head = _head(spec, spec.title + " | UN News", "utf-8", _desc(paras), corpus.base + spec.path, modified,
-                 f'<script type="application/json" data-drupal-selector="drupal-settings-json">{settings}</script>\n')
+    settings = json.dumps(
+        {
+            "path": {"baseUrl": "/", "currentPath": spec.path},
+            "ajaxPageState": {"libraries": ",".join(f"core/lib{n}" for n in range(rng.randint(40, 160)))},
+            "views": {
+                "ajax_path": "/views/ajax",
+                "ajaxViews": {
+                    f"views_dom_id:{_hex(corpus.seed, n, 40)}": {
+                        "view_name": "related",
+                        "view_display_id": f"block_{n}",
+                    }
+                    for n in range(rng.randint(5, 30))
+                },
+            },
+        }
+    )
+    head = _head(
+        spec,
+        spec.title + " | UN News",
+        "utf-8",
+        _desc(paras),
+        corpus.base + spec.path,
+        modified,
+        f'<script type="application/json" data-drupal-selector="drupal-settings-json">{settings}</script>\n',
+    )
     topics = _links(_nav(rng, False, rng.randint(20, 45), "un/topic"))
     related = "".join(
         f'<div class="views-row"><article class="node--view-mode-teaser"><h3><a href="{h}">{escape(t)}</a></h3>'
         f"<p>{escape(T.paragraph(rng, (1, 2)))}</p></article></div>\n"
-        for t, h in corpus.related(spec.index, rng, rng.randint(6, 24)))
+        for t, h in corpus.related(spec.index, rng, rng.randint(6, 24))
+    )
     return (
-        head + f"<style>{css_blob('un', rng.choice((500, 700)))}</style>\n<script>{js_blob('un', 16)}</script>\n</head>\n"
+        head
+        + f"<style>{css_blob('un', rng.choice((500, 700)))}</style>\n<script>{js_blob('un', 16)}</script>\n</head>\n"
         f'<body class="path-node page-node-type-news-story">\n<div class="dialog-off-canvas-main-canvas">\n'
         f'<header role="banner"><nav class="menu--main"><ul>{topics}</ul></nav></header>\n<main role="main">\n'
         '<article role="article" class="node node--type-news-story node--view-mode-full">\n'
@@ -377,12 +469,21 @@ def agency(corpus: Corpus, spec: PageSpec, paras: list[str], modified: datetime)
 def portal(corpus: Corpus, spec: PageSpec, paras: list[str], modified: datetime) -> str:
     """A Chinese portal (GBK): a 15 KB site bar, tabbed sidebars of headlines, long inline scripts."""
     rng = _rng(corpus.seed, spec.index, "furn")
-    head = _head(spec, spec.title + "_网易新闻", "gbk", _desc(paras), corpus.base + spec.path, modified,
-                 f'<meta name="keywords" content="{escape(T.zh_headline(rng))}">\n')
+    head = _head(
+        spec,
+        spec.title + "_网易新闻",
+        "gbk",
+        _desc(paras),
+        corpus.base + spec.path,
+        modified,
+        f'<meta name="keywords" content="{escape(T.zh_headline(rng))}">\n',
+    )
     bar = _links(_nav(rng, True, rng.randint(50, 90), "ntes"))
-    tabs = "".join(f'<div class="mod-tab"><div class="tab-hd">{escape(T.zh_headline(rng))}</div><ul class="tab-bd">'
-                   f'{_items(corpus.related(spec.index, rng, rng.randint(10, 20)), rng)}</ul></div>\n'
-                   for _ in range(rng.randint(3, 6)))
+    tabs = "".join(
+        f'<div class="mod-tab"><div class="tab-hd">{escape(T.zh_headline(rng))}</div><ul class="tab-bd">'
+        f"{_items(corpus.related(spec.index, rng, rng.randint(10, 20)), rng)}</ul></div>\n"
+        for _ in range(rng.randint(3, 6))
+    )
     return (
         head + f"<style>{css_blob('ntes', rng.choice((400, 600)))}</style>\n</head>\n<body>\n"
         f'<div class="ntes_nav_wrap"><div class="ntes-nav" id="js_N_nav"><ul>{bar}</ul></div></div>\n'
@@ -404,12 +505,19 @@ def motions(corpus: Corpus, spec: PageSpec, paras: list[str], modified: datetime
     rng = _rng(corpus.seed, spec.index, "furn")
     scripts = "".join(f'<script type="text/javascript">{js_blob("gmw" + str(n), 6)}</script>\n' for n in range(24))
     head = _head(spec, spec.title + " _光明网", "gb2312", _desc(paras), corpus.base + spec.path, modified, scripts)
-    ads = "".join(f'<div id="leftad{n}" class="contentadBox_left"><script>{js_blob("ad" + str(n), 12)}</script></div>\n'
-                  for n in range(rng.randint(2, 5)))
-    right = "".join(f'<div class="contentColumnRight"><div class="contentBoxRight"><ul>'
-                    f'{_items(corpus.related(spec.index, rng, rng.randint(10, 20)), rng)}</ul></div></div>\n'
-                    for _ in range(rng.randint(3, 6)))
-    mood = "".join(f'<li><a href="#">{w}</a><p>{rng.randint(0, 999)}</p></li>' for w in ("感动", "同情", "无聊", "愤怒", "搞笑", "难过"))
+    ads = "".join(
+        f'<div id="leftad{n}" class="contentadBox_left"><script>{js_blob("ad" + str(n), 12)}</script></div>\n'
+        for n in range(rng.randint(2, 5))
+    )
+    right = "".join(
+        f'<div class="contentColumnRight"><div class="contentBoxRight"><ul>'
+        f"{_items(corpus.related(spec.index, rng, rng.randint(10, 20)), rng)}</ul></div></div>\n"
+        for _ in range(rng.randint(3, 6))
+    )
+    mood = "".join(
+        f'<li><a href="#">{w}</a><p>{rng.randint(0, 999)}</p></li>'
+        for w in ("感动", "同情", "无聊", "愤怒", "搞笑", "难过")
+    )
     return (
         head + f"<style>{css_blob('gmw', rng.choice((200, 350)))}</style>\n</head>\n<body>\n"
         f'<div class="noMobile"><div id="channelHead"><ul>{_links(_nav(rng, True, 30, "gmw"))}</ul></div></div>\n'
@@ -424,4 +532,11 @@ def motions(corpus: Corpus, spec: PageSpec, paras: list[str], modified: datetime
     )
 
 
-LAYOUT_FUNCS = {"daily": daily, "wire": wire, "ministry": ministry, "agency": agency, "portal": portal, "motions": motions}
+LAYOUT_FUNCS = {
+    "daily": daily,
+    "wire": wire,
+    "ministry": ministry,
+    "agency": agency,
+    "portal": portal,
+    "motions": motions,
+}

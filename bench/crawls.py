@@ -22,15 +22,27 @@ from warehouse.db import location, open_location
 from warehouse.errors import WarehouseError
 
 
-def presswatch_crawl(db: Path, registry: Path, data: Path, prefect_home: Path, log: Path, via: str = "cli",
-                     extra_env: dict | None = None) -> dict:
+def presswatch_crawl(
+    db: Path, registry: Path, data: Path, prefect_home: Path, log: Path, via: str = "cli", extra_env: dict | None = None
+) -> dict:
     """One crawl and load; via="cli" is the real `presswatch crawl` (Prefect flow), via="direct" runs
     flows.crawl_step and the loader without Prefect (`python -m bench direct-crawl`)."""
     if via in ("cli", "attached"):
         exe = shutil.which("presswatch", path=str(VENV_BIN)) or "presswatch"
         command = [exe, "--db", str(db), "--sources", str(registry), "--data", str(data), "crawl"]
     else:
-        command = [sys.executable, "-m", "bench", "direct-crawl", "--db", str(db), "--sources", str(registry), "--data", str(data)]
+        command = [
+            sys.executable,
+            "-m",
+            "bench",
+            "direct-crawl",
+            "--db",
+            str(db),
+            "--sources",
+            str(registry),
+            "--data",
+            str(data),
+        ]
     environment = {**env(), "PREFECT_HOME": str(prefect_home), **(extra_env or {})}
     started = time.monotonic()
     with open(log, "ab") as out:
@@ -63,17 +75,32 @@ def _warehouse_facts(db: Path) -> dict:
             "SELECT pages_fetched, new_articles, edited, retitled, unchanged, not_modified, errors,"
             " date_diff('millisecond', started_at, finished_at) / 1000.0,"
             " date_diff('millisecond', finished_at, loaded_at) / 1000.0"
-            " FROM crawl_runs ORDER BY loaded_at DESC LIMIT 1").fetchall()
-        outcomes = dict(con.execute(
-            "SELECT outcome, count(*) FROM fetches WHERE batch_id = (SELECT batch_id FROM crawl_runs"
-            " ORDER BY loaded_at DESC LIMIT 1) AND kind = 'article' GROUP BY 1").fetchall())
+            " FROM crawl_runs ORDER BY loaded_at DESC LIMIT 1"
+        ).fetchall()
+        outcomes = dict(
+            con.execute(
+                "SELECT outcome, count(*) FROM fetches WHERE batch_id = (SELECT batch_id FROM crawl_runs"
+                " ORDER BY loaded_at DESC LIMIT 1) AND kind = 'article' GROUP BY 1"
+            ).fetchall()
+        )
     finally:
         con.close()
     facts = {"versions_total": versions, "articles_total": articles, "article_outcomes": outcomes}
     if runs:
-        names = ("pages_fetched", "new", "edited", "retitled", "unchanged", "not_modified", "errors",
-                 "spider_s", "finished_to_loaded_s")
-        facts["run"] = {n: (float(v) if isinstance(v, float) or n.endswith("_s") else v) for n, v in zip(names, runs[0])}
+        names = (
+            "pages_fetched",
+            "new",
+            "edited",
+            "retitled",
+            "unchanged",
+            "not_modified",
+            "errors",
+            "spider_s",
+            "finished_to_loaded_s",
+        )
+        facts["run"] = {
+            n: (float(v) if isinstance(v, float) or n.endswith("_s") else v) for n, v in zip(names, runs[0])
+        }
     return facts
 
 
@@ -91,8 +118,9 @@ def direct_crawl(db: str, registry: str, data: str) -> int:
     return 0
 
 
-def crawl_sequence(server, pages: int, work: Path, edit_fraction: float, prefect_home: Path, registry: Path,
-                   via: str = "cli") -> dict:
+def crawl_sequence(
+    server, pages: int, work: Path, edit_fraction: float, prefect_home: Path, registry: Path, via: str = "cli"
+) -> dict:
     """First crawl into an empty warehouse, a recrawl with nothing changed, one after an edit round."""
     work.mkdir(parents=True, exist_ok=True)
     db, data, log = work / "warehouse", work / "data", work / "presswatch.log"
@@ -103,7 +131,9 @@ def crawl_sequence(server, pages: int, work: Path, edit_fraction: float, prefect
             out["edit_round"] = server.edit(edit_fraction)
         server.reset()
         result = presswatch_crawl(db, registry, data, prefect_home, log, via)
-        result["server"] = {k: v for k, v in server.stats().items() if k in ("articles_200", "articles_304", "by_status", "bytes")}
+        result["server"] = {
+            k: v for k, v in server.stats().items() if k in ("articles_200", "articles_304", "by_status", "bytes")
+        }
         result["versions_added"] = result.get("versions_total", 0) - versions_before
         versions_before = result.get("versions_total", versions_before)
         result["pages_per_s"] = round(pages / result["wall_s"], 2)

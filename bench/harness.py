@@ -39,11 +39,31 @@ def env() -> dict:
 class ServerProcess:
     """`python -m bench serve` in its own process (so it takes no GIL time from what is measured)."""
 
-    def __init__(self, pages: int, seed: int = 1, ports: int = 1, lazy: bool = False, edits: tuple[float, ...] = (),
-                 threaded: bool = False, real: str | None = None):
-        command = [sys.executable, "-m", "bench", "serve", "--pages", str(pages), "--seed", str(seed),
-                   "--ports", str(ports), *(["--lazy"] if lazy else []), *(["--threaded"] if threaded else []),
-                   *(["--real-pages", str(real)] if real else [])]
+    def __init__(
+        self,
+        pages: int,
+        seed: int = 1,
+        ports: int = 1,
+        lazy: bool = False,
+        edits: tuple[float, ...] = (),
+        threaded: bool = False,
+        real: str | None = None,
+    ):
+        command = [
+            sys.executable,
+            "-m",
+            "bench",
+            "serve",
+            "--pages",
+            str(pages),
+            "--seed",
+            str(seed),
+            "--ports",
+            str(ports),
+            *(["--lazy"] if lazy else []),
+            *(["--threaded"] if threaded else []),
+            *(["--real-pages", str(real)] if real else []),
+        ]
         for fraction in edits:
             command += ["--edit", str(fraction)]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env())
@@ -86,28 +106,30 @@ class ServerProcess:
 
 def bench_registry(base: str, pages: int, concurrency: int = 32, crawl_timeout: float | None = None) -> str:
     """A registry with one source, `bench`, with every politeness setting off."""
-    return "\n".join([
-        "[[sources]]",
-        'name = "bench"',
-        'label = "Benchmark corpus"',
-        'language = "en"',
-        'allowed_domains = ["127.0.0.1"]',
-        f'sitemaps = ["{base}/sitemap_index.xml"]',
-        f'feeds = ["{base}/feed.xml"]',
-        f'listings = ["{base}/list/index.html"]',
-        'listing_pattern = "/list/index_\\\\d+\\\\.html$"',
-        f"article_pattern = {json.dumps(ARTICLE_PATTERN)}",
-        "max_listing_pages = 5",
-        "download_delay = 0.0",
-        f"concurrency = {concurrency}",
-        "autothrottle = false",
-        f"max_articles = {pages + 1000}",
-        'revisit = [["inf", "0s"]]',
-        # bounded, so a crawl that hangs (see docs/benchmarks.md, the pool deadlock) is reported, not waited for
-        f"crawl_timeout = {float(crawl_timeout or max(600, pages * 0.25))}",
-        "download_timeout = 60.0",
-        "",
-    ])
+    return "\n".join(
+        [
+            "[[sources]]",
+            'name = "bench"',
+            'label = "Benchmark corpus"',
+            'language = "en"',
+            'allowed_domains = ["127.0.0.1"]',
+            f'sitemaps = ["{base}/sitemap_index.xml"]',
+            f'feeds = ["{base}/feed.xml"]',
+            f'listings = ["{base}/list/index.html"]',
+            'listing_pattern = "/list/index_\\\\d+\\\\.html$"',
+            f"article_pattern = {json.dumps(ARTICLE_PATTERN)}",
+            "max_listing_pages = 5",
+            "download_delay = 0.0",
+            f"concurrency = {concurrency}",
+            "autothrottle = false",
+            f"max_articles = {pages + 1000}",
+            'revisit = [["inf", "0s"]]',
+            # bounded, so a crawl that hangs (see docs/benchmarks.md, the pool deadlock) is reported, not waited for
+            f"crawl_timeout = {float(crawl_timeout or max(600, pages * 0.25))}",
+            "download_timeout = 60.0",
+            "",
+        ]
+    )
 
 
 def summarize(values: list[float]) -> dict:
@@ -115,8 +137,12 @@ def summarize(values: list[float]) -> dict:
     values = [v for v in values if v is not None]
     if not values:
         return {"median": None, "min": None, "max": None, "n": 0}
-    return {"median": round(statistics.median(values), 3), "min": round(min(values), 3),
-            "max": round(max(values), 3), "n": len(values)}
+    return {
+        "median": round(statistics.median(values), 3),
+        "min": round(min(values), 3),
+        "max": round(max(values), 3),
+        "n": len(values),
+    }
 
 
 class Timer:

@@ -25,8 +25,14 @@ def upkeep_after_loads(work: Path, loads: int, articles: int, repeat: int = 3) -
     load_s = []
     with connect(db) as con:
         for n in range(loads):
-            batch = write_batch(folder / f"b{n}", articles, edit_every=20, pool=pool, tag="a" if n == 0 else f"e{n}",
-                                base_time=datetime(2024, 7, 1) + timedelta(hours=n))
+            batch = write_batch(
+                folder / f"b{n}",
+                articles,
+                edit_every=20,
+                pool=pool,
+                tag="a" if n == 0 else f"e{n}",
+                base_time=datetime(2024, 7, 1) + timedelta(hours=n),
+            )
             tick = time.perf_counter()
             load_batch(con, batch)
             load_s.append(time.perf_counter() - tick)
@@ -40,8 +46,15 @@ def upkeep_after_loads(work: Path, loads: int, articles: int, repeat: int = 3) -
         after = lake_files(con)
     files_on_disk = sum(1 for p in (db / "files").rglob("*") if p.is_file())
     shutil.rmtree(folder, ignore_errors=True)
-    return {"loads": loads, "articles_per_load": articles, "load_all_s": round(loading, 1),
-            "median_load_s": round(sorted(load_s)[len(load_s) // 2], 3),
-            "before": vars(before), "after": vars(after), "maintain_s": upkeep.seconds, "files_on_disk_after": files_on_disk,
-            "queries_before": {k: v.get("warm_s") for k, v in queries_before.items()},
-            "queries_after": {k: v.get("warm_s") for k, v in queries_after.items()}}
+    return {
+        "loads": loads,
+        "articles_per_load": articles,
+        "load_all_s": round(loading, 1),
+        "median_load_s": round(sorted(load_s)[len(load_s) // 2], 3),
+        "before": vars(before),
+        "after": vars(after),
+        "maintain_s": upkeep.seconds,
+        "files_on_disk_after": files_on_disk,
+        "queries_before": {k: v.get("warm_s") for k, v in queries_before.items()},
+        "queries_after": {k: v.get("warm_s") for k, v in queries_after.items()},
+    }

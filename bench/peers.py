@@ -55,8 +55,13 @@ def bare_trafilatura(pages: list[str], processes: int) -> dict:
             ok = sum(pool.imap_unordered(_extract, range(len(pages)), chunksize=4))
             seconds = time.perf_counter() - started
     _PAGES = []
-    return {"pages": len(pages), "extracted": ok, "seconds": round(seconds, 3),
-            "pages_per_s": round(len(pages) / seconds, 2), "processes": processes}
+    return {
+        "pages": len(pages),
+        "extracted": ok,
+        "seconds": round(seconds, 3),
+        "pages_per_s": round(len(pages) / seconds, 2),
+        "processes": processes,
+    }
 
 
 def _noop(_):
@@ -90,16 +95,32 @@ def trafilatura_cli(corpus: Corpus, count: int, ports: list[int], work: Path, th
     config = trafilatura_config(work / "trafilatura.cfg")
     out = work / "trafilatura-out.jsonl"
     exe = shutil.which("trafilatura", path=str(VENV_BIN)) or "trafilatura"
-    command = [exe, "--input-file", str(urls), "--parallel", str(threads), "--with-metadata", "--json",
-               "--config-file", str(config)]
+    command = [
+        exe,
+        "--input-file",
+        str(urls),
+        "--parallel",
+        str(threads),
+        "--with-metadata",
+        "--json",
+        "--config-file",
+        str(config),
+    ]
     started = time.perf_counter()
     with open(out, "wb") as stdout, open(work / "trafilatura-err.log", "wb") as stderr:
         code = subprocess.run(command, stdout=stdout, stderr=stderr, env=env(), cwd=work).returncode
     seconds = time.perf_counter() - started
     extracted = sum(1 for line in out.read_bytes().splitlines() if line.strip())
-    return {"pages": count, "extracted": extracted, "seconds": round(seconds, 3),
-            "pages_per_s": round(count / seconds, 2), "threads": threads, "ports": len(ports), "exit": code,
-            "command": " ".join([Path(command[0]).name, *command[1:]]).replace(str(work) + "/", "")}
+    return {
+        "pages": count,
+        "extracted": extracted,
+        "seconds": round(seconds, 3),
+        "pages_per_s": round(count / seconds, 2),
+        "threads": threads,
+        "ports": len(ports),
+        "exit": code,
+        "command": " ".join([Path(command[0]).name, *command[1:]]).replace(str(work) + "/", ""),
+    }
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -42,8 +42,9 @@ def measure(pages: int = 20, repeat: int = 3, workdir: str | None = None) -> dic
                 folder = work / f"{mode}-{r}"
                 shutil.rmtree(folder, ignore_errors=True)
                 folder.mkdir(parents=True)
-                result = presswatch_crawl(folder / "w", registry, folder / "data", prefect_home, folder / "log", via,
-                                          extra_env=extra_env)
+                result = presswatch_crawl(
+                    folder / "w", registry, folder / "data", prefect_home, folder / "log", via, extra_env=extra_env
+                )
                 if r:
                     runs.append(result)
             out["modes"][mode] = {
@@ -74,7 +75,9 @@ def render(result: dict) -> str:
     lines = [f"{'mode':<22} {'wall s':>7} {'before':>7} {'after':>7} {'peak RSS MB':>12}  (server apart)"]
     for mode, m in result["modes"].items():
         apart = f"  +{m['server_rss_mb']} MB server" if "server_rss_mb" in m else ""
-        lines.append(f"{mode:<22} {m['wall_s']:>7} {m['before_crawl_s']:>7} {m['after_crawl_s']:>7} {m['peak_rss_mb']:>12}{apart}")
+        lines.append(
+            f"{mode:<22} {m['wall_s']:>7} {m['before_crawl_s']:>7} {m['after_crawl_s']:>7} {m['peak_rss_mb']:>12}{apart}"
+        )
     return "\n".join(lines)
 
 

@@ -22,13 +22,20 @@ from bench.harness import PROJECT, ROOT, VENV_BIN, ServerProcess, bench_registry
 from bench.sampler import classify
 
 # Leaf functions where a thread waits: for I/O, a lock, a queue, a child, or (_send) a full pipe to a busy worker.
-_IDLE = re.compile(r"^(select|poll|epoll|_poll|wait|_wait_for_tstate_lock|acquire|sleep|recv|recv_bytes|_recv|_recv_bytes|_send|"
-                   r"accept|read|readinto|get|_worker|run_forever|_run_once|join|wait_for|_handle_workers|_handle_results) ")
+_IDLE = re.compile(
+    r"^(select|poll|epoll|_poll|wait|_wait_for_tstate_lock|acquire|sleep|recv|recv_bytes|_recv|_recv_bytes|_send|"
+    r"accept|read|readinto|get|_worker|run_forever|_run_once|join|wait_for|_handle_workers|_handle_results) "
+)
 _GROUPS = (
     # (label, pattern on the whole stack); first match wins, for busy samples
     ("trafilatura extraction", re.compile(r"bare_extraction|trafilatura/")),
     ("presswatch post-extraction (lxml re-parse, regexes, hashes)", re.compile(r"crawlers/extraction\.py")),
-    ("pickling pages to/from the pool", re.compile(r"_send_bytes|_recv_bytes|ForkingPickler|dumps \(|loads \(|_ExecutorManagerThread|add_call_item_to_queue")),
+    (
+        "pickling pages to/from the pool",
+        re.compile(
+            r"_send_bytes|_recv_bytes|ForkingPickler|dumps \(|loads \(|_ExecutorManagerThread|add_call_item_to_queue"
+        ),
+    ),
     ("WARC archive (warcio, gzip)", re.compile(r"pipelines/archive\.py|warcio|crawlers/warc\.py")),
     ("decoding (charset checks)", re.compile(r"crawlers/encoding\.py")),
     ("staged batch writing (JSON)", re.compile(r"pipelines/stage\.py|warehouse/staging\.py")),
@@ -51,7 +58,7 @@ def _frames(stack: str) -> tuple[list[str], list[str]]:
         if not match:
             break
         procs.append(f"{match.group(1)} {match.group(2)}")
-        stack = stack[match.end():]
+        stack = stack[match.end() :]
     return procs, stack.split(";") if stack else []
 
 
@@ -102,11 +109,18 @@ def aggregate(raw: Path) -> dict:
     for kind, total in totals.most_common():
         busy = total - idle[kind]
         out[kind] = {
-            "samples": total, "idle_share": round(idle[kind] / total, 3) if total else None, "busy_samples": busy,
+            "samples": total,
+            "idle_share": round(idle[kind] / total, 3) if total else None,
+            "busy_samples": busy,
             "busy_by_group": {k: round(v / busy, 3) for k, v in groups[kind].most_common()} if busy else {},
             "top_self": [(f, round(v / busy, 3)) for f, v in self_time[kind].most_common(15)] if busy else [],
-            "top_inclusive": [(f, round(v / busy, 3)) for f, v in inclusive[kind].most_common(40)
-                              if not re.search(r"_bootstrap|<module>|run_path|_run_code|_run_module_as_main|main \(", f)][:20] if busy else [],
+            "top_inclusive": [
+                (f, round(v / busy, 3))
+                for f, v in inclusive[kind].most_common(40)
+                if not re.search(r"_bootstrap|<module>|run_path|_run_code|_run_module_as_main|main \(", f)
+            ][:20]
+            if busy
+            else [],
         }
     return out
 
@@ -117,7 +131,14 @@ def _short(frame: str) -> str:
 
 def rerender(raw: Path, pages: int, via: str, wall_s: float, rate: int) -> dict:
     """Summarise an existing py-spy raw file again (after changing the grouping, say)."""
-    return {"pages": pages, "via": via, "wall_s": wall_s, "rate_hz": rate, "raw": str(raw), "by_process": aggregate(raw)}
+    return {
+        "pages": pages,
+        "via": via,
+        "wall_s": wall_s,
+        "rate_hz": rate,
+        "raw": str(raw),
+        "by_process": aggregate(raw),
+    }
 
 
 def profile(args) -> dict:
@@ -134,8 +155,23 @@ def profile(args) -> dict:
         known = None
         if getattr(args, "recrawl", False):
             # a first crawl and load, unprofiled; the profiled crawl is then the unchanged recrawl
-            subprocess.run([sys.executable, "-m", "bench", "direct-crawl", "--db", str(work / "w"), "--sources",
-                            str(registry), "--data", str(work / "data")], env=env(), cwd=PROJECT["root"], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench",
+                    "direct-crawl",
+                    "--db",
+                    str(work / "w"),
+                    "--sources",
+                    str(registry),
+                    "--data",
+                    str(work / "data"),
+                ],
+                env=env(),
+                cwd=PROJECT["root"],
+                check=True,
+            )
             from crawlers.registry import load_registry
             from warehouse.revisits import export_known
 
@@ -145,26 +181,65 @@ def profile(args) -> dict:
             exe = shutil.which("presswatch", path=str(VENV_BIN)) or "presswatch"
             target = [exe, "--db", str(work / "w"), "--sources", str(registry), "--data", str(work / "data"), "crawl"]
         else:
-            target = [sys.executable, "-m", "crawlers.run", "--source", "bench", "--registry", str(registry),
-                      "--staging", str(work / "staging"), "--archive", str(work / "archive"), "--batch-id", "profile",
-                      *(["--known", str(known)] if known else [])]
-        command = [spy, "record", "--subprocesses", "--idle", "--rate", str(args.rate), "--format", "raw",
-                   "-o", str(raw), "--", *target]
+            target = [
+                sys.executable,
+                "-m",
+                "crawlers.run",
+                "--source",
+                "bench",
+                "--registry",
+                str(registry),
+                "--staging",
+                str(work / "staging"),
+                "--archive",
+                str(work / "archive"),
+                "--batch-id",
+                "profile",
+                *(["--known", str(known)] if known else []),
+            ]
+        command = [
+            spy,
+            "record",
+            "--subprocesses",
+            "--idle",
+            "--rate",
+            str(args.rate),
+            "--format",
+            "raw",
+            "-o",
+            str(raw),
+            "--",
+            *target,
+        ]
         started = time.perf_counter()
-        done = subprocess.run(command, env={**env(), "SCRAPY_SETTINGS_MODULE": "crawlers.settings",
-                                            "PREFECT_HOME": str(work / "prefect")},
-                              cwd=PROJECT["root"], capture_output=True, text=True)
+        done = subprocess.run(
+            command,
+            env={**env(), "SCRAPY_SETTINGS_MODULE": "crawlers.settings", "PREFECT_HOME": str(work / "prefect")},
+            cwd=PROJECT["root"],
+            capture_output=True,
+            text=True,
+        )
         seconds = time.perf_counter() - started
     if not raw.exists():
         raise SystemExit(f"py-spy wrote nothing: {done.stderr[-800:]}")
-    return {"pages": args.pages, "via": args.via, "recrawl": bool(known), "real_pages": getattr(args, "real_pages", None), "wall_s": round(seconds, 2), "rate_hz": args.rate,
-            "raw": str(raw), "by_process": aggregate(raw)}
+    return {
+        "pages": args.pages,
+        "via": args.via,
+        "recrawl": bool(known),
+        "real_pages": getattr(args, "real_pages", None),
+        "wall_s": round(seconds, 2),
+        "rate_hz": args.rate,
+        "raw": str(raw),
+        "by_process": aggregate(raw),
+    }
 
 
 def render(result: dict) -> str:
     what = "an unchanged recrawl" if result.get("recrawl") else "a first crawl"
-    lines = [f"profile of {what} of {result['pages']} pages via {result['via']}: {result['wall_s']} s wall",
-             "busy seconds per process (sampled thread-seconds, all threads):"]
+    lines = [
+        f"profile of {what} of {result['pages']} pages via {result['via']}: {result['wall_s']} s wall",
+        "busy seconds per process (sampled thread-seconds, all threads):",
+    ]
     rate = result["rate_hz"]
     for name, p in result["by_process"]["processes"].items():
         if p["busy"] / rate >= 0.2:

@@ -66,8 +66,11 @@ def _from_mirror(git_dir: Path) -> Path:
     target = CACHE / f"trafilatura-{commit[:12]}"
     if (target / "evaldata.json").is_file():
         return target
-    members = [m for m in ("tests/evaldata.json", "tests/eval", "tests/cache")
-               if subprocess.run([*git, "cat-file", "-e", f"HEAD:{m}"], capture_output=True, check=False).returncode == 0]
+    members = [
+        m
+        for m in ("tests/evaldata.json", "tests/eval", "tests/cache")
+        if subprocess.run([*git, "cat-file", "-e", f"HEAD:{m}"], capture_output=True, check=False).returncode == 0
+    ]
     archive = subprocess.run([*git, "archive", "--format=tar", "HEAD", *members], capture_output=True, check=False)
     if archive.returncode != 0:
         raise RealPagesError(f"{git_dir}: git archive failed: {archive.stderr.decode(errors='replace')[:300]}")
@@ -76,7 +79,7 @@ def _from_mirror(git_dir: Path) -> Path:
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         for member in tar.getmembers():
             if member.isfile() and member.name.startswith("tests/"):
-                member.name = member.name[len("tests/"):]
+                member.name = member.name[len("tests/") :]
                 tar.extract(member, partial, filter="data")
     partial.rename(target)
     return target
@@ -94,8 +97,15 @@ def load_saved(folder: Path) -> list[SavedPage]:
         for sub in ("cache", "eval"):
             path = folder / sub / item["file"]
             if path.is_file():
-                pages.append(SavedPage(url, item["file"], path.read_bytes(), tuple(item.get("with") or ()),
-                                       tuple(item.get("without") or ())))
+                pages.append(
+                    SavedPage(
+                        url,
+                        item["file"],
+                        path.read_bytes(),
+                        tuple(item.get("with") or ()),
+                        tuple(item.get("without") or ()),
+                    )
+                )
                 break
     if not pages:
         raise RealPagesError(f"{folder}: evaldata.json names no page that is there")
@@ -156,8 +166,9 @@ class RealCorpus:
         version = self.version(i) if version is None else version
         modified = self.spec(i).published + timedelta(days=version)
         etag = '"' + hashlib.sha1(f"real:{i}:{version}".encode()).hexdigest()[:20] + '"'
-        return Rendered(self.body(i, version), b"", "text/html", etag,
-                        modified.astimezone(UTC).replace(microsecond=0), modified)
+        return Rendered(
+            self.body(i, version), b"", "text/html", etag, modified.astimezone(UTC).replace(microsecond=0), modified
+        )
 
     def html_text(self, i: int) -> str:
         """The page decoded as presswatch decodes it (no HTTP charset): for bare extraction."""
@@ -183,9 +194,18 @@ def score(pages: list[SavedPage], texts: dict[str, str | None]) -> dict:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"pages": len(pages), "tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": round(precision, 3),
-            "recall": round(recall, 3), "accuracy": round((tp + tn) / max(1, tp + fp + fn + tn), 3), "f1": round(f1, 3),
-            "extracted": sum(1 for p in pages if texts.get(p.url))}
+    return {
+        "pages": len(pages),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
+        "precision": round(precision, 3),
+        "recall": round(recall, 3),
+        "accuracy": round((tp + tn) / max(1, tp + fp + fn + tn), 3),
+        "f1": round(f1, 3),
+        "extracted": sum(1 for p in pages if texts.get(p.url)),
+    }
 
 
 def bare_quality(pages: list[SavedPage]) -> dict:
@@ -195,8 +215,9 @@ def bare_quality(pages: list[SavedPage]) -> dict:
     texts = {}
     for page in pages:
         try:
-            texts[page.url] = trafilatura.extract(page.body, include_comments=False, include_tables=True,
-                                                  include_formatting=False)
+            texts[page.url] = trafilatura.extract(
+                page.body, include_comments=False, include_tables=True, include_formatting=False
+            )
         except Exception:  # noqa: BLE001 - a crash is a miss, as in trafilatura's eval
             texts[page.url] = None
     return score(pages, texts)

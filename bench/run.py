@@ -29,12 +29,22 @@ def machine() -> dict:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-        mem_kb = int(next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")).split()[1])
+        mem_kb = int(
+            next(
+                line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+            ).split()[1]
+        )
         load = Path("/proc/loadavg").read_text().split()[:3]
     except (OSError, StopIteration, ValueError):
         mem_kb, load = 0, []
-    return {"nproc": os.cpu_count(), "cpu": model, "memory_gb": round(mem_kb / 2**20, 1), "loadavg_at_start": load,
-            "python": platform.python_version(), "versions": _versions()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "memory_gb": round(mem_kb / 2**20, 1),
+        "loadavg_at_start": load,
+        "python": platform.python_version(),
+        "versions": _versions(),
+    }
 
 
 def _versions() -> dict:
@@ -51,11 +61,19 @@ def _versions() -> dict:
 
 def warm_prefect(prefect_home: Path) -> float:
     """Create Prefect's local database once, so the first crawl does not pay for it."""
-    code = ("from pathlib import Path; from flows import prefect_env; prefect_env.configure(Path('.'));"
-            "from prefect import flow\n@flow\ndef warm():\n    return 1\nwarm()")
+    code = (
+        "from pathlib import Path; from flows import prefect_env; prefect_env.configure(Path('.'));"
+        "from prefect import flow\n@flow\ndef warm():\n    return 1\nwarm()"
+    )
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], env={**env(), "PREFECT_HOME": str(prefect_home)}, cwd=ROOT,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env(), "PREFECT_HOME": str(prefect_home)},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
     return round(time.perf_counter() - started, 2)
 
 
@@ -66,11 +84,18 @@ def run(args) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     results: dict = {key: {} for key in RESULT_KEYS}
     real = getattr(args, "real_pages", None) or os.environ.get(REAL_ENV)
-    results["meta"] = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                       "command": "python -m bench " + " ".join(sys.argv[1:]), "machine": machine(),
-                       "pages": args.pages, "seed": args.seed, "repeat": args.repeat, "workdir": str(work),
-                       "project": str(PROJECT["root"]), "project_is_checkout": PROJECT["root"] == ROOT,
-                       "real_pages": str(real) if real else None}
+    results["meta"] = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": "python -m bench " + " ".join(sys.argv[1:]),
+        "machine": machine(),
+        "pages": args.pages,
+        "seed": args.seed,
+        "repeat": args.repeat,
+        "workdir": str(work),
+        "project": str(PROJECT["root"]),
+        "project_is_checkout": PROJECT["root"] == ROOT,
+        "real_pages": str(real) if real else None,
+    }
     prefect_home = work / "prefect"
     server = None
     if not args.skip_crawls and args.crawl_via == "attached":
@@ -122,8 +147,9 @@ def _run(args, started: float, work: Path, results: dict, real: str | None, pref
             shutil.rmtree(big, ignore_errors=True)
         if args.upkeep_loads:
             _say(f"upkeep: {args.upkeep_loads} loads of {args.upkeep_articles} captures, then presswatch maintain")
-            results["upkeep"] = lake.upkeep_after_loads(work, args.upkeep_loads, args.upkeep_articles,
-                                                        repeat=args.query_repeat)
+            results["upkeep"] = lake.upkeep_after_loads(
+                work, args.upkeep_loads, args.upkeep_articles, repeat=args.query_repeat
+            )
             _checkpoint(results, out)
     baseline = _baseline(args.baseline)
     if synthetic_runs:
@@ -145,8 +171,16 @@ def _run(args, started: float, work: Path, results: dict, real: str | None, pref
     return results
 
 
-def measure_corpus(args, work: Path, prefect_home: Path, real: str | None, pages: int, into: dict, out: str | None,
-                   whole: dict | None = None) -> dict:
+def measure_corpus(
+    args,
+    work: Path,
+    prefect_home: Path,
+    real: str | None,
+    pages: int,
+    into: dict,
+    out: str | None,
+    whole: dict | None = None,
+) -> dict:
     """Server, peers and presswatch crawls over one corpus (synthetic, or the real pages of `real`)."""
     whole = whole if whole is not None else into
     work.mkdir(parents=True, exist_ok=True)
@@ -175,17 +209,24 @@ def measure_corpus(args, work: Path, prefect_home: Path, real: str | None, pages
                     peer_runs[f"bare_{procs}"].append(peers.bare_trafilatura(pages_text, procs))
                 _say(f"[{r + 1}/{args.repeat}] {kind}: trafilatura CLI")
                 peer_runs["trafilatura_cli"].append(
-                    peers.trafilatura_cli(corpus, peer_pages, server.ports, work / f"cli-{r}", threads=args.cli_threads))
+                    peers.trafilatura_cli(corpus, peer_pages, server.ports, work / f"cli-{r}", threads=args.cli_threads)
+                )
             if not args.skip_crawls:
-                _say(f"[{r + 1}/{args.repeat}] {kind}: presswatch first crawl, unchanged recrawl, {args.edit_fraction:.0%} edited")
+                _say(
+                    f"[{r + 1}/{args.repeat}] {kind}: presswatch first crawl, unchanged recrawl, {args.edit_fraction:.0%} edited"
+                )
                 folder = work / f"crawl-{r}"
                 shutil.rmtree(folder, ignore_errors=True)
-                crawl_runs.append(crawls.crawl_sequence(server, pages, folder, args.edit_fraction, prefect_home, registry,
-                                                          args.crawl_via))
+                crawl_runs.append(
+                    crawls.crawl_sequence(
+                        server, pages, folder, args.edit_fraction, prefect_home, registry, args.crawl_via
+                    )
+                )
                 if real and r == 0:
                     try:
                         measured["quality"]["presswatch"] = real_pages.presswatch_quality(
-                            corpus, folder / "warehouse", server.base)
+                            corpus, folder / "warehouse", server.base
+                        )
                     except Exception as exc:  # noqa: BLE001 - reported, not fatal
                         measured["quality"]["presswatch"] = {"error": f"{type(exc).__name__}: {exc}"}
                 if not args.keep:
@@ -208,12 +249,30 @@ def quality_targets(quality: dict) -> list[dict]:
     """presswatch's F1 on the real pages against bare trafilatura's (trafilatura's own eval runner)."""
     bare, ours = quality.get("bare_trafilatura") or {}, quality.get("presswatch") or {}
     if "f1" not in bare or "f1" not in ours:
-        return [{"target": "extraction F1 no worse than bare trafilatura", "value": None, "limit": ">= bare",
-                 "met": None, "unit": "", "note": "not measured"}]
-    note = (f"presswatch P {ours['precision']:g} R {ours['recall']:g} F1 {ours['f1']:g}; "
-            f"bare trafilatura P {bare['precision']:g} R {bare['recall']:g} F1 {bare['f1']:g}, {bare['pages']} pages")
-    return [{"target": "extraction F1, presswatch - bare trafilatura", "value": round(ours["f1"] - bare["f1"], 3),
-             "limit": ">= 0", "met": ours["f1"] >= bare["f1"], "unit": "", "note": note}]
+        return [
+            {
+                "target": "extraction F1 no worse than bare trafilatura",
+                "value": None,
+                "limit": ">= bare",
+                "met": None,
+                "unit": "",
+                "note": "not measured",
+            }
+        ]
+    note = (
+        f"presswatch P {ours['precision']:g} R {ours['recall']:g} F1 {ours['f1']:g}; "
+        f"bare trafilatura P {bare['precision']:g} R {bare['recall']:g} F1 {bare['f1']:g}, {bare['pages']} pages"
+    )
+    return [
+        {
+            "target": "extraction F1, presswatch - bare trafilatura",
+            "value": round(ours["f1"] - bare["f1"], 3),
+            "limit": ">= 0",
+            "met": ours["f1"] >= bare["f1"],
+            "unit": "",
+            "note": note,
+        }
+    ]
 
 
 def _checkpoint(results: dict, path: str | None) -> None:
@@ -271,50 +330,127 @@ def _ratio(a, b):
     return round(a / b, 3) if a and b else None
 
 
-def targets(results: dict, crawl_runs: list[dict], peer_runs: dict, baseline: dict | None, lock: bool = True) -> list[dict]:
+def targets(
+    results: dict, crawl_runs: list[dict], peer_runs: dict, baseline: dict | None, lock: bool = True
+) -> list[dict]:
     """Each target as a ratio from the same run (median over repeats of per-repeat ratios)."""
     out = []
 
     def add(name, values, limit, op, unit="x", note=""):
         values = [v for v in values if v is not None]
         if not values:
-            out.append({"target": name, "value": None, "limit": limit, "met": None, "unit": unit, "note": note or "not measured"})
+            out.append(
+                {
+                    "target": name,
+                    "value": None,
+                    "limit": limit,
+                    "met": None,
+                    "unit": unit,
+                    "note": note or "not measured",
+                }
+            )
             return
         s = summarize(values)
         met = s["median"] >= limit if op == ">=" else s["median"] < limit if op == "<" else s["median"] <= limit
-        out.append({"target": name, "value": s["median"], "range": [s["min"], s["max"]], "limit": f"{op} {limit}",
-                    "met": met, "unit": unit, "note": note})
+        out.append(
+            {
+                "target": name,
+                "value": s["median"],
+                "range": [s["min"], s["max"]],
+                "limit": f"{op} {limit}",
+                "met": met,
+                "unit": unit,
+                "note": note,
+            }
+        )
 
-    pairs = list(zip(crawl_runs, peer_runs.get("bare_2") or [None] * len(crawl_runs), peer_runs.get("trafilatura_cli") or [None] * len(crawl_runs)))
-    add("first crawl / bare trafilatura 2 processes", [_ratio(c.get("first", {}).get("pages_per_s"), b["pages_per_s"]) for c, b, _ in pairs if b], 0.85, ">=")
-    add("first crawl (process only) / bare trafilatura 2 processes",
-        [_ratio(c.get("first", {}).get("crawl_only_pages_per_s"), b["pages_per_s"]) for c, b, _ in pairs if b], 0.85, ">=",
-        note="without CLI/Prefect start-up and the load")
-    add("first crawl / trafilatura CLI", [_ratio(c.get("first", {}).get("pages_per_s"), t["pages_per_s"]) for c, _, t in pairs if t], 1.5, ">=")
-    add("unchanged recrawl speed-up over first crawl",
-        [_ratio(c.get("first", {}).get("wall_s"), c.get("unchanged", {}).get("wall_s")) for c in crawl_runs], 10, ">=")
-    add("unchanged recrawl speed-up, crawl process only",
-        [_ratio(c.get("first", {}).get("crawl_process_s"), c.get("unchanged", {}).get("crawl_process_s")) for c in crawl_runs], 10, ">=",
-        note="without CLI/Prefect start-up and the load")
+    pairs = list(
+        zip(
+            crawl_runs,
+            peer_runs.get("bare_2") or [None] * len(crawl_runs),
+            peer_runs.get("trafilatura_cli") or [None] * len(crawl_runs),
+        )
+    )
+    add(
+        "first crawl / bare trafilatura 2 processes",
+        [_ratio(c.get("first", {}).get("pages_per_s"), b["pages_per_s"]) for c, b, _ in pairs if b],
+        0.85,
+        ">=",
+    )
+    add(
+        "first crawl (process only) / bare trafilatura 2 processes",
+        [_ratio(c.get("first", {}).get("crawl_only_pages_per_s"), b["pages_per_s"]) for c, b, _ in pairs if b],
+        0.85,
+        ">=",
+        note="without CLI/Prefect start-up and the load",
+    )
+    add(
+        "first crawl / trafilatura CLI",
+        [_ratio(c.get("first", {}).get("pages_per_s"), t["pages_per_s"]) for c, _, t in pairs if t],
+        1.5,
+        ">=",
+    )
+    add(
+        "unchanged recrawl speed-up over first crawl",
+        [_ratio(c.get("first", {}).get("wall_s"), c.get("unchanged", {}).get("wall_s")) for c in crawl_runs],
+        10,
+        ">=",
+    )
+    add(
+        "unchanged recrawl speed-up, crawl process only",
+        [
+            _ratio(c.get("first", {}).get("crawl_process_s"), c.get("unchanged", {}).get("crawl_process_s"))
+            for c in crawl_runs
+        ],
+        10,
+        ">=",
+        note="without CLI/Prefect start-up and the load",
+    )
     peaks = [c["first"]["memory"]["peak_rss_mb"] for c in crawl_runs if "first" in c]
-    add("peak RSS of a crawl (process tree, MB)", [max(c[n]["memory"]["peak_rss_mb"] for n in ("first", "unchanged", "edited") if n in c)
-                                                   for c in crawl_runs], 600, "<", unit="MB")
+    add(
+        "peak RSS of a crawl (process tree, MB)",
+        [max(c[n]["memory"]["peak_rss_mb"] for n in ("first", "unchanged", "edited") if n in c) for c in crawl_runs],
+        600,
+        "<",
+        unit="MB",
+    )
     base_peak = None
     if baseline:
         base_peak = ((baseline.get("crawls") or {}).get("first") or {}).get("peak_rss_mb", {}).get("median")
-    add(f"peak RSS at {results['meta']['pages']} pages / at baseline "
-        f"{(baseline or {}).get('meta', {}).get('pages', '?')} pages", [_ratio(p, base_peak) for p in peaks] if base_peak else [],
-        1.25, "<=", note="" if base_peak else "run with --baseline RESULTS.json of a smaller run")
+    add(
+        f"peak RSS at {results['meta']['pages']} pages / at baseline "
+        f"{(baseline or {}).get('meta', {}).get('pages', '?')} pages",
+        [_ratio(p, base_peak) for p in peaks] if base_peak else [],
+        1.25,
+        "<=",
+        note="" if base_peak else "run with --baseline RESULTS.json of a smaller run",
+    )
     lock = (results.get("load_lock") or {}) if lock else {}
     for scenario in ("new_into_empty", "recrawl_5pct_edited", "new_into_big"):
         if scenario in lock:
-            add(f"write lock per 10,000 articles ({scenario})", [lock[scenario]["per_10k_lock_s"]["median"]], 2.0, "<", unit="s")
+            add(
+                f"write lock per 10,000 articles ({scenario})",
+                [lock[scenario]["per_10k_lock_s"]["median"]],
+                2.0,
+                "<",
+                unit="s",
+            )
     for name, q in ((results.get("queries") or {}).get("latency") or {}).items():
         if "skipped" in q:
-            out.append({"target": f"query {name} < 1 s", "value": None, "limit": "< 1", "met": None, "unit": "s", "note": q["skipped"]})
+            out.append(
+                {
+                    "target": f"query {name} < 1 s",
+                    "value": None,
+                    "limit": "< 1",
+                    "met": None,
+                    "unit": "s",
+                    "note": q["skipped"],
+                }
+            )
         else:
-            add(f"query {name} (warm median)", [q["warm_s"]["median"]], 1.0, "<", unit="s",
-                note=f"cold {q['cold_s']} s")
+            add(
+                f"query {name} (warm median)", [q["warm_s"]["median"]], 1.0, "<", unit="s", note=f"cold {q['cold_s']} s"
+            )
     return out
 
 
@@ -335,21 +471,37 @@ def table(results: dict) -> str:
     for prefix, section in sections:
         if prefix:
             pages = (section.get("corpus") or {}).get("pages")
-            rows.append((f"-- real pages ({pages} URLs, {(section.get('corpus') or {}).get('size_kb', {}).get('median')} KB median)", "", ""))
+            rows.append(
+                (
+                    f"-- real pages ({pages} URLs, {(section.get('corpus') or {}).get('size_kb', {}).get('median')} KB median)",
+                    "",
+                    "",
+                )
+            )
         _corpus_rows(rows, section, fmt)
         quality = section.get("quality") or {}
-        for key, label in (("bare_trafilatura", "extraction F1, bare trafilatura (its eval runner)"),
-                           ("presswatch", "extraction F1, presswatch (warehouse texts)")):
+        for key, label in (
+            ("bare_trafilatura", "extraction F1, bare trafilatura (its eval runner)"),
+            ("presswatch", "extraction F1, presswatch (warehouse texts)"),
+        ):
             q = quality.get(key) or {}
             if "f1" in q:
-                rows.append((f"  {label}", f"{q['f1']:g} (P {q['precision']:g}, R {q['recall']:g}, {q['pages']} pages)", ""))
+                rows.append(
+                    (f"  {label}", f"{q['f1']:g} (P {q['precision']:g}, R {q['recall']:g}, {q['pages']} pages)", "")
+                )
     lock = results.get("load_lock") or {}
     for scenario in ("new_into_empty", "recrawl_5pct_edited", "new_into_big"):
         if scenario in lock:
             rows.append((f"write lock, {lock['articles']:,} captures ({scenario})", fmt(lock[scenario]["lock_s"]), "s"))
     q = results.get("queries") or {}
     if q.get("warehouse"):
-        rows.append((f"synthetic warehouse: {q['warehouse']['versions']:,} versions", f"{q['warehouse']['build_s']}", "s to build"))
+        rows.append(
+            (
+                f"synthetic warehouse: {q['warehouse']['versions']:,} versions",
+                f"{q['warehouse']['build_s']}",
+                "s to build",
+            )
+        )
     native = q.get("native_latency") or {}
     for name, v in (q.get("latency") or {}).items():
         value = "skipped" if "skipped" in v else f"{fmt(v['warm_s'])} (cold {v['cold_s']:g})"
@@ -359,9 +511,14 @@ def table(results: dict) -> str:
     upkeep = results.get("upkeep") or {}
     if upkeep:
         b, a = upkeep["before"], upkeep["after"]
-        rows.append((f"upkeep after {upkeep['loads']} loads: data files / delete files / snapshots",
-                     f"{b['data_files']} / {b['delete_files']} / {b['snapshots']} -> {a['data_files']} / {a['delete_files']}"
-                     f" / {a['snapshots']} (maintain {upkeep['maintain_s']:g} s)", ""))
+        rows.append(
+            (
+                f"upkeep after {upkeep['loads']} loads: data files / delete files / snapshots",
+                f"{b['data_files']} / {b['delete_files']} / {b['snapshots']} -> {a['data_files']} / {a['delete_files']}"
+                f" / {a['snapshots']} (maintain {upkeep['maintain_s']:g} s)",
+                "",
+            )
+        )
         for name, before in (upkeep.get("queries_before") or {}).items():
             after = (upkeep.get("queries_after") or {}).get(name)
             if before and after:
@@ -375,23 +532,33 @@ def table(results: dict) -> str:
         mark = {True: "MET ", False: "MISS", None: "n/a "}[t["met"]]
         value = "-" if t["value"] is None else f"{t['value']:g}{'' if t['unit'] == 'x' else ' ' + t['unit']}"
         rng = f" [{t['range'][0]:g}-{t['range'][1]:g}]" if t.get("range") and t["range"][0] != t["range"][1] else ""
-        lines.append(f"  {mark} {t['target']}: {value}{rng} (target {t['limit']}){' - ' + t['note'] if t.get('note') else ''}")
+        lines.append(
+            f"  {mark} {t['target']}: {value}{rng} (target {t['limit']}){' - ' + t['note'] if t.get('note') else ''}"
+        )
     return "\n".join(lines)
 
 
 def _corpus_rows(rows: list, results: dict, fmt) -> None:
     p, c = results.get("peers") or {}, results.get("crawls") or {}
-    for key, label in (("bare_1", "bare trafilatura.extract, 1 process"), ("bare_2", "bare trafilatura.extract, 2 processes"),
-                       ("trafilatura_cli", "trafilatura CLI over loopback URLs")):
+    for key, label in (
+        ("bare_1", "bare trafilatura.extract, 1 process"),
+        ("bare_2", "bare trafilatura.extract, 2 processes"),
+        ("trafilatura_cli", "trafilatura CLI over loopback URLs"),
+    ):
         if key in p:
             rows.append((label, fmt(p[key]["pages_per_s"]), "pages/s"))
-    for key, label in (("first", "presswatch crawl, first (empty warehouse)"), ("unchanged", "presswatch crawl, nothing changed (304s)"),
-                       ("edited", "presswatch crawl, pages edited")):
+    for key, label in (
+        ("first", "presswatch crawl, first (empty warehouse)"),
+        ("unchanged", "presswatch crawl, nothing changed (304s)"),
+        ("edited", "presswatch crawl, pages edited"),
+    ):
         if key in c:
             rows.append((label, fmt(c[key]["wall_s"]), "s wall"))
             rows.append(("  pages/s (whole command)", fmt(c[key]["pages_per_s"]), "pages/s"))
             rows.append(("  crawl process alone", fmt(c[key]["crawl_process_s"]), "s"))
             rows.append(("  before crawl: CLI + Prefect start", fmt(c[key]["before_crawl_s"]), "s"))
             rows.append(("  after crawl: load + report + exit", fmt(c[key]["after_crawl_s"]), "s"))
-            rows.append(("  peak RSS, process tree (PSS)", f"{fmt(c[key]['peak_rss_mb'])} ({fmt(c[key]['peak_pss_mb'])})", "MB"))
+            rows.append(
+                ("  peak RSS, process tree (PSS)", f"{fmt(c[key]['peak_rss_mb'])} ({fmt(c[key]['peak_pss_mb'])})", "MB")
+            )
             rows.append(("  versions added", fmt(c[key]["versions_added"]), ""))

@@ -62,9 +62,13 @@ class Site:
             layouts[self.corpus.spec(i).layout] = layouts.get(self.corpus.spec(i).layout, 0) + 1
         zh = sum(1 for i in range(count) if self.corpus.spec(i).zh)
         kb = lambda q: round(sizes[min(len(sizes) - 1, int(q * len(sizes)))] / 1024, 1)  # noqa: E731
-        return {"size_kb": {"p10": kb(0.1), "median": kb(0.5), "p90": kb(0.9), "max": round(sizes[-1] / 1024, 1)},
-                "mean_kb": round(sum(sizes) / len(sizes) / 1024, 1), "zh_gbk_share": round(zh / count, 3),
-                "layouts": layouts, "described_pages": count}
+        return {
+            "size_kb": {"p10": kb(0.1), "median": kb(0.5), "p90": kb(0.9), "max": round(sizes[-1] / 1024, 1)},
+            "mean_kb": round(sum(sizes) / len(sizes) / 1024, 1),
+            "zh_gbk_share": round(zh / count, 3),
+            "layouts": layouts,
+            "described_pages": count,
+        }
 
     # ------------------------------------------------------------------ pages
     def page(self, i: int) -> Rendered:
@@ -79,8 +83,12 @@ class Site:
             for i in changed:
                 self.cache[i] = self.corpus.render(i)
         self._xml_cache.clear()
-        return {"round": len(self.corpus.edit_rounds), "fraction": fraction, "edited": len(changed),
-                "render_s": round(time.perf_counter() - started, 3)}
+        return {
+            "round": len(self.corpus.edit_rounds),
+            "fraction": fraction,
+            "edited": len(changed),
+            "render_s": round(time.perf_counter() - started, 3),
+        }
 
     # ------------------------------------------------------------------ routing
     def respond(self, method: str, target: str, headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -98,8 +106,11 @@ class Site:
             self.counter += 1
             self.stats["articles_200"] += 1
             body = page.body(furniture_bytes(i, self.counter) if getattr(self.corpus, "furniture", True) else b"")
-            return 200, [("Content-Type", page.content_type), ("ETag", etag),
-                         ("Last-Modified", _http_date(modified))], body
+            return (
+                200,
+                [("Content-Type", page.content_type), ("ETag", etag), ("Last-Modified", _http_date(modified))],
+                body,
+            )
         xml = self._xml(path)
         if xml is not None:
             body, ctype = xml
@@ -108,13 +119,22 @@ class Site:
                 return 304, [("ETag", etag)], b""
             return 200, [("Content-Type", ctype), ("ETag", etag)], body
         if path == "/robots.txt":
-            return 200, [("Content-Type", "text/plain")], f"User-agent: *\nAllow: /\n\nSitemap: {self.base}/sitemap_index.xml\n".encode()
+            return (
+                200,
+                [("Content-Type", "text/plain")],
+                f"User-agent: *\nAllow: /\n\nSitemap: {self.base}/sitemap_index.xml\n".encode(),
+            )
         if path in ("/list/", "/list/index.html") or (path.startswith("/list/index_") and path.endswith(".html")):
             return self._listing(path)
         if path == "/":
-            return 200, [("Content-Type", "text/html; charset=utf-8")], (
-                b'<!DOCTYPE html><html><head><meta charset="utf-8"><title>Bench news</title></head><body>'
-                b'<a href="/list/index.html">Latest</a> <a href="/feed.xml">RSS</a></body></html>')
+            return (
+                200,
+                [("Content-Type", "text/html; charset=utf-8")],
+                (
+                    b'<!DOCTYPE html><html><head><meta charset="utf-8"><title>Bench news</title></head><body>'
+                    b'<a href="/list/index.html">Latest</a> <a href="/feed.xml">RSS</a></body></html>'
+                ),
+            )
         return 404, [("Content-Type", "text/html; charset=utf-8")], b"<html><body><h1>404 Not Found</h1></body></html>"
 
     def _control(self, path: str, query: dict) -> tuple[int, list, bytes]:
@@ -125,9 +145,19 @@ class Site:
                 return 400, [], b"fraction must be a number"
             return 200, [("Content-Type", "application/json")], json.dumps(self.edit(fraction)).encode()
         if path == "/_bench/stats":
-            return 200, [("Content-Type", "application/json")], json.dumps(
-                {**self.stats, "pages": self.corpus.pages, "edit_rounds": self.corpus.edit_rounds,
-                 "prerender_s": round(self.prerender_s, 3), "rss_mb": _rss_mb()}).encode()
+            return (
+                200,
+                [("Content-Type", "application/json")],
+                json.dumps(
+                    {
+                        **self.stats,
+                        "pages": self.corpus.pages,
+                        "edit_rounds": self.corpus.edit_rounds,
+                        "prerender_s": round(self.prerender_s, 3),
+                        "rss_mb": _rss_mb(),
+                    }
+                ).encode(),
+            )
         if path == "/_bench/reset":
             self.stats = {"requests": 0, "bytes": 0, "by_status": {}, "articles_200": 0, "articles_304": 0}
             return 200, [], b"ok"
@@ -159,28 +189,41 @@ class Site:
         n = self.corpus.pages
         children = -(-n // SITEMAP_MAX)
         if kind == "index":
-            items = "".join(f"<sitemap><loc>{self.base}/sitemaps/sitemap-{k}.xml</loc></sitemap>\n" for k in range(children))
-            return (head + '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + items + "</sitemapindex>\n").encode()
+            items = "".join(
+                f"<sitemap><loc>{self.base}/sitemaps/sitemap-{k}.xml</loc></sitemap>\n" for k in range(children)
+            )
+            return (
+                head
+                + '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+                + items
+                + "</sitemapindex>\n"
+            ).encode()
         if kind == "child":
             try:
-                k = int(path[len("/sitemaps/sitemap-"):-4])
+                k = int(path[len("/sitemaps/sitemap-") : -4])
             except ValueError:
                 return None
             if not 0 <= k < children:
                 return None
             urls = "".join(
                 f"<url><loc>{self.base}{self.corpus.spec(i).path}</loc><lastmod>{self._modified(i).isoformat()}</lastmod></url>\n"
-                for i in range(k * SITEMAP_MAX, min(n, (k + 1) * SITEMAP_MAX)))
-            return (head + '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls + "</urlset>\n").encode()
+                for i in range(k * SITEMAP_MAX, min(n, (k + 1) * SITEMAP_MAX))
+            )
+            return (
+                head + '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls + "</urlset>\n"
+            ).encode()
         items = "".join(
             f"<item><title>{escape(self.corpus.spec(i).title)}</title><link>{self.base}{self.corpus.spec(i).path}</link>"
             f"<pubDate>{format_datetime(self.corpus.spec(i).published)}</pubDate></item>\n"
-            for i in range(min(n, FEED_ITEMS)))
-        return (head + '<rss version="2.0"><channel><title>Bench news</title>'
-                f"<link>{self.base}/</link><description>benchmark corpus</description>\n{items}</channel></rss>\n").encode("utf-8")
+            for i in range(min(n, FEED_ITEMS))
+        )
+        return (
+            head + '<rss version="2.0"><channel><title>Bench news</title>'
+            f"<link>{self.base}/</link><description>benchmark corpus</description>\n{items}</channel></rss>\n"
+        ).encode("utf-8")
 
     def _listing(self, path: str) -> tuple[int, list, bytes]:
-        number = 1 if path in ("/list/", "/list/index.html") else int(path[len("/list/index_"):-5] or 0)
+        number = 1 if path in ("/list/", "/list/index.html") else int(path[len("/list/index_") : -5] or 0)
         pages = max(1, -(-self.corpus.pages // LIST_PER_PAGE))
         if not 1 <= number <= pages:
             return 404, [("Content-Type", "text/html; charset=utf-8")], b"<html><body>404</body></html>"
@@ -188,10 +231,13 @@ class Site:
         rows = "".join(
             f'<li><a href="{self.corpus.spec(i).path}">{escape(self.corpus.spec(i).title)}</a> '
             f'<span class="date">{self.corpus.spec(i).published:%Y-%m-%d}</span></li>\n'
-            for i in range(start, min(self.corpus.pages, start + LIST_PER_PAGE)))
+            for i in range(start, min(self.corpus.pages, start + LIST_PER_PAGE))
+        )
         nxt = f'<a rel="next" href="index_{number + 1}.html">Next</a>' if number < pages else ""
-        body = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>Latest - page {number}</title></head>'
-                f'<body><nav><a href="/">Home</a></nav><ul class="list">\n{rows}</ul><div class="pages">{nxt}</div></body></html>')
+        body = (
+            f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>Latest - page {number}</title></head>'
+            f'<body><nav><a href="/">Home</a></nav><ul class="list">\n{rows}</ul><div class="pages">{nxt}</div></body></html>'
+        )
         return 200, [("Content-Type", "text/html; charset=utf-8")], body.encode("utf-8")
 
 
@@ -237,7 +283,7 @@ class _HTTP(asyncio.Protocol):
                 if len(self.buffer) > 65536:
                     self.transport.close()
                 return
-            head, self.buffer = self.buffer[:end].decode("latin-1"), self.buffer[end + 4:]
+            head, self.buffer = self.buffer[:end].decode("latin-1"), self.buffer[end + 4 :]
             lines = head.split("\r\n")
             try:
                 method, target, version = lines[0].split(" ", 2)
@@ -290,8 +336,20 @@ async def _serve(corpus: Corpus, ports: int, port: int, lazy: bool, edits: list[
     for fraction in edits:
         site.edit(fraction)
     holder["site"] = site
-    print(json.dumps({"base": site.base, "ports": numbers, "pages": corpus.pages, "seed": corpus.seed,
-                      "prerender_s": round(site.prerender_s, 2), "rss_mb": _rss_mb(), **site.describe()}), flush=True)
+    print(
+        json.dumps(
+            {
+                "base": site.base,
+                "ports": numbers,
+                "pages": corpus.pages,
+                "seed": corpus.seed,
+                "prerender_s": round(site.prerender_s, 2),
+                "rss_mb": _rss_mb(),
+                **site.describe(),
+            }
+        ),
+        flush=True,
+    )
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
@@ -309,8 +367,16 @@ def make_corpus(pages: int, seed: int = 1, real: str | None = None):
     return Corpus(pages, seed)
 
 
-def serve(pages: int, seed: int = 1, port: int = 0, ports: int = 1, lazy: bool = False, edits: list[float] | None = None,
-          threaded: bool = False, real: str | None = None) -> None:
+def serve(
+    pages: int,
+    seed: int = 1,
+    port: int = 0,
+    ports: int = 1,
+    lazy: bool = False,
+    edits: list[float] | None = None,
+    threaded: bool = False,
+    real: str | None = None,
+) -> None:
     corpus = make_corpus(pages, seed, real)
     if threaded:
         _serve_threaded(corpus, port, lazy)
@@ -346,8 +412,18 @@ def _serve_threaded(corpus: Corpus, port: int, lazy: bool) -> None:
     httpd.daemon_threads = True
     site = Site(corpus, f"http://127.0.0.1:{httpd.server_address[1]}", prerender=not lazy)
     holder["site"] = site
-    print(json.dumps({"base": site.base, "ports": [httpd.server_address[1]], "pages": corpus.pages,
-                      "prerender_s": round(site.prerender_s, 2), "threaded": True}), flush=True)
+    print(
+        json.dumps(
+            {
+                "base": site.base,
+                "ports": [httpd.server_address[1]],
+                "pages": corpus.pages,
+                "prerender_s": round(site.prerender_s, 2),
+                "threaded": True,
+            }
+        ),
+        flush=True,
+    )
     signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         httpd.serve_forever()

@@ -23,6 +23,7 @@ async def _hammer(base: str, paths: list[str], clients: int) -> tuple[int, int]:
     done = [0, 0]
     connector = aiohttp.TCPConnector(limit=clients)
     async with aiohttp.ClientSession(connector=connector) as session:
+
         async def worker():
             while queue:
                 path = queue.pop()
@@ -30,6 +31,7 @@ async def _hammer(base: str, paths: list[str], clients: int) -> tuple[int, int]:
                     body = await response.read()
                     done[0] += 1
                     done[1] += len(body)
+
         await asyncio.gather(*(worker() for _ in range(clients)))
     return done[0], done[1]
 
@@ -39,12 +41,18 @@ def compare(pages: int, requests: int, clients: int) -> dict:
     rng = random.Random(5)
     paths = [corpus.spec(rng.randrange(pages)).path for _ in range(requests)]
     out = {"pages": pages, "requests": requests, "clients": clients}
-    for name, threaded, lazy in (("asyncio_prerendered", False, False), ("threaded_prerendered", True, False),
-                                 ("asyncio_lazy", False, True)):
+    for name, threaded, lazy in (
+        ("asyncio_prerendered", False, False),
+        ("threaded_prerendered", True, False),
+        ("asyncio_lazy", False, True),
+    ):
         with ServerProcess(pages, threaded=threaded, lazy=lazy) as server:
             started = time.perf_counter()
             count, size = asyncio.run(_hammer(server.base, paths, clients))
             seconds = time.perf_counter() - started
-        out[name] = {"requests_per_s": round(count / seconds, 1), "mb_per_s": round(size / seconds / 2**20, 1),
-                     "seconds": round(seconds, 2)}
+        out[name] = {
+            "requests_per_s": round(count / seconds, 1),
+            "mb_per_s": round(size / seconds / 2**20, 1),
+            "seconds": round(seconds, 2),
+        }
     return out

@@ -37,8 +37,16 @@ def paragraph_pool(count: int = PARAGRAPHS, seed: int = 7) -> list[str]:
 
 # ---------------------------------------------------------------------------- staged batches
 
-def write_batch(folder: Path, articles: int, source: str = "synth", edit_every: int = 0, base_time: datetime | None = None,
-                pool: list[str] | None = None, tag: str = "a") -> StagedBatch:
+
+def write_batch(
+    folder: Path,
+    articles: int,
+    source: str = "synth",
+    edit_every: int = 0,
+    base_time: datetime | None = None,
+    pool: list[str] | None = None,
+    tag: str = "a",
+) -> StagedBatch:
     """A batch of `articles` captures; with edit_every=k every k-th article's text differs from tag 'a'."""
     pool = pool or paragraph_pool()
     folder.mkdir(parents=True, exist_ok=True)
@@ -46,38 +54,100 @@ def write_batch(folder: Path, articles: int, source: str = "synth", edit_every: 
     batch_id = f"{base_time:%Y%m%dT%H%M%S}-{source}-{tag}{articles}"
     started = base_time.isoformat()
     with open(folder / "records.jsonl", "w", encoding="utf-8") as out:
-        out.write(json.dumps({"type": "fetch", "source": source, "url": "http://synth.example/sitemap.xml",
-                              "kind": "sitemap", "fetched_at": started, "status": 200, "bytes": 100000,
-                              "final_url": "http://synth.example/sitemap.xml", "duration_ms": 5, "batch_id": batch_id}) + "\n")
+        out.write(
+            json.dumps(
+                {
+                    "type": "fetch",
+                    "source": source,
+                    "url": "http://synth.example/sitemap.xml",
+                    "kind": "sitemap",
+                    "fetched_at": started,
+                    "status": 200,
+                    "bytes": 100000,
+                    "final_url": "http://synth.example/sitemap.xml",
+                    "duration_ms": 5,
+                    "batch_id": batch_id,
+                }
+            )
+            + "\n"
+        )
         for a in range(articles):
             url = f"http://synth.example/news/{a}.html"
             edited = edit_every and a % edit_every == 0 and tag != "a"
-            paras = [pool[zlib.crc32(f"{a}:{k}:{tag if edited and k == 2 else 'a'}".encode()) % len(pool)] for k in range(5)]
+            paras = [
+                pool[zlib.crc32(f"{a}:{k}:{tag if edited and k == 2 else 'a'}".encode()) % len(pool)] for k in range(5)
+            ]
             title = f"Synthetic article {a}: " + pool[zlib.crc32(f"t{a}".encode()) % len(pool)][:60]
             body = "\n".join(paras) + f"\nReference number {a} of the synthetic batch."
             digest = hashlib.sha256((title + "\x1f" + body).encode()).hexdigest()
             record = {
-                "type": "capture", "source": source, "url": url, "kind": "article", "fetched_at": started,
-                "via": "sitemap", "final_url": url, "status": 200, "bytes": 95000, "duration_ms": 12,
+                "type": "capture",
+                "source": source,
+                "url": url,
+                "kind": "article",
+                "fetched_at": started,
+                "via": "sitemap",
+                "final_url": url,
+                "status": 200,
+                "bytes": 95000,
+                "duration_ms": 12,
                 "raw_hash": hashlib.sha256(f"raw:{tag if edited else 'a'}:{a}".encode()).hexdigest(),
-                "etag": f'"{a}-{tag if edited else "a"}"', "last_modified": "Mon, 01 Jul 2024 10:00:00 GMT",
-                "content_type": "text/html; charset=utf-8", "sitemap_lastmod": None,
-                "article_id": hashlib.sha256(url.encode()).hexdigest()[:20], "outcome": "article",
-                "encoding": "utf-8", "warc_file": f"{source}/{batch_id}-00000.warc.gz", "warc_offset": a * 30000,
-                "warc_length": 30000, "title": title, "text": title + "\n" + body, "author": "Synth Author",
-                "published_at": (base_time - timedelta(days=a % 700)).date().isoformat(), "site_name": "Synth",
-                "language": "en", "tags": ["world", "policy"], "description": body[:150], "canonical_url": url,
-                "modified_at": None, "updated_label": None, "content_hash": digest, "extractor": "trafilatura",
-                "extractor_version": "2.3.1+bench", "batch_id": batch_id,
+                "etag": f'"{a}-{tag if edited else "a"}"',
+                "last_modified": "Mon, 01 Jul 2024 10:00:00 GMT",
+                "content_type": "text/html; charset=utf-8",
+                "sitemap_lastmod": None,
+                "article_id": hashlib.sha256(url.encode()).hexdigest()[:20],
+                "outcome": "article",
+                "encoding": "utf-8",
+                "warc_file": f"{source}/{batch_id}-00000.warc.gz",
+                "warc_offset": a * 30000,
+                "warc_length": 30000,
+                "title": title,
+                "text": title + "\n" + body,
+                "author": "Synth Author",
+                "published_at": (base_time - timedelta(days=a % 700)).date().isoformat(),
+                "site_name": "Synth",
+                "language": "en",
+                "tags": ["world", "policy"],
+                "description": body[:150],
+                "canonical_url": url,
+                "modified_at": None,
+                "updated_label": None,
+                "content_hash": digest,
+                "extractor": "trafilatura",
+                "extractor_version": "2.3.1+bench",
+                "batch_id": batch_id,
             }
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         for a in range(articles):
-            out.write(json.dumps({"type": "discovered", "source": source, "url": f"http://synth.example/news/{a}.html",
-                                  "via": "sitemap", "batch_id": batch_id}) + "\n")
-    manifest = {"batch_id": batch_id, "source": source, "status": "complete", "started_at": started + "+00:00",
-                "finished_at": started + "+00:00", "counts": {}, "known_urls": articles,
-                "loader_settings": {"confirm_deletion": 2, "deletion_grace": 86400.0, "language": "en",
-                                    "label": "Synthetic", "allowed_domains": ["synth.example"]}}
+            out.write(
+                json.dumps(
+                    {
+                        "type": "discovered",
+                        "source": source,
+                        "url": f"http://synth.example/news/{a}.html",
+                        "via": "sitemap",
+                        "batch_id": batch_id,
+                    }
+                )
+                + "\n"
+            )
+    manifest = {
+        "batch_id": batch_id,
+        "source": source,
+        "status": "complete",
+        "started_at": started + "+00:00",
+        "finished_at": started + "+00:00",
+        "counts": {},
+        "known_urls": articles,
+        "loader_settings": {
+            "confirm_deletion": 2,
+            "deletion_grace": 86400.0,
+            "language": "en",
+            "label": "Synthetic",
+            "allowed_domains": ["synth.example"],
+        },
+    }
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return StagedBatch(folder, manifest)
 
@@ -94,8 +164,12 @@ class _StepTimer:
         self.saved = {}
         for name in dir(loader):
             fn = getattr(loader, name)
-            if callable(fn) and (name.startswith("_") and not name.startswith("__") or name == "refresh_clusters") \
-                    and getattr(fn, "__module__", "").startswith("warehouse") and not isinstance(fn, type):
+            if (
+                callable(fn)
+                and (name.startswith("_") and not name.startswith("__") or name == "refresh_clusters")
+                and getattr(fn, "__module__", "").startswith("warehouse")
+                and not isinstance(fn, type)
+            ):
                 self.saved[name] = fn
                 setattr(loader, name, self._wrap(name, fn))
 
@@ -106,6 +180,7 @@ class _StepTimer:
                 return fn(*args, **kwargs)
             finally:
                 self.steps[name] = self.steps.get(name, 0.0) + time.perf_counter() - started
+
         return timed
 
     def restore(self) -> dict:
@@ -129,10 +204,15 @@ def timed_load(db: Path, batch: StagedBatch) -> dict:
         closed = time.perf_counter()
     finally:
         steps = timer.restore()
-    return {"lock_s": round(closed - started, 3), "load_batch_s": round(loaded - opened, 3),
-            "presign_before_lock_s": round(presign_s, 3),
-            "open_s": round(opened - started, 3), "close_s": round(closed - loaded, 3), "steps_s": steps,
-            "counts": {k: v for k, v in result.counts.items() if v}}
+    return {
+        "lock_s": round(closed - started, 3),
+        "load_batch_s": round(loaded - opened, 3),
+        "presign_before_lock_s": round(presign_s, 3),
+        "open_s": round(opened - started, 3),
+        "close_s": round(closed - loaded, 3),
+        "steps_s": steps,
+        "counts": {k: v for k, v in result.counts.items() if v},
+    }
 
 
 def load_lock(work: Path, articles: int, repeat: int, big_warehouse: Path | None = None) -> dict:
@@ -148,8 +228,9 @@ def load_lock(work: Path, articles: int, repeat: int, big_warehouse: Path | None
         with connect(db):
             pass  # migrations are not part of a load's lock time in steady state
         runs["new_into_empty"].append(timed_load(db, first))
-        second = write_batch(folder / "b2", articles, edit_every=20, pool=pool, tag="b",
-                             base_time=datetime(2024, 7, 2, 12, 0))
+        second = write_batch(
+            folder / "b2", articles, edit_every=20, pool=pool, tag="b", base_time=datetime(2024, 7, 2, 12, 0)
+        )
         runs["recrawl_5pct_edited"].append(timed_load(db, second))
         if big_warehouse is not None and big_warehouse.exists():
             copy = folder / "big"
@@ -160,14 +241,18 @@ def load_lock(work: Path, articles: int, repeat: int, big_warehouse: Path | None
     out = {"articles": articles, "repeat": repeat}
     for name, values in runs.items():
         if values:
-            out[name] = {"lock_s": summarize([v["lock_s"] for v in values]),
-                         "load_batch_s": summarize([v["load_batch_s"] for v in values]),
-                         "per_10k_lock_s": summarize([v["lock_s"] * 10000 / articles for v in values]),
-                         "steps_s": values[-1]["steps_s"], "counts": values[-1]["counts"]}
+            out[name] = {
+                "lock_s": summarize([v["lock_s"] for v in values]),
+                "load_batch_s": summarize([v["load_batch_s"] for v in values]),
+                "per_10k_lock_s": summarize([v["lock_s"] * 10000 / articles for v in values]),
+                "steps_s": values[-1]["steps_s"],
+                "counts": values[-1]["counts"],
+            }
     return out
 
 
 # ---------------------------------------------------------------------------- the big warehouse
+
 
 def build_warehouse(path: Path, versions: int, per_article: int = 4, sources: int = 12) -> dict:
     """`versions` rows in article_versions (per_article versions each, 5 % of articles deleted at the end)."""
@@ -228,8 +313,13 @@ def build_warehouse(path: Path, versions: int, per_article: int = 4, sources: in
         """)
         clusters = _fill_clusters(con, articles, sources)
         count = con.execute("SELECT count(*) FROM article_versions").fetchall()[0][0]
-    return {"versions": count, "articles": articles, "clusters": clusters, "build_s": round(time.perf_counter() - started, 1),
-            "file_mb": round(folder_bytes(path) / 2**20, 1)}
+    return {
+        "versions": count,
+        "articles": articles,
+        "clusters": clusters,
+        "build_s": round(time.perf_counter() - started, 1),
+        "file_mb": round(folder_bytes(path) / 2**20, 1),
+    }
 
 
 def folder_bytes(path: Path) -> int:
@@ -265,8 +355,12 @@ def _fill_clusters(con, articles: int, sources: int) -> int:
         FROM (SELECT *, CAST(regexp_extract(url, '/news/(\d+)\.html', 1) AS BIGINT) AS a FROM article_versions
               WHERE valid_to IS NULL AND change_kind <> 'deleted')
     """)
-    con.execute("INSERT INTO story_signatures SELECT article_id, source, content_hash, 'words5', unhex(repeat(md5(key), 32)) FROM live")
-    con.execute(f"INSERT INTO story_bands SELECT b::SMALLINT, (hash(key, b) >> 1)::BIGINT, article_id, source FROM live, range({BANDS}) t(b)")
+    con.execute(
+        "INSERT INTO story_signatures SELECT article_id, source, content_hash, 'words5', unhex(repeat(md5(key), 32)) FROM live"
+    )
+    con.execute(
+        f"INSERT INTO story_bands SELECT b::SMALLINT, (hash(key, b) >> 1)::BIGINT, article_id, source FROM live, range({BANDS}) t(b)"
+    )
     con.execute("""
         INSERT INTO story_edges
         SELECT least(o.article_id, r.article_id), greatest(o.article_id, r.article_id), 0.75
@@ -289,7 +383,9 @@ def _fill_clusters(con, articles: int, sources: int) -> int:
 def _exists(con, name: str) -> bool:
     rows = con.execute(
         "SELECT count(*) FROM (SELECT table_name AS n FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views()"
-        " UNION ALL SELECT function_name FROM duckdb_functions()) WHERE n = ?", [name]).fetchall()
+        " UNION ALL SELECT function_name FROM duckdb_functions()) WHERE n = ?",
+        [name],
+    ).fetchall()
     return rows[0][0] > 0
 
 
@@ -297,17 +393,41 @@ def queries(con, sample_url: str) -> list[tuple[str, str, str | None]]:
     """(name, SQL, required object) of the analysts' queries; those whose object is absent are skipped."""
     return [
         ("count_articles", "SELECT count(*) FROM articles", None),
-        ("history_by_article_id", "SELECT version, change_kind, valid_from, title FROM article_versions"
-         f" WHERE article_id = (SELECT article_id FROM article_versions WHERE url = '{sample_url}' LIMIT 1) ORDER BY version", None),
-        ("history_macro", f"SELECT version, change_kind, valid_from FROM article_history('{sample_url}')", "article_history"),
-        ("term_trend_ilike", f"SELECT date_trunc('week', published_at) AS week, count(*) FROM articles"
-         f" WHERE text ILIKE '%{TERM}%' GROUP BY 1 ORDER BY 1", None),
-        ("term_trend_regexp", f"SELECT date_trunc('week', published_at) AS week, count(*) FROM articles"
-         f" WHERE regexp_matches(text, '\\b{TERM}s?\\b', 'i') GROUP BY 1 ORDER BY 1", None),
-        ("article_changes_recent", "SELECT * FROM article_changes ORDER BY detected_at DESC LIMIT 100", "article_changes"),
+        (
+            "history_by_article_id",
+            "SELECT version, change_kind, valid_from, title FROM article_versions"
+            f" WHERE article_id = (SELECT article_id FROM article_versions WHERE url = '{sample_url}' LIMIT 1) ORDER BY version",
+            None,
+        ),
+        (
+            "history_macro",
+            f"SELECT version, change_kind, valid_from FROM article_history('{sample_url}')",
+            "article_history",
+        ),
+        (
+            "term_trend_ilike",
+            f"SELECT date_trunc('week', published_at) AS week, count(*) FROM articles"
+            f" WHERE text ILIKE '%{TERM}%' GROUP BY 1 ORDER BY 1",
+            None,
+        ),
+        (
+            "term_trend_regexp",
+            f"SELECT date_trunc('week', published_at) AS week, count(*) FROM articles"
+            f" WHERE regexp_matches(text, '\\b{TERM}s?\\b', 'i') GROUP BY 1 ORDER BY 1",
+            None,
+        ),
+        (
+            "article_changes_recent",
+            "SELECT * FROM article_changes ORDER BY detected_at DESC LIMIT 100",
+            "article_changes",
+        ),
         ("article_changes_count", "SELECT change_kind, count(*) FROM article_changes GROUP BY 1", "article_changes"),
         ("term_trend_macro", f"SELECT * FROM term_trend('{TERM}')", "term_trend"),
-        ("story_clusters", "SELECT * FROM story_clusters ORDER BY members DESC, cluster_id, position LIMIT 200", "story_clusters"),
+        (
+            "story_clusters",
+            "SELECT * FROM story_clusters ORDER BY members DESC, cluster_id, position LIMIT 200",
+            "story_clusters",
+        ),
         ("source_activity_macro", "SELECT * FROM source_activity(bucket := 'week')", "source_activity"),
     ]
 

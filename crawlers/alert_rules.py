@@ -78,12 +78,19 @@ def parse_alerts(entries, text: str, source_names: set[str]) -> tuple[list[Alert
         if errors:
             problems.extend(f"{where}: {error}" for error in errors)
             continue
-        rules.append(AlertRule(
-            name=entry["name"], channels=tuple(entry["channels"]),
-            kinds=tuple(entry.get("kinds", AlertRule.kinds)), silent_only=entry.get("silent_only", False),
-            sources=tuple(entry.get("sources", ())), terms=tuple(entry.get("terms", ())),
-            min_words_changed=entry.get("min_words_changed", 0), schedule=entry.get("schedule"), line=line,
-        ))
+        rules.append(
+            AlertRule(
+                name=entry["name"],
+                channels=tuple(entry["channels"]),
+                kinds=tuple(entry.get("kinds", AlertRule.kinds)),
+                silent_only=entry.get("silent_only", False),
+                sources=tuple(entry.get("sources", ())),
+                terms=tuple(entry.get("terms", ())),
+                min_words_changed=entry.get("min_words_changed", 0),
+                schedule=entry.get("schedule"),
+                line=line,
+            )
+        )
     return rules, problems
 
 

@@ -60,7 +60,7 @@ def decode_html(body: bytes, content_type: str | None) -> Decoded:
     bom, _ = read_bom(body)
     if bom:
         codec = _codec(bom) or bom  # a BOM names a codec Python knows
-        return Decoded(body[len(_bom_bytes(body)):].decode(codec, "replace"), codec, bom, False)
+        return Decoded(body[len(_bom_bytes(body)) :].decode(codec, "replace"), codec, bom, False)
     header = http_content_type_encoding(content_type) if content_type else None
     meta = html_body_declared_encoding(body)
     declared = header or meta
@@ -95,7 +95,7 @@ def _detect(body: bytes):
     if first is None:
         return None
     start = max(0, first.start() - 256)
-    return charset_normalizer.from_bytes(body[start:start + 200_000], cp_isolation=_CANDIDATES).best()
+    return charset_normalizer.from_bytes(body[start : start + 200_000], cp_isolation=_CANDIDATES).best()
 
 
 def _bom_bytes(body: bytes) -> bytes:

@@ -27,10 +27,16 @@ FIXTURES = ROOT.parent / "shared" / "fixtures" / "real"
 BASELINE = ROOT / "tests" / "eval_baseline.json"
 SNIPPET_SETS = ("gov_other/trafilatura_evaldata_subset.json", "xinhua/trafilatura_evaldata_subset.json")
 FULL_TEXT = {  # page -> (kind of truth, truth file)
-    "chinadaily/china_chinadaily_WS65571297a310d5acd876f404.html": ("text", "chinadaily/china_chinadaily_WS65571297a310d5acd876f404.newspaper4k.txt"),
+    "chinadaily/china_chinadaily_WS65571297a310d5acd876f404.html": (
+        "text",
+        "chinadaily/china_chinadaily_WS65571297a310d5acd876f404.newspaper4k.txt",
+    ),
     "xinhua/news_cn_fortune_c_1129981476.html": ("text", "xinhua/news_cn_fortune_c_1129981476.newspaper4k.txt"),
     "people/politics_people_com_cn_40223222.html": ("fundus", "people/politics_people_com_cn_40223222.fundus.json"),
-    "other_state_media/gmw_cn_motions_23937776.html": ("html", "other_state_media/gmw_cn_motions_23937776.readability_expected.html"),
+    "other_state_media/gmw_cn_motions_23937776.html": (
+        "html",
+        "other_state_media/gmw_cn_motions_23937776.readability_expected.html",
+    ),
 }
 
 
@@ -96,13 +102,18 @@ def gate(update: bool = False, margin: float = 0.02, baseline_path: Path | None 
     scores, corpus = score(), corpus_hash()
     if update:
         floors = {page: max(0.0, round(value - margin, 3)) for page, value in scores.items()}
-        baseline_path.write_text(json.dumps({"corpus_sha256": corpus, "floors": floors}, indent=1, sort_keys=True) + "\n")
+        baseline_path.write_text(
+            json.dumps({"corpus_sha256": corpus, "floors": floors}, indent=1, sort_keys=True) + "\n"
+        )
         return []
     baseline = json.loads(baseline_path.read_text())
     if baseline["corpus_sha256"] != corpus:
         return ["the fixture corpus changed since the baseline was pinned: review and run with --update"]
-    return [f"{page}: {scores.get(page, 0.0):.3f} is below its floor {floor:.3f}"
-            for page, floor in sorted(baseline["floors"].items()) if scores.get(page, 0.0) < floor]
+    return [
+        f"{page}: {scores.get(page, 0.0):.3f} is below its floor {floor:.3f}"
+        for page, floor in sorted(baseline["floors"].items())
+        if scores.get(page, 0.0) < floor
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,8 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", type=Path, default=BASELINE, help=f"the pinned floors [default: {BASELINE}]")
     args = parser.parse_args(argv)
     if not args.update and not args.baseline.is_file():
-        print(f"REGRESSION: no baseline at {args.baseline}: pin one with `python -m crawlers.evaluate --update` "
-              "and commit it", file=sys.stderr)
+        print(
+            f"REGRESSION: no baseline at {args.baseline}: pin one with `python -m crawlers.evaluate --update` "
+            "and commit it",
+            file=sys.stderr,
+        )
         return 1
     if not FIXTURES.is_dir():
         print(f"no fixtures at {FIXTURES}: nothing to evaluate", file=sys.stderr)

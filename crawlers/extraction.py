@@ -141,8 +141,6 @@ def _strip_patterns(text: str, patterns: tuple[str, ...]) -> str:
     return text
 
 
-
-
 def _html_lang(tree) -> str | None:
     if tree is None:
         return None

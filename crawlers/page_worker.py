@@ -11,8 +11,14 @@ from crawlers.extraction import ExtractionOptions, extract_page
 from crawlers.warc import record_bytes
 
 
-def process_page(body: bytes, headers: list[tuple[str, str]], status: int, final_url: str, fetched_at: str,
-                 options: ExtractionOptions) -> dict:
+def process_page(
+    body: bytes,
+    headers: list[tuple[str, str]],
+    status: int,
+    final_url: str,
+    fetched_at: str,
+    options: ExtractionOptions,
+) -> dict:
     """Article fields (or no_article) plus `encoding`, a charset-mismatch `reason` and `_warc` (record bytes)."""
     content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
     decoded = decode_html(body, content_type)
@@ -20,9 +26,13 @@ def process_page(body: bytes, headers: list[tuple[str, str]], status: int, final
     result["encoding"] = decoded.encoding
     if decoded.mismatch and result.get("outcome") == "article":
         if decoded.replaced:
-            result["reason"] = (f"declared charset {decoded.declared!r} does not fit {decoded.replaced} byte(s); "
-                                f"read as {decoded.encoding} with those replaced")
+            result["reason"] = (
+                f"declared charset {decoded.declared!r} does not fit {decoded.replaced} byte(s); "
+                f"read as {decoded.encoding} with those replaced"
+            )
         else:
-            result["reason"] = f"declared charset {decoded.declared!r} does not fit the bytes; read as {decoded.encoding}"
+            result["reason"] = (
+                f"declared charset {decoded.declared!r} does not fit the bytes; read as {decoded.encoding}"
+            )
     result["_warc"] = record_bytes(final_url, status, headers, body, fetched_at)
     return result

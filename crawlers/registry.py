@@ -254,7 +254,9 @@ def _check_numbers(entry: dict) -> list[str]:
     if "max_depth" in entry and (not isinstance(entry["max_depth"], int) or entry["max_depth"] < 0):
         errors.append(f"max_depth must be a whole number of at least 0, not {entry['max_depth']!r}")
     for key in ("download_delay", "download_timeout", "retry_after_max", "crawl_timeout"):
-        if key in entry and (not isinstance(entry[key], (int, float)) or isinstance(entry[key], bool) or entry[key] < 0):
+        if key in entry and (
+            not isinstance(entry[key], (int, float)) or isinstance(entry[key], bool) or entry[key] < 0
+        ):
             errors.append(f"{key} must be a number of seconds, not {entry[key]!r}")
     for key in ("autothrottle", "conditional_get"):
         if key in entry and not isinstance(entry[key], bool):

@@ -14,18 +14,30 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
 
-def crawl(source: str, registry: str | None, known: str | None, staging: str, archive: str,
-          batch_id: str | None = None, log_level: str = "WARNING", workers: int = 0, run_id: str | None = None) -> None:
+def crawl(
+    source: str,
+    registry: str | None,
+    known: str | None,
+    staging: str,
+    archive: str,
+    batch_id: str | None = None,
+    log_level: str = "WARNING",
+    workers: int = 0,
+    run_id: str | None = None,
+) -> None:
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
     settings = get_project_settings()
-    settings.setdict({
-        "PRESSWATCH_STAGING": staging,
-        "PRESSWATCH_ARCHIVE": archive,
-        "PRESSWATCH_BATCH_ID": batch_id,
-        "LOG_LEVEL": log_level,
-        "PRESSWATCH_EXTRACT_WORKERS": workers,
-        "PRESSWATCH_RUN_ID": run_id,
-    }, priority="cmdline")
+    settings.setdict(
+        {
+            "PRESSWATCH_STAGING": staging,
+            "PRESSWATCH_ARCHIVE": archive,
+            "PRESSWATCH_BATCH_ID": batch_id,
+            "LOG_LEVEL": log_level,
+            "PRESSWATCH_EXTRACT_WORKERS": workers,
+            "PRESSWATCH_RUN_ID": run_id,
+        },
+        priority="cmdline",
+    )
     process = CrawlerProcess(settings)
     process.crawl("press", source=source, registry=registry, known=known)
     process.start()
@@ -43,7 +55,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--run-id")
     args = parser.parse_args(argv)
-    crawl(args.source, args.registry, args.known, args.staging, args.archive, args.batch_id, args.log_level, args.workers, args.run_id)
+    crawl(
+        args.source,
+        args.registry,
+        args.known,
+        args.staging,
+        args.archive,
+        args.batch_id,
+        args.log_level,
+        args.workers,
+        args.run_id,
+    )
     return 0
 
 

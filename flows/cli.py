@@ -44,10 +44,12 @@ def friendly(command):
             return command(*args, **kwargs)
         except RegistryNotFound as exc:
             if exc.path == DEFAULT_REGISTRY:
-                raise UsageFailure(f"the bundled source registry {exc.path} is missing: reinstall presswatch, "
-                                   "or pass --sources PATH") from None
-            raise UsageFailure(f"the source registry {exc.path} does not exist: check --sources / "
-                               "PRESSWATCH_SOURCES") from None
+                raise UsageFailure(
+                    f"the bundled source registry {exc.path} is missing: reinstall presswatch, or pass --sources PATH"
+                ) from None
+            raise UsageFailure(
+                f"the source registry {exc.path} does not exist: check --sources / PRESSWATCH_SOURCES"
+            ) from None
         except RegistryError as exc:
             problems = "\n  ".join(exc.problems)
             raise UsageFailure(f"the source registry {exc.path} is broken:\n  {problems}") from None
@@ -74,12 +76,30 @@ def friendly(command):
 # --db, --sources and --data are accepted before the command (`presswatch --db F sql ...`) and
 # after it (`presswatch sql ... --db F`); given in both places, the one after the command wins.
 GLOBAL_OPTIONS = (
-    (("--db",), dict(envvar="PRESSWATCH_DB", metavar="WAREHOUSE",
-                     help="Warehouse: a folder (embedded DuckLake) or ducklake:postgres:CONNINFO [default: data/warehouse].")),
-    (("--sources", "registry"), dict(envvar="PRESSWATCH_SOURCES", type=click.Path(dir_okay=False),
-                                     help="Source registry [default: the bundled sources.toml].")),
-    (("--data",), dict(envvar="PRESSWATCH_DATA", type=click.Path(file_okay=False),
-                       help="Folder for staged batches, archives and Prefect state [default: beside the warehouse].")),
+    (
+        ("--db",),
+        dict(
+            envvar="PRESSWATCH_DB",
+            metavar="WAREHOUSE",
+            help="Warehouse: a folder (embedded DuckLake) or ducklake:postgres:CONNINFO [default: data/warehouse].",
+        ),
+    ),
+    (
+        ("--sources", "registry"),
+        dict(
+            envvar="PRESSWATCH_SOURCES",
+            type=click.Path(dir_okay=False),
+            help="Source registry [default: the bundled sources.toml].",
+        ),
+    ),
+    (
+        ("--data",),
+        dict(
+            envvar="PRESSWATCH_DATA",
+            type=click.Path(file_okay=False),
+            help="Folder for staged batches, archives and Prefect state [default: beside the warehouse].",
+        ),
+    ),
 )
 _GLOBAL_NAMES = ("db", "registry", "data")
 
@@ -163,8 +183,14 @@ def crawl(settings: Settings, names, parallel, verbose):
 
 @cli.command()
 @click.argument("query")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True, help="Several statements give one table, CSV block (blank line between) or JSON array each.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Several statements give one table, CSV block (blank line between) or JSON array each.",
+)
 @click.option("--wait", type=float, default=5.0, show_default=True, help="Seconds to wait for a load holding the lock.")
 @click.pass_obj
 @friendly
@@ -194,7 +220,9 @@ def sql(settings: Settings, query, fmt, wait):
 
 
 @cli.command()
-@click.option("--port", type=int, default=8321, show_default=True, help="Loopback port for the demo site (0: any free port).")
+@click.option(
+    "--port", type=int, default=8321, show_default=True, help="Loopback port for the demo site (0: any free port)."
+)
 @click.pass_obj
 @friendly
 def demo(settings: Settings, port):

@@ -74,10 +74,24 @@ def alerts(ctx, fmt):
         if rule.min_words_changed:
             what += f"; at least {rule.min_words_changed} words"
         last = s.last_sent_at.isoformat(sep=" ", timespec="seconds") if s.last_sent_at else "never"
-        rows.append((rule.name, what, ", ".join(rule.sources) or "all", rule.schedule or "after every run",
-                     " ".join(redacted(c) for c in rule.channels), last, s.sent, s.failing, s.last_error or ""))
-    print_rows(["rule", "matches", "sources", "schedule", "channels", "last sent (UTC)", "sent", "failing",
-                "last error"], rows, fmt)
+        rows.append(
+            (
+                rule.name,
+                what,
+                ", ".join(rule.sources) or "all",
+                rule.schedule or "after every run",
+                " ".join(redacted(c) for c in rule.channels),
+                last,
+                s.sent,
+                s.failing,
+                s.last_error or "",
+            )
+        )
+    print_rows(
+        ["rule", "matches", "sources", "schedule", "channels", "last sent (UTC)", "sent", "failing", "last error"],
+        rows,
+        fmt,
+    )
 
 
 @alerts.command(name="test")
@@ -114,8 +128,14 @@ def alerts_test(settings: Settings, name):
 @cli.command()
 @click.option("--alert", "alert_name", help="Only the changes this alert rule matches [default: every change].")
 @click.option("--since", default="30d", show_default=True, help="How far back (a duration: 12h, 7d).")
-@click.option("--output", "-o", default="-", show_default=True, type=click.Path(dir_okay=False, allow_dash=True),
-              help="File to write the Atom feed to, or - for standard output.")
+@click.option(
+    "--output",
+    "-o",
+    default="-",
+    show_default=True,
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="File to write the Atom feed to, or - for standard output.",
+)
 @click.pass_obj
 @friendly
 @_alert_errors
@@ -165,5 +185,7 @@ def report(settings: Settings, directory, since):
     from flows.change_report.site import write_site
 
     result = write_site(settings.db, directory, since=None if since == "all" else _since(since))
-    click.echo(f"{result.changes} change(s) of {result.articles} article(s) written to "
-               f"{(result.path / 'index.html').resolve()}")
+    click.echo(
+        f"{result.changes} change(s) of {result.articles} article(s) written to "
+        f"{(result.path / 'index.html').resolve()}"
+    )

@@ -18,8 +18,9 @@ EXIT_VIOLATIONS = 4
 
 
 @cli.command()
-@click.option("--examples", type=click.IntRange(1, 1000), default=5, show_default=True,
-              help="Violations shown per kind.")
+@click.option(
+    "--examples", type=click.IntRange(1, 1000), default=5, show_default=True, help="Violations shown per kind."
+)
 @click.option("--deep", is_flag=True, help="Also read every archived record back and compare its hash.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--wait", type=float, default=5.0, show_default=True, help="Seconds to wait for a load holding the lock.")
@@ -39,8 +40,15 @@ def check(settings: Settings, examples, deep, fmt, wait):
     """
     from warehouse.check import check_warehouse
 
-    report = check_warehouse(settings.db, staging=settings.staging, loaded=settings.loaded, archive=settings.archive_root,
-                             examples=examples, deep=deep, wait=wait)
+    report = check_warehouse(
+        settings.db,
+        staging=settings.staging,
+        loaded=settings.loaded,
+        archive=settings.archive_root,
+        examples=examples,
+        deep=deep,
+        wait=wait,
+    )
     if fmt == "json":
         click.echo(json.dumps(report.as_dict(), indent=1, default=str))
     else:

@@ -48,10 +48,29 @@ def history(settings, url, fmt):
     from warehouse.history import article_versions
 
     versions = article_versions(settings.db, _spellings(url))
-    columns = ["version", "change_kind", "valid_from", "valid_to", "title", "http_status", "extractor_version",
-               "archived"]
-    rows = [(v.version, v.change_kind, v.valid_from, v.valid_to, v.title, v.http_status, v.extractor_version,
-             "yes" if v.warc_file else "no") for v in versions]
+    columns = [
+        "version",
+        "change_kind",
+        "valid_from",
+        "valid_to",
+        "title",
+        "http_status",
+        "extractor_version",
+        "archived",
+    ]
+    rows = [
+        (
+            v.version,
+            v.change_kind,
+            v.valid_from,
+            v.valid_to,
+            v.title,
+            v.http_status,
+            v.extractor_version,
+            "yes" if v.warc_file else "no",
+        )
+        for v in versions
+    ]
     print_rows(columns, rows, fmt, title=versions[-1].canonical_url if fmt == "table" else None)
 
 
@@ -60,11 +79,18 @@ def history(settings, url, fmt):
 
 @cli.command()
 @click.argument("url")
-@click.option("--from", "from_version", type=click.IntRange(1), help="Old version [default: the last one with text before --to].")
+@click.option(
+    "--from", "from_version", type=click.IntRange(1), help="Old version [default: the last one with text before --to]."
+)
 @click.option("--to", "to_version", type=click.IntRange(1), help="New version [default: the latest].")
 @click.option("--format", "fmt", type=click.Choice(["text", "html", "json"]), default="text", show_default=True)
-@click.option("--context", type=click.IntRange(0, 20), default=1, show_default=True,
-              help="Unchanged paragraphs shown around each change.")
+@click.option(
+    "--context",
+    type=click.IntRange(0, 20),
+    default=1,
+    show_default=True,
+    help="Unchanged paragraphs shown around each change.",
+)
 @click.option("--color/--no-color", default=None, help="Colour the text diff [default: when writing to a terminal].")
 @click.pass_obj
 @friendly
@@ -95,8 +121,14 @@ def diff(settings, url, from_version, to_version, fmt, context, color):
 
 
 def _version_json(v) -> dict:
-    return {"version": v.version, "change_kind": v.change_kind, "title": v.title,
-            "valid_from": v.valid_from.isoformat(), "extractor_version": v.extractor_version, "url": v.url}
+    return {
+        "version": v.version,
+        "change_kind": v.change_kind,
+        "title": v.title,
+        "valid_from": v.valid_from.isoformat(),
+        "extractor_version": v.extractor_version,
+        "url": v.url,
+    }
 
 
 def _segments_json(segments) -> list[dict]:
@@ -114,8 +146,11 @@ def _diff_json(d) -> dict:
         "words_added": d.words_added,
         "words_removed": d.words_removed,
         "hunks": [
-            {"old_paragraph": h.old_start, "new_paragraph": h.new_start,
-             "paragraphs": [_segments_json(p) for p in h.paragraphs]}
+            {
+                "old_paragraph": h.old_start,
+                "new_paragraph": h.new_start,
+                "paragraphs": [_segments_json(p) for p in h.paragraphs],
+            }
             for h in d.hunks
         ],
     }
@@ -131,8 +166,12 @@ def _diff_text(d, color: bool) -> str:
         if segment.op == "equal":
             return segment.text
         if color:
-            return click.style(segment.text, fg="red" if segment.op == "delete" else "green",
-                               strikethrough=segment.op == "delete", underline=segment.op == "insert")
+            return click.style(
+                segment.text,
+                fg="red" if segment.op == "delete" else "green",
+                strikethrough=segment.op == "delete",
+                underline=segment.op == "insert",
+            )
         return f"[-{segment.text}-]" if segment.op == "delete" else f"{{+{segment.text}+}}"
 
     def context(text: str, before: bool) -> str:
@@ -141,8 +180,10 @@ def _diff_text(d, color: bool) -> str:
         return "…" + text[-CONTEXT_CHARS:] if before else text[:CONTEXT_CHARS] + "…"
 
     header = f"{d.new.canonical_url} ({d.new.source})"
-    lines = [click.style(header, bold=True) if color else header,
-             f"{_describe(d.old)} → {_describe(d.new)}: +{d.words_added} -{d.words_removed} words"]
+    lines = [
+        click.style(header, bold=True) if color else header,
+        f"{_describe(d.old)} → {_describe(d.new)}: +{d.words_added} -{d.words_removed} words",
+    ]
     if d.unchanged:
         lines.append("no difference in title or text")
     if d.title is not None:
@@ -246,11 +287,21 @@ def _kinds(ctx, param, value: str | None) -> list[str] | None:
 
 
 @cli.command()
-@click.option("--since", default="7d", show_default=True, callback=_since,
-              help="How far back: a duration (12h, 7d), a UTC date (2021-04-01), or all.")
+@click.option(
+    "--since",
+    default="7d",
+    show_default=True,
+    callback=_since,
+    help="How far back: a duration (12h, 7d), a UTC date (2021-04-01), or all.",
+)
 @click.option("--source", "-s", "names", multiple=True, help="Only this source (repeatable).")
-@click.option("--kind", "kinds", callback=_kinds, help="Comma-separated kinds: edited, retitled, deleted, restored, reextracted "
-                                      "[default: every publisher change, not re-extractions].")
+@click.option(
+    "--kind",
+    "kinds",
+    callback=_kinds,
+    help="Comma-separated kinds: edited, retitled, deleted, restored, reextracted "
+    "[default: every publisher change, not re-extractions].",
+)
 @click.option("--silent", is_flag=True, help="Only silent edits (the page's own dates did not move).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.pass_obj
@@ -288,8 +339,13 @@ def changes(settings, since, names, kinds, silent, fmt):
             what = r["changed_sentence"] or f"removed: {r['previous_sentence']}"
         shown.append((r["detected_at"], r["source"], kind, r["title"], r["canonical_url"], words, what))
     window = "all time" if since is None else f"since {since:%Y-%m-%d %H:%M} UTC"
-    print_rows(["detected (UTC)", "source", "change", "title", "url", "words", "what changed"], shown, "table",
-               title=f"{len(rows)} change(s), {window}", empty=f"no changes {window}" + _filters(names, kinds, silent))
+    print_rows(
+        ["detected (UTC)", "source", "change", "title", "url", "words", "what changed"],
+        shown,
+        "table",
+        title=f"{len(rows)} change(s), {window}",
+        empty=f"no changes {window}" + _filters(names, kinds, silent),
+    )
 
 
 def _filters(names, kinds, silent) -> str:
@@ -308,9 +364,17 @@ def _filters(names, kinds, silent) -> str:
 
 @cli.command()
 @click.argument("url")
-@click.option("--version", "version", type=click.IntRange(1), help="Version number [default: the latest with a capture].")
-@click.option("--output", "-o", default="-", show_default=True, type=click.Path(dir_okay=False, allow_dash=True),
-              help="File to write the bytes to, or - for standard output.")
+@click.option(
+    "--version", "version", type=click.IntRange(1), help="Version number [default: the latest with a capture]."
+)
+@click.option(
+    "--output",
+    "-o",
+    default="-",
+    show_default=True,
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="File to write the bytes to, or - for standard output.",
+)
 @click.pass_obj
 @friendly
 def capture(settings, url, version, output):
@@ -333,8 +397,11 @@ def capture(settings, url, version, output):
         return
     with open(output, "wb") as out:
         out.write(archived.body)
-    click.echo(f"wrote {len(archived.body)} bytes of version {chosen.version} ({archived.content_type or 'no content type'}, "
-               f"captured {archived.date or chosen.valid_from}) to {output}", err=True)
+    click.echo(
+        f"wrote {len(archived.body)} bytes of version {chosen.version} ({archived.content_type or 'no content type'}, "
+        f"captured {archived.date or chosen.valid_from}) to {output}",
+        err=True,
+    )
 
 
 # ---------------------------------------------------------------------------------- reextract
@@ -367,8 +434,12 @@ def reextract(settings, names, workers, dry_run):
     results = run_reextract(settings, list(names) or None, workers=workers, dry_run=dry_run)
     header = "would change" if dry_run else "changed"
     rows = [(r.source, r.captures, r.changed, "-" if dry_run else r.reextracted, len(r.failed)) for r in results]
-    print_rows(["source", "captures", header, "reextracted versions", "failed"], rows, "table",
-               title="re-extraction (dry run)" if dry_run else "re-extraction")
+    print_rows(
+        ["source", "captures", header, "reextracted versions", "failed"],
+        rows,
+        "table",
+        title="re-extraction (dry run)" if dry_run else "re-extraction",
+    )
     failures = [(r.source, url, reason) for r in results for url, reason in r.failed]
     for source, failed_url, reason in failures[:10]:
         click.echo(f"{source}: {failed_url}: {reason}", err=True)

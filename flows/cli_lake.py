@@ -45,11 +45,18 @@ def _duration(value: str, option: str):
 
 
 @cli.command()
-@click.option("--retention", default="30d", show_default=True,
-              help="Keep snapshots (time travel) this long; older ones expire.")
-@click.option("--grace", default="6h", show_default=True,
-              help="Delete unreferenced files only once they are this old (longer than any reader's transaction).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"], case_sensitive=False), default="text", show_default=True)
+@click.option(
+    "--retention", default="30d", show_default=True, help="Keep snapshots (time travel) this long; older ones expire."
+)
+@click.option(
+    "--grace",
+    default="6h",
+    show_default=True,
+    help="Delete unreferenced files only once they are this old (longer than any reader's transaction).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"], case_sensitive=False), default="text", show_default=True
+)
 @click.pass_obj
 @friendly
 def maintain(settings: Settings, retention, grace, fmt):
@@ -65,15 +72,21 @@ def maintain(settings: Settings, retention, grace, fmt):
     """
     from warehouse.maintain import maintain as run_upkeep
 
-    upkeep = run_upkeep(settings.db, retention=_duration(retention, "--retention"), grace=_duration(grace, "--grace"),
-                        wait=settings.load_wait)
+    upkeep = run_upkeep(
+        settings.db,
+        retention=_duration(retention, "--retention"),
+        grace=_duration(grace, "--grace"),
+        wait=settings.load_wait,
+    )
     if fmt.lower() == "json":
         click.echo(json.dumps(upkeep.as_dict(), indent=1))
         return
     b, a = upkeep.before, upkeep.after
-    click.echo(f"snapshots {b.snapshots} -> {a.snapshots}; data files {b.data_files} -> {a.data_files}; "
-               f"delete files {b.delete_files} -> {a.delete_files}; {b.bytes:,} -> {a.bytes:,} bytes; "
-               f"in {upkeep.seconds:.1f}s")
+    click.echo(
+        f"snapshots {b.snapshots} -> {a.snapshots}; data files {b.data_files} -> {a.data_files}; "
+        f"delete files {b.delete_files} -> {a.delete_files}; {b.bytes:,} -> {a.bytes:,} bytes; "
+        f"in {upkeep.seconds:.1f}s"
+    )
 
 
 @cli.command()

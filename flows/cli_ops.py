@@ -13,9 +13,20 @@ TABLE_COLUMNS = ["run_id", "started", "status", "sources", "fetched", "new", "ch
 
 
 @cli.command()
-@click.option("--limit", type=click.IntRange(1, 64), default=2, show_default=True, help="Flow runs at once (each crawls one source).")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Flow runs at once (each crawls one source).",
+)
 @click.option("--ui/--no-ui", default=False, show_default=True, help="Serve Prefect's web UI from the local server.")
-@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port of the local Prefect server [default: any free port].")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    help="Port of the local Prefect server [default: any free port].",
+)
 @click.pass_context
 @friendly
 def serve(ctx, limit, ui, port):
@@ -33,10 +44,14 @@ def serve(ctx, limit, ui, port):
     """
     from flows.serve import ServeError, serve_forever
 
-    explicit = [name for name in ("ui", "port") if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE]
+    explicit = [
+        name for name in ("ui", "port") if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+    ]
     if os.environ.get("PREFECT_API_URL") and explicit:
-        raise UsageFailure("--ui and --port only apply to the local Prefect server that serve starts; "
-                           "PREFECT_API_URL is set, so none is started (unset it, or drop the option)")
+        raise UsageFailure(
+            "--ui and --port only apply to the local Prefect server that serve starts; "
+            "PREFECT_API_URL is set, so none is started (unset it, or drop the option)"
+        )
     try:
         serve_forever(ctx.obj, limit=limit, ui=ui, port=port, echo=lambda line: click.echo(line, err=True))
     except ServeError as exc:
@@ -70,8 +85,13 @@ def runs(settings, last, fmt):
         # Prefect's run ids share their first half; the random tail tells them apart.
         rows = [("…" + str(row[0])[-12:], *(row[i] for i in keep[1:])) for row in rows]
         columns = TABLE_COLUMNS
-    print_rows(columns, rows, fmt, title=f"last {len(rows)} run(s), times in UTC" if fmt == "table" else None,
-               empty="no runs loaded yet: run `presswatch crawl`")
+    print_rows(
+        columns,
+        rows,
+        fmt,
+        title=f"last {len(rows)} run(s), times in UTC" if fmt == "table" else None,
+        empty="no runs loaded yet: run `presswatch crawl`",
+    )
 
 
 @cli.command()
@@ -98,8 +118,9 @@ def deploy(settings, pool):
 
     api = os.environ.get("PREFECT_API_URL")
     if not api:
-        raise UsageFailure("deploy registers on a running Prefect server: set PREFECT_API_URL "
-                           "(e.g. http://127.0.0.1:4200/api)")
+        raise UsageFailure(
+            "deploy registers on a running Prefect server: set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)"
+        )
     if not healthy(api):
         raise Failure(f"no Prefect server answers at PREFECT_API_URL={api}")
     prefect_env.configure(settings.data, settings.log_level)
@@ -111,4 +132,6 @@ def deploy(settings, pool):
         click.echo(f"created process work pool {pool}")
     for name, cron in registered.deployments:
         click.echo(f"  {name}  {cron}  on pool {pool}")
-    click.echo(f"{len(registered.deployments)} deployment(s) on {pool}: start `prefect worker start --pool {pool}` on each machine")
+    click.echo(
+        f"{len(registered.deployments)} deployment(s) on {pool}: start `prefect worker start --pool {pool}` on each machine"
+    )

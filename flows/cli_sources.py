@@ -70,8 +70,18 @@ def sources(ctx, fmt):
 @click.argument("url")
 @click.option("--name", help="Slug for the entry [default: from the host name].")
 @click.option("--write", is_flag=True, help="Append the entry to the registry (--sources / PRESSWATCH_SOURCES).")
-@click.option("--delay", type=click.FloatRange(0), help="Seconds between requests [default: the registry's download_delay, else 2].")
-@click.option("--samples", type=click.IntRange(2, 100), default=16, show_default=True, help="Pages fetched to tell articles from other pages.")
+@click.option(
+    "--delay",
+    type=click.FloatRange(0),
+    help="Seconds between requests [default: the registry's download_delay, else 2].",
+)
+@click.option(
+    "--samples",
+    type=click.IntRange(2, 100),
+    default=16,
+    show_default=True,
+    help="Pages fetched to tell articles from other pages.",
+)
 @click.option("--timeout", type=click.FloatRange(1), default=20.0, show_default=True, help="Seconds per request.")
 @click.pass_obj
 @friendly
@@ -107,13 +117,17 @@ def add(settings: Settings, url, name, write, delay, samples, timeout):
     click.echo(text, nl=False)
     if write:
         append_entry(Path(settings.registry), text, proposal.name)
-        click.echo(f"written to {settings.registry} (it validates); check it with "
-                   f"`presswatch sources check {proposal.name}`", err=True)
+        click.echo(
+            f"written to {settings.registry} (it validates); check it with `presswatch sources check {proposal.name}`",
+            err=True,
+        )
 
 
 @sources.command()
 @click.argument("names", nargs=-1)
-@click.option("--write", is_flag=True, help='Set verified = "YYYY-MM-DD" (today) in the registry for each source that passes.')
+@click.option(
+    "--write", is_flag=True, help='Set verified = "YYYY-MM-DD" (today) in the registry for each source that passes.'
+)
 @click.option("--article", "articles", multiple=True, help="Also extract this article URL (repeatable; give one NAME).")
 @click.pass_obj
 @friendly
@@ -182,8 +196,10 @@ def _report(p) -> None:
         err(f"left out {f.kind} {f.url}: {why}")
     covered, articles, excluded, others = p.coverage()
     err(f"article_pattern {p.article_pattern}")
-    err(f"  covers {covered} of {articles} sampled articles; excludes {excluded} of {others} other sampled pages"
-        f" and {p.fixed_links} section links; matches {p.matched} of {p.candidates} URLs discovered")
+    err(
+        f"  covers {covered} of {articles} sampled articles; excludes {excluded} of {others} other sampled pages"
+        f" and {p.fixed_links} section links; matches {p.matched} of {p.candidates} URLs discovered"
+    )
     err("URL shapes (count, shape, verdict):")
     for v in p.article_shapes + p.other_shapes[:8]:
         mark = "+" if v.article else "-"
@@ -205,8 +221,10 @@ def _print_check(r) -> None:
     for line in r.lines:
         click.echo(f"  {'ok ' if line.ok else 'BAD'} {line.kind:<10} {line.url}: {line.detail}")
     if r.discovered:
-        click.echo(f"  {'ok ' if r.matched else 'BAD'} {'pattern':<10} {r.matched} of {r.discovered} URLs discovered"
-                   " match article_pattern")
+        click.echo(
+            f"  {'ok ' if r.matched else 'BAD'} {'pattern':<10} {r.matched} of {r.discovered} URLs discovered"
+            " match article_pattern"
+        )
     else:
         click.echo(f"  --  {'pattern':<10} nothing discovered to match it against")
     for shape, count, example in r.missed_shapes[:5]:

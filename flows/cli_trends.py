@@ -24,11 +24,21 @@ def _plot_path(ctx, param, value):
 
 @cli.command()
 @click.argument("terms", nargs=-1, required=True)
-@click.option("--by", "bucket", type=click.Choice(["day", "week", "month"]), default="week", show_default=True,
-              help="Time bucket (weeks start on Monday).")
+@click.option(
+    "--by",
+    "bucket",
+    type=click.Choice(["day", "week", "month"]),
+    default="week",
+    show_default=True,
+    help="Time bucket (weeks start on Monday).",
+)
 @click.option("--source", help="Only this source [default: all].")
-@click.option("--plot", type=click.Path(dir_okay=False), callback=_plot_path,
-              help="Also draw a line chart per term into FILE.png or FILE.html.")
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False),
+    callback=_plot_path,
+    help="Also draw a line chart per term into FILE.png or FILE.html.",
+)
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.pass_obj
 @friendly
@@ -61,8 +71,11 @@ def trend(settings: Settings, terms, bucket, source, plot, fmt):
         err = console(stderr=True)
         err.print(f"chart written to {path}", highlight=False)
         if path.suffix.lower() == ".png" and needs_cjk_font(list(terms)):
-            err.print("note: no Chinese/Japanese/Korean font is installed, so those terms show as boxes in the PNG;"
-                      " install one (e.g. fonts-noto-cjk) or use --plot FILE.html", highlight=False)
+            err.print(
+                "note: no Chinese/Japanese/Korean font is installed, so those terms show as boxes in the PNG;"
+                " install one (e.g. fonts-noto-cjk) or use --plot FILE.html",
+                highlight=False,
+            )
 
 
 @cli.command()
@@ -89,7 +102,11 @@ def spread(settings: Settings, phrase, fmt):
 
 
 @cli.command()
-@click.option("--rebuild", is_flag=True, help="Recompute every cluster first (after changing the settings in warehouse/clusters.py).")
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Recompute every cluster first (after changing the settings in warehouse/clusters.py).",
+)
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.pass_obj
 @friendly
@@ -108,7 +125,12 @@ def stories(settings: Settings, rebuild, fmt):
     from warehouse.clusters import story_clusters
 
     result = story_clusters(settings.db, rebuild=rebuild)
-    print_rows(result.columns, result.rows, fmt, empty="no stories yet: no article has a near-identical one from another outlet")
+    print_rows(
+        result.columns,
+        result.rows,
+        fmt,
+        empty="no stories yet: no article has a near-identical one from another outlet",
+    )
 
 
 @cli.command()

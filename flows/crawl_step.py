@@ -54,8 +54,9 @@ def extraction_workers(parallel: int, cores: int | None = None) -> int:
     return max(1, (cores or os.cpu_count() or 1) // max(1, parallel))
 
 
-def crawl_source_process(source: Source, settings: Settings, run_id: str | None = None,
-                         workers: int | None = None) -> CrawlOutcome:
+def crawl_source_process(
+    source: Source, settings: Settings, run_id: str | None = None, workers: int | None = None
+) -> CrawlOutcome:
     """Export known articles, run `python -m crawlers.run` for one source, wait up to its crawl_timeout.
 
     `workers` extraction processes (default: one per core; the ingest flow shares the cores among
@@ -71,12 +72,32 @@ def crawl_source_process(source: Source, settings: Settings, run_id: str | None 
         known.write_text("", encoding="utf-8")
         due = 0
     command = [
-        sys.executable, "-m", "crawlers.run", "--source", source.name, "--registry", str(settings.registry),
-        "--known", str(known), "--staging", str(settings.staging), "--archive", str(settings.archive),
-        "--batch-id", batch_id, "--log-level", settings.log_level, "--workers", str(workers), *(["--run-id", run_id] if run_id else []),
+        sys.executable,
+        "-m",
+        "crawlers.run",
+        "--source",
+        source.name,
+        "--registry",
+        str(settings.registry),
+        "--known",
+        str(known),
+        "--staging",
+        str(settings.staging),
+        "--archive",
+        str(settings.archive),
+        "--batch-id",
+        batch_id,
+        "--log-level",
+        settings.log_level,
+        "--workers",
+        str(workers),
+        *(["--run-id", run_id] if run_id else []),
     ]
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawlers.settings",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "SCRAPY_SETTINGS_MODULE": "crawlers.settings",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
+    }
     log_path = settings.work / f"{batch_id}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -95,7 +116,9 @@ def crawl_source_process(source: Source, settings: Settings, run_id: str | None 
     if code != 0:
         _fail(settings.staging / batch_id, f"crawl process exited with status {code}: {_tail(log_path)}", run_id)
     if not (settings.staging / batch_id / "manifest.json").exists():
-        _fail(settings.staging / batch_id, f"the crawl process ended without closing its batch: {_tail(log_path)}", run_id)
+        _fail(
+            settings.staging / batch_id, f"the crawl process ended without closing its batch: {_tail(log_path)}", run_id
+        )
     log_path.unlink(missing_ok=True)
     down = unreachable(settings.staging / batch_id)
     if down:

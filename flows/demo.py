@@ -58,4 +58,6 @@ def run_demo(settings: Settings, port: int = 8321) -> None:
             console.print(f"    [red]- {change.get('previous_sentence') or ''}[/]", highlight=False)
             console.print(f"    [green]+ {change.get('changed_sentence') or ''}[/]", highlight=False)
     db_flag = "" if settings.db == DEFAULT_DB else f" --db {settings.db}"
-    console.print(f'\nQuery it: presswatch{db_flag} sql "select source, count(*) as articles from articles group by source"')
+    console.print(
+        f'\nQuery it: presswatch{db_flag} sql "select source, count(*) as articles from articles group by source"'
+    )

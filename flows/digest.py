@@ -25,6 +25,7 @@ def alert_digest(rule: str, db: str | None = None, registry: str | None = None, 
     chosen = get_rule(load_registry(settings.registry).alerts, rule, settings.registry)
     deliveries = deliver(settings.db, settings.data, [chosen], digest=True, wait=settings.load_wait)
     for failed in (d for d in deliveries if d.error):
-        get_run_logger().warning("digest %s: %s failed, retried next time: %s", failed.rule, failed.channel,
-                                 failed.error)
+        get_run_logger().warning(
+            "digest %s: %s failed, retried next time: %s", failed.rule, failed.channel, failed.error
+        )
     return [asdict(d) for d in deliveries]

@@ -51,8 +51,9 @@ class _QuietExpected(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
         expected = (CrawlFailed.__name__, HostUnreachable.__name__)
-        if record.name == "prefect.task_runs" and (isinstance(exc, CrawlFailed)
-                                                   or any(name in record.getMessage() for name in expected)):
+        if record.name == "prefect.task_runs" and (
+            isinstance(exc, CrawlFailed) or any(name in record.getMessage() for name in expected)
+        ):
             return False
         if isinstance(exc, AllSourcesFailed):
             record.exc_info, record.exc_text = None, None
@@ -107,8 +108,12 @@ def _unless_stopping(task, task_run, state) -> bool:
     return True
 
 
-@task(name="crawl_source", retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=10),
-      retry_condition_fn=_unless_stopping)
+@task(
+    name="crawl_source",
+    retries=2,
+    retry_delay_seconds=exponential_backoff(backoff_factor=10),
+    retry_condition_fn=_unless_stopping,
+)
 def crawl_source(source_name: str, settings: Settings, run_id: str, workers: int | None = None) -> str:
     """One source's crawl in its own process (`workers` extraction processes); raises (and so retries) when it fails."""
     if _STOPPING.is_set():
@@ -136,8 +141,13 @@ def _load_pending(settings: Settings, run_id: str | None) -> list:
     Served runs overlap: without this the first to load takes the others' batches, and each
     run's report would describe someone else's crawl.
     """
-    return load_pending(settings.db, settings.staging, settings.loaded, wait=settings.load_wait,
-                        keep=lambda batch: _loadable_batch(settings, batch, run_id) and _published(settings, batch))
+    return load_pending(
+        settings.db,
+        settings.staging,
+        settings.loaded,
+        wait=settings.load_wait,
+        keep=lambda batch: _loadable_batch(settings, batch, run_id) and _published(settings, batch),
+    )
 
 
 def _published(settings: Settings, batch) -> bool:
@@ -203,8 +213,10 @@ def _load_lock(settings: Settings):
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise DatabaseLocked(f"another run's load still holds {settings.data / 'load.lock'}; "
-                                         f"waited {settings.load_wait:.0f}s") from None
+                    raise DatabaseLocked(
+                        f"another run's load still holds {settings.data / 'load.lock'}; "
+                        f"waited {settings.load_wait:.0f}s"
+                    ) from None
                 time.sleep(0.2)
         try:
             yield
@@ -254,21 +266,38 @@ def publish(settings: Settings) -> None:
 @task(name="report")
 def report(summary: RunSummary) -> RunSummary:
     """Publish the run's counts and changes as a Prefect artifact."""
-    create_markdown_artifact(key="ingest-report", markdown=markdown_report(summary.as_dict()), description="presswatch ingest run")
+    create_markdown_artifact(
+        key="ingest-report", markdown=markdown_report(summary.as_dict()), description="presswatch ingest run"
+    )
     return summary
 
 
 @flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=MAX_PARALLEL))  # type: ignore[arg-type]  # prefect's generics
-def ingest(sources: list[str] | None = None, db: str | None = None, registry: str | None = None,
-           data: str | None = None, parallel: int | None = None, crawl_retries: int | None = None,
-           retry_delay: float | None = None, load_wait: float | None = None, publish: bool = False) -> dict:
+def ingest(
+    sources: list[str] | None = None,
+    db: str | None = None,
+    registry: str | None = None,
+    data: str | None = None,
+    parallel: int | None = None,
+    crawl_retries: int | None = None,
+    retry_delay: float | None = None,
+    load_wait: float | None = None,
+    publish: bool = False,
+) -> dict:
     """Crawl the named sources (default: all), load what they staged, send alerts, and report.
 
     With `publish` (served runs), or when alerts went out (their links point at the report),
     also rewrite the change feeds and report under the data folder.
     """
-    settings = resolve(db=db, sources=registry, data=data, parallel=parallel, crawl_retries=crawl_retries,
-                       retry_delay=retry_delay, load_wait=load_wait)
+    settings = resolve(
+        db=db,
+        sources=registry,
+        data=data,
+        parallel=parallel,
+        crawl_retries=crawl_retries,
+        retry_delay=retry_delay,
+        load_wait=load_wait,
+    )
     return run_ingest(settings, sources, publish=publish).as_dict()
 
 
@@ -279,8 +308,7 @@ def run_ingest(settings: Settings, names: list[str] | None, publish: bool = Fals
         return _run_ingest(settings, names, run_id, publish)
 
 
-def _run_ingest(settings: Settings, names: list[str] | None, run_id: str,
-                publish_site: bool = False) -> RunSummary:
+def _run_ingest(settings: Settings, names: list[str] | None, run_id: str, publish_site: bool = False) -> RunSummary:
     logger = get_run_logger()
     _STOPPING.clear()
     chosen = load_registry(settings.registry).select(names)
@@ -323,12 +351,15 @@ def _run_ingest(settings: Settings, names: list[str] | None, run_id: str,
         entry.changes.extend(asdict(c) for c in result.changes if c.kind != "new")
     staged = [b for b in pending_batches(settings.staging) if _loadable_batch(settings, b, run_id)]
     for batch in staged:  # crawled but not loaded: say so, never a row of zeros that looks like success
-        entry = reports.setdefault(batch.manifest.get("source") or "unknown", SourceReport(batch.manifest.get("source") or "unknown"))
+        entry = reports.setdefault(
+            batch.manifest.get("source") or "unknown", SourceReport(batch.manifest.get("source") or "unknown")
+        )
         if entry.status == "ok":
             entry.status = "staged"
             entry.error = f"crawled; its batch stays staged for the next run ({load_error or 'not loaded'})"
-    summary = RunSummary(run_id, list(reports.values()), loaded_batches=len(results), left_staged=len(staged),
-                         load_error=load_error)
+    summary = RunSummary(
+        run_id, list(reports.values()), loaded_batches=len(results), left_staged=len(staged), load_error=load_error
+    )
     summary.alerts = send_alerts(settings, run_id)
     if publish_site or summary.alerts:  # served runs; and any run whose messages link to the report
         publish(settings)

@@ -39,8 +39,14 @@ def is_url_column(name) -> bool:
     return name == "url" or name.endswith("_url")
 
 
-def print_rows(columns, rows, fmt: str = "table", title: str | None = None, empty: str | None = None,
-               no_wrap: tuple[str, ...] | None = None) -> None:
+def print_rows(
+    columns,
+    rows,
+    fmt: str = "table",
+    title: str | None = None,
+    empty: str | None = None,
+    no_wrap: tuple[str, ...] | None = None,
+) -> None:
     """Rows as a table, CSV or JSON (`fmt` in any case). `empty` is said instead of an empty
     table; columns in `no_wrap` [default: the URL columns] are never broken or shortened."""
     fmt = fmt.lower()
@@ -55,7 +61,9 @@ def print_rows(columns, rows, fmt: str = "table", title: str | None = None, empt
         writer.writerow(columns)
         writer.writerows(rows)
     elif fmt == "json":
-        print(json.dumps([dict(zip(columns, row)) for row in rows], ensure_ascii=False, default=_json_default, indent=1))
+        print(
+            json.dumps([dict(zip(columns, row)) for row in rows], ensure_ascii=False, default=_json_default, indent=1)
+        )
     else:
         table = Table(title=title, show_lines=False)
         for column in columns:

@@ -13,8 +13,18 @@ from pathlib import Path
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 SUFFIXES = (".png", ".html")
 # Fonts with Chinese, Japanese and Korean glyphs, tried in this order when one is installed.
-CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-             "Microsoft YaHei", "PingFang SC", "SimHei", "Droid Sans Fallback", "AR PL UMing CN")
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "SimHei",
+    "Droid Sans Fallback",
+    "AR PL UMing CN",
+)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
@@ -31,7 +41,9 @@ def needs_cjk_font(terms: list[str]) -> bool:
     return any(_CJK.search(t) for t in terms) and cjk_font() is None
 
 
-def trend_series(columns: list[str], rows: list[tuple], bucket: str, measure: str = "articles") -> tuple[list[date], dict[str, list[int]]]:
+def trend_series(
+    columns: list[str], rows: list[tuple], bucket: str, measure: str = "articles"
+) -> tuple[list[date], dict[str, list[int]]]:
     """Every bucket from the first to the last, and per term the measure summed over sources (0 where none)."""
     col = {name: i for i, name in enumerate(columns)}
     totals: dict[str, dict[date, int]] = {}
@@ -45,8 +57,15 @@ def trend_series(columns: list[str], rows: list[tuple], bucket: str, measure: st
     return buckets, {term: [per_term.get(b, 0) for b in buckets] for term, per_term in totals.items()}
 
 
-def plot_trend(columns: list[str], rows: list[tuple], path, bucket: str, terms: list[str],
-               source: str | None = None, measure: str = "articles") -> Path:
+def plot_trend(
+    columns: list[str],
+    rows: list[tuple],
+    path,
+    bucket: str,
+    terms: list[str],
+    source: str | None = None,
+    measure: str = "articles",
+) -> Path:
     """Write a titled line chart, one line per term, to `path` (.png or .html); returns the path."""
     path = Path(path)
     suffix = path.suffix.lower()
@@ -78,7 +97,7 @@ def _buckets(first: date, last: date, bucket: str) -> list[date]:
             current += timedelta(days=7)
         else:
             days = calendar.monthrange(current.year, current.month)[1]
-            current = (current.replace(day=1) + timedelta(days=days))
+            current = current.replace(day=1) + timedelta(days=days)
     return out
 
 
@@ -142,17 +161,25 @@ def _html(buckets, series, terms, title, xlabel, ylabel) -> str:
     every = max(1, -(-len(buckets) // 12))
     for i, b in enumerate(buckets):
         if i % every == 0 or i == len(buckets) - 1:
-            parts.append(f'<line x1="{x(i):.1f}" x2="{x(i):.1f}" y1="{top + plot_h}" y2="{top + plot_h + 5}" stroke="#333"/>')
-            parts.append(f'<text x="{x(i):.1f}" y="{top + plot_h + 18}" text-anchor="end" '
-                         f'transform="rotate(-35 {x(i):.1f} {top + plot_h + 18})">{b.isoformat()}</text>')
+            parts.append(
+                f'<line x1="{x(i):.1f}" x2="{x(i):.1f}" y1="{top + plot_h}" y2="{top + plot_h + 5}" stroke="#333"/>'
+            )
+            parts.append(
+                f'<text x="{x(i):.1f}" y="{top + plot_h + 18}" text-anchor="end" '
+                f'transform="rotate(-35 {x(i):.1f} {top + plot_h + 18})">{b.isoformat()}</text>'
+            )
     parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="#333"/>')
     parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}" stroke="#333"/>')
     parts.append(f'<text x="{left + plot_w / 2:.0f}" y="{height - 12}" text-anchor="middle">{escape(xlabel)}</text>')
-    parts.append(f'<text x="18" y="{top + plot_h / 2:.0f}" text-anchor="middle" '
-                 f'transform="rotate(-90 18 {top + plot_h / 2:.0f})">{escape(ylabel)}</text>')
+    parts.append(
+        f'<text x="18" y="{top + plot_h / 2:.0f}" text-anchor="middle" '
+        f'transform="rotate(-90 18 {top + plot_h / 2:.0f})">{escape(ylabel)}</text>'
+    )
     if not buckets:
-        parts.append(f'<text x="{left + plot_w / 2:.0f}" y="{top + plot_h / 2:.0f}" text-anchor="middle">'
-                     "no article mentions these terms</text>")
+        parts.append(
+            f'<text x="{left + plot_w / 2:.0f}" y="{top + plot_h / 2:.0f}" text-anchor="middle">'
+            "no article mentions these terms</text>"
+        )
     for n, term in enumerate(terms):
         color = PALETTE[n % len(PALETTE)]
         values = series[term]
@@ -161,16 +188,20 @@ def _html(buckets, series, terms, title, xlabel, ylabel) -> str:
         if len(values) > 1:
             parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{points}"/>')
         for i, v in enumerate(values):
-            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5" fill="{color}">'
-                         f"<title>{escape(term)} — {buckets[i].isoformat()}: {v}</title></circle>")
+            parts.append(
+                f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5" fill="{color}">'
+                f"<title>{escape(term)} — {buckets[i].isoformat()}: {v}</title></circle>"
+            )
         parts.append("</g>")
         ly = top + 10 + 22 * n
-        parts.append(f'<line x1="{left + plot_w + 20}" x2="{left + plot_w + 44}" y1="{ly}" y2="{ly}" stroke="{color}" stroke-width="3"/>')
+        parts.append(
+            f'<line x1="{left + plot_w + 20}" x2="{left + plot_w + 44}" y1="{ly}" y2="{ly}" stroke="{color}" stroke-width="3"/>'
+        )
         parts.append(f'<text x="{left + plot_w + 50}" y="{ly + 4}">{escape(term)}</text>')
     parts.append("</svg>")
     svg = "\n".join(parts)
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(title)}</title>\n</head>\n<body>\n<figure>\n{svg}\n"
         f"<figcaption>{escape(title)}. Made by presswatch.</figcaption>\n</figure>\n</body>\n</html>\n"
     )

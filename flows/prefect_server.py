@@ -93,34 +93,59 @@ class PrefectServer:
         """The server's environment: telemetry off, no promotions, state under `home`."""
         env = {key: value for key, value in os.environ.items() if key != "PREFECT_API_URL"}
         env.update(QUIET)
-        env.update({
-            "PREFECT_HOME": str(self.home),
-            "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{self.home / 'server.db'}",
-            "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
-            "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
-        })
+        env.update(
+            {
+                "PREFECT_HOME": str(self.home),
+                "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{self.home / 'server.db'}",
+                "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+                "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+            }
+        )
         return env
 
     def start(self, timeout: float = 120.0) -> PrefectServer:
         """Start the server and wait until /api/health answers; raise PrefectServerError otherwise."""
         self.home.mkdir(parents=True, exist_ok=True)
         if healthy(self.api_url, timeout=0.5):
-            raise PrefectServerError(f"port {self.port} on {self.host} is taken by another Prefect server: "
-                                     "choose another --port, or set PREFECT_API_URL to use that one")
-        command = [sys.executable, "-m", "prefect", "server", "start", "--host", self.host, "--port", str(self.port),
-                   "--ui" if self.ui else "--no-ui", "--analytics-off"]
+            raise PrefectServerError(
+                f"port {self.port} on {self.host} is taken by another Prefect server: "
+                "choose another --port, or set PREFECT_API_URL to use that one"
+            )
+        command = [
+            sys.executable,
+            "-m",
+            "prefect",
+            "server",
+            "start",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--ui" if self.ui else "--no-ui",
+            "--analytics-off",
+        ]
         with open(self.log_path, "ab") as log:
             # A session of its own: Ctrl-C reaches presswatch, which stops its runs first and the server last.
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            env=self.environment(), start_new_session=True)
+            self.process = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self.environment(),
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while not healthy(self.api_url):
             if self.process.poll() is not None:
-                raise PrefectServerError(f"the Prefect server exited with status {self.process.returncode}: "
-                                         f"{_tail(self.log_path)} (log: {self.log_path})")
+                raise PrefectServerError(
+                    f"the Prefect server exited with status {self.process.returncode}: "
+                    f"{_tail(self.log_path)} (log: {self.log_path})"
+                )
             if time.monotonic() >= deadline:
                 self.stop()
-                raise PrefectServerError(f"the Prefect server did not answer within {timeout:.0f}s (log: {self.log_path})")
+                raise PrefectServerError(
+                    f"the Prefect server did not answer within {timeout:.0f}s (log: {self.log_path})"
+                )
             time.sleep(0.25)
         (self.home / STATE).write_text(json.dumps({"api_url": self.api_url, "pid": self.process.pid}), encoding="utf-8")
         return self

@@ -33,8 +33,9 @@ class SourceResult:
     batch_id: str | None = None
 
 
-def run_reextract(settings: Settings, names: list[str] | None = None, workers: int | None = None,
-                  dry_run: bool = False) -> list[SourceResult]:
+def run_reextract(
+    settings: Settings, names: list[str] | None = None, workers: int | None = None, dry_run: bool = False
+) -> list[SourceResult]:
     """Re-extract every live article of the named sources (default: all in the registry) and load the changes."""
     sources = load_registry(settings.registry).select(names)
     # Load what crawls left staged first, so each capture is judged against the version it came from.
@@ -80,8 +81,9 @@ def _stage(settings: Settings, source, records: list[dict]) -> str:
     return batch_id
 
 
-def _extract_all(settings: Settings, captures: list[CurrentCapture], options: dict[str, ExtractionOptions],
-                 workers: int | None):
+def _extract_all(
+    settings: Settings, captures: list[CurrentCapture], options: dict[str, ExtractionOptions], workers: int | None
+):
     if not captures:
         return
     workers = max(1, min(workers or os.cpu_count() or 1, len(captures)))

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 COLUMNS = (
-    ("pages_fetched", "fetched"), ("new", "new"), ("edited", "edited"), ("retitled", "retitled"),
-    ("deleted", "deleted"), ("restored", "restored"), ("same", "unchanged"), ("not_modified", "304/same bytes"),
+    ("pages_fetched", "fetched"),
+    ("new", "new"),
+    ("edited", "edited"),
+    ("retitled", "retitled"),
+    ("deleted", "deleted"),
+    ("restored", "restored"),
+    ("same", "unchanged"),
+    ("not_modified", "304/same bytes"),
     ("errors", "errors"),
 )
 
@@ -61,8 +67,10 @@ def one_line(summary) -> str:
         c = entry["counts"]
         changed = sum(c.get(k, 0) for k in ("edited", "retitled", "deleted", "restored"))
         status = "ok" if entry["status"] == "ok" else f"FAILED ({entry['error']})"
-        parts.append(f"{entry['source']} {status}: {c.get('pages_fetched', 0)} fetched, {c.get('new', 0)} new, "
-                     f"{changed} changed, {c.get('errors', 0)} errors")
+        parts.append(
+            f"{entry['source']} {status}: {c.get('pages_fetched', 0)} fetched, {c.get('new', 0)} new, "
+            f"{changed} changed, {c.get('errors', 0)} errors"
+        )
     tail = f"batches loaded {summary['loaded_batches']}, left staged {summary['left_staged']}"
     if summary["load_error"]:
         tail += f" (load deferred: {summary['load_error']})"

@@ -40,9 +40,15 @@ def run_flow(settings: Settings, names: list[str] | None) -> Summary:
     from flows.ingest import ingest
 
     state = ingest(
-        sources=names, db=str(settings.db), registry=str(settings.registry), data=str(settings.data),
-        parallel=settings.parallel, crawl_retries=settings.crawl_retries, retry_delay=settings.retry_delay,
-        load_wait=settings.load_wait, return_state=True,
+        sources=names,
+        db=str(settings.db),
+        registry=str(settings.registry),
+        data=str(settings.data),
+        parallel=settings.parallel,
+        crawl_retries=settings.crawl_retries,
+        retry_delay=settings.retry_delay,
+        load_wait=settings.load_wait,
+        return_state=True,
     )
     if state.is_failed():
         from flows.cli import Failure
@@ -56,7 +62,9 @@ def run_with_progress(settings: Settings, names: list[str] | None, verbose: bool
     if verbose:
         summary = run_flow(settings, names)
     else:
-        with Live(_progress_table(settings.staging, started), console=console, refresh_per_second=4, transient=True) as live:
+        with Live(
+            _progress_table(settings.staging, started), console=console, refresh_per_second=4, transient=True
+        ) as live:
             stop = threading.Event()
             watcher = threading.Thread(target=_watch, args=(live, settings.staging, started, stop), daemon=True)
             watcher.start()

@@ -37,8 +37,13 @@ class _Stop(Exception):
 
 def deployment_parameters(settings: Settings, source: Source | None) -> dict:
     """The ingest flow's parameters for one source: absolute paths, so runs work from any folder."""
-    return {"sources": [source.name] if source else None, "db": _db(settings), "registry": str(settings.registry.resolve()),
-            "data": str(settings.data.resolve()), "publish": True}
+    return {
+        "sources": [source.name] if source else None,
+        "db": _db(settings),
+        "registry": str(settings.registry.resolve()),
+        "data": str(settings.data.resolve()),
+        "publish": True,
+    }
 
 
 def _db(settings: Settings) -> str:
@@ -47,8 +52,12 @@ def _db(settings: Settings) -> str:
 
 def digest_parameters(settings: Settings, rule: AlertRule) -> dict:
     """The alert-digest flow's parameters for one rule with a schedule."""
-    return {"rule": rule.name, "db": _db(settings), "registry": str(settings.registry.resolve()),
-            "data": str(settings.data.resolve())}
+    return {
+        "rule": rule.name,
+        "db": _db(settings),
+        "registry": str(settings.registry.resolve()),
+        "data": str(settings.data.resolve()),
+    }
 
 
 def build_deployments(settings: Settings) -> list:
@@ -87,31 +96,40 @@ def build_deployments(settings: Settings) -> list:
             tags=["presswatch", "alerts"],
             entrypoint_type=EntrypointType.MODULE_PATH,
         )
-        for rule in registry.alerts if rule.is_digest
+        for rule in registry.alerts
+        if rule.is_digest
     ]
-    return [upkeep] + digests + [
-        ingest.to_deployment(
-            name=source.name,
-            schedule=Cron(source.schedule, timezone="UTC"),
-            parameters=deployment_parameters(settings, source),
-            concurrency_limit=one_at_a_time,
-            description=f"Crawl and load {source.label} ({source.name}) on its schedule.",
-            tags=["presswatch"],
-            # A module path, not a file path: runs find the flow whatever the working folder.
-            entrypoint_type=EntrypointType.MODULE_PATH,
-        )
-        for source in registry.sources
-    ]
+    return (
+        [upkeep]
+        + digests
+        + [
+            ingest.to_deployment(
+                name=source.name,
+                schedule=Cron(source.schedule, timezone="UTC"),
+                parameters=deployment_parameters(settings, source),
+                concurrency_limit=one_at_a_time,
+                description=f"Crawl and load {source.label} ({source.name}) on its schedule.",
+                tags=["presswatch"],
+                # A module path, not a file path: runs find the flow whatever the working folder.
+                entrypoint_type=EntrypointType.MODULE_PATH,
+            )
+            for source in registry.sources
+        ]
+    )
 
 
 def next_runs(settings: Settings, now: datetime | None = None) -> list[tuple[str, str, datetime]]:
     """(source, cron, next firing in UTC) for every source of the registry."""
     now = now or datetime.now(UTC)
-    return [(s.name, s.schedule, croniter(s.schedule, now).get_next(datetime)) for s in load_registry(settings.registry).sources]
+    return [
+        (s.name, s.schedule, croniter(s.schedule, now).get_next(datetime))
+        for s in load_registry(settings.registry).sources
+    ]
 
 
-def serve_forever(settings: Settings, limit: int = 2, ui: bool = False, port: int = 0,
-                  echo: Callable[[str], None] = print) -> None:
+def serve_forever(
+    settings: Settings, limit: int = 2, ui: bool = False, port: int = 0, echo: Callable[[str], None] = print
+) -> None:
     """Serve every source's deployment until SIGINT or SIGTERM, with a local Prefect server unless PREFECT_API_URL is set.
 
     Runs at most `limit` flow runs at once. The local server (UI if `ui`, on `port` or a free one)
@@ -125,8 +143,10 @@ def serve_forever(settings: Settings, limit: int = 2, ui: bool = False, port: in
     try:
         if os.environ.get("PREFECT_API_URL"):
             if not healthy(os.environ["PREFECT_API_URL"]):
-                raise ServeError(f"no Prefect server answers at PREFECT_API_URL={os.environ['PREFECT_API_URL']}: "
-                                 "start it (prefect server start) or unset PREFECT_API_URL to let presswatch start one")
+                raise ServeError(
+                    f"no Prefect server answers at PREFECT_API_URL={os.environ['PREFECT_API_URL']}: "
+                    "start it (prefect server start) or unset PREFECT_API_URL to let presswatch start one"
+                )
         else:
             server = PrefectServer(Path(os.environ["PREFECT_HOME"]).expanduser(), port=port, ui=ui)
             echo(f"starting a local Prefect server on {server.url} (state in {server.home}) …")
@@ -169,8 +189,10 @@ def _run(settings: Settings, limit: int, echo: Callable[[str], None]) -> None:
         for deployment in deployments:
             runner.add_deployment(deployment)
         sources = sum(1 for d in deployments if d.flow_name == "ingest")
-        echo(f"serving {sources} source(s) and the warehouse's upkeep against "
-             f"{os.environ['PREFECT_API_URL']}, at most {limit} run(s) at once; data in {settings.data.resolve()}")
+        echo(
+            f"serving {sources} source(s) and the warehouse's upkeep against "
+            f"{os.environ['PREFECT_API_URL']}, at most {limit} run(s) at once; data in {settings.data.resolve()}"
+        )
         for name, cron, upcoming in next_runs(settings):
             echo(f"  ingest/{name}  {cron}  next {upcoming:%Y-%m-%d %H:%M} UTC")
         from flows.upkeep import schedule

@@ -18,13 +18,24 @@ def schedule() -> str:
 
 
 @flow(name="maintain")
-def maintain_warehouse(db: str | None = None, data: str | None = None, retention: str = "30d", grace: str = "6h") -> dict:
+def maintain_warehouse(
+    db: str | None = None, data: str | None = None, retention: str = "30d", grace: str = "6h"
+) -> dict:
     """Merge small files, expire snapshots older than `retention`, delete files unreferenced for `grace`."""
     from warehouse.maintain import maintain
 
     settings = resolve(db=db, data=data)
-    upkeep = maintain(settings.db, retention=timedelta(seconds=parse_duration(retention)),
-                      grace=timedelta(seconds=parse_duration(grace)), wait=max(settings.load_wait, 60.0))
-    get_run_logger().info("upkeep: %s data files -> %s, %s snapshots -> %s", upkeep.before.data_files,
-                          upkeep.after.data_files, upkeep.before.snapshots, upkeep.after.snapshots)
+    upkeep = maintain(
+        settings.db,
+        retention=timedelta(seconds=parse_duration(retention)),
+        grace=timedelta(seconds=parse_duration(grace)),
+        wait=max(settings.load_wait, 60.0),
+    )
+    get_run_logger().info(
+        "upkeep: %s data files -> %s, %s snapshots -> %s",
+        upkeep.before.data_files,
+        upkeep.after.data_files,
+        upkeep.before.snapshots,
+        upkeep.after.snapshots,
+    )
     return upkeep.as_dict()

@@ -38,8 +38,9 @@ def smtp_server():
 
     inbox = _Inbox()
     port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, auth_require_tls=False,
-                            authenticator=lambda *args: _accept())
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, auth_require_tls=False, authenticator=lambda *args: _accept()
+    )
     controller.start()
     try:
         yield port, inbox

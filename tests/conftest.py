@@ -90,8 +90,14 @@ class Pipeline:
 
 def make_pipeline(folder: Path) -> Pipeline:
     """A Pipeline writing into `folder` (warehouse, staging, archive); set its registry with use_registry."""
-    settings = Settings(db=folder / "warehouse", data=folder / "data", registry=folder / "sources.toml",
-                        load_wait=5.0, crawl_retries=0, retry_delay=0.0)
+    settings = Settings(
+        db=folder / "warehouse",
+        data=folder / "data",
+        registry=folder / "sources.toml",
+        load_wait=5.0,
+        crawl_retries=0,
+        retry_delay=0.0,
+    )
     return Pipeline(settings)
 
 
@@ -110,8 +116,9 @@ def demo_pipeline(pipeline, site) -> Pipeline:
 @pytest.fixture(scope="session")
 def demo_site_process():
     """The demo site as a subprocess (as Scrapy's own mock server runs), its URL read from stdout."""
-    process = subprocess.Popen([sys.executable, "-m", "crawlers.demo_site", "--port", "0"],
-                               stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crawlers.demo_site", "--port", "0"], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
     url = process.stdout.readline().strip()
     assert url.startswith("http://127.0.0.1:"), url
     yield url
@@ -131,7 +138,15 @@ def plain_duckdb(db):
         con.close()
 
 
-def run_cli(*args: str, env: dict | None = None, timeout: float = 300, text: bool = True) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, env: dict | None = None, timeout: float = 300, text: bool = True
+) -> subprocess.CompletedProcess:
     """Run the real `presswatch` command in a subprocess; returns the completed process (bytes when text=False)."""
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=text,
-                          cwd=ROOT, env={**os.environ, **(env or {})}, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args],
+        capture_output=True,
+        text=text,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )

@@ -7,7 +7,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Route:
-    def __init__(self, body: bytes | str = b"", status: int = 200, headers: dict | None = None, content_type: str = "text/html; charset=utf-8"):
+    def __init__(
+        self,
+        body: bytes | str = b"",
+        status: int = 200,
+        headers: dict | None = None,
+        content_type: str = "text/html; charset=utf-8",
+    ):
         self.body = body.encode("utf-8") if isinstance(body, str) else body
         self.status = status
         self.headers = {"Content-Type": content_type, **(headers or {})} if content_type else dict(headers or {})
@@ -59,13 +65,17 @@ class StaticSite:
         self.server.server_close()
 
 
-def article_html(title: str, paragraphs: list[str], extra_head: str = "", lang: str = "en", charset: str | None = "utf-8") -> str:
+def article_html(
+    title: str, paragraphs: list[str], extra_head: str = "", lang: str = "en", charset: str | None = "utf-8"
+) -> str:
     """A plain article page that trafilatura extracts fully."""
     meta = f'<meta charset="{charset}">' if charset else ""
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
-    return (f'<!DOCTYPE html><html lang="{lang}"><head>{meta}<title>{title}</title>{extra_head}</head>'
-            f'<body><nav><a href="/">Home</a></nav><article><h1>{title}</h1>{body}</article>'
-            f'<footer>Copyright</footer></body></html>')
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head>{meta}<title>{title}</title>{extra_head}</head>'
+        f'<body><nav><a href="/">Home</a></nav><article><h1>{title}</h1>{body}</article>'
+        f"<footer>Copyright</footer></body></html>"
+    )
 
 
 def registry_entry(name: str, base: str, **keys) -> str:
@@ -73,9 +83,17 @@ def registry_entry(name: str, base: str, **keys) -> str:
     import json
 
     values = {
-        "name": name, "label": name.title(), "language": "en", "allowed_domains": ["127.0.0.1"],
-        "download_delay": 0.0, "concurrency": 8, "autothrottle": False, "confirm_deletion": 1,
-        "deletion_grace": "0s", "revisit": [["inf", "0s"]], "download_timeout": 5.0,
+        "name": name,
+        "label": name.title(),
+        "language": "en",
+        "allowed_domains": ["127.0.0.1"],
+        "download_delay": 0.0,
+        "concurrency": 8,
+        "autothrottle": False,
+        "confirm_deletion": 1,
+        "deletion_grace": "0s",
+        "revisit": [["inf", "0s"]],
+        "download_timeout": 5.0,
         **keys,
     }
     lines = ["[[sources]]"] + [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in values.items()]

@@ -40,19 +40,48 @@ def postgres_server():
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
     port = free_port()
-    subprocess.run(_as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"),
-                   check=True, capture_output=True)
-    subprocess.run(_as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w", "start", "-o",
-                                f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"),
-                   check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"),
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        _as_postgres(
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(folder / "log"),
+            "-w",
+            "start",
+            "-o",
+            f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off",
+        ),
+        check=True,
+        capture_output=True,
+    )
     try:
         conninfo = f"host=127.0.0.1 port={port} user=postgres"
-        subprocess.run(_as_postgres(str(PG_BIN.parent / "bin" / "psql") if (PG_BIN / "psql").exists() else "psql",
-                                    "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-c", "CREATE DATABASE presswatch"),
-                       check=True, capture_output=True)
+        subprocess.run(
+            _as_postgres(
+                str(PG_BIN.parent / "bin" / "psql") if (PG_BIN / "psql").exists() else "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "postgres",
+                "-c",
+                "CREATE DATABASE presswatch",
+            ),
+            check=True,
+            capture_output=True,
+        )
         yield f"{conninfo} dbname=presswatch"
     finally:
-        subprocess.run(_as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"), capture_output=True)
+        subprocess.run(
+            _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"), capture_output=True
+        )
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -65,10 +94,15 @@ def s3_server(bucket: str = "presswatch"):
     if server is None:
         pytest.skip("moto_server is not installed (pip install 'moto[server]')")
     port = free_port()
-    process = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
+    process = subprocess.Popen(
+        [server, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    env = {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+    }
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -81,7 +115,9 @@ def s3_server(bucket: str = "presswatch"):
                 time.sleep(0.2)
         import urllib.request
 
-        urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/{bucket}", method="PUT"), timeout=10).read()
+        urllib.request.urlopen(
+            urllib.request.Request(f"http://127.0.0.1:{port}/{bucket}", method="PUT"), timeout=10
+        ).read()
         yield env
     finally:
         process.terminate()

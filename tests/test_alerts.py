@@ -25,8 +25,9 @@ from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 from flows.ingest import ingest  # noqa: E402
 
 EDITED_URL = "/globaltimes/page/202102/1216377.shtml"
-OLD_SENTENCE = ("Analysts said the accusations against Xinjiang were nothing but lies fabricated by anti-China "
-                "forces in the West.")
+OLD_SENTENCE = (
+    "Analysts said the accusations against Xinjiang were nothing but lies fabricated by anti-China forces in the West."
+)
 NEW_SENTENCE = "Analysts said many of the accusations against Xinjiang were not supported by the facts on the ground."
 SECRET = "hunter2-not-in-logs"
 
@@ -38,8 +39,9 @@ def harness():
 
 
 def mail(port: int) -> str:
-    return (f"mailto://analyst:${{PW_TEST_SMTP_PASS}}@127.0.0.1:{port}"
-            "?to=analyst@example.org&from=presswatch@example.org")
+    return (
+        f"mailto://analyst:${{PW_TEST_SMTP_PASS}}@127.0.0.1:{port}?to=analyst@example.org&from=presswatch@example.org"
+    )
 
 
 def rules_toml(smtp_port: int, hook_port: int, down_port: int) -> str:
@@ -74,8 +76,15 @@ channels = ["json://127.0.0.1:{hook_port}/weekly"]
 
 
 def run(paths):
-    state = ingest(db=str(paths["db"]), registry=str(paths["registry"]), data=str(paths["data"]), crawl_retries=0,
-                   retry_delay=0.0, load_wait=10.0, return_state=True)
+    state = ingest(
+        db=str(paths["db"]),
+        registry=str(paths["registry"]),
+        data=str(paths["data"]),
+        crawl_retries=0,
+        retry_delay=0.0,
+        load_wait=10.0,
+        return_state=True,
+    )
     assert state.is_completed(), state.message
     return state.result()
 
@@ -87,8 +96,7 @@ def by_path(hooks) -> dict[str, list[dict]]:
     return found
 
 
-def test_alerts_go_out_once_per_rule_and_a_down_channel_gets_its_message_next_run(harness, site, tmp_path,
-                                                                                  monkeypatch):
+def test_alerts_go_out_once_per_rule_and_a_down_channel_gets_its_message_next_run(harness, site, tmp_path, monkeypatch):
     monkeypatch.setenv("PW_TEST_SMTP_PASS", SECRET)
     paths = {"db": tmp_path / "pw.duckdb", "registry": tmp_path / "sources.toml", "data": tmp_path / "data"}
     down_port = free_port()
@@ -118,7 +126,8 @@ def test_alerts_go_out_once_per_rule_and_a_down_channel_gets_its_message_next_ru
         assert (change["removed_sentence"], change["added_sentence"]) == (OLD_SENTENCE, NEW_SENTENCE)
         [deleted] = got["/deleted"]
         assert [c["title"] for c in deleted["changes"]] == [
-            "Winter tourism heats up in Altay as ski resorts draw crowds"]
+            "Winter tourism heats up in Altay as ski resorts draw crowds"
+        ]
         failed = [a for a in summary["alerts"] if a["error"]]
         assert [(a["rule"], a["changes"]) for a in failed] == [("flaky", 2)]
 
@@ -133,15 +142,27 @@ def test_alerts_go_out_once_per_rule_and_a_down_channel_gets_its_message_next_ru
         assert sorted(c["kind"] for c in flaky["changes"]) == ["deleted", "edited"]
 
     with duckdb.connect(str(paths["db"]), read_only=True) as con:
-        states = dict(((r, s), n) for r, s, n in con.execute(
-            "select rule, status, count(*) from alert_delivery_state group by all").fetchall())
+        states = dict(
+            ((r, s), n)
+            for r, s, n in con.execute(
+                "select rule, status, count(*) from alert_delivery_state group by all"
+            ).fetchall()
+        )
         rows = con.execute("select * from alert_deliveries").fetchall()
     assert states == {("silent-edits", "sent"): 2, ("deletions", "sent"): 1, ("flaky", "sent"): 2}
     assert SECRET not in repr(rows)
     assert SECRET.encode() not in paths["db"].read_bytes()
 
-    listed = run_cli("--db", str(paths["db"]), "--sources", str(paths["registry"]), "alerts", "--format", "json",
-                     env={"PW_TEST_SMTP_PASS": SECRET})
+    listed = run_cli(
+        "--db",
+        str(paths["db"]),
+        "--sources",
+        str(paths["registry"]),
+        "alerts",
+        "--format",
+        "json",
+        env={"PW_TEST_SMTP_PASS": SECRET},
+    )
     assert listed.returncode == 0, listed.stderr
     assert SECRET not in listed.stdout
     status = {r["rule"]: r for r in json.loads(listed.stdout)}
@@ -157,8 +178,9 @@ def test_a_failing_channel_is_listed_with_its_error(tmp_path):
 
     pipeline = make_pipeline(tmp_path)
     port = free_port()
-    pipeline.use_registry(_one_source() + f'\n[[alerts]]\nname = "down"\nkinds = ["new"]\n'
-                                          f'channels = ["json://127.0.0.1:{port}/x"]\n')
+    pipeline.use_registry(
+        _one_source() + f'\n[[alerts]]\nname = "down"\nkinds = ["new"]\nchannels = ["json://127.0.0.1:{port}/x"]\n'
+    )
     _seed(pipeline)
     rules = load_registry(pipeline.settings.registry).alerts
     [result] = deliver(pipeline.db, pipeline.settings.data, rules)
@@ -166,16 +188,21 @@ def test_a_failing_channel_is_listed_with_its_error(tmp_path):
     listed = run_cli("--db", str(pipeline.db), "--sources", str(pipeline.settings.registry), "alerts")
     assert listed.returncode == 0, listed.stderr
     assert "down" in listed.stdout and "json://127.0.0.1" in listed.stdout
-    row = json.loads(run_cli("--db", str(pipeline.db), "--sources", str(pipeline.settings.registry), "alerts",
-                             "--format", "json").stdout)[0]
+    row = json.loads(
+        run_cli(
+            "--db", str(pipeline.db), "--sources", str(pipeline.settings.registry), "alerts", "--format", "json"
+        ).stdout
+    )[0]
     assert (row["sent"], row["failing"]) == (0, 1) and row["last error"]
     [again] = deliver(pipeline.db, pipeline.settings.data, rules)  # retried next time, still one message
     assert again.changes == 1
 
 
 def _one_source() -> str:
-    return ('[[sources]]\nname = "seeded"\nlabel = "Seeded"\nlanguage = "zh"\nallowed_domains = ["127.0.0.1"]\n'
-            'feeds = ["http://127.0.0.1:9/feed.xml"]\narticle_pattern = "/a/"\n')
+    return (
+        '[[sources]]\nname = "seeded"\nlabel = "Seeded"\nlanguage = "zh"\nallowed_domains = ["127.0.0.1"]\n'
+        'feeds = ["http://127.0.0.1:9/feed.xml"]\narticle_pattern = "/a/"\n'
+    )
 
 
 def _seed(pipeline) -> None:
@@ -196,7 +223,9 @@ def test_terms_match_chinese_phrases_in_the_new_text(tmp_path):
 
     pipeline = make_pipeline(tmp_path)
     with webhook_receiver() as (port, hooks):
-        pipeline.use_registry(_one_source() + f"""
+        pipeline.use_registry(
+            _one_source()
+            + f"""
 [[alerts]]
 name = "happy"
 kinds = ["new"]
@@ -208,7 +237,8 @@ name = "other"
 kinds = ["new"]
 terms = ["职业技能"]
 channels = ["json://127.0.0.1:{port}/other"]
-""")
+"""
+        )
         _seed(pipeline)
         deliver(pipeline.db, pipeline.settings.data, load_registry(pipeline.settings.registry).alerts)
     assert [p for p, _ in hooks] == ["/happy"]
@@ -217,10 +247,20 @@ channels = ["json://127.0.0.1:{port}/other"]
 def test_alerts_test_sends_a_sample_on_every_channel(tmp_path):
     registry = tmp_path / "sources.toml"
     with smtp_server() as (smtp_port, inbox), webhook_receiver() as (hook_port, hooks):
-        registry.write_text(_one_source() + f'\n[[alerts]]\nname = "try-me"\n'
-                                            f'channels = ["{mail(smtp_port)}", "json://127.0.0.1:{hook_port}/t"]\n')
-        done = run_cli("--db", str(tmp_path / "none.duckdb"), "--sources", str(registry), "alerts", "test", "try-me",
-                       env={"PW_TEST_SMTP_PASS": SECRET})
+        registry.write_text(
+            _one_source() + f'\n[[alerts]]\nname = "try-me"\n'
+            f'channels = ["{mail(smtp_port)}", "json://127.0.0.1:{hook_port}/t"]\n'
+        )
+        done = run_cli(
+            "--db",
+            str(tmp_path / "none.duckdb"),
+            "--sources",
+            str(registry),
+            "alerts",
+            "test",
+            "try-me",
+            env={"PW_TEST_SMTP_PASS": SECRET},
+        )
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("sample sent") == 2 and SECRET not in done.stdout + done.stderr
     [email] = inbox.messages
@@ -232,26 +272,45 @@ def test_alerts_test_sends_a_sample_on_every_channel(tmp_path):
     assert missing.returncode == 2 and "no alert rule named 'nope'" in missing.stderr and "try-me" in missing.stderr
 
     down = free_port()
-    registry.write_text(_one_source() + f'\n[[alerts]]\nname = "down"\nchannels = ["json://127.0.0.1:{down}/t", '
-                                        f'"{mail(down)}"]\n')
-    failed = run_cli("--db", str(tmp_path / "none.duckdb"), "--sources", str(registry), "alerts", "test", "down",
-                     env={"PW_TEST_SMTP_PASS": SECRET})
+    registry.write_text(
+        _one_source() + f'\n[[alerts]]\nname = "down"\nchannels = ["json://127.0.0.1:{down}/t", "{mail(down)}"]\n'
+    )
+    failed = run_cli(
+        "--db",
+        str(tmp_path / "none.duckdb"),
+        "--sources",
+        str(registry),
+        "alerts",
+        "test",
+        "down",
+        env={"PW_TEST_SMTP_PASS": SECRET},
+    )
     assert failed.returncode == 1
     assert failed.stderr.count("FAILED") == 2 and SECRET not in failed.stderr
     assert "Traceback" not in failed.stderr
 
 
-@pytest.mark.parametrize("rule, problem", [
-    ('name = "r"\nchannels = ["json://127.0.0.1/x"]\ncolour = "red"', "unknown key(s) colour"),
-    ('name = "r"\nchannels = ["nosuchscheme://x/y"]',
-     "channel scheme 'nosuchscheme':// is not one Apprise can send to"),
-    ('name = "r"\nchannels = ["json://127.0.0.1/x"]\nschedule = "every monday"',
-     "schedule 'every monday' is not a valid cron expression"),
-    ('name = "r"\nchannels = ["json://127.0.0.1/x"]\nkinds = ["edited", "reextracted"]', "unknown kind(s) reextracted"),
-    ('name = "r"\nchannels = ["json://127.0.0.1/x"]\nsources = ["nowhere"]', "unknown source(s) nowhere"),
-    ('name = "r"\nchannels = []', "channels is empty"),
-    ('name = "r"\nchannels = ["json://127.0.0.1/x"]\nmin_words_changed = -1', "min_words_changed must be"),
-])
+@pytest.mark.parametrize(
+    "rule, problem",
+    [
+        ('name = "r"\nchannels = ["json://127.0.0.1/x"]\ncolour = "red"', "unknown key(s) colour"),
+        (
+            'name = "r"\nchannels = ["nosuchscheme://x/y"]',
+            "channel scheme 'nosuchscheme':// is not one Apprise can send to",
+        ),
+        (
+            'name = "r"\nchannels = ["json://127.0.0.1/x"]\nschedule = "every monday"',
+            "schedule 'every monday' is not a valid cron expression",
+        ),
+        (
+            'name = "r"\nchannels = ["json://127.0.0.1/x"]\nkinds = ["edited", "reextracted"]',
+            "unknown kind(s) reextracted",
+        ),
+        ('name = "r"\nchannels = ["json://127.0.0.1/x"]\nsources = ["nowhere"]', "unknown source(s) nowhere"),
+        ('name = "r"\nchannels = []', "channels is empty"),
+        ('name = "r"\nchannels = ["json://127.0.0.1/x"]\nmin_words_changed = -1', "min_words_changed must be"),
+    ],
+)
 def test_a_broken_rule_is_refused_naming_the_rule_and_its_line(tmp_path, rule, problem):
     registry = tmp_path / "sources.toml"
     registry.write_text(_one_source() + "\n[[alerts]]\n" + rule + "\n")
@@ -278,19 +337,27 @@ def test_a_digest_rule_waits_for_its_schedule_then_sends_what_matched_once(tmp_p
 
     pipeline = make_pipeline(tmp_path)
     with webhook_receiver() as (port, hooks):
-        pipeline.use_registry(_one_source() + f'\n[[alerts]]\nname = "daily"\nkinds = ["new"]\nschedule = "0 7 * * *"\n'
-                                              f'channels = ["json://127.0.0.1:{port}/daily"]\n')
+        pipeline.use_registry(
+            _one_source() + f'\n[[alerts]]\nname = "daily"\nkinds = ["new"]\nschedule = "0 7 * * *"\n'
+            f'channels = ["json://127.0.0.1:{port}/daily"]\n'
+        )
         _seed(pipeline)
         settings = pipeline.settings
-        deployments = {d.name: d for d in build_deployments(Settings(db=settings.db, data=settings.data,
-                                                                     registry=settings.registry))}
+        deployments = {
+            d.name: d
+            for d in build_deployments(Settings(db=settings.db, data=settings.data, registry=settings.registry))
+        }
         digest = deployments["digest-daily"]
         assert digest.flow_name == "alert-digest" and digest.schedules[0].schedule.cron == "0 7 * * *"
         assert digest.parameters["rule"] == "daily"
         assert deployments["seeded"].parameters["publish"] is True
 
-        params = {"rule": "daily", "db": str(settings.db), "registry": str(settings.registry),
-                  "data": str(settings.data)}
+        params = {
+            "rule": "daily",
+            "db": str(settings.db),
+            "registry": str(settings.registry),
+            "data": str(settings.data),
+        }
         [sent] = alert_digest.fn(**params)
         assert sent["changes"] == 1 and sent["error"] is None
         assert alert_digest.fn(**params) == []  # nothing new since the last digest
@@ -327,10 +394,23 @@ def test_reloading_a_batch_or_reextracting_sends_nothing_more(site, tmp_path):
         assert deliver(pipeline.db, pipeline.settings.data, rules) == []
 
         # Extraction settings that drop a sentence: re-extraction writes `reextracted` versions, never alerts.
-        pipeline.use_registry(registry.replace('name = "globaltimes"', 'name = "globaltimes"\n'
-                                               'ignore_patterns = ["Chinese experts said[^.]*\\\\."]') + rule)
-        done = run_cli("--db", str(pipeline.db), "--sources", str(pipeline.settings.registry),
-                       "--data", str(pipeline.settings.data), "reextract", "--source", "globaltimes")
+        pipeline.use_registry(
+            registry.replace(
+                'name = "globaltimes"', 'name = "globaltimes"\nignore_patterns = ["Chinese experts said[^.]*\\\\."]'
+            )
+            + rule
+        )
+        done = run_cli(
+            "--db",
+            str(pipeline.db),
+            "--sources",
+            str(pipeline.settings.registry),
+            "--data",
+            str(pipeline.settings.data),
+            "reextract",
+            "--source",
+            "globaltimes",
+        )
         assert done.returncode == 0, done.stderr
         assert pipeline.scalar("select count(*) from article_versions where change_kind = 'reextracted'") > 0
         assert deliver(pipeline.db, pipeline.settings.data, rules) == []

@@ -51,7 +51,6 @@ def archived(tmp_path_factory):
     return settings, site, flags
 
 
-
 def served(site: RecordingSite, path: str) -> list[bytes]:
     return [body for status, body in site.sent[path] if status == 200]
 
@@ -95,7 +94,10 @@ def test_a_tombstone_has_no_capture_but_earlier_versions_do(archived, tmp_path):
     url = site.base + DELETED_PATH
     tombstone = run_cli(*flags, "capture", url, "--version", "2", text=False)
     assert tombstone.returncode == 1
-    assert b"version 2 of" in tombstone.stderr and b"is a deletion tombstone; versions with captures: 1" in tombstone.stderr
+    assert (
+        b"version 2 of" in tombstone.stderr
+        and b"is a deletion tombstone; versions with captures: 1" in tombstone.stderr
+    )
     latest, capture = version_capture(settings.db, settings.archive, url)
     assert latest.version == 1 and capture.body == served(site, DELETED_PATH)[0]
     missing = run_cli(*flags, "capture", url, "--version", "9", text=False)
@@ -115,7 +117,7 @@ def test_a_wrong_data_folder_or_a_damaged_archive_is_a_one_line_error(archived, 
     warc = damaged / "archive" / version.warc_file
     data = bytearray(warc.read_bytes())
     middle = version.warc_offset + version.warc_length // 2
-    data[middle:middle + 64] = bytes(64)
+    data[middle : middle + 64] = bytes(64)
     warc.write_bytes(bytes(data))
     result = run_cli("--db", str(settings.db), "--data", str(damaged), "capture", url, text=False)
     assert result.returncode == 1 and len(result.stderr.splitlines()) == 1

@@ -15,7 +15,10 @@ def test_corpus_is_deterministic_and_edits_are_a_fixed_choice():
     a, b = Corpus(50, seed=3), Corpus(50, seed=3)
     assert [a.render(i).body() for i in range(50)] == [b.render(i).body() for i in range(50)]
     assert a.apply_edits(0.2) == b.apply_edits(0.2)
-    assert any(a.spec(i).zh for i in range(50)) and "gbk" in a.render(next(i for i in range(50) if a.spec(i).zh)).prefix.decode("gbk").lower()
+    assert (
+        any(a.spec(i).zh for i in range(50))
+        and "gbk" in a.render(next(i for i in range(50) if a.spec(i).zh)).prefix.decode("gbk").lower()
+    )
 
 
 def test_server_answers_conditional_gets_and_edits():
@@ -41,9 +44,27 @@ def test_server_answers_conditional_gets_and_edits():
 def test_bench_run_smoke(tmp_path):
     out = tmp_path / "results.json"
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "run", "--pages", "20", "--skip-peers", "--quick", "--crawl-via", "direct",
-         "--out", str(out), "--workdir", str(tmp_path / "work")],
-        cwd=ROOT, env=env(), capture_output=True, text=True, timeout=240,
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "run",
+            "--pages",
+            "20",
+            "--skip-peers",
+            "--quick",
+            "--crawl-via",
+            "direct",
+            "--out",
+            str(out),
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads(out.read_text(encoding="utf-8"))

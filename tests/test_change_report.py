@@ -37,8 +37,16 @@ def changed(tmp_path_factory):
 
 
 def cli(pipeline, *args, **kwargs):
-    return run_cli("--db", str(pipeline.db), "--sources", str(pipeline.settings.registry),
-                   "--data", str(pipeline.settings.data), *args, **kwargs)
+    return run_cli(
+        "--db",
+        str(pipeline.db),
+        "--sources",
+        str(pipeline.settings.registry),
+        "--data",
+        str(pipeline.settings.data),
+        *args,
+        **kwargs,
+    )
 
 
 def chromium(*args: str) -> str:
@@ -47,10 +55,24 @@ def chromium(*args: str) -> str:
         pytest.skip("chromium is not installed (.ci/run installs Debian's chromium package)")
     profile = tempfile.mkdtemp(prefix="pw-chromium-")
     try:
-        done = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                               "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                               "--disable-sync", f"--user-data-dir={profile}", *args],
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         shutil.rmtree(profile, ignore_errors=True)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -70,8 +92,10 @@ def test_feed_lists_the_changes_and_one_rules_matches(changed):
     assert not parsed.bozo, parsed.bozo_exception
     titles = [e.title for e in parsed.entries]
     assert len(titles) == 2
-    assert ("[globaltimes] edited (silent): China rejects politicizing human rights as UN council opens 46th session"
-            in titles)
+    assert (
+        "[globaltimes] edited (silent): China rejects politicizing human rights as UN council opens 46th session"
+        in titles
+    )
     assert "[chinadaily] deleted (HTTP 404): Winter tourism heats up in Altay as ski resorts draw crowds" in titles
     edit = next(e for e in parsed.entries if "globaltimes" in e.title)
     assert edit.link == f"{base}/globaltimes/page/202102/1216377.shtml"
@@ -82,7 +106,8 @@ def test_feed_lists_the_changes_and_one_rules_matches(changed):
     done = cli(pipeline, "feed", "--alert", "deletions", "--output", str(out))
     assert done.returncode == 0, done.stderr
     assert [e.title for e in feedparser.parse(out.read_bytes()).entries] == [
-        "[chinadaily] deleted (HTTP 404): Winter tourism heats up in Altay as ski resorts draw crowds"]
+        "[chinadaily] deleted (HTTP 404): Winter tourism heats up in Altay as ski resorts draw crowds"
+    ]
 
     unknown = cli(pipeline, "feed", "--alert", "nope")
     assert unknown.returncode == 2 and "no alert rule named 'nope'" in unknown.stderr and "deletions" in unknown.stderr
@@ -132,15 +157,19 @@ def test_report_marks_chinese_changes_character_by_character(tmp_path):
     from warehouse.db import connect
 
     pipeline = make_pipeline(tmp_path)
-    pipeline.use_registry('[[sources]]\nname = "xjgov"\nlabel = "x"\nlanguage = "zh"\nallowed_domains = ["127.0.0.1"]\n'
-                          'feeds = ["http://127.0.0.1:9/f.xml"]\narticle_pattern = "/a/"\n')
+    pipeline.use_registry(
+        '[[sources]]\nname = "xjgov"\nlabel = "x"\nlanguage = "zh"\nallowed_domains = ["127.0.0.1"]\n'
+        'feeds = ["http://127.0.0.1:9/f.xml"]\narticle_pattern = "/a/"\n'
+    )
     with connect(pipeline.db) as con:  # two versions as the loader writes them
         for version, kind, text in ((1, "new", "各族群众过上了幸福生活。"), (2, "edited", "各族群众过上了美好生活。")):
-            con.execute("""INSERT INTO article_versions (article_id, version, canonical_url, source, change_kind, title,
+            con.execute(
+                """INSERT INTO article_versions (article_id, version, canonical_url, source, change_kind, title,
                            text, language, silent, valid_from, url)
                            VALUES ('zh1', ?, 'http://127.0.0.1:9/a/1', 'xjgov', ?,
                            '幸福生活', ?, 'zh', true, now()::TIMESTAMP + INTERVAL (?) SECOND, 'http://127.0.0.1:9/a/1')""",
-                        [version, kind, text, version])
+                [version, kind, text, version],
+            )
     assert cli(pipeline, "report", str(tmp_path / "site")).returncode == 0
     dom = chromium("--dump-dom", (tmp_path / "site" / "articles" / "zh1.html").resolve().as_uri())
     assert "<del>幸福</del>" in dom and "<ins>美好</ins>" in dom

@@ -22,10 +22,16 @@ class ChurningSite:
 
     def __init__(self):
         self.articles = {
-            i: {"title": f"Article {i} on {TOPICS[i % 5]}",
-                "paragraphs": [f"Paragraph {p} of article {i} reports on {TOPICS[i % 5]} in the region, "
-                               f"quoting officials and residents at length about the programme." for p in range(6)],
-                "modified": datetime(2021, 2, 1 + i, 9, 0, tzinfo=UTC), "status": 200}
+            i: {
+                "title": f"Article {i} on {TOPICS[i % 5]}",
+                "paragraphs": [
+                    f"Paragraph {p} of article {i} reports on {TOPICS[i % 5]} in the region, "
+                    f"quoting officials and residents at length about the programme."
+                    for p in range(6)
+                ],
+                "modified": datetime(2021, 2, 1 + i, 9, 0, tzinfo=UTC),
+                "status": 200,
+            }
             for i in range(20)
         }
         self.hits = itertools.count()
@@ -51,27 +57,36 @@ class ChurningSite:
 
     def furniture(self) -> str:
         hit = next(self.hits)
-        sidebar = "".join(f"<li><a href='/a/{(hit + k) % 20}.html'>Most read {(hit + k) % 20}</a></li>" for k in range(5))
-        return (f"<aside class='sidebar'><h3>Most read</h3><ul>{sidebar}</ul></aside>"
-                f"<div class='ad' id='ad-{secrets.token_hex(4)}'>Advertisement</div>"
-                f"<div class='meta'>Views: {1000 + hit} · Page generated at {datetime.now():%H:%M:%S.%f}</div>"
-                f"<form><input type='hidden' name='csrf' value='{secrets.token_hex(16)}'></form>")
+        sidebar = "".join(
+            f"<li><a href='/a/{(hit + k) % 20}.html'>Most read {(hit + k) % 20}</a></li>" for k in range(5)
+        )
+        return (
+            f"<aside class='sidebar'><h3>Most read</h3><ul>{sidebar}</ul></aside>"
+            f"<div class='ad' id='ad-{secrets.token_hex(4)}'>Advertisement</div>"
+            f"<div class='meta'>Views: {1000 + hit} · Page generated at {datetime.now():%H:%M:%S.%f}</div>"
+            f"<form><input type='hidden' name='csrf' value='{secrets.token_hex(16)}'></form>"
+        )
 
     def respond(self, path: str):
         if path == "/list.html":
-            links = "".join(f"<li><a href='/a/{i}.html'>{a['title']}</a></li>"
-                            for i, a in self.articles.items() if a["status"] == 200)
+            links = "".join(
+                f"<li><a href='/a/{i}.html'>{a['title']}</a></li>"
+                for i, a in self.articles.items()
+                if a["status"] == 200
+            )
             return 200, f"<html><body><ul>{links}</ul>{self.furniture()}</body></html>".encode(), {}
         if path.startswith("/a/") and path.endswith(".html"):
             article = self.articles.get(int(path[3:-5]))
             if article and article["status"] == 200:
                 modified = article["modified"]
                 body = "".join(f"<p>{p}</p>" for p in article["paragraphs"])
-                html = (f"<html lang='en'><head><title>{article['title']}</title>"
-                        f"<meta property='article:modified_time' content='{modified.isoformat()}'></head><body>"
-                        f"<nav><a href='/'>Home</a> <a href='/list.html'>News</a></nav>{self.furniture()}"
-                        f"<article><h1>{article['title']}</h1><p class='info'>Updated: {modified:%Y-%m-%d %H:%M}</p>"
-                        f"{body}</article>{self.furniture()}<footer>© Demo</footer></body></html>")
+                html = (
+                    f"<html lang='en'><head><title>{article['title']}</title>"
+                    f"<meta property='article:modified_time' content='{modified.isoformat()}'></head><body>"
+                    f"<nav><a href='/'>Home</a> <a href='/list.html'>News</a></nav>{self.furniture()}"
+                    f"<article><h1>{article['title']}</h1><p class='info'>Updated: {modified:%Y-%m-%d %H:%M}</p>"
+                    f"{body}</article>{self.furniture()}<footer>© Demo</footer></body></html>"
+                )
                 return 200, html.encode(), {"Last-Modified": format_datetime(modified, usegmt=True)}
         return 404, b"<html><body>Not found</body></html>", {}
 
@@ -91,9 +106,16 @@ def churning_site():
 
 def test_scenario_yields_exactly_the_publishers_changes(pipeline, churning_site):
     site = churning_site
-    pipeline.use_registry(registry_entry(
-        "churn", site.url, listings=[site.url + "/list.html"], article_pattern=r"/a/\d+\.html$",
-        confirm_deletion=2, deletion_grace="1s"))
+    pipeline.use_registry(
+        registry_entry(
+            "churn",
+            site.url,
+            listings=[site.url + "/list.html"],
+            article_pattern=r"/a/\d+\.html$",
+            confirm_deletion=2,
+            deletion_grace="1s",
+        )
+    )
     pipeline.crawl()
     assert pipeline.scalar("SELECT count(*) FROM articles") == 20
 
@@ -102,7 +124,9 @@ def test_scenario_yields_exactly_the_publishers_changes(pipeline, churning_site)
 
     site.edit(1, 2, "Paragraph 2 was rewritten to soften what officials said about the programme.", announce=True)
     site.edit(2, 4, "Paragraph 4 now quotes a different official about the programme entirely.", announce=True)
-    site.edit(3, 0, "Paragraph 0 quietly drops the figures that residents had cited about the programme.", announce=False)
+    site.edit(
+        3, 0, "Paragraph 0 quietly drops the figures that residents had cited about the programme.", announce=False
+    )
     site.articles[4]["title"] = "A new headline for article 4"
     site.articles[5]["status"] = site.articles[6]["status"] = 404
     pipeline.crawl()
@@ -112,17 +136,24 @@ def test_scenario_yields_exactly_the_publishers_changes(pipeline, churning_site)
     pipeline.crawl()
 
     changes = pipeline.query(
-        "SELECT change_kind, silent, url FROM article_versions WHERE change_kind <> 'new' ORDER BY change_kind, url")
+        "SELECT change_kind, silent, url FROM article_versions WHERE change_kind <> 'new' ORDER BY change_kind, url"
+    )
     kinds = [(kind, silent, url.rsplit("/", 1)[1]) for kind, silent, url in changes]
     assert kinds == [
-        ("deleted", None, "5.html"), ("deleted", None, "6.html"),
-        ("edited", False, "1.html"), ("edited", False, "2.html"), ("edited", True, "3.html"),
+        ("deleted", None, "5.html"),
+        ("deleted", None, "6.html"),
+        ("edited", False, "1.html"),
+        ("edited", False, "2.html"),
+        ("edited", True, "3.html"),
         ("restored", None, "6.html"),
         ("retitled", True, "4.html"),
     ]
     assert pipeline.scalar("SELECT count(*) FROM articles") == 19
-    edited = dict(pipeline.query(
-        "SELECT regexp_extract(url, '(\\d+)\\.html', 1), changed_sentence FROM article_versions WHERE change_kind = 'edited'"))
+    edited = dict(
+        pipeline.query(
+            "SELECT regexp_extract(url, '(\\d+)\\.html', 1), changed_sentence FROM article_versions WHERE change_kind = 'edited'"
+        )
+    )
     assert edited == {
         "1": "Paragraph 2 was rewritten to soften what officials said about the programme.",
         "2": "Paragraph 4 now quotes a different official about the programme entirely.",

@@ -68,8 +68,12 @@ def test_an_analyst_transaction_open_through_a_crawl_never_defers_its_load(tmp_p
     attach = run_cli("--db", db, "attach")
     assert attach.returncode == 0 and all(line.endswith(";") for line in attach.stdout.splitlines()), attach.stdout
     (tmp_path / "attach.sql").write_text(attach.stdout)
-    analyst = subprocess.Popen([sys.executable, "-c", ANALYST, str(tmp_path / "attach.sql")],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    analyst = subprocess.Popen(
+        [sys.executable, "-c", ANALYST, str(tmp_path / "attach.sql")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         before = int(analyst.stdout.readline())
         site.set_stage(2)  # globaltimes edits an article
@@ -120,10 +124,13 @@ def test_demo_reports_the_edit_and_the_deletion(tmp_path):
 def test_a_source_whose_every_request_failed_is_failed_in_sources_and_runs(pipeline):
     from tests.servers import registry_entry
 
-    pipeline.use_registry(registry_entry("closed", "http://127.0.0.1:9", feeds=["http://127.0.0.1:9/feed.xml"],
-                                         article_pattern="/news/"))
+    pipeline.use_registry(
+        registry_entry("closed", "http://127.0.0.1:9", feeds=["http://127.0.0.1:9/feed.xml"], article_pattern="/news/")
+    )
     pipeline.crawl("closed")
-    listed = run_cli("--db", str(pipeline.db), "--sources", str(pipeline.settings.registry), "sources", "--format", "json")
+    listed = run_cli(
+        "--db", str(pipeline.db), "--sources", str(pipeline.settings.registry), "sources", "--format", "json"
+    )
     assert listed.returncode == 0, listed.stderr
     [closed] = json.loads(listed.stdout)
     assert "failed" in closed["last run"] and "complete" not in closed["last run"], closed
@@ -172,8 +179,18 @@ def test_crawl_parallel_shares_the_cores_among_its_crawls(tmp_path, site):
     for parallel, sources in ((1, ("unnews",)), (2, ("unnews", "xjgov"))):
         data = tmp_path / f"data-{parallel}"
         picks = [arg for name in sources for arg in ("--source", name)]
-        result = run_cli("--db", str(tmp_path / f"w{parallel}.duckdb"), "--sources", str(registry), "--data", str(data),
-                         "crawl", "--parallel", str(parallel), *picks)
+        result = run_cli(
+            "--db",
+            str(tmp_path / f"w{parallel}.duckdb"),
+            "--sources",
+            str(registry),
+            "--data",
+            str(data),
+            "crawl",
+            "--parallel",
+            str(parallel),
+            *picks,
+        )
         assert result.returncode == 0, result.stderr
         manifests = [json.loads(p.read_text()) for p in (data / "loaded").rglob("manifest.json")]
         assert len(manifests) == len(sources)

@@ -48,8 +48,11 @@ def grown(tmp_path_factory) -> dict:
     steps, refreshes = {}, {}
     with DemoSite(port=0) as site:
         pipeline = Pipeline(settings).use_registry(demo_registry(site.base_url))
-        plan = [("two outlets", ("xinhua", "chinadaily"), 1), ("all outlets", ("globaltimes", "xjgov", "unnews"), 1),
-                ("edit and deletion", (), 2)]
+        plan = [
+            ("two outlets", ("xinhua", "chinadaily"), 1),
+            ("all outlets", ("globaltimes", "xjgov", "unnews"), 1),
+            ("edit and deletion", (), 2),
+        ]
         for name, sources, stage in plan:
             site.set_stage(stage)
             results = pipeline.crawl(*sources)
@@ -91,9 +94,13 @@ def test_a_cluster_grows_batch_by_batch_and_keeps_its_id(grown):
 def test_edits_and_deletions_elsewhere_leave_the_cluster_alone(grown):
     assert grown["steps"]["edit and deletion"] == grown["steps"]["all outlets"]
     with connect(grown["settings"].db, read_only=True) as con:
-        signed = {urlsplit(url).path for (url,) in con.execute(
-            "SELECT v.canonical_url FROM story_signatures s JOIN article_versions v USING (article_id)"
-            " WHERE v.valid_to IS NULL AND v.content_hash = s.content_hash").fetchall()}
+        signed = {
+            urlsplit(url).path
+            for (url,) in con.execute(
+                "SELECT v.canonical_url FROM story_signatures s JOIN article_versions v USING (article_id)"
+                " WHERE v.valid_to IS NULL AND v.content_hash = s.content_hash"
+            ).fetchall()
+        }
     assert content.DELETED_PATH not in signed and content.EDIT["path"] in signed  # re-signed after the edit
 
 
@@ -123,7 +130,10 @@ def test_a_deleted_reprint_leaves_its_cluster_and_comes_back_when_restored(grown
         # Versions written the way the loader writes a tombstone, then a restoration.
         for kind, next_version in (("deleted", version + 1), ("restored", version + 2)):
             con.execute("BEGIN TRANSACTION")
-            con.execute("UPDATE article_versions SET valid_to = now()::TIMESTAMP WHERE article_id = ? AND valid_to IS NULL", [article_id])
+            con.execute(
+                "UPDATE article_versions SET valid_to = now()::TIMESTAMP WHERE article_id = ? AND valid_to IS NULL",
+                [article_id],
+            )
             con.execute(
                 f"""
                 INSERT INTO article_versions BY NAME

@@ -12,7 +12,8 @@ def test_every_outlet_is_discovered_and_stored_once(demo_pipeline):
     assert sum(r.counts["new"] for r in results) == TOTAL_EXPECTED
     # one fetch per article URL whatever its spelling in feeds and listings (?utm_source=rss)
     duplicates = demo_pipeline.query(
-        "SELECT url, count(*) FROM fetches WHERE kind = 'article' GROUP BY url HAVING count(*) > 1")
+        "SELECT url, count(*) FROM fetches WHERE kind = 'article' GROUP BY url HAVING count(*) > 1"
+    )
     assert duplicates == []
     tracked = demo_pipeline.query("SELECT url FROM fetches WHERE url LIKE ?", [f"%{RSS_TRACKED_PATH}%"])
     assert [u for (u,) in tracked] == [demo_pipeline_url(demo_pipeline, RSS_TRACKED_PATH)]

@@ -388,7 +388,10 @@ def test_trafilatura_sees_body_not_furniture(site, outlet):
 def test_module_prints_its_url_and_serves(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "crawlers.demo_site", "--port", "0", "--stage", "1"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         line = proc.stdout.readline().strip()

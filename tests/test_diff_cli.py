@@ -122,7 +122,9 @@ def test_changes_report_lists_the_edit_and_the_deletion(edited):
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert sorted((r["change_kind"], r["canonical_url"]) for r in rows) == [
-        ("deleted", base + DELETED_PATH), ("edited", base + EDIT["path"])]
+        ("deleted", base + DELETED_PATH),
+        ("edited", base + EDIT["path"]),
+    ]
     edit = next(r for r in rows if r["change_kind"] == "edited")
     assert edit["changed_sentence"] == EDIT["new"] and edit["silent"] is True
 
@@ -187,8 +189,14 @@ def test_changes_rejects_bad_usage(edited):
 def test_cjk_text_is_compared_character_by_character():
     ops = segments("自治区人民政府新闻办公室举行发布会。", "自治区政府新闻办举行记者会。")
     assert [(s.op, s.text) for s in ops] == [
-        ("equal", "自治区"), ("delete", "人民"), ("equal", "政府新闻办"), ("delete", "公室"),
-        ("equal", "举行"), ("delete", "发布"), ("insert", "记者"), ("equal", "会。"),
+        ("equal", "自治区"),
+        ("delete", "人民"),
+        ("equal", "政府新闻办"),
+        ("delete", "公室"),
+        ("equal", "举行"),
+        ("delete", "发布"),
+        ("insert", "记者"),
+        ("equal", "会。"),
     ]
 
 
@@ -206,8 +214,15 @@ def test_cjk_diff_json_from_a_crawled_gbk_page(pipeline):
     with StaticSite() as static:
         static.routes["/list.html"] = Route('<a href="/a/1.html">一</a>')
         static.routes["/a/1.html"] = Route(page(paragraphs), content_type="text/html")
-        pipeline.use_registry(registry_entry("xjtest", static.url, language="zh", listings=[static.url + "/list.html"],
-                                             article_pattern=r"/a/\d+\.html$"))
+        pipeline.use_registry(
+            registry_entry(
+                "xjtest",
+                static.url,
+                language="zh",
+                listings=[static.url + "/list.html"],
+                article_pattern=r"/a/\d+\.html$",
+            )
+        )
         pipeline.crawl()
         edited_paragraphs = list(paragraphs)
         edited_paragraphs[1] = edited_paragraphs[1].replace("极端思想", "宗教极端思想")

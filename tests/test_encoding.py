@@ -40,12 +40,15 @@ def test_gbk_labelled_utf8_and_the_reverse_decode_by_the_bytes():
     assert CHINESE in decoded.text and decoded.mismatch
 
 
-@pytest.mark.parametrize("relative,title_fragment", [
-    ("encoding_gbk/money_163_com_gbk_article.html", "埃洛普离职"),
-    ("encoding_gbk/money_163_com_gb2312_article.html", "八部委如何玩转互联网"),
-    ("xinhua/he_xinhuanet_content_25340717_wayback.html", "话剧《约定无期限》"),
-    ("people/politics_people_com_cn_40223222.html", "促进航天技术更好惠及人民"),
-])
+@pytest.mark.parametrize(
+    "relative,title_fragment",
+    [
+        ("encoding_gbk/money_163_com_gbk_article.html", "埃洛普离职"),
+        ("encoding_gbk/money_163_com_gb2312_article.html", "八部委如何玩转互联网"),
+        ("xinhua/he_xinhuanet_content_25340717_wayback.html", "话剧《约定无期限》"),
+        ("people/politics_people_com_cn_40223222.html", "促进航天技术更好惠及人民"),
+    ],
+)
 def test_real_pages_decode_without_a_charset_header(relative, title_fragment):
     body = real_fixture(relative).read_bytes()
     assert title_fragment in decode_html(body, "text/html").text
@@ -60,7 +63,10 @@ def test_windows_1251_page_decodes():
 
 def test_a_declared_page_with_one_stray_byte_keeps_its_declared_charset():
     """A UTF-8 page with one pasted cp1252 byte stays UTF-8 (one replacement), not a detector's cp1251 guess."""
-    text = "<html><head><meta charset='utf-8'><title>Leber</title></head><body><p>" + "So schön winterlich, Olivenöl und Zwiebeln. " * 40
+    text = (
+        "<html><head><meta charset='utf-8'><title>Leber</title></head><body><p>"
+        + "So schön winterlich, Olivenöl und Zwiebeln. " * 40
+    )
     body = text.encode("utf-8") + b"caf\xe9 </p></body></html>"
     decoded = decode_html(body, "text/html")
     assert decoded.encoding == "utf-8" and "So schön winterlich" in decoded.text and decoded.text.count("\ufffd") == 1

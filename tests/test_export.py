@@ -23,8 +23,12 @@ def warehouse(tmp_path_factory):
         pipeline.crawl()
     assert not pipeline.failures
     with connect(settings.db, read_only=True) as con:
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND NOT temporary").fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND NOT temporary"
+            ).fetchall()
+        ]
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}
         versions = con.execute(
             "SELECT article_id, version, source, change_kind, content_hash, valid_from, text FROM article_versions ORDER BY 1, 2"
@@ -39,8 +43,9 @@ def test_export_writes_versions_partitioned_by_source_and_month(warehouse, tmp_p
     done = run_cli("--db", str(db), "export", str(target))
     assert done.returncode == 0, done.stderr
     assert "article_versions" in done.stdout and "written under" in done.stdout
-    partitions = sorted(p.relative_to(target / "article_versions").parts[:2]
-                        for p in (target / "article_versions").rglob("*.parquet"))
+    partitions = sorted(
+        p.relative_to(target / "article_versions").parts[:2] for p in (target / "article_versions").rglob("*.parquet")
+    )
     sources = {v[2] for v in versions}
     assert {part[0] for part in partitions} == {f"source={s}" for s in sources}
     assert all(part[1].startswith("month=") and len(part[1]) == len("month=2021-02") for part in partitions)
@@ -54,8 +59,10 @@ def test_export_writes_versions_partitioned_by_source_and_month(warehouse, tmp_p
     assert back == versions
     described = [r[0] for r in engine.execute(f"DESCRIBE SELECT * FROM {read}").fetchall()]
     assert set(described) == set(columns) | {"month"}
-    assert engine.execute(
-        f"SELECT count(*) FROM {read} WHERE month <> strftime(valid_from, '%Y-%m')").fetchall()[0][0] == 0
+    assert (
+        engine.execute(f"SELECT count(*) FROM {read} WHERE month <> strftime(valid_from, '%Y-%m')").fetchall()[0][0]
+        == 0
+    )
 
 
 def test_every_other_table_is_one_parquet_file_with_the_same_rows(warehouse, tmp_path):
@@ -76,9 +83,14 @@ def test_csv_export_reads_back_too(warehouse, tmp_path):
     assert done.returncode == 0, done.stderr
     engine = duckdb.connect()
     glob = str(target / "article_versions" / "**" / "*.csv")
-    assert engine.execute(f"SELECT count(*) FROM read_csv('{glob}', hive_partitioning = true)").fetchall()[0][0] \
+    assert (
+        engine.execute(f"SELECT count(*) FROM read_csv('{glob}', hive_partitioning = true)").fetchall()[0][0]
         == counts["article_versions"]
-    assert engine.execute(f"SELECT count(*) FROM read_csv('{target / 'fetches.csv'}')").fetchall()[0][0] == counts["fetches"]
+    )
+    assert (
+        engine.execute(f"SELECT count(*) FROM read_csv('{target / 'fetches.csv'}')").fetchall()[0][0]
+        == counts["fetches"]
+    )
 
 
 def test_export_into_a_used_folder_needs_overwrite(warehouse, tmp_path):
@@ -90,7 +102,10 @@ def test_export_into_a_used_folder_needs_overwrite(warehouse, tmp_path):
     again = run_cli("--db", str(db), "export", str(target), "--overwrite")
     assert again.returncode == 0, again.stderr
     glob = str(target / "article_versions" / "**" / "*.parquet")
-    assert duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{glob}')").fetchall()[0][0] == counts["article_versions"]
+    assert (
+        duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{glob}')").fetchall()[0][0]
+        == counts["article_versions"]
+    )
 
 
 def test_overwrite_in_another_format_leaves_only_the_new_export(warehouse, tmp_path):
@@ -103,8 +118,10 @@ def test_overwrite_in_another_format_leaves_only_the_new_export(warehouse, tmp_p
     assert sorted(str(p.relative_to(target)) for p in target.rglob("*.parquet")) == []
     assert (target / "notes.txt").read_text() == "mine"
     glob = str(target / "article_versions" / "**" / "*.csv")
-    assert duckdb.connect().execute(f"SELECT count(*) FROM read_csv('{glob}', hive_partitioning = true)").fetchall()[0][0] \
+    assert (
+        duckdb.connect().execute(f"SELECT count(*) FROM read_csv('{glob}', hive_partitioning = true)").fetchall()[0][0]
         == counts["article_versions"]
+    )
     back = run_cli("--db", str(db), "export", str(target), "--format", "parquet", "--overwrite")
     assert back.returncode == 0, back.stderr
     assert [p.name for p in target.rglob("*.csv")] == []

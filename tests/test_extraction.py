@@ -10,8 +10,10 @@ from crawlers.extraction import ExtractionOptions, content_hash, extract_page
 from tests.conftest import ROOT
 from tests.servers import article_html
 
-BODY = [f"The regional government said in statement {n} that the vocational education and training centers had closed."
-        for n in range(3)]
+BODY = [
+    f"The regional government said in statement {n} that the vocational education and training centers had closed."
+    for n in range(3)
+]
 
 
 def test_extraction_quality_holds_its_pinned_floors():
@@ -25,15 +27,22 @@ def test_the_gate_fails_without_its_baseline_and_writes_none(tmp_path):
     problems = evaluate.gate(baseline_path=missing)
     assert len(problems) == 1 and "no baseline at" in problems[0] and "--update" in problems[0]
     assert not missing.exists()
-    result = subprocess.run([sys.executable, "-m", "crawlers.evaluate", "--baseline", str(missing)],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "crawlers.evaluate", "--baseline", str(missing)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert result.returncode == 1 and "no baseline at" in result.stderr and not missing.exists()
 
 
 def test_date_labels_and_whitespace_do_not_change_the_hash():
     first = extract_page(article_html("Title", ["Updated: 2021-02-08 10:12", *BODY]), "http://x/a", ExtractionOptions())
-    second = extract_page(article_html("Title", ["Updated:  2021-03-01 09:00", *[b.replace(" ", "  ") for b in BODY]]),
-                          "http://x/a", ExtractionOptions())
+    second = extract_page(
+        article_html("Title", ["Updated:  2021-03-01 09:00", *[b.replace(" ", "  ") for b in BODY]]),
+        "http://x/a",
+        ExtractionOptions(),
+    )
     assert first["content_hash"] == second["content_hash"]
     assert "Updated" not in first["text"]
     assert first["updated_label"] == "2021-02-08 10:12" and second["updated_label"] == "2021-03-01 09:00"
@@ -49,7 +58,9 @@ def test_ignore_rules_remove_furniture_trafilatura_keeps():
     html = article_html("Title", [*BODY, "Share this article on Weibo and WeChat"], extra_head="")
     html = html.replace("</article>", "<div class='share-tools'>Share tools here, follow us</div></article>")
     plain = extract_page(html, "http://x/a", ExtractionOptions())
-    options = ExtractionOptions(ignore_selectors=("div.share-tools",), ignore_patterns=(r"Share this article on \w+ and \w+",))
+    options = ExtractionOptions(
+        ignore_selectors=("div.share-tools",), ignore_patterns=(r"Share this article on \w+ and \w+",)
+    )
     cleaned = extract_page(html, "http://x/a", options)
     assert "Share this article" in plain["text"] and "Share this article" not in cleaned["text"]
     assert "Share tools here" not in cleaned["text"]
@@ -57,5 +68,8 @@ def test_ignore_rules_remove_furniture_trafilatura_keeps():
 
 
 def test_a_page_without_an_article_is_said_so():
-    assert extract_page("<html><body><nav>Home</nav></body></html>", "http://x/", ExtractionOptions())["outcome"] == "no_article"
+    assert (
+        extract_page("<html><body><nav>Home</nav></body></html>", "http://x/", ExtractionOptions())["outcome"]
+        == "no_article"
+    )
     assert content_hash("a  b", "c\n\n d") == content_hash("a b", "c\nd")

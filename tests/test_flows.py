@@ -81,9 +81,17 @@ def hanging_site():
 
 def plain_source(name: str, base: str, **extra) -> str:
     """A registry entry for a site at `base` with one feed."""
-    lines = ["[[sources]]", f'name = "{name}"', f'label = "{name} (test)"', 'language = "en"',
-             'allowed_domains = ["127.0.0.1"]', f'feeds = ["{base}/feed.xml"]', "article_pattern = '/a/\\d+'",
-             "download_delay = 0.0", "autothrottle = false"]
+    lines = [
+        "[[sources]]",
+        f'name = "{name}"',
+        f'label = "{name} (test)"',
+        'language = "en"',
+        'allowed_domains = ["127.0.0.1"]',
+        f'feeds = ["{base}/feed.xml"]',
+        "article_pattern = '/a/\\d+'",
+        "download_delay = 0.0",
+        "autothrottle = false",
+    ]
     lines += [f"{key} = {json.dumps(value)}" for key, value in extra.items()]
     return "\n".join(lines) + "\n"
 
@@ -106,10 +114,10 @@ def paths(tmp_path):
 def run(paths, **options):
     """One ingest flow run in this process; returns (state, summary dict or None)."""
     parameters = {"crawl_retries": 0, "retry_delay": 0.0, "load_wait": 10.0, **options}
-    state = ingest(db=str(paths["db"]), registry=str(paths["registry"]), data=str(paths["data"]),
-                   return_state=True, **parameters)
+    state = ingest(
+        db=str(paths["db"]), registry=str(paths["registry"]), data=str(paths["data"]), return_state=True, **parameters
+    )
     return state, (state.result() if state.is_completed() else None)
-
 
 
 def query(db: Path, sql: str, params=None) -> list[tuple]:
@@ -120,9 +128,12 @@ def query(db: Path, sql: str, params=None) -> list[tuple]:
 def report_of(state) -> str:
     """The markdown of the run's "ingest-report" artifact, read back from the Prefect API."""
     with get_client(sync_client=True) as client:
-        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
-            key=ArtifactFilterKey(any_=["ingest-report"]),
-            flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])))
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=["ingest-report"]),
+                flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]),
+            )
+        )
     assert len(artifacts) == 1
     return artifacts[0].data
 
@@ -149,7 +160,11 @@ def test_ingest_runs_end_to_end_and_reports_each_source(harness, site, paths):
     assert {s["source"] for s in summary["sources"]} == names
     assert all(s["status"] == "ok" for s in summary["sources"])
     assert summary["loaded_batches"] == 5 and summary["left_staged"] == 0
-    assert query(paths["db"], "select count(*) from articles")[0][0] == sum(s["counts"]["new"] for s in summary["sources"]) > 0
+    assert (
+        query(paths["db"], "select count(*) from articles")[0][0]
+        == sum(s["counts"]["new"] for s in summary["sources"])
+        > 0
+    )
     run_ids = query(paths["db"], "select distinct run_id from crawl_runs")
     assert run_ids == [(str(state.state_details.flow_run_id),)]
 
@@ -171,19 +186,27 @@ def test_ingest_runs_end_to_end_and_reports_each_source(harness, site, paths):
     assert rows["globaltimes"][4] == "1"  # the edited column
     assert rows["chinadaily"][6] == "1"  # the deleted column
     changes = second.split("## Changes", 1)[1]
-    assert "edited (silent) · globaltimes · China rejects politicizing human rights as UN council opens 46th session · " \
-           f"{site.base_url}/globaltimes/page/202102/1216377.shtml" in changes
+    assert (
+        "edited (silent) · globaltimes · China rejects politicizing human rights as UN council opens 46th session · "
+        f"{site.base_url}/globaltimes/page/202102/1216377.shtml" in changes
+    )
     assert "deleted · chinadaily · Winter tourism heats up in Altay as ski resorts draw crowds · " in changes
-    assert "+ Analysts said many of the accusations against Xinjiang were not supported by the facts on the ground." in changes
+    assert (
+        "+ Analysts said many of the accusations against Xinjiang were not supported by the facts on the ground."
+        in changes
+    )
 
 
 def test_failing_and_hanging_sources_do_not_stop_a_healthy_one(harness, site, paths):
     with failing_site() as broken, hanging_site() as hanging:
         paths["registry"].write_text(
             demo_sources(site.base_url, "unnews")
-            + "\n" + plain_source("broken", broken)
-            + "\n" + plain_source("hanging", hanging, download_timeout=2, crawl_timeout=5),
-            encoding="utf-8")
+            + "\n"
+            + plain_source("broken", broken)
+            + "\n"
+            + plain_source("hanging", hanging, download_timeout=2, crawl_timeout=5),
+            encoding="utf-8",
+        )
         state, summary = run(paths)
 
     assert state.is_completed(), state.message
@@ -196,8 +219,11 @@ def test_failing_and_hanging_sources_do_not_stop_a_healthy_one(harness, site, pa
     assert query(paths["db"], "select count(*) from articles where source = 'unnews'")[0][0] > 0
 
     # every batch, the dead crawl's too, is recorded under this run with why it failed
-    recorded = dict(query(paths["db"], "select source, error from crawl_runs where run_id = ?",
-                          [str(state.state_details.flow_run_id)]))
+    recorded = dict(
+        query(
+            paths["db"], "select source, error from crawl_runs where run_id = ?", [str(state.state_details.flow_run_id)]
+        )
+    )
     assert recorded["unnews"] is None
     assert "HTTP 500" in recorded["broken"]
     assert recorded["hanging"] == "crawl timed out after 5s"
@@ -251,9 +277,16 @@ def test_overlapping_runs_each_load_their_own_batch_once(harness, site, paths):
     # Hold the load lock so that both runs have staged their batch before either loads.
     with open(paths["data"] / "load.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        runs = [subprocess.Popen([sys.executable, "-c", RUN_ONE, str(paths["db"]), str(paths["registry"]),
-                                  str(paths["data"]), name], stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
-                for name in ("unnews", "xjgov")]
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-c", RUN_ONE, str(paths["db"]), str(paths["registry"]), str(paths["data"]), name],
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd=ROOT,
+                env=env,
+            )
+            for name in ("unnews", "xjgov")
+        ]
         deadline = time.monotonic() + 180
         while len(list((paths["data"] / "staging").glob("*/manifest.json"))) < 2:
             assert all(r.poll() is None for r in runs), "a run ended before loading"

@@ -103,8 +103,11 @@ def test_stage_3_gives_a_title_change_a_410_and_a_restoration(stages):
 
 def test_article_history_lists_every_version_oldest_first(stages):
     copies, base = stages
-    rows = query(copies[3], "SELECT version, change_kind, valid_from, valid_to, text IS NULL FROM article_history(?)",
-                 [base + DELETED_PATH])
+    rows = query(
+        copies[3],
+        "SELECT version, change_kind, valid_from, valid_to, text IS NULL FROM article_history(?)",
+        [base + DELETED_PATH],
+    )
     assert [(r[0], r[1], r[4]) for r in rows] == [(1, "new", False), (2, "deleted", True), (3, "restored", False)]
     # Each version ends exactly where the next begins; the last is open.
     assert [r[3] for r in rows[:-1]] == [r[2] for r in rows[1:]] and rows[-1][3] is None
@@ -129,8 +132,12 @@ def test_as_of_shows_the_text_before_and_after_the_edit(stages):
 def test_as_of_leaves_out_articles_deleted_at_that_moment(stages):
     copies, base = stages
     url = base + DELETED_PATH
-    deleted_at, restored_at = [r[0] for r in query(
-        copies[3], "SELECT detected_at FROM article_changes WHERE canonical_url = ? ORDER BY detected_at", [url])]
+    deleted_at, restored_at = [
+        r[0]
+        for r in query(
+            copies[3], "SELECT detected_at FROM article_changes WHERE canonical_url = ? ORDER BY detected_at", [url]
+        )
+    ]
     sql = "SELECT count(*) FROM as_of(?) WHERE canonical_url = ?"
     assert query(copies[3], sql, [deleted_at - timedelta(microseconds=1), url]) == [(1,)]
     assert query(copies[3], sql, [deleted_at, url]) == [(0,)]
@@ -140,14 +147,18 @@ def test_as_of_leaves_out_articles_deleted_at_that_moment(stages):
 
 
 def test_article_history_finds_an_article_by_the_url_it_was_fetched_at(pipeline):
-    paragraphs = [f"The press office said course number {n} would open in spring for rural residents who wish "
-                  f"to learn a trade, and that {n * 20} places were still free." for n in range(1, 5)]
+    paragraphs = [
+        f"The press office said course number {n} would open in spring for rural residents who wish "
+        f"to learn a trade, and that {n * 20} places were still free."
+        for n in range(1, 5)
+    ]
     with StaticSite() as static:
         head = f'<link rel="canonical" href="{static.url}/story/42">'
         static.routes["/list.html"] = Route('<a href="/a/42.html">one</a>')
         static.routes["/a/42.html"] = Route(article_html("Courses open in spring", paragraphs, extra_head=head))
-        pipeline.use_registry(registry_entry("office", static.url, listings=[static.url + "/list.html"],
-                                             article_pattern=r"/a/\d+\.html$"))
+        pipeline.use_registry(
+            registry_entry("office", static.url, listings=[static.url + "/list.html"], article_pattern=r"/a/\d+\.html$")
+        )
         pipeline.crawl()
         by_canonical = pipeline.query("SELECT canonical_url, url FROM article_history(?)", [static.url + "/story/42"])
         by_fetched = pipeline.query("SELECT canonical_url, url FROM article_history(?)", [static.url + "/a/42.html"])

@@ -34,12 +34,31 @@ def installed(tmp_path_factory) -> Path:
     venv = base / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     # A path line in a .pth adds that folder only: the test venv's editable-install hook stays out.
     Path(site, "test-env.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
-                    "--no-build-isolation", str(source)], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     shutil.rmtree(source)  # the install must not lean on the source folder
     return venv
 
@@ -47,8 +66,9 @@ def installed(tmp_path_factory) -> Path:
 def _run(venv: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRESSWATCH_")}
     env.pop("PYTHONPATH", None)
-    return subprocess.run([str(venv / "bin" / "presswatch"), *args], capture_output=True, text=True, cwd=cwd,
-                          env=env, timeout=300)
+    return subprocess.run(
+        [str(venv / "bin" / "presswatch"), *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
+    )
 
 
 def test_installed_presswatch_lists_the_bundled_sources_from_another_folder(installed, tmp_path):
@@ -65,15 +85,22 @@ def test_installed_presswatch_says_its_version(installed, tmp_path):
 
 
 def test_installed_package_has_its_migrations_and_demo_site(installed, tmp_path):
-    probe = ("import json, crawlers.demo_site, warehouse.db; "
-             "print(json.dumps([crawlers.demo_site.__file__, [m[1] for m in warehouse.db.migrations()]]))")
-    result = subprocess.run([str(installed / "bin" / "python"), "-c", probe], capture_output=True, text=True,
-                            cwd=tmp_path, check=True)
+    probe = (
+        "import json, crawlers.demo_site, warehouse.db; "
+        "print(json.dumps([crawlers.demo_site.__file__, [m[1] for m in warehouse.db.migrations()]]))"
+    )
+    result = subprocess.run(
+        [str(installed / "bin" / "python"), "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
     demo_file, migrations = json.loads(result.stdout)
     assert Path(demo_file).is_relative_to(installed), demo_file
     assert migrations == sorted(p.name for p in (ROOT / "warehouse" / "migrations").glob("*.sql"))
-    server = subprocess.Popen([str(installed / "bin" / "python"), "-m", "crawlers.demo_site", "--port", "0"],
-                              stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    server = subprocess.Popen(
+        [str(installed / "bin" / "python"), "-m", "crawlers.demo_site", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
     try:
         url = server.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:"), url
@@ -97,6 +124,7 @@ def test_installed_presswatch_crawls_and_loads_from_another_folder(installed, tm
     db = tmp_path / "w.duckdb"
     crawl = _run(installed, "crawl", "--source", "unnews", "--db", str(db), "--sources", str(registry), cwd=tmp_path)
     assert crawl.returncode == 0, crawl.stderr
-    count = _run(installed, "sql", "select count(*) as n from articles", "--db", str(db), "--format", "csv",
-                 cwd=tmp_path)
+    count = _run(
+        installed, "sql", "select count(*) as n from articles", "--db", str(db), "--format", "csv", cwd=tmp_path
+    )
     assert count.stdout == f"n\n{EXPECTED['unnews']}\n", count.stderr

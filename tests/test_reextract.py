@@ -15,12 +15,13 @@ from crawlers.demo_site.content import EXPECTED, REPRINTS
 from tests.conftest import make_pipeline, run_cli
 
 # The closing sentence of the press release that three outlets reprinted.
-SENTENCE = ("It added that the region would continue to provide free vocational skills courses to rural residents who "
-            "wish to improve their employability.")
+SENTENCE = (
+    "It added that the region would continue to provide free vocational skills courses to rural residents who "
+    "wish to improve their employability."
+)
 # The three outlets that reprinted it (what re-extraction must change) and one that did not.
 OUTLETS = ("chinadaily", "globaltimes", "xinhua", "unnews")
 IGNORE = 'ignore_patterns = ["It added that the region would continue[^.]*\\\\."]'
-
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +65,15 @@ def test_reextract_of_more_captures_than_a_worker_may_take_finishes(crawled):
     pipeline.use_registry(registry.replace("[[sources]]\n", f"[[sources]]\n{IGNORE}\n"))
     captures = pipeline.scalar("SELECT count(*) FROM articles")
     assert captures > 4
-    result = run_cli(*flags(pipeline), "reextract", "--dry-run", "--workers", "2",
-                     env={"PRESSWATCH_EXTRACT_TASKS_PER_WORKER": "1"}, timeout=240)
+    result = run_cli(
+        *flags(pipeline),
+        "reextract",
+        "--dry-run",
+        "--workers",
+        "2",
+        env={"PRESSWATCH_EXTRACT_TASKS_PER_WORKER": "1"},
+        timeout=240,
+    )
     assert result.returncode == 0, result.stderr
     assert all(outlet in result.stdout for outlet in OUTLETS)
     pipeline.use_registry(registry)
@@ -82,7 +90,8 @@ def test_changed_settings_give_reextracted_versions_only_where_the_text_changed(
     assert result.returncode == 0, result.stderr
     rows = pipeline.query(
         "SELECT canonical_url, change_kind, publisher_change, previous_sentence, changed_sentence, changed_fields, "
-        "extractor_version <> previous_extractor_version FROM article_changes ORDER BY canonical_url")
+        "extractor_version <> previous_extractor_version FROM article_changes ORDER BY canonical_url"
+    )
     assert sorted(r[0].removeprefix(site.base_url) for r in rows) == sorted(REPRINTS)
     for _url, kind, publisher, before, after, fields, new_extractor in rows:
         assert kind == "reextracted" and publisher is False and fields == ["text"] and new_extractor
@@ -94,7 +103,8 @@ def test_changed_settings_give_reextracted_versions_only_where_the_text_changed(
     same_capture = pipeline.scalar(
         "SELECT count(*) FROM article_versions n JOIN article_versions o ON o.article_id = n.article_id "
         "AND o.version = n.version - 1 WHERE n.change_kind = 'reextracted' AND n.raw_hash = o.raw_hash "
-        "AND n.warc_file = o.warc_file AND n.warc_offset = o.warc_offset")
+        "AND n.warc_file = o.warc_file AND n.warc_offset = o.warc_offset"
+    )
     assert same_capture == 3
 
     # The change report leaves re-extractions out unless asked for.

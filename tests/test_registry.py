@@ -6,8 +6,18 @@ from crawlers.registry import DEFAULT_REGISTRY, RegistryError, load_registry
 from tests.conftest import run_cli
 from tests.servers import registry_entry
 
-REQUIRED_OUTLETS = {"chinadaily", "xinhua", "globaltimes", "cgtn", "mfa", "china_mission_geneva",
-                    "xinjiang_gov", "peoples_daily", "ohchr", "unnews"}
+REQUIRED_OUTLETS = {
+    "chinadaily",
+    "xinhua",
+    "globaltimes",
+    "cgtn",
+    "mfa",
+    "china_mission_geneva",
+    "xinjiang_gov",
+    "peoples_daily",
+    "ohchr",
+    "unnews",
+}
 
 
 def test_bundled_registry_has_the_outlets_we_follow():
@@ -22,8 +32,12 @@ def test_bundled_registry_has_the_outlets_we_follow():
 
 def test_defaults_are_polite_and_overridable(tmp_path):
     path = tmp_path / "s.toml"
-    path.write_text('[defaults]\nconcurrency = 2\n' + registry_entry("one", "http://127.0.0.1:1", feeds=["http://127.0.0.1:1/f.xml"],
-                    article_pattern="/a/", download_delay=3.0).replace("concurrency = 8\n", ""))
+    path.write_text(
+        "[defaults]\nconcurrency = 2\n"
+        + registry_entry(
+            "one", "http://127.0.0.1:1", feeds=["http://127.0.0.1:1/f.xml"], article_pattern="/a/", download_delay=3.0
+        ).replace("concurrency = 8\n", "")
+    )
     source = load_registry(path).get("one")
     assert source.concurrency == 2 and source.download_delay == 3.0
     assert source.confirm_deletion == 1 and source.revisit == ((float("inf"), 0.0),)
@@ -62,7 +76,9 @@ def test_duplicate_names_are_refused(tmp_path):
 
 def test_cli_refuses_a_broken_registry_with_exit_status_2(tmp_path):
     path = tmp_path / "broken.toml"
-    path.write_text(registry_entry("bad", "x", feeds=["http://127.0.0.1:9/f.xml"], article_pattern="(", schedule="nope"))
+    path.write_text(
+        registry_entry("bad", "x", feeds=["http://127.0.0.1:9/f.xml"], article_pattern="(", schedule="nope")
+    )
     result = run_cli("--db", str(tmp_path / "w.duckdb"), "--sources", str(path), "crawl")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

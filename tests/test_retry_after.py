@@ -12,8 +12,10 @@ import pytest
 from crawlers.middlewares import retry_after_seconds
 from tests.servers import article_html, registry_entry
 
-ARTICLE = article_html("Rate limited, then answered", [
-    f"The ministry said in its statement number {n} that the talks would continue next week." for n in range(4)])
+ARTICLE = article_html(
+    "Rate limited, then answered",
+    [f"The ministry said in its statement number {n} that the talks would continue next week." for n in range(4)],
+)
 
 
 class RateLimitedSite:
@@ -63,8 +65,9 @@ class RateLimitedSite:
 
 def test_the_retry_waits_for_retry_after_and_the_page_is_captured(pipeline):
     with RateLimitedSite() as site:
-        pipeline.use_registry(registry_entry("limited", site.url, listings=[site.url + "/list.html"],
-                                             article_pattern=r"/a/\d+\.html$"))
+        pipeline.use_registry(
+            registry_entry("limited", site.url, listings=[site.url + "/list.html"], article_pattern=r"/a/\d+\.html$")
+        )
         pipeline.crawl()
     article = [at for path, at in site.arrivals if path == "/a/1.html"]
     assert len(article) == 2, site.arrivals
@@ -72,10 +75,19 @@ def test_the_retry_waits_for_retry_after_and_the_page_is_captured(pipeline):
     assert pipeline.scalar("SELECT count(*) FROM articles WHERE title = 'Rate limited, then answered'") == 1
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("3", 3.0), (b"0", 0.0), ("600", 120.0), ("soon", None), ("", None), (None, None),
-    ("Wed, 21 Oct 2015 07:28:30 GMT", 30.0), ("Wed, 21 Oct 2015 07:20:00 GMT", 0.0),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("3", 3.0),
+        (b"0", 0.0),
+        ("600", 120.0),
+        ("soon", None),
+        ("", None),
+        (None, None),
+        ("Wed, 21 Oct 2015 07:28:30 GMT", 30.0),
+        ("Wed, 21 Oct 2015 07:20:00 GMT", 0.0),
+    ],
+)
 def test_retry_after_takes_seconds_or_an_http_date_capped(value, expected):
     from datetime import datetime
 

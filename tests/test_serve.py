@@ -23,8 +23,9 @@ CLI = [sys.executable, "-c", "from flows.cli import main; main()"]
 
 def presswatch(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """The real command in a subprocess (through flows.cli.main, where every command module registered)."""
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=ROOT, timeout=120,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, cwd=ROOT, timeout=120, env={**os.environ, **(env or {})}
+    )
 
 
 def demo_sources(base_url: str, schedules: dict[str, str]) -> str:
@@ -64,9 +65,13 @@ def test_serve_builds_one_deployment_per_source_on_its_cron(tmp_path, site):
         assert schedule.schedule.cron == cron and schedule.schedule.timezone == "UTC"
         assert deployment.flow_name == "ingest"
         assert deployment.entrypoint == "flows.ingest.ingest"
-        assert deployment.parameters == {"sources": [name], "db": str(settings.db.resolve()),
-                                         "registry": str(registry.resolve()), "data": str(settings.data.resolve()),
-                                         "publish": True}
+        assert deployment.parameters == {
+            "sources": [name],
+            "db": str(settings.db.resolve()),
+            "registry": str(registry.resolve()),
+            "data": str(settings.data.resolve()),
+            "publish": True,
+        }
         assert deployment.concurrency_limit == 1
         assert deployment.concurrency_options.collision_strategy == ConcurrencyLimitStrategy.CANCEL_NEW
 
@@ -81,15 +86,23 @@ def test_serve_runs_a_deployment_on_its_own_prefect_server_and_stops_on_sigterm(
     registry.write_text(demo_sources(site.base_url, {"unnews": "0 0 1 1 *"}))
     db = tmp_path / "pw"
     env = {**without_api_url(), "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
-    serve = subprocess.Popen([*CLI, "--db", str(db), "--sources", str(registry), "serve", "--limit", "1"],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env)
+    serve = subprocess.Popen(
+        [*CLI, "--db", str(db), "--sources", str(registry), "serve", "--limit", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
     lines = []
     try:
         for line in serve.stdout:
             lines.append(line.rstrip())
             if line.startswith("serving "):
                 break
-        assert lines and lines[-1].startswith("serving 1 source(s) and the warehouse's upkeep against http://127.0.0.1:"), lines
+        assert lines and lines[-1].startswith(
+            "serving 1 source(s) and the warehouse's upkeep against http://127.0.0.1:"
+        ), lines
         api_url = re.search(r"against (\S+),", lines[-1]).group(1)
         assert healthy(api_url)
         assert "ingest/unnews  0 0 1 1 *  next" in next(serve.stdout)
@@ -128,14 +141,23 @@ def test_serve_names_an_unreachable_prefect_api(tmp_path, site):
     registry = tmp_path / "sources.toml"
     registry.write_text(demo_sources(site.base_url, {"unnews": "* * * * *"}))
     dead = "http://127.0.0.1:9/api"
-    result = presswatch("--db", str(tmp_path / "pw"), "--sources", str(registry), "serve",
-                        env={"PREFECT_API_URL": dead})
+    result = presswatch(
+        "--db", str(tmp_path / "pw"), "--sources", str(registry), "serve", env={"PREFECT_API_URL": dead}
+    )
     assert result.returncode == 1
     assert f"no Prefect server answers at PREFECT_API_URL={dead}" in result.stderr
     assert "Traceback" not in result.stderr
 
-    clash = presswatch("--db", str(tmp_path / "pw"), "--sources", str(registry), "serve", "--port", "4200",
-                       env={"PREFECT_API_URL": dead})
+    clash = presswatch(
+        "--db",
+        str(tmp_path / "pw"),
+        "--sources",
+        str(registry),
+        "serve",
+        "--port",
+        "4200",
+        env={"PREFECT_API_URL": dead},
+    )
     assert clash.returncode == 2
     assert "--ui and --port only apply to the local Prefect server" in clash.stderr
 

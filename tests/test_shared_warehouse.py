@@ -29,9 +29,15 @@ MACHINES = {"a": ("chinadaily", "xjgov"), "b": ("globaltimes", "unnews")}
 def shared():
     """The environment of every machine: PRESSWATCH_DB on PostgreSQL, PRESSWATCH_LAKE_DATA on S3."""
     with postgres_server() as conninfo, s3_server() as aws:
-        yield {**aws, "PRESSWATCH_DB": f"ducklake:postgres:{conninfo}", "PRESSWATCH_LAKE_DATA": "s3://presswatch/lake/",
-               "PRESSWATCH_ARCHIVE": "s3://presswatch/archive",
-               "PRESSWATCH_CRAWL_RETRIES": "0", "PRESSWATCH_RETRY_DELAY": "0", "PRESSWATCH_LOAD_WAIT": "120"}
+        yield {
+            **aws,
+            "PRESSWATCH_DB": f"ducklake:postgres:{conninfo}",
+            "PRESSWATCH_LAKE_DATA": "s3://presswatch/lake/",
+            "PRESSWATCH_ARCHIVE": "s3://presswatch/archive",
+            "PRESSWATCH_CRAWL_RETRIES": "0",
+            "PRESSWATCH_RETRY_DELAY": "0",
+            "PRESSWATCH_LOAD_WAIT": "120",
+        }
 
 
 def _registry(site: DemoSite, names: tuple[str, ...], path):
@@ -70,20 +76,28 @@ def test_two_machines_crawl_into_one_shared_warehouse_while_an_analyst_reads(sha
         monkeypatch.setenv(name, value)
     env = dict(os.environ)
     with DemoSite(port=0) as one, DemoSite(port=0) as two:
-        registries = {"a": _registry(one, MACHINES["a"], tmp_path / "a.toml"),
-                      "b": _registry(two, MACHINES["b"], tmp_path / "b.toml")}
+        registries = {
+            "a": _registry(one, MACHINES["a"], tmp_path / "a.toml"),
+            "b": _registry(two, MACHINES["b"], tmp_path / "b.toml"),
+        }
         with connect(shared["PRESSWATCH_DB"]):  # the catalog exists (migrated) before the analyst attaches
             pass
         attach = run_cli("attach", env=shared)
         assert attach.returncode == 0, attach.stderr
         (tmp_path / "attach.sql").write_text(attach.stdout)
-        analyst = subprocess.Popen([sys.executable, "-c", ANALYST, str(tmp_path / "attach.sql")], env=env,
-                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        analyst = subprocess.Popen(
+            [sys.executable, "-c", ANALYST, str(tmp_path / "attach.sql")],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         crawls = {}
 
         def machine(name):
-            crawls[name] = run_cli("--sources", str(registries[name]), "--data", str(tmp_path / name), "crawl",
-                                   env=shared, timeout=600)
+            crawls[name] = run_cli(
+                "--sources", str(registries[name]), "--data", str(tmp_path / name), "crawl", env=shared, timeout=600
+            )
 
         threads = [threading.Thread(target=machine, args=(name,)) for name in MACHINES]
         for thread in threads:
@@ -101,8 +115,16 @@ def test_two_machines_crawl_into_one_shared_warehouse_while_an_analyst_reads(sha
     low, high, reads = map(int, report)
     assert reads >= 2 and low <= high
     expected = sum(EXPECTED[n] for names in MACHINES.values() for n in names)
-    counts = json.loads(run_cli("sql", "select source, count(*) as n, count(DISTINCT article_id) as ids from article_versions "
-                                "group by source order by source", "--format", "json", env=shared).stdout)
+    counts = json.loads(
+        run_cli(
+            "sql",
+            "select source, count(*) as n, count(DISTINCT article_id) as ids from article_versions "
+            "group by source order by source",
+            "--format",
+            "json",
+            env=shared,
+        ).stdout
+    )
     assert {c["source"]: c["n"] for c in counts} == {n: EXPECTED[n] for names in MACHINES.values() for n in names}
     assert all(c["n"] == c["ids"] for c in counts) and sum(c["n"] for c in counts) == expected  # none lost or doubled
     for name in MACHINES:
@@ -133,22 +155,39 @@ def test_a_machine_killed_during_its_load_leaves_the_warehouse_consistent(shared
 
     for name, value in shared.items():
         monkeypatch.setenv(name, value)
-    settings = Settings(db=shared["PRESSWATCH_DB"], data=tmp_path / "machine", registry=tmp_path / "sources.toml",
-                        load_wait=30.0, crawl_retries=0, retry_delay=0.0)
+    settings = Settings(
+        db=shared["PRESSWATCH_DB"],
+        data=tmp_path / "machine",
+        registry=tmp_path / "sources.toml",
+        load_wait=30.0,
+        crawl_retries=0,
+        retry_delay=0.0,
+    )
     with DemoSite(port=0) as site:
         settings.registry.write_text(demo_registry(site.base_url), encoding="utf-8")
         crawl_source_process(load_registry(settings.registry).get("xinhua"), settings)
-    before = json.loads(run_cli("sql", "select count(*) as n from article_versions where source = 'xinhua'",
-                                "--format", "json", env=shared).stdout)[0]["n"]
-    loader = subprocess.Popen([sys.executable, "-c", KILLED_LOAD, shared["PRESSWATCH_DB"], str(settings.staging),
-                               str(settings.loaded)], cwd=ROOT, env=dict(os.environ), stdout=subprocess.PIPE, text=True)
+    before = json.loads(
+        run_cli(
+            "sql", "select count(*) as n from article_versions where source = 'xinhua'", "--format", "json", env=shared
+        ).stdout
+    )[0]["n"]
+    loader = subprocess.Popen(
+        [sys.executable, "-c", KILLED_LOAD, shared["PRESSWATCH_DB"], str(settings.staging), str(settings.loaded)],
+        cwd=ROOT,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert loader.stdout.readline().strip() == "PAUSED"
     finally:
         loader.kill()  # SIGKILL mid-transaction: the catalog's server rolls it back and frees the lock
         loader.wait()
-    after_kill = json.loads(run_cli("sql", "select count(*) as n from article_versions where source = 'xinhua'",
-                                    "--format", "json", env=shared).stdout)[0]["n"]
+    after_kill = json.loads(
+        run_cli(
+            "sql", "select count(*) as n from article_versions where source = 'xinhua'", "--format", "json", env=shared
+        ).stdout
+    )[0]["n"]
     assert after_kill == before  # nothing half-written
     assert len(pending_batches(settings.staging)) == 1  # the batch is still there, on its machine
     check = run_cli("--data", str(settings.data), "check", env=shared)

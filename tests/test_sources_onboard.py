@@ -62,7 +62,9 @@ def test_add_writes_entries_that_validate(generated, demo):
     assert by_name["xinhua"].sitemaps == (f"{base}/xinhua/sitemap_index.xml",)
     assert by_name["globaltimes"].listings == (f"{base}/globaltimes/china/index.html",)
     assert by_name["xjgov"].listings == (f"{base}/xjgov/xwfb/index.html",)
-    assert by_name["xjgov"].listing_pattern and re.search(by_name["xjgov"].listing_pattern, f"{base}/xjgov/xwfb/index_1.html")
+    assert by_name["xjgov"].listing_pattern and re.search(
+        by_name["xjgov"].listing_pattern, f"{base}/xjgov/xwfb/index_1.html"
+    )
     # The shared host's other outlets stay out: robots.txt's Xinhua sitemap is not China Daily's.
     assert not by_name["chinadaily"].sitemaps
     assert "left out sitemap" in outputs["chinadaily"].stderr
@@ -147,6 +149,7 @@ def test_check_names_the_problem_in_broken_entries(demo, tmp_path):
 
 # Bad input: one line, the right exit status, never a traceback.
 
+
 def _closed_port() -> int:
     """A loopback port nothing listens on once the probe socket is closed."""
     import socket
@@ -174,12 +177,18 @@ def test_add_non_html(tmp_path):
 
 def test_add_off_site_redirect(tmp_path):
     with StaticSite({"/": Route(status=302, headers={"Location": "http://example.com/news/"})}) as site:
-        _fails(add(tmp_path / "s.toml", site.url + "/"), 1, "redirects off the site to http://example.com/news/; not followed")
+        _fails(
+            add(tmp_path / "s.toml", site.url + "/"),
+            1,
+            "redirects off the site to http://example.com/news/; not followed",
+        )
 
 
 def test_add_robots_disallow_is_reported_not_crawled(tmp_path):
-    routes = {"/robots.txt": Route("User-agent: *\nDisallow: /\n", content_type="text/plain"),
-              "/": Route(article_html("Home", ["Welcome."]))}
+    routes = {
+        "/robots.txt": Route("User-agent: *\nDisallow: /\n", content_type="text/plain"),
+        "/": Route(article_html("Home", ["Welcome."])),
+    }
     with StaticSite(routes) as site:
         _fails(add(tmp_path / "s.toml", site.url + "/"), 1, "forbids crawling")
         assert site.paths() == ["/robots.txt"]
@@ -187,8 +196,12 @@ def test_add_robots_disallow_is_reported_not_crawled(tmp_path):
 
 def test_add_no_articles(tmp_path):
     home = article_html("Home", ['<a href="/about/">About</a> <a href="/team-1">Team</a> <a href="/team-2">Team</a>'])
-    routes = {"/": Route(home), "/about/": Route(article_html("About", ["Short."])),
-              "/team-1": Route(article_html("Team", ["Short."])), "/team-2": Route(article_html("Team", ["Short."]))}
+    routes = {
+        "/": Route(home),
+        "/about/": Route(article_html("About", ["Short."])),
+        "/team-1": Route(article_html("Team", ["Short."])),
+        "/team-2": Route(article_html("Team", ["Short."])),
+    }
     with StaticSite(routes) as site:
         _fails(add(tmp_path / "s.toml", site.url + "/"), 1, "extracted as an article")
 
@@ -201,19 +214,26 @@ def test_add_bad_usage(tmp_path):
 def test_check_reports_a_down_site_and_robots_refusals(tmp_path):
     from tests.servers import registry_entry
 
-    routes = {"/robots.txt": Route("User-agent: *\nDisallow: /private/\n", content_type="text/plain"),
-              "/private/feed.xml": Route("<rss/>", content_type="application/rss+xml")}
+    routes = {
+        "/robots.txt": Route("User-agent: *\nDisallow: /private/\n", content_type="text/plain"),
+        "/private/feed.xml": Route("<rss/>", content_type="application/rss+xml"),
+    }
     with StaticSite(routes) as site:
         down = f"http://127.0.0.1:{_closed_port()}"
         registry = tmp_path / "sources.toml"
-        registry.write_text(registry_entry("down", down, feeds=[f"{down}/feed.xml"], article_pattern="/a/\\d+$")
-                            + registry_entry("forbidden", site.url, feeds=[f"{site.url}/private/feed.xml"],
-                                             article_pattern="/a/\\d+$"), encoding="utf-8")
+        registry.write_text(
+            registry_entry("down", down, feeds=[f"{down}/feed.xml"], article_pattern="/a/\\d+$")
+            + registry_entry("forbidden", site.url, feeds=[f"{site.url}/private/feed.xml"], article_pattern="/a/\\d+$"),
+            encoding="utf-8",
+        )
         result = run_cli("--sources", str(registry), "sources", "check")
         assert "/private/feed.xml" not in site.paths()
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
-    assert f"fix: feed {down}/feed.xml: does not answer (connection refused): the site could not be reached" in result.stdout
+    assert (
+        f"fix: feed {down}/feed.xml: does not answer (connection refused): the site could not be reached"
+        in result.stdout
+    )
     assert f"fix: robots.txt forbids {site.url}/private/feed.xml: remove it from the entry" in result.stdout
 
 
@@ -221,15 +241,21 @@ def test_verified_date_is_written_in_place_keeping_comments(tmp_path):
     from crawlers.onboard.entry import set_verified
 
     registry = tmp_path / "sources.toml"
-    text = (ROOT_REGISTRY.read_text(encoding="utf-8")
-            + '\n[[sources]]\nname = "last"\nlabel = "Last"\nlanguage = "en"\nallowed_domains = ["x.org"]\n'
-              'feeds = ["http://x.org/f"]\narticle_pattern = "/a/"\nrevisit = [\n  ["2d", "0s"],\n  ["inf", "1d"],\n]\n'
-              "verified = false  # set by the check\n")
+    text = (
+        ROOT_REGISTRY.read_text(encoding="utf-8")
+        + '\n[[sources]]\nname = "last"\nlabel = "Last"\nlanguage = "en"\nallowed_domains = ["x.org"]\n'
+        'feeds = ["http://x.org/f"]\narticle_pattern = "/a/"\nrevisit = [\n  ["2d", "0s"],\n  ["inf", "1d"],\n]\n'
+        "verified = false  # set by the check\n"
+    )
     registry.write_text(text, encoding="utf-8")
     set_verified(registry, ["unnews", "last"], date(2026, 12, 1))
     after = registry.read_text(encoding="utf-8")
     assert 'verified = "2026-12-01"  # set by the check\n' in after
-    assert after.replace('verified = "2026-12-01"\n', "", 1).replace(
-        'verified = "2026-12-01"  # set by the check', "verified = false  # set by the check") == text
+    assert (
+        after.replace('verified = "2026-12-01"\n', "", 1).replace(
+            'verified = "2026-12-01"  # set by the check', "verified = false  # set by the check"
+        )
+        == text
+    )
     verified = {s.name: s.verified for s in load_registry(registry).sources}
     assert verified["unnews"] == verified["last"] == "2026-12-01" and verified["chinadaily"] is False

@@ -52,8 +52,10 @@ EXTRACTS = {
 }
 LEFT_OUT = {
     "chinadaily": {"https://china.chinadaily.com.cn/a/202311/17/WS65571297a310d5acd876f404.html": "does not match"},
-    "xinhua": {"http://www.news.cn/fortune/2023-11/17/c_1129981476.htm": "not on allowed_domains",
-               "http://www.xinhuanet.com/world/2019-12/10/c_1125327450.htm": "does not match"},
+    "xinhua": {
+        "http://www.news.cn/fortune/2023-11/17/c_1129981476.htm": "not on allowed_domains",
+        "http://www.xinhuanet.com/world/2019-12/10/c_1125327450.htm": "does not match",
+    },
     "peoples_daily": {},
     "unnews": {"http://www.un.org/apps/news/story.asp?NewsID=25318&Cr=kosovo&Cr1=": "not on allowed_domains"},
 }
@@ -108,8 +110,9 @@ def test_gbk_page_without_charset_header_reads_right():
     assert "\ufffd" not in page.text
 
 
-@pytest.mark.parametrize("saved", ["sitemaps_other/shinpaideshou_news_sitemap.xml",
-                                   "sitemaps_other/hebdenbridgetimes_articles_sitemap.xml"])
+@pytest.mark.parametrize(
+    "saved", ["sitemaps_other/shinpaideshou_news_sitemap.xml", "sitemaps_other/hebdenbridgetimes_articles_sitemap.xml"]
+)
 def test_real_sitemaps_parse(saved):
     path = real_fixture(saved)
     url = "http://www.example.org/sitemap.xml"

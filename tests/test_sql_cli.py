@@ -55,23 +55,26 @@ def test_csv_lines_end_in_newline_only(db):
     assert result.stdout == b"n\n0\n"
 
 
-@pytest.mark.parametrize("statement", [
-    "copy (select 1) to '{out}'",
-    "export database '{out}'",
-    "attach '{out}' as other",
-    "install json",
-    "load json",
-    "set threads = 1",
-    "set variable x = 1",
-    "create table t (a int)",
-    "insert into articles (title) values ('x')",
-    "delete from article_versions",
-    "pragma enable_profiling",
-    "copy from database memory to other",
-    "explain analyze copy (select 1) to '{out}'",
-    "call checkpoint()",
-    "select 1; copy (select 1) to '{out}'",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "copy (select 1) to '{out}'",
+        "export database '{out}'",
+        "attach '{out}' as other",
+        "install json",
+        "load json",
+        "set threads = 1",
+        "set variable x = 1",
+        "create table t (a int)",
+        "insert into articles (title) values ('x')",
+        "delete from article_versions",
+        "pragma enable_profiling",
+        "copy from database memory to other",
+        "explain analyze copy (select 1) to '{out}'",
+        "call checkpoint()",
+        "select 1; copy (select 1) to '{out}'",
+    ],
+)
 def test_anything_but_a_read_is_refused_before_it_runs(db, tmp_path, statement):
     out = tmp_path / "written"
     result = run_cli("--db", db, "sql", statement.format(out=out))
@@ -80,11 +83,22 @@ def test_anything_but_a_read_is_refused_before_it_runs(db, tmp_path, statement):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("statement", [
-    "describe articles", "show tables", "summarize select 1 as a", "from articles", "values (1)",
-    "with x as (select 1 as a) select * from x", "explain select 1", "explain analyze select 1",
-    "pragma show_tables", "pragma table_info('articles')", "select * from duckdb_tables()",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "describe articles",
+        "show tables",
+        "summarize select 1 as a",
+        "from articles",
+        "values (1)",
+        "with x as (select 1 as a) select * from x",
+        "explain select 1",
+        "explain analyze select 1",
+        "pragma show_tables",
+        "pragma table_info('articles')",
+        "select * from duckdb_tables()",
+    ],
+)
 def test_reads_run(db, statement):
     result = run_cli("--db", db, "sql", statement, "--format", "json")
     assert result.returncode == 0, result.stderr

@@ -39,7 +39,6 @@ def demo(tmp_path_factory) -> Pipeline:
     return pipeline
 
 
-
 def _pattern(term: str) -> re.Pattern:
     if CJK.search(term):
         return re.compile(re.escape(term))
@@ -79,7 +78,9 @@ def trend(demo: Pipeline, term: str, **kwargs) -> list[tuple]:
     return sorted(demo.query(f"SELECT * FROM term_trend(?{named})", [term, *kwargs.values()]))
 
 
-@pytest.mark.parametrize("term", ["happy lives", "politicizing human rights", "vocational education and training centers"])
+@pytest.mark.parametrize(
+    "term", ["happy lives", "politicizing human rights", "vocational education and training centers"]
+)
 def test_term_trend_counts_articles_and_mentions_per_week_and_source(demo, term):
     expected = expected_trend(term)
     assert expected, "the demo content should mention the term"
@@ -110,7 +111,9 @@ def test_chinese_terms_match_as_substrings(demo, term):
 
 
 def test_source_and_day_filters(demo):
-    assert trend(demo, "happy lives", bucket="day", source="globaltimes") == expected_trend("happy lives", "day", "globaltimes")
+    assert trend(demo, "happy lives", bucket="day", source="globaltimes") == expected_trend(
+        "happy lives", "day", "globaltimes"
+    )
     assert trend(demo, "happy lives", source="unnews") == []
 
 
@@ -144,7 +147,9 @@ def test_phrase_spread_orders_outlets_by_first_use_with_lags(demo):
 
 
 def test_a_phrase_that_an_edit_added_dates_from_the_edit(demo):
-    rows = demo.query("SELECT source, first_used, lag_days FROM phrase_spread('not supported by the facts on the ground')")
+    rows = demo.query(
+        "SELECT source, first_used, lag_days FROM phrase_spread('not supported by the facts on the ground')"
+    )
     edited_on = demo.scalar("SELECT valid_from::DATE FROM article_versions WHERE change_kind = 'edited'")
     assert rows == [("globaltimes", edited_on, 0)]
 
@@ -166,7 +171,10 @@ def test_source_activity_counts_publications_edits_and_deletions(demo):
 def test_trend_command_prints_json_for_several_terms(demo):
     done = run_cli("--db", str(demo.db), "trend", "happy lives", "train", "--by", "month", "--format", "json")
     assert done.returncode == 0, done.stderr
-    got = sorted((r["term"], date.fromisoformat(r["bucket"]), r["source"], r["articles"], r["mentions"]) for r in json.loads(done.stdout))
+    got = sorted(
+        (r["term"], date.fromisoformat(r["bucket"]), r["source"], r["articles"], r["mentions"])
+        for r in json.loads(done.stdout)
+    )
     assert got == sorted(expected_trend("happy lives", "month") + expected_trend("train", "month"))
 
 

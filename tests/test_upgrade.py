@@ -13,16 +13,29 @@ from tests.conftest import make_pipeline, run_cli
 from warehouse.db import connect
 
 LEGACY_SCHEMA = Path(__file__).parent / "fixtures" / "schema_0_1.sql"
-TABLES = ("sources", "crawl_runs", "fetches", "article_versions", "article_state", "loaded_batches",
-          "story_settings", "story_signatures", "story_bands", "story_edges", "story_members")
+TABLES = (
+    "sources",
+    "crawl_runs",
+    "fetches",
+    "article_versions",
+    "article_state",
+    "loaded_batches",
+    "story_settings",
+    "story_signatures",
+    "story_bands",
+    "story_edges",
+    "story_members",
+)
 
 
 def _legacy_copy(lake, target: Path) -> None:
     """A 0.1 warehouse file holding exactly the rows of `lake`."""
     with duckdb.connect(str(target)) as legacy:
         legacy.execute(LEGACY_SCHEMA.read_text(encoding="utf-8"))
-        legacy.execute("INSERT INTO schema_migrations VALUES (1, '001_core.sql', now()), (2, '002_history.sql', now()), "
-                       "(3, '003_trends.sql', now())")
+        legacy.execute(
+            "INSERT INTO schema_migrations VALUES (1, '001_core.sql', now()), (2, '002_history.sql', now()), "
+            "(3, '003_trends.sql', now())"
+        )
     with connect(lake, read_only=True) as con:
         con.execute(f"ATTACH '{target}' AS legacy")
         for table in TABLES:
@@ -51,8 +64,10 @@ def test_upgrade_keeps_every_row_and_archive_pointer(tmp_path):
         con.execute(f"ATTACH '{legacy}' AS legacy (READ_ONLY)")
         for table in TABLES:
             old = con.execute(f"SELECT count(*) FROM legacy.main.{table}").fetchall()[0][0]
-            differ = con.execute(f"SELECT count(*) FROM ((SELECT * FROM legacy.main.{table} EXCEPT ALL SELECT * FROM {table}) "
-                                 f"UNION ALL (SELECT * FROM {table} EXCEPT ALL SELECT * FROM legacy.main.{table}))").fetchall()[0][0]
+            differ = con.execute(
+                f"SELECT count(*) FROM ((SELECT * FROM legacy.main.{table} EXCEPT ALL SELECT * FROM {table}) "
+                f"UNION ALL (SELECT * FROM {table} EXCEPT ALL SELECT * FROM legacy.main.{table}))"
+            ).fetchall()[0][0]
             assert differ == 0, table
             assert table in ("story_edges", "story_members", "story_settings") or old > 0, table
         assert con.execute("SELECT max(version) FROM article_versions").fetchall()[0][0] == 2

@@ -30,7 +30,9 @@ def test_an_edit_adds_exactly_one_version_with_the_changed_sentence(demo_pipelin
     demo_pipeline.crawl()  # a second look at the edited page must not add another version
     rows = demo_pipeline.query(
         "SELECT version, change_kind, changed_fields, previous_sentence, changed_sentence, silent FROM article_versions "
-        "WHERE canonical_url LIKE ? ORDER BY version", [f"%{EDIT['path']}"])
+        "WHERE canonical_url LIKE ? ORDER BY version",
+        [f"%{EDIT['path']}"],
+    )
     assert [r[:2] for r in rows] == [(1, "new"), (2, "edited")]
     _, _, fields, before, after, silent = rows[1]
     assert fields == ["text"] and before == EDIT["old"] and after == EDIT["new"] and silent is True
@@ -43,7 +45,8 @@ def test_deletion_tombstones_the_article_and_it_leaves_articles(demo_pipeline, s
     demo_pipeline.crawl()
     kinds = demo_pipeline.query(
         "SELECT change_kind, text IS NULL FROM article_versions WHERE canonical_url LIKE ? ORDER BY version",
-        [f"%{DELETED_PATH}"])
+        [f"%{DELETED_PATH}"],
+    )
     assert kinds == [("new", False), ("deleted", True)]
     assert demo_pipeline.scalar("SELECT count(*) FROM articles WHERE canonical_url LIKE ?", [f"%{DELETED_PATH}"]) == 0
     assert demo_pipeline.scalar("SELECT count(*) FROM articles") == TOTAL_EXPECTED - 1
@@ -52,17 +55,24 @@ def test_deletion_tombstones_the_article_and_it_leaves_articles(demo_pipeline, s
 @pytest.fixture
 def one_article_site():
     paragraphs = ["The regional government held a press conference on vocational education." * 3] * 4
-    with StaticSite({
-        "/list.html": Route('<a href="/a/1.html">one</a><a href="/a/2.html">two</a>'),
-        "/a/1.html": Route(article_html("First", paragraphs)),
-        "/a/2.html": Route(article_html("Second", [p.replace("press", "news") for p in paragraphs])),
-    }) as static:
+    with StaticSite(
+        {
+            "/list.html": Route('<a href="/a/1.html">one</a><a href="/a/2.html">two</a>'),
+            "/a/1.html": Route(article_html("First", paragraphs)),
+            "/a/2.html": Route(article_html("Second", [p.replace("press", "news") for p in paragraphs])),
+        }
+    ) as static:
         yield static
 
 
 def test_a_single_404_is_only_a_fetch_and_confirmation_needs_consecutive_checks(pipeline, one_article_site):
-    entry = registry_entry("one", one_article_site.url, listings=[one_article_site.url + "/list.html"],
-                           article_pattern=r"/a/\d+\.html$", confirm_deletion=2)
+    entry = registry_entry(
+        "one",
+        one_article_site.url,
+        listings=[one_article_site.url + "/list.html"],
+        article_pattern=r"/a/\d+\.html$",
+        confirm_deletion=2,
+    )
     pipeline.use_registry(entry)
     pipeline.crawl()
     one_article_site.routes["/a/1.html"] = Route("gone", status=404)
@@ -70,13 +80,20 @@ def test_a_single_404_is_only_a_fetch_and_confirmation_needs_consecutive_checks(
     assert pipeline.scalar("SELECT count(*) FROM article_versions WHERE change_kind = 'deleted'") == 0
     assert pipeline.scalar("SELECT count(*) FROM fetches WHERE status = 404 AND outcome = 'gone'") == 1
     assert pipeline.scalar("SELECT missing FROM crawl_runs ORDER BY loaded_at DESC LIMIT 1") == 1
-    one_article_site.routes["/a/1.html"] = Route(article_html("First", ["The regional government held a press conference on vocational education." * 3] * 4))
+    one_article_site.routes["/a/1.html"] = Route(
+        article_html("First", ["The regional government held a press conference on vocational education." * 3] * 4)
+    )
     pipeline.crawl()  # it came back: the count starts again
     assert pipeline.scalar("SELECT missing_count FROM article_state WHERE url LIKE '%/a/1.html'") == 0
     one_article_site.routes["/a/1.html"] = Route("gone", status=410)
     pipeline.crawl()
     pipeline.crawl()
-    kinds = [k for (k,) in pipeline.query("SELECT change_kind FROM article_versions WHERE url LIKE '%/a/1.html' ORDER BY version")]
+    kinds = [
+        k
+        for (k,) in pipeline.query(
+            "SELECT change_kind FROM article_versions WHERE url LIKE '%/a/1.html' ORDER BY version"
+        )
+    ]
     assert kinds == ["new", "deleted"]
     assert pipeline.scalar("SELECT count(*) FROM articles") == 1
 

@@ -34,29 +34,65 @@ def test_deployments_on_a_pool_run_on_two_workers_into_the_shared_warehouse(tmp_
         try:
             registry = tmp_path / "sources.toml"
             registry.write_text(_only(demo_registry(site.base_url), SOURCES), encoding="utf-8")
-            shared = {**aws, "PRESSWATCH_DB": f"ducklake:postgres:{conninfo}", "PRESSWATCH_LAKE_DATA": "s3://presswatch/lake/",
-                      "PRESSWATCH_ARCHIVE": "s3://presswatch/archive", "PRESSWATCH_SOURCES": str(registry),
-                      "PREFECT_API_URL": server.api_url, "PRESSWATCH_CRAWL_RETRIES": "0", "PRESSWATCH_RETRY_DELAY": "0",
-                      "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+            shared = {
+                **aws,
+                "PRESSWATCH_DB": f"ducklake:postgres:{conninfo}",
+                "PRESSWATCH_LAKE_DATA": "s3://presswatch/lake/",
+                "PRESSWATCH_ARCHIVE": "s3://presswatch/archive",
+                "PRESSWATCH_SOURCES": str(registry),
+                "PREFECT_API_URL": server.api_url,
+                "PRESSWATCH_CRAWL_RETRIES": "0",
+                "PRESSWATCH_RETRY_DELAY": "0",
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "DO_NOT_TRACK": "1",
+            }
             deployed = run_cli("--data", str(tmp_path / "deployer"), "deploy", "--pool", "crawlers", env=shared)
             assert deployed.returncode == 0, deployed.stdout + deployed.stderr
             assert "ingest/unnews" in deployed.stdout and "ingest/xjgov" in deployed.stdout
             for machine in ("one", "two"):
-                env = {**os.environ, **shared, "PRESSWATCH_DATA": str(tmp_path / machine),
-                       "PREFECT_HOME": str(tmp_path / machine / "prefect")}
+                env = {
+                    **os.environ,
+                    **shared,
+                    "PRESSWATCH_DATA": str(tmp_path / machine),
+                    "PREFECT_HOME": str(tmp_path / machine / "prefect"),
+                }
                 log = open(tmp_path / f"worker-{machine}.log", "w")
-                workers.append(subprocess.Popen(
-                    [str(Path(sys.executable).parent / "prefect"), "worker", "start", "--pool", "crawlers",
-                     "--type", "process", "--limit", "1", "--name", f"machine-{machine}"],
-                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+                workers.append(
+                    subprocess.Popen(
+                        [
+                            str(Path(sys.executable).parent / "prefect"),
+                            "worker",
+                            "start",
+                            "--pool",
+                            "crawlers",
+                            "--type",
+                            "process",
+                            "--limit",
+                            "1",
+                            "--name",
+                            f"machine-{machine}",
+                        ],
+                        cwd=ROOT,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
             runs = _run_deployments(server.api_url, [f"ingest/{name}" for name in SOURCES])
             assert all(state == "COMPLETED" for state in runs.values()), (runs, _logs(tmp_path))
             listed = run_cli("--data", str(tmp_path / "one"), "runs", "--format", "json", env=shared)
             assert listed.returncode == 0, listed.stderr
             landed = {row["sources"]: row["status"] for row in json.loads(listed.stdout)}
             assert landed == {name: "ok" for name in SOURCES}, landed
-            counts = json.loads(run_cli("sql", "select source, count(*) as n from articles group by 1 order by 1",
-                                        "--format", "json", env=shared).stdout)
+            counts = json.loads(
+                run_cli(
+                    "sql",
+                    "select source, count(*) as n from articles group by 1 order by 1",
+                    "--format",
+                    "json",
+                    env=shared,
+                ).stdout
+            )
             assert {c["source"]: c["n"] for c in counts} == {name: EXPECTED[name] for name in SOURCES}
         finally:
             for worker in workers:
@@ -90,5 +126,3 @@ def _run_deployments(api_url: str, names: list[str], timeout: float = 600) -> di
 
 def _logs(folder: Path) -> str:
     return "\n".join(p.read_text()[-1500:] for p in folder.glob("worker-*.log"))
-
-

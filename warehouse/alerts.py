@@ -62,8 +62,14 @@ ORDER BY v.valid_from, v.source, v.canonical_url, v.version
 """
 
 
-def recent_changes(db, since: datetime, kinds: Sequence[str] = PUBLISHER_KINDS, sources: Sequence[str] = (),
-                   article_id: str | None = None, wait: float = 10.0) -> list[Change]:
+def recent_changes(
+    db,
+    since: datetime,
+    kinds: Sequence[str] = PUBLISHER_KINDS,
+    sources: Sequence[str] = (),
+    article_id: str | None = None,
+    wait: float = 10.0,
+) -> list[Change]:
     """Publisher changes of the given kinds detected since `since` (UTC), oldest first."""
     kinds = [k for k in kinds if k in PUBLISHER_KINDS]
     if not kinds:
@@ -82,8 +88,17 @@ def recent_changes(db, since: datetime, kinds: Sequence[str] = PUBLISHER_KINDS, 
     return [Change(*row) for row in rows]
 
 
-def claim(db, rule: str, channel_hash: str, channel: str, changes: Sequence[Change], message_id: str,
-          run_id: str | None, limit: int | None = None, wait: float = 30.0) -> list[Change]:
+def claim(
+    db,
+    rule: str,
+    channel_hash: str,
+    channel: str,
+    changes: Sequence[Change],
+    message_id: str,
+    run_id: str | None,
+    limit: int | None = None,
+    wait: float = 30.0,
+) -> list[Change]:
     """Claim the changes not yet sent (nor being sent) on this rule's channel, at most `limit`; returns them.
 
     Check-then-insert in one transaction: DuckDB lets one process write at a time, so two runs
@@ -109,26 +124,52 @@ def _taken(con, rule: str, channel_hash: str, now: datetime) -> set[tuple[str, i
     rows = con.execute(
         "SELECT article_id, version FROM alert_delivery_state WHERE rule = ? AND channel_hash = ? "
         "AND (status = 'sent' OR (status = 'claimed' AND attempted_at > ?))",
-        [rule, channel_hash, now - CLAIM_TIMEOUT]).fetchall()
+        [rule, channel_hash, now - CLAIM_TIMEOUT],
+    ).fetchall()
     return {(a, v) for a, v in rows}
 
 
-def record(db, rule: str, channel_hash: str, channel: str, changes: Sequence[Change], error: str | None,
-           message_id: str, run_id: str | None, wait: float = 30.0) -> None:
+def record(
+    db,
+    rule: str,
+    channel_hash: str,
+    channel: str,
+    changes: Sequence[Change],
+    error: str | None,
+    message_id: str,
+    run_id: str | None,
+    wait: float = 30.0,
+) -> None:
     """Record how the message carrying `changes` ended: sent, or failed with `error` (retried next run)."""
     if not changes:
         return
     with connect(db, wait=wait) as con:
-        _insert(con, rule, channel_hash, channel, changes, "failed" if error else "sent", error, message_id, _now(),
-                run_id)
+        _insert(
+            con, rule, channel_hash, channel, changes, "failed" if error else "sent", error, message_id, _now(), run_id
+        )
 
 
 def _insert(con, rule, channel_hash, channel, changes, status, error, message_id, now, run_id) -> None:
     if changes:
         con.executemany(
             "INSERT INTO alert_deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [[rule, channel_hash, channel, c.article_id, c.version, c.change_kind, status, error, message_id, now,
-              run_id] for c in changes])
+            [
+                [
+                    rule,
+                    channel_hash,
+                    channel,
+                    c.article_id,
+                    c.version,
+                    c.change_kind,
+                    status,
+                    error,
+                    message_id,
+                    now,
+                    run_id,
+                ]
+                for c in changes
+            ],
+        )
 
 
 def record_digest(db, rule: str, changes: int, wait: float = 30.0) -> None:
@@ -201,9 +242,11 @@ def versions_for(db, article_ids: Sequence[str], wait: float = 10.0) -> dict[str
         return {}
     found: dict[str, list] = {}
     with connect(db, read_only=True, wait=wait) as con:
-        rows = con.execute(f"SELECT {_VERSION_COLUMNS} FROM article_versions "
-                           "WHERE list_contains(?::VARCHAR[], article_id) ORDER BY article_id, version",
-                           [list(article_ids)]).fetchall()
+        rows = con.execute(
+            f"SELECT {_VERSION_COLUMNS} FROM article_versions "
+            "WHERE list_contains(?::VARCHAR[], article_id) ORDER BY article_id, version",
+            [list(article_ids)],
+        ).fetchall()
     for row in rows:
         version = Version(*row)
         found.setdefault(version.article_id, []).append(version)

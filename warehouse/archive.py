@@ -57,8 +57,10 @@ def read_capture(archive_root: str | Path, warc_file: str, warc_offset: int) -> 
     try:
         handle = open_capture_file(archive_root, warc_file)
     except FileNotFoundError:
-        raise CaptureMissing(f"archive file {warc_file} is not under {archive_root}: pass the --data folder "
-                             "the crawls wrote to (or set PRESSWATCH_ARCHIVE to the shared archive)") from None
+        raise CaptureMissing(
+            f"archive file {warc_file} is not under {archive_root}: pass the --data folder "
+            "the crawls wrote to (or set PRESSWATCH_ARCHIVE to the shared archive)"
+        ) from None
     with handle:
         handle.seek(warc_offset)
         try:
@@ -81,8 +83,9 @@ def read_capture(archive_root: str | Path, warc_file: str, warc_offset: int) -> 
     )
 
 
-def version_capture(db, archive_root: str | Path, url: str | Sequence[str], version: int | None = None,
-                    wait: float = 5.0) -> tuple[Version, Capture]:
+def version_capture(
+    db, archive_root: str | Path, url: str | Sequence[str], version: int | None = None, wait: float = 5.0
+) -> tuple[Version, Capture]:
     """The chosen version of the article at `url` (default: the latest with a capture) and its archived bytes.
 
     The bytes are checked against the version's raw_hash, so what comes back is what was fetched.
@@ -92,8 +95,10 @@ def version_capture(db, archive_root: str | Path, url: str | Sequence[str], vers
     assert chosen.warc_file is not None and chosen.warc_offset is not None  # _choose picks an archived version
     capture = read_capture(archive_root, chosen.warc_file, chosen.warc_offset)
     if chosen.raw_hash and capture.sha256 != chosen.raw_hash:
-        raise CaptureCorrupt(f"the archived bytes of version {chosen.version} of {chosen.canonical_url} do not match "
-                             f"its raw_hash ({chosen.warc_file} at offset {chosen.warc_offset})")
+        raise CaptureCorrupt(
+            f"the archived bytes of version {chosen.version} of {chosen.canonical_url} do not match "
+            f"its raw_hash ({chosen.warc_file} at offset {chosen.warc_offset})"
+        )
     return chosen, capture
 
 
@@ -110,6 +115,8 @@ def _choose(versions: list[Version], number: int | None) -> Version:
     chosen = by_number[number]
     if not chosen.warc_file:
         what = "a deletion tombstone" if chosen.is_tombstone else "stored without an archived capture"
-        raise CaptureMissing(f"version {number} of {url} is {what}; "
-                             f"versions with captures: {', '.join(str(v.version) for v in versions if v.warc_file) or 'none'}")
+        raise CaptureMissing(
+            f"version {number} of {url} is {what}; "
+            f"versions with captures: {', '.join(str(v.version) for v in versions if v.warc_file) or 'none'}"
+        )
     return chosen

@@ -72,14 +72,33 @@ class CheckReport:
 
     def as_dict(self) -> dict:
         return {
-            "db": self.db, "ok": self.ok, "violations": self.violations, "notes": self.notes,
-            "checks": [{"name": c.name, "title": c.title, "ok": c.ok, "checked": c.checked,
-                        "violations": c.violations, "examples": c.examples} for c in self.checks],
+            "db": self.db,
+            "ok": self.ok,
+            "violations": self.violations,
+            "notes": self.notes,
+            "checks": [
+                {
+                    "name": c.name,
+                    "title": c.title,
+                    "ok": c.ok,
+                    "checked": c.checked,
+                    "violations": c.violations,
+                    "examples": c.examples,
+                }
+                for c in self.checks
+            ],
         }
 
 
-def check_warehouse(db, staging: Path | None = None, loaded: Path | None = None, archive: Path | str | None = None,
-                    examples: int = EXAMPLES, deep: bool = False, wait: float = 5.0) -> CheckReport:
+def check_warehouse(
+    db,
+    staging: Path | None = None,
+    loaded: Path | None = None,
+    archive: Path | str | None = None,
+    examples: int = EXAMPLES,
+    deep: bool = False,
+    wait: float = 5.0,
+) -> CheckReport:
     """Check every invariant of the warehouse at `db` (and of the batch and archive folders given)."""
     report = CheckReport(str(db))
     with connect(db, read_only=True, wait=wait) as con:
@@ -87,34 +106,53 @@ def check_warehouse(db, staging: Path | None = None, loaded: Path | None = None,
             report.checks.append(_sql_check(con, *spec, limit=examples))
         loaded_ids = {row[0] for row in con.execute("SELECT batch_id FROM loaded_batches").fetchall()}
         if staging is not None or loaded is not None:
-            report.checks.append(_batch_check(Path(staging) if staging else None, Path(loaded) if loaded else None,
-                                              loaded_ids, report.notes, examples))
+            report.checks.append(
+                _batch_check(
+                    Path(staging) if staging else None,
+                    Path(loaded) if loaded else None,
+                    loaded_ids,
+                    report.notes,
+                    examples,
+                )
+            )
         if archive is not None:
             captures = con.execute(
                 "SELECT canonical_url, version, warc_file, warc_offset, warc_length, raw_hash FROM article_versions "
                 "WHERE warc_file IS NOT NULL ORDER BY canonical_url, version"
             ).fetchall()
-            report.checks.append(_archive_check(archive if is_url(archive) else Path(archive), captures, examples, deep))
+            report.checks.append(
+                _archive_check(archive if is_url(archive) else Path(archive), captures, examples, deep)
+            )
     return report
 
 
 # The keys a DuckLake cannot declare (no PRIMARY KEY or UNIQUE): the loader keeps them unique.
-_KEYS = (("sources", "name"), ("crawl_runs", "batch_id"), ("loaded_batches", "batch_id"),
-         ("article_state", "article_id"), ("article_versions", "article_id, version"),
-         ("story_signatures", "article_id"), ("story_members", "article_id"), ("schema_migrations", "version"))
+_KEYS = (
+    ("sources", "name"),
+    ("crawl_runs", "batch_id"),
+    ("loaded_batches", "batch_id"),
+    ("article_state", "article_id"),
+    ("article_versions", "article_id, version"),
+    ("story_signatures", "article_id"),
+    ("story_members", "article_id"),
+    ("schema_migrations", "version"),
+)
 
 # Each: (name, title, SQL counting what is checked, SQL of the rows that break it, example format).
 _SQL_CHECKS = [
     (
-        "unique_keys", "keys are unique: " + "; ".join(f"{t}({k})" for t, k in _KEYS),
+        "unique_keys",
+        "keys are unique: " + "; ".join(f"{t}({k})" for t, k in _KEYS),
         "SELECT " + " + ".join(f"(SELECT count(*) FROM {t})" for t, _ in _KEYS),
         " UNION ALL ".join(
             f"SELECT '{t}', concat_ws(', ', {k}), count(*) FROM {t} GROUP BY {k} HAVING count(*) > 1" for t, k in _KEYS
-        ) + " ORDER BY 1, 2",
+        )
+        + " ORDER BY 1, 2",
         "{0}: key ({1}) appears {2} times",
     ),
     (
-        "current_version", "one current version per article",
+        "current_version",
+        "one current version per article",
         "SELECT count(DISTINCT article_id) FROM article_versions",
         """
         SELECT article_id, any_value(canonical_url), count(*) FILTER (WHERE valid_to IS NULL) AS current
@@ -123,7 +161,8 @@ _SQL_CHECKS = [
         "{1}: {2} current versions (article {0})",
     ),
     (
-        "version_numbers", "version numbers run 1, 2, 3... without gaps or repeats",
+        "version_numbers",
+        "version numbers run 1, 2, 3... without gaps or repeats",
         "SELECT count(DISTINCT article_id) FROM article_versions",
         """
         SELECT article_id, any_value(canonical_url), list(version ORDER BY version)
@@ -133,7 +172,8 @@ _SQL_CHECKS = [
         "{1}: versions {2} (article {0})",
     ),
     (
-        "validity", "each version's valid_to is the next one's valid_from, never before its own valid_from",
+        "validity",
+        "each version's valid_to is the next one's valid_from, never before its own valid_from",
         "SELECT count(*) FROM article_versions",
         """
         SELECT canonical_url, version, valid_from, valid_to, next_from FROM (
@@ -146,7 +186,8 @@ _SQL_CHECKS = [
         "{0} v{1}: valid {2} to {3}, next version from {4}",
     ),
     (
-        "change_kinds", "version 1 is new, restored follows deleted, no tombstone follows a tombstone",
+        "change_kinds",
+        "version 1 is new, restored follows deleted, no tombstone follows a tombstone",
         "SELECT count(*) FROM article_versions",
         """
         SELECT canonical_url, version, change_kind, previous FROM (
@@ -161,7 +202,8 @@ _SQL_CHECKS = [
         "{0} v{1}: {2} after {3}",
     ),
     (
-        "whole_versions", "every version is whole: text, hashes and extractor (tombstones: none needed)",
+        "whole_versions",
+        "every version is whole: text, hashes and extractor (tombstones: none needed)",
         "SELECT count(*) FROM article_versions",
         """
         SELECT canonical_url, version, change_kind FROM article_versions
@@ -172,7 +214,8 @@ _SQL_CHECKS = [
         "{0} v{1} ({2}) lacks its text, hashes, extractor or batch",
     ),
     (
-        "versions_loaded", "every version, fetch and run belongs to a batch recorded as loaded",
+        "versions_loaded",
+        "every version, fetch and run belongs to a batch recorded as loaded",
         "SELECT (SELECT count(*) FROM article_versions) + (SELECT count(*) FROM fetches) + (SELECT count(*) FROM crawl_runs)",
         """
         SELECT 'article_versions', batch_id, count(*) FROM article_versions
@@ -188,7 +231,8 @@ _SQL_CHECKS = [
         "{2} row(s) of {0} from batch {1}, which loaded_batches does not hold",
     ),
     (
-        "batches_whole", "each loaded batch has all its fetch records and exactly one run row",
+        "batches_whole",
+        "each loaded batch has all its fetch records and exactly one run row",
         "SELECT count(*) FROM loaded_batches",
         """
         SELECT b.batch_id, b.records, coalesce(f.n, 0), coalesce(r.n, 0) FROM loaded_batches b
@@ -200,7 +244,8 @@ _SQL_CHECKS = [
         "batch {0}: {1} records declared, {2} in fetches, {3} crawl_runs row(s)",
     ),
     (
-        "article_state", "every versioned article has its article_state row",
+        "article_state",
+        "every versioned article has its article_state row",
         "SELECT count(DISTINCT article_id) FROM article_versions",
         """
         SELECT DISTINCT v.article_id, v.canonical_url FROM article_versions v
@@ -218,21 +263,29 @@ def _sql_check(con, name: str, title: str, count_sql: str, sql: str, template: s
     return check
 
 
-def _batch_check(staging: Path | None, loaded: Path | None, loaded_ids: set[str], notes: list[str], limit: int) -> Check:
+def _batch_check(
+    staging: Path | None, loaded: Path | None, loaded_ids: set[str], notes: list[str], limit: int
+) -> Check:
     """Staged folders are loadable; folders moved to `loaded` are recorded in loaded_batches."""
     check = Check("batches", "every staged batch is pending (loadable) or loaded, none lost")
     for root in (staging, loaded):
         if root is not None and root.exists() and not root.is_dir():
-            check.add(f"{root} is a file, not a folder: crawls cannot stage batches there (move it away, "
-                      "or point --data elsewhere)", limit)
+            check.add(
+                f"{root} is a file, not a folder: crawls cannot stage batches there (move it away, "
+                "or point --data elsewhere)",
+                limit,
+            )
     pending_and_loaded = []
     pending = empty = 0
     for folder in _folders(staging):
         check.checked += 1
         state, batch_id = _staged_state(folder)
         if state == "stuck":
-            check.add(f"{folder}: neither a manifest nor a writer to salvage, yet {RECORDS} holds records: "
-                      "it will never load", limit)
+            check.add(
+                f"{folder}: neither a manifest nor a writer to salvage, yet {RECORDS} holds records: "
+                "it will never load",
+                limit,
+            )
         elif state == "unreadable":
             check.add(f"{folder}: its {MANIFEST} cannot be read: the loader skips it", limit)
         elif state == "empty":
@@ -249,10 +302,14 @@ def _batch_check(staging: Path | None, loaded: Path | None, loaded_ids: set[str]
     if pending:
         notes.append(f"{pending} batch(es) pending under {staging}: the next load merges them")
     if empty:
-        notes.append(f"{empty} empty folder(s) under {staging}: a crawl stopped before it staged anything; safe to delete")
+        notes.append(
+            f"{empty} empty folder(s) under {staging}: a crawl stopped before it staged anything; safe to delete"
+        )
     if pending_and_loaded:
-        notes.append(f"{len(pending_and_loaded)} batch(es) already loaded but still under {staging} (a load stopped "
-                     f"after its commit): the next load skips and moves them, e.g. {', '.join(pending_and_loaded[:limit])}")
+        notes.append(
+            f"{len(pending_and_loaded)} batch(es) already loaded but still under {staging} (a load stopped "
+            f"after its commit): the next load skips and moves them, e.g. {', '.join(pending_and_loaded[:limit])}"
+        )
     return check
 
 
@@ -305,7 +362,9 @@ def _archive_check(root, captures: list[tuple], limit: int, deep: bool) -> Check
         if size is None:
             check.add(f"{url} v{version}: {warc_file} is not under {root}", limit)
         elif offset is None or offset < 0 or offset + (length or 0) > size or (length is not None and length <= 0):
-            check.add(f"{url} v{version}: record at {offset} (+{length}) lies outside {warc_file} ({size} bytes)", limit)
+            check.add(
+                f"{url} v{version}: record at {offset} (+{length}) lies outside {warc_file} ({size} bytes)", limit
+            )
         elif deep:
             problem = _read_back(root, warc_file, offset, raw_hash)
             if problem:

@@ -81,25 +81,25 @@ class ClusterRefresh:
     """What one refresh did."""
 
     full: bool
-    hashed: int = 0          # articles (re)signed
-    removed: int = 0         # articles dropped: deleted, or changed and re-signed
-    edges: int = 0           # near-duplicate pairs added
-    clusters: int = 0        # clusters written (in the touched part of the graph)
-    members: int = 0         # their members
+    hashed: int = 0  # articles (re)signed
+    removed: int = 0  # articles dropped: deleted, or changed and re-signed
+    edges: int = 0  # near-duplicate pairs added
+    clusters: int = 0  # clusters written (in the touched part of the graph)
+    members: int = 0  # their members
 
 
 def shingles(title: str | None, text: str | None) -> tuple[str, set[str]]:
     """The kind ('words5' or 'chars3') and the set of shingles of an article's text."""
     body = text or title or ""
     if title and body.startswith(title):
-        body = body[len(title):]  # headlines are rewritten on reprint; the body is the story
+        body = body[len(title) :]  # headlines are rewritten on reprint; the body is the story
     if _is_cjk(body):
         chars = "".join(_NOT_WORD.split(body)).lower()
         n = CHAR_SHINGLE
-        return "chars3", {chars[i:i + n] for i in range(max(1, len(chars) - n + 1))} if chars else set()
+        return "chars3", {chars[i : i + n] for i in range(max(1, len(chars) - n + 1))} if chars else set()
     words = _WORD.findall(body.lower())
     n = WORD_SHINGLE
-    return "words5", {" ".join(words[i:i + n]) for i in range(max(1, len(words) - n + 1))} if words else set()
+    return "words5", {" ".join(words[i : i + n]) for i in range(max(1, len(words) - n + 1))} if words else set()
 
 
 def signature(grams: set[str]) -> np.ndarray:
@@ -273,7 +273,9 @@ def _drop_stale(con, ids: list[str]) -> int:
 def _sign(con, presigned: dict) -> int:
     """Signatures and bands for every article in pw_story_targets."""
     total = con.execute("SELECT count(*) FROM pw_story_targets").fetchall()[0][0]
-    cursor = con.execute("SELECT article_id, source, content_hash, title, text FROM pw_story_targets ORDER BY article_id")
+    cursor = con.execute(
+        "SELECT article_id, source, content_hash, title, text FROM pw_story_targets ORDER BY article_id"
+    )
     chunks = iter(lambda: cursor.fetchmany(CHUNK), [])
     workers = min(os.cpu_count() or 1, MAX_WORKERS) if total >= PARALLEL_FROM else 1
     ids, sources, hashes, kinds, sigs = [], [], [], [], []
@@ -287,22 +289,34 @@ def _sign(con, presigned: dict) -> int:
     if not ids:
         return 0
     matrix = np.vstack(sigs).astype(_DTYPE)
-    con.register("pw_story_new", {
-        "article_id": _strings(ids), "source": _strings(sources),
-        "content_hash": _strings([h or "" for h in hashes]), "shingles": _strings(kinds),
-        "signature": _strings([row.astype("<" + _DTYPE.str[1:]).tobytes().hex() for row in matrix]),
-    })
+    con.register(
+        "pw_story_new",
+        {
+            "article_id": _strings(ids),
+            "source": _strings(sources),
+            "content_hash": _strings([h or "" for h in hashes]),
+            "shingles": _strings(kinds),
+            "signature": _strings([row.astype("<" + _DTYPE.str[1:]).tobytes().hex() for row in matrix]),
+        },
+    )
     keys = band_keys(matrix)
-    con.register("pw_story_new_bands", {
-        "band": np.tile(np.arange(BANDS, dtype=np.int16), len(ids)),
-        "bucket": keys.reshape(-1),
-        "article_id": np.repeat(_strings(ids), BANDS),
-        "source": np.repeat(_strings(sources), BANDS),
-    })
+    con.register(
+        "pw_story_new_bands",
+        {
+            "band": np.tile(np.arange(BANDS, dtype=np.int16), len(ids)),
+            "bucket": keys.reshape(-1),
+            "article_id": np.repeat(_strings(ids), BANDS),
+            "source": np.repeat(_strings(sources), BANDS),
+        },
+    )
     try:
-        con.execute("INSERT INTO story_signatures SELECT article_id::VARCHAR, source::VARCHAR, "
-                    "nullif(content_hash::VARCHAR, ''), shingles::VARCHAR, unhex(signature::VARCHAR) FROM pw_story_new")
-        con.execute("INSERT INTO story_bands SELECT band, bucket, article_id::VARCHAR, source::VARCHAR FROM pw_story_new_bands")
+        con.execute(
+            "INSERT INTO story_signatures SELECT article_id::VARCHAR, source::VARCHAR, "
+            "nullif(content_hash::VARCHAR, ''), shingles::VARCHAR, unhex(signature::VARCHAR) FROM pw_story_new"
+        )
+        con.execute(
+            "INSERT INTO story_bands SELECT band, bucket, article_id::VARCHAR, source::VARCHAR FROM pw_story_new_bands"
+        )
     finally:
         con.unregister("pw_story_new")
         con.unregister("pw_story_new_bands")
@@ -401,8 +415,13 @@ def _recluster(con, full: bool) -> tuple[int, int]:
         for position, article_id in enumerate(ranked, start=1):
             sim = 1.0 if article_id == first else float(similarity(sigs[article_id][None, :], sigs[first][None, :])[0])
             rows.append((first, article_id, position, round(sim, 4)))
-    _insert(con, "story_members", ("cluster_id", "article_id", "position", "similarity_to_first"), rows,
-            clustered_at="now()::TIMESTAMP")
+    _insert(
+        con,
+        "story_members",
+        ("cluster_id", "article_id", "position", "similarity_to_first"),
+        rows,
+        clustered_at="now()::TIMESTAMP",
+    )
     return len(groups), len(rows)
 
 
@@ -410,7 +429,10 @@ def _insert(con, table: str, columns: tuple[str, ...], rows: list[tuple], **comp
     """Append rows in one statement (executemany is one statement per row); `computed` are SQL expressions."""
     if not rows:
         return
-    data = {name: _strings(values) if isinstance(values[0], str) else np.array(values) for name, values in zip(columns, zip(*rows))}
+    data = {
+        name: _strings(values) if isinstance(values[0], str) else np.array(values)
+        for name, values in zip(columns, zip(*rows))
+    }
     con.register("pw_story_rows", data)
     names = ", ".join([*columns, *computed])
     values = ", ".join([*(f"{c}::VARCHAR" if data[c].dtype.kind == "U" else c for c in columns), *computed.values()])

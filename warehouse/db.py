@@ -61,8 +61,9 @@ def open_location(where: Location, read_only: bool) -> duckdb.DuckDBPyConnection
 
 
 @contextmanager
-def connect(path=None, *, read_only: bool = False, wait: float = 10.0,
-            create: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path=None, *, read_only: bool = False, wait: float = 10.0, create: bool = True
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the warehouse, closed on exit.
 
     Read-only: never waits, sees the latest snapshot. Otherwise holds the write lock (waiting up
@@ -90,7 +91,9 @@ def connect(path=None, *, read_only: bool = False, wait: float = 10.0,
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply the migrations this warehouse has not seen, all in one transaction (one snapshot)."""
-    con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, name VARCHAR, applied_at TIMESTAMP)")
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, name VARCHAR, applied_at TIMESTAMP)"
+    )
     done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
     pending = [(number, name, sql) for number, name, sql in migrations() if number not in done]
     if not pending:

@@ -53,10 +53,13 @@ def export_warehouse(db, target, fmt: str = "parquet", overwrite: bool = False, 
     result = ExportResult(target, fmt)
     options = FORMATS[fmt]
     with connect(db, read_only=True, wait=wait) as con:
-        tables = [row[0] for row in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = 'main' AND NOT temporary ORDER BY table_name"
-        ).fetchall()]
+        tables = [
+            row[0]
+            for row in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+                "AND schema_name = 'main' AND NOT temporary ORDER BY table_name"
+            ).fetchall()
+        ]
         if overwrite:
             _remove_earlier_export(target, tables)
         for table in tables:

@@ -49,8 +49,10 @@ def _wheel_binary(name: str) -> Path:
     module, filename = WHEELS[name]
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
-        raise ExtensionMissing(f"DuckDB's {name} extension is not installed: pip install '{module.replace('_', '-')}=="
-                               f"{duckdb.__version__}'")
+        raise ExtensionMissing(
+            f"DuckDB's {name} extension is not installed: pip install '{module.replace('_', '-')}=="
+            f"{duckdb.__version__}'"
+        )
     binary = Path(spec.origin).parent / "extensions" / _version() / filename
     if not binary.exists():
         raise ExtensionMissing(f"{binary} is missing: the {module} wheel does not match duckdb {duckdb.__version__}")

@@ -18,8 +18,20 @@ from warehouse.textdiff import opcodes, word_counts
 
 CHANGE_KINDS = ("edited", "retitled", "deleted", "restored", "reextracted")
 CHANGE_COLUMNS = (
-    "detected_at", "source", "change_kind", "silent", "title", "canonical_url", "words_added", "words_removed",
-    "previous_sentence", "changed_sentence", "previous_title", "from_version", "to_version", "http_status",
+    "detected_at",
+    "source",
+    "change_kind",
+    "silent",
+    "title",
+    "canonical_url",
+    "words_added",
+    "words_removed",
+    "previous_sentence",
+    "changed_sentence",
+    "previous_title",
+    "from_version",
+    "to_version",
+    "http_status",
 )
 
 
@@ -82,8 +94,10 @@ def article_versions(db, url: str | Sequence[str], wait: float = 5.0) -> list[Ve
             if found:
                 break
     if not found:
-        raise UnknownArticle(f"no article was ever seen at {urls[0]}; list known ones with "
-                             "`presswatch sql \"select canonical_url, title from articles\"`")
+        raise UnknownArticle(
+            f"no article was ever seen at {urls[0]}; list known ones with "
+            '`presswatch sql "select canonical_url, title from articles"`'
+        )
     return _pick(found, urls)
 
 
@@ -227,8 +241,14 @@ def compare(old: Version, new: Version, context: int = 1) -> VersionDiff:
     return VersionDiff(old, new, title, diff_texts(old_text, new_text, context), added, removed)
 
 
-def version_diff(db, url: str | Sequence[str], from_version: int | None = None, to_version: int | None = None,
-                 context: int = 1, wait: float = 5.0) -> VersionDiff:
+def version_diff(
+    db,
+    url: str | Sequence[str],
+    from_version: int | None = None,
+    to_version: int | None = None,
+    context: int = 1,
+    wait: float = 5.0,
+) -> VersionDiff:
     """Diff two versions of the article at `url`; by default the latest and the last one before it with text."""
     versions = article_versions(db, url, wait=wait)
     old, new = choose_pair(versions, from_version, to_version)
@@ -250,8 +270,10 @@ def choose_pair(versions: list[Version], from_version: int | None, to_version: i
     else:
         earlier = [v for v in with_text if v.version < new.version]
         if not earlier:
-            raise UnknownVersion(f"{url} has no earlier version to compare version {new.version} with "
-                                 f"(it has {len(versions)} version(s)); see `presswatch history {url}`")
+            raise UnknownVersion(
+                f"{url} has no earlier version to compare version {new.version} with "
+                f"(it has {len(versions)} version(s)); see `presswatch history {url}`"
+            )
         old = earlier[-1]
     if old.version == new.version:
         raise UnknownVersion(f"--from and --to name the same version ({old.version}) of {url}")
@@ -261,8 +283,14 @@ def choose_pair(versions: list[Version], from_version: int | None, to_version: i
 # ------------------------------------------------------------------------------------ the report
 
 
-def recent_changes(db, since: datetime | None = None, sources: Sequence[str] = (), kinds: Sequence[str] | None = None,
-                   silent_only: bool = False, wait: float = 5.0) -> tuple[list[str], list[tuple]]:
+def recent_changes(
+    db,
+    since: datetime | None = None,
+    sources: Sequence[str] = (),
+    kinds: Sequence[str] | None = None,
+    silent_only: bool = False,
+    wait: float = 5.0,
+) -> tuple[list[str], list[tuple]]:
     """Changes detected since `since` (UTC), newest first, from `article_changes`.
 
     Without `kinds`, every publisher change (re-extractions left out); `silent_only` keeps silent edits.
@@ -282,8 +310,10 @@ def recent_changes(db, since: datetime | None = None, sources: Sequence[str] = (
         where.append("publisher_change")
     if silent_only:
         where.append("silent")
-    sql = (f"SELECT {', '.join(CHANGE_COLUMNS)} FROM article_changes WHERE {' AND '.join(where)} "
-           "ORDER BY detected_at DESC, source, canonical_url")
+    sql = (
+        f"SELECT {', '.join(CHANGE_COLUMNS)} FROM article_changes WHERE {' AND '.join(where)} "
+        "ORDER BY detected_at DESC, source, canonical_url"
+    )
     with connect(db, read_only=True, wait=wait) as con:
         require_sources(con, sources)
         rows = con.execute(sql, params).fetchall()

@@ -20,15 +20,42 @@ from warehouse.textdiff import first_changed_sentence, word_counts
 
 # Every field a staged record may carry, with its type in the warehouse.
 STAGED_COLUMNS = {
-    "type": "VARCHAR", "batch_id": "VARCHAR", "source": "VARCHAR", "url": "VARCHAR", "final_url": "VARCHAR",
-    "kind": "VARCHAR", "status": "INTEGER", "bytes": "BIGINT", "duration_ms": "INTEGER", "error": "VARCHAR",
-    "reason": "VARCHAR", "outcome": "VARCHAR", "fetched_at": "TIMESTAMP", "via": "VARCHAR",
-    "raw_hash": "VARCHAR", "etag": "VARCHAR", "last_modified": "VARCHAR", "sitemap_lastmod": "VARCHAR",
-    "article_id": "VARCHAR", "canonical_url": "VARCHAR", "warc_file": "VARCHAR", "warc_offset": "BIGINT",
-    "warc_length": "BIGINT", "title": "VARCHAR", "text": "VARCHAR", "author": "VARCHAR",
-    "published_at": "VARCHAR", "site_name": "VARCHAR", "language": "VARCHAR", "tags": "VARCHAR[]",
-    "description": "VARCHAR", "modified_at": "VARCHAR", "updated_label": "VARCHAR",
-    "content_hash": "VARCHAR", "extractor": "VARCHAR", "extractor_version": "VARCHAR",
+    "type": "VARCHAR",
+    "batch_id": "VARCHAR",
+    "source": "VARCHAR",
+    "url": "VARCHAR",
+    "final_url": "VARCHAR",
+    "kind": "VARCHAR",
+    "status": "INTEGER",
+    "bytes": "BIGINT",
+    "duration_ms": "INTEGER",
+    "error": "VARCHAR",
+    "reason": "VARCHAR",
+    "outcome": "VARCHAR",
+    "fetched_at": "TIMESTAMP",
+    "via": "VARCHAR",
+    "raw_hash": "VARCHAR",
+    "etag": "VARCHAR",
+    "last_modified": "VARCHAR",
+    "sitemap_lastmod": "VARCHAR",
+    "article_id": "VARCHAR",
+    "canonical_url": "VARCHAR",
+    "warc_file": "VARCHAR",
+    "warc_offset": "BIGINT",
+    "warc_length": "BIGINT",
+    "title": "VARCHAR",
+    "text": "VARCHAR",
+    "author": "VARCHAR",
+    "published_at": "VARCHAR",
+    "site_name": "VARCHAR",
+    "language": "VARCHAR",
+    "tags": "VARCHAR[]",
+    "description": "VARCHAR",
+    "modified_at": "VARCHAR",
+    "updated_label": "VARCHAR",
+    "content_hash": "VARCHAR",
+    "extractor": "VARCHAR",
+    "extractor_version": "VARCHAR",
 }
 VERSIONED = ("new", "edited", "retitled", "restored", "reextracted")
 COMMIT_ATTEMPTS = 3
@@ -94,8 +121,9 @@ def _load_with_retries(con, batch: StagedBatch, presigned: dict | None) -> LoadR
             if "conflict" not in str(exc).lower():
                 raise
             if attempt == COMMIT_ATTEMPTS:
-                raise LoadConflict(f"batch {batch.batch_id}: its commit conflicted {attempt} times: "
-                                   f"{str(exc).splitlines()[0]}") from None
+                raise LoadConflict(
+                    f"batch {batch.batch_id}: its commit conflicted {attempt} times: {str(exc).splitlines()[0]}"
+                ) from None
             time.sleep(0.2 * attempt)
     raise AssertionError("unreachable")
 
@@ -143,7 +171,9 @@ def _stage(con, records: Path) -> None:
         raise BatchError(f"{records.parent.name}: records file is missing")
     columns = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in STAGED_COLUMNS.items()) + "}"
     if records.stat().st_size == 0:
-        con.execute(f"CREATE TEMP TABLE staged AS SELECT * FROM (SELECT {', '.join(f'NULL::{k} AS {n}' for n, k in STAGED_COLUMNS.items())}) WHERE false")
+        con.execute(
+            f"CREATE TEMP TABLE staged AS SELECT * FROM (SELECT {', '.join(f'NULL::{k} AS {n}' for n, k in STAGED_COLUMNS.items())}) WHERE false"
+        )
         return
     try:
         con.execute(
@@ -156,10 +186,15 @@ def _stage(con, records: Path) -> None:
 
 def _upsert_source(con, name: str, settings: dict) -> None:
     values = [settings.get("label"), settings.get("language"), settings.get("allowed_domains")]
-    con.execute("UPDATE sources SET label = ?, language = ?, allowed_domains = ?, updated_at = now()::TIMESTAMP "
-                "WHERE name = ?", [*values, name])
-    con.execute("INSERT INTO sources SELECT ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP "
-                "WHERE NOT EXISTS (SELECT 1 FROM sources WHERE name = ?)", [name, *values, name])
+    con.execute(
+        "UPDATE sources SET label = ?, language = ?, allowed_domains = ?, updated_at = now()::TIMESTAMP WHERE name = ?",
+        [*values, name],
+    )
+    con.execute(
+        "INSERT INTO sources SELECT ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP "
+        "WHERE NOT EXISTS (SELECT 1 FROM sources WHERE name = ?)",
+        [name, *values, name],
+    )
 
 
 def _insert_fetches(con) -> None:
@@ -356,10 +391,14 @@ def _track_discovery(con, source: str, manifest: dict) -> int:
         source = ? AND last_discovered_at < try_cast(? AS TIMESTAMP) AND dropped_from_discovery_at IS NULL
         AND missing_count = 0 AND article_id IN (SELECT article_id FROM articles)
     """
-    dropped = con.execute(f"SELECT count(*) FROM article_state WHERE {dropped_filter}", [source, seen_at]).fetchall()[0][0]
+    dropped = con.execute(f"SELECT count(*) FROM article_state WHERE {dropped_filter}", [source, seen_at]).fetchall()[
+        0
+    ][0]
     if dropped:  # DuckLake's UPDATE has no RETURNING: count first, in the same transaction
-        con.execute(f"UPDATE article_state SET dropped_from_discovery_at = try_cast(? AS TIMESTAMP) WHERE {dropped_filter}",
-                    [seen_at, source, seen_at])
+        con.execute(
+            f"UPDATE article_state SET dropped_from_discovery_at = try_cast(? AS TIMESTAMP) WHERE {dropped_filter}",
+            [seen_at, source, seen_at],
+        )
     return int(dropped)
 
 
@@ -411,10 +450,24 @@ def _record_run(con, batch: StagedBatch, result: LoadResult) -> None:
                                        now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
-            batch.batch_id, m.get("run_id"), result.source, result.status,
-            _naive(m.get("started_at")), _naive(m.get("finished_at")),
-            c["pages_fetched"], c["new"], c["edited"], c["retitled"], c["deleted"], c["restored"],
-            c["reextracted"], c["same"], c["not_modified"], c["missing"], c["errors"], c["archive_bytes"],
+            batch.batch_id,
+            m.get("run_id"),
+            result.source,
+            result.status,
+            _naive(m.get("started_at")),
+            _naive(m.get("finished_at")),
+            c["pages_fetched"],
+            c["new"],
+            c["edited"],
+            c["retitled"],
+            c["deleted"],
+            c["restored"],
+            c["reextracted"],
+            c["same"],
+            c["not_modified"],
+            c["missing"],
+            c["errors"],
+            c["archive_bytes"],
             m.get("error"),
         ],
     )

@@ -32,10 +32,10 @@ def _quote(text: str) -> str:
 class Location:
     """One warehouse: how to attach it and how to name it to a person."""
 
-    spec: str                 # what the user wrote (a path, or ducklake:postgres:...)
-    catalog: str              # DuckLake's catalog string: sqlite:<file> or postgres:<conninfo>
-    data_path: str            # folder or s3:// URL, ending in /
-    folder: Path | None       # the embedded warehouse's own folder; None when shared
+    spec: str  # what the user wrote (a path, or ducklake:postgres:...)
+    catalog: str  # DuckLake's catalog string: sqlite:<file> or postgres:<conninfo>
+    data_path: str  # folder or s3:// URL, ending in /
+    folder: Path | None  # the embedded warehouse's own folder; None when shared
 
     @property
     def shared(self) -> bool:
@@ -77,8 +77,12 @@ def s3_secret_statements(data_path: str) -> list[str]:
     if not data_path.startswith("s3://"):
         return []
     parts = ["TYPE s3", "PROVIDER config"]
-    for option, variable in (("KEY_ID", "AWS_ACCESS_KEY_ID"), ("SECRET", "AWS_SECRET_ACCESS_KEY"),
-                             ("REGION", "AWS_REGION"), ("SESSION_TOKEN", "AWS_SESSION_TOKEN")):
+    for option, variable in (
+        ("KEY_ID", "AWS_ACCESS_KEY_ID"),
+        ("SECRET", "AWS_SECRET_ACCESS_KEY"),
+        ("REGION", "AWS_REGION"),
+        ("SESSION_TOKEN", "AWS_SESSION_TOKEN"),
+    ):
         if os.environ.get(variable):
             parts.append(f"{option} {_quote(os.environ[variable])}")
     endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
@@ -98,25 +102,33 @@ def parse(spec: str | os.PathLike | None = None, data_path: str | None = None) -
     """The warehouse `spec` names (default: PRESSWATCH_DB, else data/warehouse)."""
     raw = str(spec or os.environ.get("PRESSWATCH_DB") or DEFAULT_DB)
     if raw.startswith(POSTGRES_PREFIX):
-        conninfo = raw[len(POSTGRES_PREFIX):].strip()
+        conninfo = raw[len(POSTGRES_PREFIX) :].strip()
         if not conninfo:
-            raise LocationError(f"{raw!r}: give the PostgreSQL connection after {POSTGRES_PREFIX}, e.g. "
-                                f"{POSTGRES_PREFIX}dbname=presswatch host=db.example.org")
+            raise LocationError(
+                f"{raw!r}: give the PostgreSQL connection after {POSTGRES_PREFIX}, e.g. "
+                f"{POSTGRES_PREFIX}dbname=presswatch host=db.example.org"
+            )
         lake_data = data_path or os.environ.get("PRESSWATCH_LAKE_DATA")
         if not lake_data:
-            raise LocationError(f"a shared warehouse ({POSTGRES_PREFIX}...) needs its data path: set "
-                                "PRESSWATCH_LAKE_DATA to a folder or an s3://bucket/prefix/ URL")
+            raise LocationError(
+                f"a shared warehouse ({POSTGRES_PREFIX}...) needs its data path: set "
+                "PRESSWATCH_LAKE_DATA to a folder or an s3://bucket/prefix/ URL"
+            )
         if not lake_data.startswith("s3://"):
             lake_data = str(Path(lake_data).resolve())
         return Location(raw, "postgres:" + conninfo, lake_data.rstrip("/") + "/", None)
     if raw.startswith("ducklake:"):
-        raise LocationError(f"{raw!r}: the only catalog presswatch attaches by URL is {POSTGRES_PREFIX}<conninfo>; "
-                            "for the embedded warehouse give a folder path")
+        raise LocationError(
+            f"{raw!r}: the only catalog presswatch attaches by URL is {POSTGRES_PREFIX}<conninfo>; "
+            "for the embedded warehouse give a folder path"
+        )
     folder = Path(raw).expanduser().resolve()
     if folder.is_file():
         if _is_duckdb_file(folder):
-            raise LegacyWarehouse(f"{raw} is a one-file DuckDB warehouse of presswatch 0.1: convert it with "
-                                  f"`presswatch upgrade {raw}` (into --db, default {DEFAULT_DB})")
+            raise LegacyWarehouse(
+                f"{raw} is a one-file DuckDB warehouse of presswatch 0.1: convert it with "
+                f"`presswatch upgrade {raw}` (into --db, default {DEFAULT_DB})"
+            )
         raise LocationError(f"{raw} is a file, not a warehouse folder: pass --db a folder (default {DEFAULT_DB})")
     data = str(folder / DATA_FOLDER) + "/"
     return Location(raw, "sqlite:" + str(folder / CATALOG_FILE), data, folder)

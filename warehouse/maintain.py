@@ -44,9 +44,12 @@ class Upkeep:
 def lake_files(con) -> LakeFiles:
     meta = f"__ducklake_metadata_{ALIAS}"
     snapshots = con.execute(f"SELECT count(*) FROM {meta}.ducklake_snapshot").fetchall()[0][0]
-    data, size = con.execute(f"SELECT count(*), coalesce(sum(file_size_bytes), 0) FROM {meta}.ducklake_data_file "
-                             "WHERE end_snapshot IS NULL").fetchall()[0]
-    deletes = con.execute(f"SELECT count(*) FROM {meta}.ducklake_delete_file WHERE end_snapshot IS NULL").fetchall()[0][0]
+    data, size = con.execute(
+        f"SELECT count(*), coalesce(sum(file_size_bytes), 0) FROM {meta}.ducklake_data_file WHERE end_snapshot IS NULL"
+    ).fetchall()[0]
+    deletes = con.execute(f"SELECT count(*) FROM {meta}.ducklake_delete_file WHERE end_snapshot IS NULL").fetchall()[0][
+        0
+    ]
     scheduled = con.execute(f"SELECT count(*) FROM {meta}.ducklake_files_scheduled_for_deletion").fetchall()[0][0]
     return LakeFiles(int(snapshots), int(data), int(deletes), int(size), int(scheduled))
 
@@ -55,8 +58,13 @@ def _interval(delta: timedelta) -> str:
     return f"INTERVAL '{int(delta.total_seconds())} seconds'"
 
 
-def maintain(db, retention: timedelta = DEFAULT_RETENTION, grace: timedelta = DEFAULT_GRACE,
-             rewrite_threshold: float = 0.0, wait: float = 60.0) -> Upkeep:
+def maintain(
+    db,
+    retention: timedelta = DEFAULT_RETENTION,
+    grace: timedelta = DEFAULT_GRACE,
+    rewrite_threshold: float = 0.0,
+    wait: float = 60.0,
+) -> Upkeep:
     """Flush, expire, merge, rewrite and clean up; returns the lake's shape before and after."""
     started = time.monotonic()
     with connect(db, wait=wait, create=False) as con:

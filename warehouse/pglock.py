@@ -29,8 +29,9 @@ def advisory_lock(location: Location, wait: float) -> Iterator[float]:
     try:
         connection = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
     except psycopg.Error as exc:
-        raise WarehouseError(f"{location}: cannot reach the catalog's PostgreSQL server: "
-                             f"{str(exc).strip().splitlines()[0]}") from None
+        raise WarehouseError(
+            f"{location}: cannot reach the catalog's PostgreSQL server: {str(exc).strip().splitlines()[0]}"
+        ) from None
     key = lock_key(location)
     try:
         delay = 0.05
@@ -38,7 +39,9 @@ def advisory_lock(location: Location, wait: float) -> Iterator[float]:
             if time.monotonic() - started >= wait:
                 holder = connection.execute(
                     "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                    "AND objid = (%s::bigint & x'FFFFFFFF'::bigint)::oid LIMIT 1", [key]).fetchone()
+                    "AND objid = (%s::bigint & x'FFFFFFFF'::bigint)::oid LIMIT 1",
+                    [key],
+                ).fetchone()
                 who = f" (backend {holder[0]})" if holder else ""
                 raise DatabaseLocked(f"another load{who} is writing to {location}; waited {wait:.0f}s")
             time.sleep(delay)

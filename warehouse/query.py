@@ -21,8 +21,20 @@ class NotReadOnly(QueryError):
 # parses settings and even COPY FROM DATABASE as PRAGMA.
 _READ_KINDS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN, duckdb.StatementType.PRAGMA}
 _SHOW_PRAGMAS = {
-    "collations", "database_list", "database_size", "functions", "metadata_info", "platform", "show",
-    "show_databases", "show_tables", "show_tables_expanded", "storage_info", "table_info", "user_agent", "version",
+    "collations",
+    "database_list",
+    "database_size",
+    "functions",
+    "metadata_info",
+    "platform",
+    "show",
+    "show_databases",
+    "show_tables",
+    "show_tables_expanded",
+    "storage_info",
+    "table_info",
+    "user_agent",
+    "version",
 }
 _PRAGMA_NAME = re.compile(r"^\s*pragma\s+(\w+)", re.IGNORECASE)
 # EXPLAIN [(options)] [ANALYZE] <statement>: ANALYZE runs the statement, so it must be a read too.
@@ -62,7 +74,9 @@ def run_queries(db, query: str, wait: float = 5.0, params: list | None = None) -
                 # LINE 1: ... ^ pointer) are on the lines after the first.
                 raise QueryError(f"query {where}failed: {str(exc).strip()}") from None
             columns = [d[0] for d in cursor.description] if cursor.description else []
-            results.append(QueryResult(statement.query.strip().rstrip(";").strip(), columns, cursor.fetchall() if columns else []))
+            results.append(
+                QueryResult(statement.query.strip().rstrip(";").strip(), columns, cursor.fetchall() if columns else [])
+            )
     return results
 
 
@@ -75,13 +89,15 @@ def _read_statements(query: str) -> list:
     except ValueError as exc:  # a statement kind this duckdb's Python API has no name for
         raise NotReadOnly(f"presswatch sql is read-only and cannot tell what this statement does ({exc})") from None
     if not statements:
-        raise QueryError("no SQL statement given: pass a query such as \"select count(*) from articles\"")
+        raise QueryError('no SQL statement given: pass a query such as "select count(*) from articles"')
     for number, statement in enumerate(statements, 1):
         refusal = _refusal(statement)
         if refusal:
             where = f"statement {number} ({_head(statement.query)})" if len(statements) > 1 else _head(statement.query)
-            raise NotReadOnly(f"presswatch sql is read-only: {where} {refusal}; only SELECT (with DESCRIBE, SHOW, "
-                              "SUMMARIZE), EXPLAIN and PRAGMAs that show something run here")
+            raise NotReadOnly(
+                f"presswatch sql is read-only: {where} {refusal}; only SELECT (with DESCRIBE, SHOW, "
+                "SUMMARIZE), EXPLAIN and PRAGMAs that show something run here"
+            )
     return statements
 
 
@@ -163,4 +179,6 @@ def require_sources(con, names) -> None:
     known = [row[0] for row in con.execute("SELECT name FROM sources ORDER BY 1").fetchall()]
     for name in names:
         if name not in known:
-            raise UnknownSourceName(f"the warehouse has no source named {name!r}; known: {', '.join(known) or 'none yet'}")
+            raise UnknownSourceName(
+                f"the warehouse has no source named {name!r}; known: {', '.join(known) or 'none yet'}"
+            )

@@ -43,10 +43,17 @@ def due_articles(con, source, now: datetime | None = None) -> list[dict]:
         if changed and (now - changed).total_seconds() < source.revisit_after_edit:
             interval = 0.0  # an article edited lately is watched closely for a while
         due = missing > 0 or checked is None or (now - checked).total_seconds() >= interval
-        known.append({
-            "url": url, "article_id": article, "etag": etag, "last_modified": last_modified,
-            "raw_hash": raw_hash, "sitemap_lastmod": lastmod, "due": due,
-        })
+        known.append(
+            {
+                "url": url,
+                "article_id": article,
+                "etag": etag,
+                "last_modified": last_modified,
+                "raw_hash": raw_hash,
+                "sitemap_lastmod": lastmod,
+                "due": due,
+            }
+        )
     return known
 
 

@@ -37,10 +37,17 @@ class BatchWriter:
         self.run_id = run_id
         self.started_at = datetime.now(UTC).isoformat()
         self.counts: dict[str, int] = {}
-        _write_json(self.folder / WRITER, {
-            "pid": os.getpid(), "batch_id": batch_id, "source": source, "run_id": run_id,
-            "started_at": self.started_at, "loader_settings": loader_settings,
-        })
+        _write_json(
+            self.folder / WRITER,
+            {
+                "pid": os.getpid(),
+                "batch_id": batch_id,
+                "source": source,
+                "run_id": run_id,
+                "started_at": self.started_at,
+                "loader_settings": loader_settings,
+            },
+        )
         self._out = open(self.folder / RECORDS, "a", encoding="utf-8")
 
     def write(self, record: dict) -> None:
@@ -112,12 +119,19 @@ def salvage(folder: Path) -> bool:
         return False
     records = folder / RECORDS
     _cut_partial_line(records)
-    _write_json(folder / MANIFEST, {
-        "batch_id": info.get("batch_id", folder.name), "source": info.get("source"), "run_id": info.get("run_id"),
-        "status": "interrupted",
-        "started_at": info.get("started_at"), "finished_at": None, "counts": {},
-        "loader_settings": info.get("loader_settings", {}),
-    })
+    _write_json(
+        folder / MANIFEST,
+        {
+            "batch_id": info.get("batch_id", folder.name),
+            "source": info.get("source"),
+            "run_id": info.get("run_id"),
+            "status": "interrupted",
+            "started_at": info.get("started_at"),
+            "finished_at": None,
+            "counts": {},
+            "loader_settings": info.get("loader_settings", {}),
+        },
+    )
     writer.unlink(missing_ok=True)
     return True
 

@@ -45,8 +45,11 @@ def upgrade(old_file: str | Path, target, wait: float = 30.0) -> Upgrade:
         if "article_versions" not in tables or "schema_migrations" not in tables:
             raise UpgradeError(f"{old} is a DuckDB file but not a presswatch warehouse")
         lake = set(_tables(con, ALIAS))
-        busy = [t for t in ("article_versions", "crawl_runs", "loaded_batches")
-                if con.execute(f"SELECT count(*) FROM {ALIAS}.main.{t}").fetchall()[0][0]]
+        busy = [
+            t
+            for t in ("article_versions", "crawl_runs", "loaded_batches")
+            if con.execute(f"SELECT count(*) FROM {ALIAS}.main.{t}").fetchall()[0][0]
+        ]
         if busy:
             raise UpgradeError(f"{target} already holds data ({', '.join(busy)}): upgrade into a new, empty --db")
         copied = [t for t in tables if t in lake and t != "schema_migrations"]
@@ -71,6 +74,7 @@ def upgrade(old_file: str | Path, target, wait: float = 30.0) -> Upgrade:
 
 
 def _tables(con, database: str) -> list[str]:
-    rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main' "
-                       "ORDER BY 1", [database]).fetchall()
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main' ORDER BY 1", [database]
+    ).fetchall()
     return [name for (name,) in rows]

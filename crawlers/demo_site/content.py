@@ -75,9 +75,12 @@ SEED_PATH = "/chinadaily/a/202102/08/WS601f5a2fa31024ad0baa7b6f.html"
 ARTICLES: tuple[Article, ...] = (
     # ---------------------------------------------------------------- chinadaily
     Article(
-        "chinadaily", SEED_PATH,
+        "chinadaily",
+        SEED_PATH,
         "Xinjiang holds webinar to outline its progress",
-        "2021-02-08T10:12:00+08:00", source="chinadaily.com.cn", section="Updates",
+        "2021-02-08T10:12:00+08:00",
+        source="chinadaily.com.cn",
+        section="Updates",
         paragraphs=(
             'A webinar titled "Xinjiang is a Wonderful Land" was jointly hosted by China\'s Permanent Mission to '
             "the United Nations Office in Geneva and the government of Xinjiang Uygur autonomous region on Feb 3.",
@@ -109,14 +112,18 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "chinadaily", "/chinadaily/a/202101/12/WS5ffd0b3aa31024ad0baa2c17.html",
+        "chinadaily",
+        "/chinadaily/a/202101/12/WS5ffd0b3aa31024ad0baa2c17.html",
         "Cotton farmers in Aksu reap benefits of mechanization",
-        "2021-01-12T09:30:00+08:00", author="Ma Jie", source="China Daily", section="Regional",
+        "2021-01-12T09:30:00+08:00",
+        author="Ma Jie",
+        source="China Daily",
+        section="Regional",
         paragraphs=(
             "Cotton growers in Aksu prefecture, in the Xinjiang Uygur autonomous region, say the spread of machine "
             "picking over the past five years has cut their costs and lifted household incomes to record levels.",
             "Tursun Niyaz, a 46-year-old farmer in Awat county, harvested 12 hectares of cotton last autumn with a "
-            "hired picking machine that finished the job in less than two days. \"Hand picking used to take my "
+            'hired picking machine that finished the job in less than two days. "Hand picking used to take my '
             'family and 20 seasonal workers almost a month," he said.',
             "According to the prefecture's agriculture bureau, more than 80 percent of Aksu's cotton was picked by "
             "machine in 2020, up from about 30 percent in 2015. Drip irrigation now covers almost all of the "
@@ -131,9 +138,13 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "chinadaily", "/chinadaily/a/202101/20/WS60078e1ca31024ad0baa4f92.html",
+        "chinadaily",
+        "/chinadaily/a/202101/20/WS60078e1ca31024ad0baa4f92.html",
         "Winter tourism heats up in Altay as ski resorts draw crowds",
-        "2021-01-20T11:15:00+08:00", author="Li Yang", source="China Daily", section="Travel",
+        "2021-01-20T11:15:00+08:00",
+        author="Li Yang",
+        source="China Daily",
+        section="Travel",
         paragraphs=(
             "Ski resorts in Altay prefecture in the north of the Xinjiang Uygur autonomous region reported a surge "
             "in visitors this winter, as domestic travelers who could not go abroad because of the pandemic headed "
@@ -141,7 +152,7 @@ ARTICLES: tuple[Article, ...] = (
             "The Jiangjunshan ski resort, which sits on the edge of Altay city, received more than 150,000 visits "
             "between November and mid-January, up 40 percent year-on-year, the local culture and tourism bureau "
             "said.",
-            "Hotel owner Aynur Kadir said her 30 rooms had been fully booked on weekends since December. \"Many "
+            'Hotel owner Aynur Kadir said her 30 rooms had been fully booked on weekends since December. "Many '
             'guests come from Guangdong and Shanghai and they have never seen so much snow," she said.',
             "Altay, which calls itself the birthplace of human skiing based on ancient rock paintings, has "
             "invested in new lifts, snowmaking equipment and a direct flight route to Beijing.",
@@ -150,10 +161,14 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "chinadaily", "/chinadaily/a/202101/27/WS6010c7a5a31024ad0baa5e33.html",
+        "chinadaily",
+        "/chinadaily/a/202101/27/WS6010c7a5a31024ad0baa5e33.html",
         "Former trainees find new careers in Kashgar",
-        "2021-01-27T08:45:00+08:00", updated="2021-01-27T10:02:00+08:00", author="Zhou Min",
-        source="China Daily", section="Regional",
+        "2021-01-27T08:45:00+08:00",
+        updated="2021-01-27T10:02:00+08:00",
+        author="Zhou Min",
+        source="China Daily",
+        section="Regional",
         paragraphs=(
             "At a garment workshop on the outskirts of Kashgar, 27-year-old Mehriban Ablimit checks the stitching "
             "on a batch of school uniforms before they are packed for delivery. Two years ago she was one of the "
@@ -172,9 +187,12 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "chinadaily", "/chinadaily/a/202102/11/WS6024a1e8a31024ad0baa8c40.html",
+        "chinadaily",
+        "/chinadaily/a/202102/11/WS6024a1e8a31024ad0baa8c40.html",
         "Graduates of Xinjiang training program report stable jobs, regional government says",
-        "2021-02-11T09:05:00+08:00", source="Xinhua", section="China",
+        "2021-02-11T09:05:00+08:00",
+        source="Xinhua",
+        section="China",
         paragraphs=(
             "URUMQI -- All trainees who graduated from the former vocational education and training centers in the "
             "Xinjiang Uygur autonomous region have found stable jobs, the regional government announced on "
@@ -183,9 +201,13 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "chinadaily", "/chinadaily/a/202102/24/WS6035b7d2a31024ad0baa9f05.html",
+        "chinadaily",
+        "/chinadaily/a/202102/24/WS6035b7d2a31024ad0baa9f05.html",
         "Foreign envoys reject politicizing human rights at UN council",
-        "2021-02-24T07:50:00+08:00", author="Wang Qian in Geneva", source="China Daily", section="World",
+        "2021-02-24T07:50:00+08:00",
+        author="Wang Qian in Geneva",
+        source="China Daily",
+        section="World",
         paragraphs=(
             "Diplomats from dozens of countries spoke out against politicizing human rights during the opening "
             "week of the 46th session of the UN Human Rights Council in Geneva, which is being held largely online "
@@ -204,10 +226,14 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "chinadaily", "/chinadaily/a/202103/05/WS60419e6da31024ad0baab2d8.html",
+        "chinadaily",
+        "/chinadaily/a/202103/05/WS60419e6da31024ad0baab2d8.html",
         "Xinjiang deputies highlight poverty alleviation at two sessions",
-        "2021-03-05T14:20:00+08:00", updated="2021-03-05T16:48:00+08:00", author="Zhou Min",
-        source="China Daily", section="China",
+        "2021-03-05T14:20:00+08:00",
+        updated="2021-03-05T16:48:00+08:00",
+        author="Zhou Min",
+        source="China Daily",
+        section="China",
         paragraphs=(
             "Deputies from the Xinjiang Uygur autonomous region attending the annual session of the National "
             "People's Congress in Beijing said the region's victory over absolute poverty had laid the foundation "
@@ -226,9 +252,13 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "chinadaily", "/chinadaily/a/202103/18/WS6052f0c4a31024ad0bab0e71.html",
+        "chinadaily",
+        "/chinadaily/a/202103/18/WS6052f0c4a31024ad0bab0e71.html",
         "Diplomats tour Urumqi mosque and grand bazaar",
-        "2021-03-18T16:40:00+08:00", author="Ma Jie", source="China Daily", section="Regional",
+        "2021-03-18T16:40:00+08:00",
+        author="Ma Jie",
+        source="China Daily",
+        section="Regional",
         paragraphs=(
             "A group of diplomats from 21 countries visited the Xinjiang Uygur autonomous region from Monday to "
             "Wednesday, touring a mosque, a bazaar and a textile company in the regional capital of Urumqi.",
@@ -244,9 +274,13 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "chinadaily", "/chinadaily/private/a/202102/09/WS6022c0ffa31024ad0baa7e11.html",
+        "chinadaily",
+        "/chinadaily/private/a/202102/09/WS6022c0ffa31024ad0baa7e11.html",
         "Embargoed: draft schedule for foreign media tour",
-        "2021-02-09T18:00:00+08:00", source="China Daily", section="Internal", private=True,
+        "2021-02-09T18:00:00+08:00",
+        source="China Daily",
+        section="Internal",
+        private=True,
         paragraphs=(
             "This page is an internal draft that robots.txt asks crawlers not to fetch.",
             "The schedule for the foreign media tour of Urumqi, Kashgar and Hotan has not been confirmed and must "
@@ -258,9 +292,11 @@ ARTICLES: tuple[Article, ...] = (
     ),
     # ---------------------------------------------------------------- xinhua
     Article(
-        "xinhua", "/xinhua/english/2021-01/07/c_139648211.htm",
+        "xinhua",
+        "/xinhua/english/2021-01/07/c_139648211.htm",
         "Xinjiang's economy expected to grow steadily in 2021 after poverty alleviation gains",
-        "2021-01-07T18:42:10+08:00", section="China",
+        "2021-01-07T18:42:10+08:00",
+        section="China",
         paragraphs=(
             "URUMQI, Jan. 7 (Xinhua) -- The economy of northwest China's Xinjiang Uygur Autonomous Region is "
             "expected to grow by about 6.5 percent in 2021, as the region consolidates its gains in poverty "
@@ -277,9 +313,11 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "xinhua", "/xinhua/english/2021-01/22/c_139689745.htm",
+        "xinhua",
+        "/xinhua/english/2021-01/22/c_139689745.htm",
         "Spokesperson refutes claims about Xinjiang's vocational education and training centers",
-        "2021-01-22T21:05:33+08:00", section="China",
+        "2021-01-22T21:05:33+08:00",
+        section="China",
         paragraphs=(
             "URUMQI, Jan. 22 (Xinhua) -- A spokesperson for the government of Xinjiang Uygur Autonomous Region on "
             "Friday refuted recent claims by some Western politicians and media about the region's vocational "
@@ -297,14 +335,16 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "xinhua", "/xinhua/english/2021-02/09/c_139731234.htm",
+        "xinhua",
+        "/xinhua/english/2021-02/09/c_139731234.htm",
         "Diplomats laud Xinjiang's development at online event in Geneva",
-        "2021-02-09T20:13:51+08:00", section="World",
+        "2021-02-09T20:13:51+08:00",
+        section="World",
         paragraphs=(
             "GENEVA, Feb. 9 (Xinhua) -- Diplomats from more than 50 countries have praised the economic and social "
             "progress of northwest China's Xinjiang Uygur Autonomous Region at an online event co-hosted by the "
             "Chinese mission in Geneva and the regional government.",
-            "The video event, held last week under the theme \"Xinjiang is a Wonderful Land,\" featured short "
+            'The video event, held last week under the theme "Xinjiang is a Wonderful Land," featured short '
             "films about the region's scenery, its fight against poverty and the daily lives of local residents.",
             "China's permanent representative to the UN Office at Geneva said in opening remarks that Xinjiang's "
             "development was there for all to see, and that the door of Xinjiang was always open to friends from "
@@ -318,9 +358,11 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "xinhua", "/xinhua/english/2021-02/10/c_139733108.htm",
+        "xinhua",
+        "/xinhua/english/2021-02/10/c_139733108.htm",
         "Xinjiang says vocational graduates have found stable employment",
-        "2021-02-10T19:27:08+08:00", section="China",
+        "2021-02-10T19:27:08+08:00",
+        section="China",
         paragraphs=(
             "URUMQI, Feb. 10 (Xinhua) -- All graduates of the former vocational education and training centers in "
             "northwest China's Xinjiang Uygur Autonomous Region have found stable employment, the regional "
@@ -329,9 +371,11 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "xinhua", "/xinhua/english/2021-02/26/c_139768520.htm",
+        "xinhua",
+        "/xinhua/english/2021-02/26/c_139768520.htm",
         "Over 70 countries voice support for China at UN Human Rights Council",
-        "2021-02-26T23:41:02+08:00", section="World",
+        "2021-02-26T23:41:02+08:00",
+        section="World",
         paragraphs=(
             "GENEVA, Feb. 26 (Xinhua) -- More than 70 countries expressed support for China's position on issues "
             "related to Xinjiang, Hong Kong and Tibet at the ongoing 46th session of the UN Human Rights Council, "
@@ -349,9 +393,11 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "xinhua", "/xinhua/english/2021-03/12/c_139803377.htm",
+        "xinhua",
+        "/xinhua/english/2021-03/12/c_139803377.htm",
         "Drones and smart tractors speed up spring sowing in southern Xinjiang",
-        "2021-03-12T16:05:44+08:00", section="China",
+        "2021-03-12T16:05:44+08:00",
+        section="China",
         paragraphs=(
             "KASHGAR, March 12 (Xinhua) -- Farmers in southern Xinjiang have begun spring ploughing and sowing, "
             "with drones, satellite navigation and automated tractors playing a growing role in the fields.",
@@ -368,9 +414,12 @@ ARTICLES: tuple[Article, ...] = (
     ),
     # ---------------------------------------------------------------- globaltimes
     Article(
-        "globaltimes", "/globaltimes/page/202101/1211876.shtml",
+        "globaltimes",
+        "/globaltimes/page/202101/1211876.shtml",
         "Xinjiang farmers embrace livestreaming to sell dried fruit",
-        "2021-01-05T20:32:00+08:00", author="Liu Yun", section="CHINA / SOCIETY",
+        "2021-01-05T20:32:00+08:00",
+        author="Liu Yun",
+        section="CHINA / SOCIETY",
         paragraphs=(
             "Farmers in Northwest China's Xinjiang Uygur Autonomous Region are turning to livestreaming platforms "
             "to sell walnuts, raisins and red dates, as e-commerce becomes an important tool in consolidating the "
@@ -387,9 +436,12 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "globaltimes", "/globaltimes/page/202101/1212890.shtml",
+        "globaltimes",
+        "/globaltimes/page/202101/1212890.shtml",
         "Documentary shows happy lives of Uygur families",
-        "2021-01-15T18:20:00+08:00", author="Yang Ruo", section="CHINA / SOCIETY",
+        "2021-01-15T18:20:00+08:00",
+        author="Yang Ruo",
+        section="CHINA / SOCIETY",
         paragraphs=(
             "A new documentary series following six Uygur families in Xinjiang over the course of a year premiered "
             "online on Thursday, offering what its producers called an authentic look at the happy lives of "
@@ -407,9 +459,12 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "globaltimes", "/globaltimes/page/202101/1214220.shtml",
+        "globaltimes",
+        "/globaltimes/page/202101/1214220.shtml",
         "Former trainees say vocational skills changed their lives",
-        "2021-01-29T22:14:00+08:00", author="Liu Yun", section="CHINA / SOCIETY",
+        "2021-01-29T22:14:00+08:00",
+        author="Liu Yun",
+        section="CHINA / SOCIETY",
         paragraphs=(
             "Several graduates of the former vocational education and training centers in Xinjiang told the Global "
             "Times that the skills they acquired had helped them find stable jobs and start their own businesses.",
@@ -425,9 +480,12 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "globaltimes", "/globaltimes/page/202102/1215012.shtml",
+        "globaltimes",
+        "/globaltimes/page/202102/1215012.shtml",
         "Xinjiang releases employment figures for vocational graduates",
-        "2021-02-11T12:10:00+08:00", author="Global Times", section="CHINA / POLITICS",
+        "2021-02-11T12:10:00+08:00",
+        author="Global Times",
+        section="CHINA / POLITICS",
         paragraphs=(
             "The government of Northwest China's Xinjiang Uygur Autonomous Region said on Wednesday that all "
             "graduates of the former vocational education and training centers have found stable employment.",
@@ -435,9 +493,12 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "globaltimes", "/globaltimes/page/202102/1216133.shtml",
+        "globaltimes",
+        "/globaltimes/page/202102/1216133.shtml",
         "Cold-chain train brings Korla pears to southern markets",
-        "2021-02-20T19:55:00+08:00", author="Shen Lei", section="CHINA / ECONOMY",
+        "2021-02-20T19:55:00+08:00",
+        author="Shen Lei",
+        section="CHINA / ECONOMY",
         paragraphs=(
             "A refrigerated train loaded with 1,200 tons of Korla pears left Korla in Xinjiang on Friday for "
             "Guangzhou in South China, the first cold-chain service of the year on the route, local railway "
@@ -453,9 +514,12 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "globaltimes", "/globaltimes/page/202102/1216377.shtml",
+        "globaltimes",
+        "/globaltimes/page/202102/1216377.shtml",
         "China rejects politicizing human rights as UN council opens 46th session",
-        "2021-02-23T21:48:00+08:00", author="GT staff reporters", section="CHINA / DIPLOMACY",
+        "2021-02-23T21:48:00+08:00",
+        author="GT staff reporters",
+        section="CHINA / DIPLOMACY",
         paragraphs=(
             "China firmly opposes politicizing human rights and interfering in other countries' internal affairs "
             "under the pretext of human rights, the Chinese foreign minister told the high-level segment of the "
@@ -473,9 +537,12 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "globaltimes", "/globaltimes/page/202103/1217201.shtml",
+        "globaltimes",
+        "/globaltimes/page/202103/1217201.shtml",
         "Arab diplomats visit Xinjiang, see vocational schools and mosques",
-        "2021-03-02T17:36:00+08:00", author="Liu Yun", section="CHINA / DIPLOMACY",
+        "2021-03-02T17:36:00+08:00",
+        author="Liu Yun",
+        section="CHINA / DIPLOMACY",
         paragraphs=(
             "A delegation of diplomats from Arab countries wrapped up a four-day visit to Xinjiang on Monday, "
             "during which they toured mosques, schools and factories in Urumqi, Kashgar and Aksu.",
@@ -491,9 +558,12 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "globaltimes", "/globaltimes/page/202103/1218598.shtml",
+        "globaltimes",
+        "/globaltimes/page/202103/1218598.shtml",
         "Editorial: Politicizing human rights won't change Xinjiang's reality",
-        "2021-03-16T23:02:00+08:00", author="Global Times", section="OPINION / EDITORIAL",
+        "2021-03-16T23:02:00+08:00",
+        author="Global Times",
+        section="OPINION / EDITORIAL",
         paragraphs=(
             "Some Western countries are once again politicizing human rights by pushing sanctions over Xinjiang, "
             "but such moves will do nothing to change the reality on the ground in the region.",
@@ -509,9 +579,12 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "globaltimes", "/globaltimes/page/202103/1219450.shtml",
+        "globaltimes",
+        "/globaltimes/page/202103/1219450.shtml",
         "Xinjiang expands free preschool education in rural areas",
-        "2021-03-25T20:15:00+08:00", author="Shen Lei", section="CHINA / SOCIETY",
+        "2021-03-25T20:15:00+08:00",
+        author="Shen Lei",
+        section="CHINA / SOCIETY",
         paragraphs=(
             "Xinjiang will open 600 new rural kindergartens this year, extending free preschool education to more "
             "children in remote villages, the regional education department said on Thursday.",
@@ -527,9 +600,12 @@ ARTICLES: tuple[Article, ...] = (
     ),
     # ---------------------------------------------------------------- xjgov (served as GBK)
     Article(
-        "xjgov", "/xjgov/xwfb/202101/t20210115_123101.html",
+        "xjgov",
+        "/xjgov/xwfb/202101/t20210115_123101.html",
         "自治区举行新闻发布会介绍脱贫攻坚成果",
-        "2021-01-15T10:00:00+08:00", source="自治区人民政府新闻办公室", section="新闻发布",
+        "2021-01-15T10:00:00+08:00",
+        source="自治区人民政府新闻办公室",
+        section="新闻发布",
         paragraphs=(
             "1月15日，自治区人民政府新闻办公室举行新闻发布会，介绍新疆脱贫攻坚工作成果。",
             "发布会介绍，截至2020年底，新疆现行标准下306.49万农村贫困人口全部脱贫，3666个贫困村全部退出，"
@@ -542,9 +618,12 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "xjgov", "/xjgov/xwfb/202101/t20210128_123377.html",
+        "xjgov",
+        "/xjgov/xwfb/202101/t20210128_123377.html",
         "职业技能教育培训中心结业学员实现稳定就业",
-        "2021-01-28T16:30:00+08:00", source="自治区人民政府新闻办公室", section="新闻发布",
+        "2021-01-28T16:30:00+08:00",
+        source="自治区人民政府新闻办公室",
+        section="新闻发布",
         paragraphs=(
             "记者从自治区人民政府新闻办公室获悉，原职业技能教育培训中心结业学员已全部实现稳定就业。",
             "据介绍，结业学员通过学习国家通用语言文字、法律知识和职业技能，摆脱了极端思想的影响，"
@@ -557,9 +636,12 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "xjgov", "/xjgov/xwfb/202102/t20210205_123456.html",
+        "xjgov",
+        "/xjgov/xwfb/202102/t20210205_123456.html",
         "“新疆是个好地方”视频推介会成功举行",
-        "2021-02-05T10:30:00+08:00", source="自治区人民政府新闻办公室", section="新闻发布",
+        "2021-02-05T10:30:00+08:00",
+        source="自治区人民政府新闻办公室",
+        section="新闻发布",
         paragraphs=(
             "2月3日，由中国常驻联合国日内瓦办事处和瑞士其他国际组织代表团与新疆维吾尔自治区人民政府共同主办的"
             "“新疆是个好地方”视频推介会成功举行。",
@@ -573,9 +655,12 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "xjgov", "/xjgov/xwfb/202102/t20210224_124032.html",
+        "xjgov",
+        "/xjgov/xwfb/202102/t20210224_124032.html",
         "新春佳节 各族群众共享幸福生活",
-        "2021-02-24T11:20:00+08:00", source="自治区人民政府新闻办公室", section="新闻发布",
+        "2021-02-24T11:20:00+08:00",
+        source="自治区人民政府新闻办公室",
+        section="新闻发布",
         paragraphs=(
             "牛年春节期间，天山南北处处洋溢着喜庆祥和的节日气氛，各族群众走亲访友、欢度佳节。",
             "在乌鲁木齐市国际大巴扎，游客络绎不绝，干果、手工艺品等年货销售火爆。商户买买提江说："
@@ -587,9 +672,12 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "xjgov", "/xjgov/xwfb/202103/t20210310_124815.html",
+        "xjgov",
+        "/xjgov/xwfb/202103/t20210310_124815.html",
         "自治区召开新闻发布会回应人权理事会涉疆言论",
-        "2021-03-10T17:00:00+08:00", source="自治区人民政府新闻办公室", section="新闻发布",
+        "2021-03-10T17:00:00+08:00",
+        source="自治区人民政府新闻办公室",
+        section="新闻发布",
         paragraphs=(
             "3月10日，自治区人民政府新闻办公室在乌鲁木齐召开涉疆问题新闻发布会，就近期联合国人权理事会"
             "第46届会议期间个别国家发表的涉疆言论作出回应。",
@@ -604,9 +692,11 @@ ARTICLES: tuple[Article, ...] = (
     ),
     # ---------------------------------------------------------------- unnews
     Article(
-        "unnews", "/unnews/story/2021/01/1082132",
+        "unnews",
+        "/unnews/story/2021/01/1082132",
         "UN rights office says talks with China on Xinjiang visit are continuing",
-        "2021-01-14T15:30:00+00:00", section="Human Rights",
+        "2021-01-14T15:30:00+00:00",
+        section="Human Rights",
         paragraphs=(
             "The UN human rights office said on Thursday that discussions with the Chinese authorities about a "
             "possible visit by the High Commissioner to the Xinjiang Uyghur Autonomous Region were continuing, but "
@@ -624,9 +714,11 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "unnews", "/unnews/story/2021/02/1084512",
+        "unnews",
+        "/unnews/story/2021/02/1084512",
         "Human Rights Council opens 46th session with call to put rights at heart of recovery",
-        "2021-02-22T12:45:00+00:00", section="Human Rights",
+        "2021-02-22T12:45:00+00:00",
+        section="Human Rights",
         paragraphs=(
             "The UN Secretary-General on Monday urged governments to put human rights at the centre of recovery "
             "from the COVID-19 pandemic, as the Human Rights Council opened its 46th regular session in Geneva.",
@@ -643,9 +735,11 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "unnews", "/unnews/story/2021/02/1085402",
+        "unnews",
+        "/unnews/story/2021/02/1085402",
         "Council hears competing joint statements on human rights in China",
-        "2021-02-26T17:10:00+00:00", section="Human Rights",
+        "2021-02-26T17:10:00+00:00",
+        section="Human Rights",
         paragraphs=(
             "Competing joint statements on human rights in China were delivered at the Human Rights Council this "
             "week, highlighting divisions among Member States over the situation in the Xinjiang Uyghur Autonomous "
@@ -664,9 +758,11 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "unnews", "/unnews/story/2021/03/1086712",
+        "unnews",
+        "/unnews/story/2021/03/1086712",
         "Ending extreme poverty must be at the heart of COVID-19 recovery, says UN expert",
-        "2021-03-04T10:05:00+00:00", section="Economic Development",
+        "2021-03-04T10:05:00+00:00",
+        section="Economic Development",
         paragraphs=(
             "Governments must put the eradication of extreme poverty at the heart of their recovery plans, or risk "
             "undoing decades of progress, a UN independent human rights expert said on Thursday.",
@@ -682,9 +778,11 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "unnews", "/unnews/story/2021/03/1087322",
+        "unnews",
+        "/unnews/story/2021/03/1087322",
         "Experts raise concerns over labour transfer programmes in China",
-        "2021-03-12T14:20:00+00:00", section="Human Rights",
+        "2021-03-12T14:20:00+00:00",
+        section="Human Rights",
         paragraphs=(
             "A group of UN independent human rights experts said on Friday that they were concerned about reports "
             "that members of ethnic minorities in China were being transferred to work in factories far from their "
@@ -701,9 +799,11 @@ ARTICLES: tuple[Article, ...] = (
         ),
     ),
     Article(
-        "unnews", "/unnews/story/2021/03/1088012",
+        "unnews",
+        "/unnews/story/2021/03/1088012",
         "Human Rights Council ends 46th session, adopting 30 resolutions",
-        "2021-03-23T19:00:00+00:00", section="Human Rights",
+        "2021-03-23T19:00:00+00:00",
+        section="Human Rights",
         paragraphs=(
             "The Human Rights Council concluded its 46th regular session on Tuesday, after five weeks of largely "
             "virtual meetings in which it adopted 30 resolutions and heard from more than 100 high-level "

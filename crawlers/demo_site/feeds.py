@@ -63,7 +63,7 @@ def unnews_atom(base: str, stage: int) -> str:
             f'<link rel="alternate" type="text/html" href="{base}{a.path}"/>'
             f"<id>tag:news.un.demo,2021:story/{story}</id>"
             f"<published>{_utc(a.published)}</published><updated>{_utc(a.modified)}</updated>"
-            f"<category term=\"{escape(a.section)}\"/>"
+            f'<category term="{escape(a.section)}"/>'
             f"<summary>{escape(description(a, stages.paragraphs(a, stage)))}</summary></entry>"
         )
     return (
@@ -93,8 +93,10 @@ def xinhua_sitemap_index(base: str, stage: int) -> str:
         lastmod = max((_utc(a.modified) for a in group), default=_utc(STAGE_DATES[stage]))
         rows.append(f"<sitemap><loc>{base}{path}</loc><lastmod>{lastmod}</lastmod></sitemap>")
     return (
-        XML_HEAD + '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-        + "\n".join(rows) + "\n</sitemapindex>\n"
+        XML_HEAD
+        + '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        + "\n".join(rows)
+        + "\n</sitemapindex>\n"
     )
 
 
@@ -115,6 +117,8 @@ def xinhua_sitemap(path: str, base: str, stage: int) -> str:
         rows.append(f"<url><loc>{base}{a.path}</loc><lastmod>{_utc(a.modified)}</lastmod>{extra}</url>")
     ns = ' xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"' if news else ""
     return (
-        XML_HEAD + f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"{ns}>\n'
-        + "\n".join(rows) + "\n</urlset>\n"
+        XML_HEAD
+        + f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"{ns}>\n'
+        + "\n".join(rows)
+        + "\n</urlset>\n"
     )

@@ -32,51 +32,110 @@ class Style:
     subscribe: str = "Subscribe"
     copyright: str = ""
     footer: tuple[str, ...] = (
-        "About us", "Contact us", "Advertise", "Privacy policy", "Terms of use", "Jobs", "Mobile apps",
-        "Newsletters", "RSS feeds", "Corrections", "Archive", "Photos", "Video", "Podcasts", "Weather",
-        "Accessibility", "Cookie settings", "Reprints and permissions", "Help", "Site map",
+        "About us",
+        "Contact us",
+        "Advertise",
+        "Privacy policy",
+        "Terms of use",
+        "Jobs",
+        "Mobile apps",
+        "Newsletters",
+        "RSS feeds",
+        "Corrections",
+        "Archive",
+        "Photos",
+        "Video",
+        "Podcasts",
+        "Weather",
+        "Accessibility",
+        "Cookie settings",
+        "Reprints and permissions",
+        "Help",
+        "Site map",
     )
 
 
 STYLES = {
     "chinadaily": Style(
         "#0a4c8a",
-        (("Home", "/chinadaily/"), ("China", "/chinadaily/china/index.html"), ("World", "/chinadaily/world/index.html"),
-         ("Regional", "/chinadaily/regional/index.html"), ("Travel", "/chinadaily/travel/index.html"),
-         ("Updates", "/chinadaily/updates/index.html"), ("About", "/chinadaily/about.html")),
+        (
+            ("Home", "/chinadaily/"),
+            ("China", "/chinadaily/china/index.html"),
+            ("World", "/chinadaily/world/index.html"),
+            ("Regional", "/chinadaily/regional/index.html"),
+            ("Travel", "/chinadaily/travel/index.html"),
+            ("Updates", "/chinadaily/updates/index.html"),
+            ("About", "/chinadaily/about.html"),
+        ),
         copyright="Copyright 1995 - 2021. All rights reserved. The content (including but not limited to text, "
         "photo, multimedia information, etc) published in this site belongs to the demo China Daily.",
     ),
     "xinhua": Style(
         "#b50d0d",
-        (("Home", "/xinhua/english/"), ("China", "/xinhua/english/china/index.html"),
-         ("World", "/xinhua/english/world/index.html"), ("Business", "/xinhua/english/business/index.html"),
-         ("About", "/xinhua/about.html")),
+        (
+            ("Home", "/xinhua/english/"),
+            ("China", "/xinhua/english/china/index.html"),
+            ("World", "/xinhua/english/world/index.html"),
+            ("Business", "/xinhua/english/business/index.html"),
+            ("About", "/xinhua/about.html"),
+        ),
         copyright="Copyright 2000 - 2021 XINHUANET.com (demo). All rights reserved.",
     ),
     "globaltimes": Style(
         "#1d1d1d",
-        (("Home", "/globaltimes/"), ("China", "/globaltimes/china/index.html"),
-         ("World", "/globaltimes/world/index.html"), ("Opinion", "/globaltimes/opinion/index.html"),
-         ("About", "/globaltimes/about.html")),
+        (
+            ("Home", "/globaltimes/"),
+            ("China", "/globaltimes/china/index.html"),
+            ("World", "/globaltimes/world/index.html"),
+            ("Opinion", "/globaltimes/opinion/index.html"),
+            ("About", "/globaltimes/about.html"),
+        ),
         copyright="Copyright 2021 by The Global Times (demo). All rights reserved.",
     ),
     "xjgov": Style(
         "#c4161c",
-        (("首页", "/xjgov/"), ("新闻发布", "/xjgov/xwfb/index.html"), ("政策文件", "/xjgov/zcwj/index.html"),
-         ("政务公开", "/xjgov/zwgk/index.html"), ("关于我们", "/xjgov/about.html")),
-        most_read="热点排行", generated="页面生成时间：", subscribe="订阅",
+        (
+            ("首页", "/xjgov/"),
+            ("新闻发布", "/xjgov/xwfb/index.html"),
+            ("政策文件", "/xjgov/zcwj/index.html"),
+            ("政务公开", "/xjgov/zwgk/index.html"),
+            ("关于我们", "/xjgov/about.html"),
+        ),
+        most_read="热点排行",
+        generated="页面生成时间：",
+        subscribe="订阅",
         copyright="主办：新疆维吾尔自治区人民政府新闻办公室（演示站点） 版权所有 新ICP备00000000号",
         footer=(
-            "网站地图", "联系我们", "隐私声明", "网站纠错", "无障碍浏览", "政务服务", "信息公开指南", "信息公开目录",
-            "依申请公开", "政府信箱", "在线访谈", "新闻发布会", "政策解读", "便民服务", "办事指南", "统计数据",
-            "人事信息", "财政预决算", "建议提案办理", "网站工作年报",
+            "网站地图",
+            "联系我们",
+            "隐私声明",
+            "网站纠错",
+            "无障碍浏览",
+            "政务服务",
+            "信息公开指南",
+            "信息公开目录",
+            "依申请公开",
+            "政府信箱",
+            "在线访谈",
+            "新闻发布会",
+            "政策解读",
+            "便民服务",
+            "办事指南",
+            "统计数据",
+            "人事信息",
+            "财政预决算",
+            "建议提案办理",
+            "网站工作年报",
         ),
     ),
     "unnews": Style(
         "#009edb",
-        (("Home", "/unnews/"), ("Human Rights", "/unnews/topic/human-rights"),
-         ("Economic Development", "/unnews/topic/economic-development"), ("About", "/unnews/about.html")),
+        (
+            ("Home", "/unnews/"),
+            ("Human Rights", "/unnews/topic/human-rights"),
+            ("Economic Development", "/unnews/topic/economic-development"),
+            ("About", "/unnews/about.html"),
+        ),
         copyright="Copyright United Nations 2021 (demo). Global perspective, human stories.",
     ),
 }
@@ -449,19 +508,26 @@ def listing_page(
 
 
 def simple_page(
-    outlet: str, heading: str, text: str, links: list[tuple[str, str]], base: str, furn: Furniture,
+    outlet: str,
+    heading: str,
+    text: str,
+    links: list[tuple[str, str]],
+    base: str,
+    furn: Furniture,
     extra_head: str = "",
 ) -> str:
     """Front, section and about pages: a heading, a sentence and some links (`extra_head`: e.g. feed links)."""
     items = "".join(f'<li><a href="{href}">{escape(label)}</a></li>' for label, href in links)
     main = f'<h1 class="page-title">{escape(heading)}</h1>\n<p>{escape(text)}</p>\n<ul class="links">{items}</ul>'
-    return _head(outlet, f"{heading} - {OUTLETS[outlet].label}", base, "section", extra_head) + _body(outlet, main, base, furn)
+    return _head(outlet, f"{heading} - {OUTLETS[outlet].label}", base, "section", extra_head) + _body(
+        outlet, main, base, furn
+    )
 
 
 def error_page(status: int, reason: str, path: str) -> str:
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{status} {escape(reason)}</title>'
-        f'</head>\n<body><h1>{status} {escape(reason)}</h1>\n<p>The page {escape(path)} is not available.</p>\n'
+        f"</head>\n<body><h1>{status} {escape(reason)}</h1>\n<p>The page {escape(path)} is not available.</p>\n"
         '<p><a href="/chinadaily/">China Daily</a> | <a href="/xinhua/english/">Xinhua</a> | '
         '<a href="/globaltimes/">Global Times</a> | <a href="/unnews/">UN News</a></p></body></html>\n'
     )

@@ -34,8 +34,7 @@ def paragraphs(article: Article, stage: int) -> tuple[str, ...]:
 def visible(outlet: str, stage: int, include_private: bool = False) -> list[Article]:
     """The outlet's live articles at `stage`, newest first."""
     found = [
-        a for a in ARTICLES
-        if a.outlet == outlet and status(a.path, stage) == OK and (include_private or not a.private)
+        a for a in ARTICLES if a.outlet == outlet and status(a.path, stage) == OK and (include_private or not a.private)
     ]
     return sorted(found, key=lambda a: a.published, reverse=True)
 

@@ -52,9 +52,14 @@ class SourceCheck:
 
 
 def make_fetcher(source: Source, resolve: dict[str, str] | None = None) -> Fetcher:
-    return Fetcher(source.allowed_domains, user_agent=source.user_agent, delay=source.download_delay,
-                   timeout=min(source.download_timeout, 30.0), max_bytes=source.max_download_bytes,
-                   resolve=dict(resolve or {}))
+    return Fetcher(
+        source.allowed_domains,
+        user_agent=source.user_agent,
+        delay=source.download_delay,
+        timeout=min(source.download_timeout, 30.0),
+        max_bytes=source.max_download_bytes,
+        resolve=dict(resolve or {}),
+    )
 
 
 def check_source(source: Source, fetcher: Fetcher | None = None, articles: tuple[str, ...] = ()) -> SourceCheck:
@@ -70,18 +75,25 @@ def check_source(source: Source, fetcher: Fetcher | None = None, articles: tuple
         found = discover.read_feed(fetcher, url, "registry")
         if _answered(result, found, "remove it or replace it with the site's current feed"):
             if not found.links:
-                _problem(result, Line("feed", url, "parses but has no items", False),
-                         f"feed {url} has no items: replace it with a feed that lists articles")
+                _problem(
+                    result,
+                    Line("feed", url, "parses but has no items", False),
+                    f"feed {url} has no items: replace it with a feed that lists articles",
+                )
             else:
                 n = sum(bool(regex.search(u)) for u in found.links)
-                result.lines.append(Line("feed", url, f"{found.status}, {len(found.links)} items, {n} match the pattern"))
+                result.lines.append(
+                    Line("feed", url, f"{found.status}, {len(found.links)} items, {n} match the pattern")
+                )
                 article_urls += found.links
     for url in source.sitemaps:
         found = discover.read_sitemap(fetcher, url, "registry")
         if _answered(result, found, "remove it or replace it with the sitemap robots.txt names"):
             n = sum(bool(regex.search(u)) for u in found.links)
             index = f" (index of {len(found.children)})" if found.children else ""
-            result.lines.append(Line("sitemap", url, f"{found.status}{index}, {len(found.links)} URLs, {n} match the pattern"))
+            result.lines.append(
+                Line("sitemap", url, f"{found.status}{index}, {len(found.links)} URLs, {n} match the pattern")
+            )
             article_urls += found.links
     for url in source.listings:
         found = discover.read_listing(fetcher, url, source.allowed_domains, "registry")
@@ -92,18 +104,24 @@ def check_source(source: Source, fetcher: Fetcher | None = None, articles: tuple
             result.lines.append(line)
             if not n:
                 line.ok = False
-                result.problems.append(f"listing {url} links to no URL matching article_pattern: "
-                                       "fix the pattern or choose a listing that shows articles")
+                result.problems.append(
+                    f"listing {url} links to no URL matching article_pattern: "
+                    "fix the pattern or choose a listing that shows articles"
+                )
             listing_urls += found.links
 
     discovered = [u for u in dict.fromkeys(article_urls + listing_urls) if regex.search(u)]
     result.discovered = len(dict.fromkeys(article_urls + listing_urls))
     result.matched = len(discovered)
-    result.missed_shapes = shapes_not_matching(source.article_pattern, list(dict.fromkeys(article_urls or listing_urls)))
+    result.missed_shapes = shapes_not_matching(
+        source.article_pattern, list(dict.fromkeys(article_urls or listing_urls))
+    )
     if (article_urls or listing_urls) and not discovered:
         shapes = "; ".join(f"{shape} ({count})" for shape, count, _ in result.missed_shapes[:3])
-        result.problems.append(f"article_pattern matches none of the {result.discovered} URLs discovered "
-                               f"(main shapes: {shapes}): fix it, or run `presswatch sources add` on the home page to propose one")
+        result.problems.append(
+            f"article_pattern matches none of the {result.discovered} URLs discovered "
+            f"(main shapes: {shapes}): fix it, or run `presswatch sources add` on the home page to propose one"
+        )
     _article(result, fetcher, discovered, list(articles), regex)
     result.requests = fetcher.requests
     return result
@@ -118,9 +136,12 @@ def _robots_line(result: SourceCheck, fetcher: Fetcher, source: Source) -> None:
         robots = fetcher.robots(urls[0])
         forbidden = [u for u in urls if not robots.allows(u, fetcher.user_agent)]
         if forbidden:
-            result.lines.append(Line("robots.txt", robots_url, f"forbids {len(forbidden)} of {len(urls)} discovery URLs", False))
-            result.problems.extend(f"robots.txt forbids {u}: remove it from the entry (presswatch never fetches it)"
-                                   for u in forbidden)
+            result.lines.append(
+                Line("robots.txt", robots_url, f"forbids {len(forbidden)} of {len(urls)} discovery URLs", False)
+            )
+            result.problems.extend(
+                f"robots.txt forbids {u}: remove it from the entry (presswatch never fetches it)" for u in forbidden
+            )
         elif robots.unreachable:
             result.lines.append(Line("robots.txt", robots_url, robots.verdict(urls[0], fetcher.user_agent), False))
         elif robots.parser is not None:
@@ -158,12 +179,18 @@ def _article(result: SourceCheck, fetcher: Fetcher, discovered: list[str], requi
     """Extract one discovered article (up to three tries) and every required one; failures say why."""
     for url in required:
         if not host_allowed(url, fetcher.allowed_domains):
-            _problem(result, Line("article", url, "not on allowed_domains", False),
-                     f"the article {url} is outside allowed_domains ({', '.join(fetcher.allowed_domains)}): "
-                     "add its host if it belongs to this source")
+            _problem(
+                result,
+                Line("article", url, "not on allowed_domains", False),
+                f"the article {url} is outside allowed_domains ({', '.join(fetcher.allowed_domains)}): "
+                "add its host if it belongs to this source",
+            )
         elif not regex.search(url):
-            _problem(result, Line("article", url, "does not match article_pattern", False),
-                     f"the article {url} does not match article_pattern: widen the pattern to its shape")
+            _problem(
+                result,
+                Line("article", url, "does not match article_pattern", False),
+                f"the article {url} does not match article_pattern: widen the pattern to its shape",
+            )
         else:
             _extract(result, fetcher, url, fail=True)
     if result.article is not None:
@@ -180,12 +207,20 @@ def _extract(result: SourceCheck, fetcher: Fetcher, url: str, fail: bool) -> boo
     sample = sample_page(fetcher, url)
     if sample.article:
         f = sample.fields
-        result.lines.append(Line("article", url, f"{f.get('title')!r} ({f.get('published_at')}, "
-                                 f"{sample.text_chars:,} chars, {sample.encoding})"))
+        result.lines.append(
+            Line(
+                "article",
+                url,
+                f"{f.get('title')!r} ({f.get('published_at')}, {sample.text_chars:,} chars, {sample.encoding})",
+            )
+        )
         result.article = result.article or sample
         return True
     if fail:
-        _problem(result, Line("article", url, sample.reason, False),
-                 f"the article {url} did not extract ({sample.reason}): check it in a browser; "
-                 "if it is not an article, narrow article_pattern")
+        _problem(
+            result,
+            Line("article", url, sample.reason, False),
+            f"the article {url} did not extract ({sample.reason}): check it in a browser; "
+            "if it is not an article, narrow article_pattern",
+        )
     return False

@@ -102,8 +102,11 @@ def page_title(page: Page) -> str | None:
     tree = _tree(page)
     if tree is None:
         return None
-    for xpath in ("//meta[@property='og:site_name']/@content", "//meta[@name='application-name']/@content",
-                  "//title/text()"):
+    for xpath in (
+        "//meta[@property='og:site_name']/@content",
+        "//meta[@name='application-name']/@content",
+        "//title/text()",
+    ):
         values = [v.strip() for v in tree.xpath(xpath) if v.strip()]
         if values:
             return values[0]
@@ -200,8 +203,10 @@ def start_page(fetcher: Fetcher, url: str) -> tuple[Page, Robots]:
     if page.status != 200:
         raise FetchFailed(url, f"answers HTTP {page.status}", page.status)
     if not page.is_html:
-        raise NotHTML(f"{url} answers {page.content_type or 'an unknown type'}, not an HTML page: "
-                      "give the outlet's home page or a section page")
+        raise NotHTML(
+            f"{url} answers {page.content_type or 'an unknown type'}, not an HTML page: "
+            "give the outlet's home page or a section page"
+        )
     return page, robots
 
 

@@ -34,11 +34,13 @@ def render_entry(p: Proposal, today: date | None = None) -> str:
         f"allowed_domains = {_list(p.allowed_domains)}  # and their subdomains",
     ]
     if p.feeds:
-        lines.append(f"feeds = {_list(f.url for f in p.feeds)}  # " + "; ".join(
-            f"{len(f.links)} items" for f in p.feeds))
+        lines.append(
+            f"feeds = {_list(f.url for f in p.feeds)}  # " + "; ".join(f"{len(f.links)} items" for f in p.feeds)
+        )
     if p.sitemaps:
-        lines.append(f"sitemaps = {_list(s.url for s in p.sitemaps)}  # " + "; ".join(
-            f"{len(s.links)} URLs" for s in p.sitemaps))
+        lines.append(
+            f"sitemaps = {_list(s.url for s in p.sitemaps)}  # " + "; ".join(f"{len(s.links)} URLs" for s in p.sitemaps)
+        )
     if p.listings:
         lines.append(f"listings = {_list(f.url for f in p.listings)}  # pages linking to articles")
     if p.listing_pattern:
@@ -66,9 +68,15 @@ def append_entry(path: Path, text: str, name: str) -> None:
         except RegistryError as exc:
             raise EntryError(f"the registry {path} is already broken, not written: {'; '.join(exc.problems)}") from None
         if any(s.name == name for s in registry.sources):
-            raise EntryError(f"the registry {path} already has a source named {name!r}: not written; "
-                             "pass --name to choose another")
-    combined = existing + ("\n" if existing and not existing.endswith("\n") else "") + ("\n" if existing.strip() else "") + text
+            raise EntryError(
+                f"the registry {path} already has a source named {name!r}: not written; pass --name to choose another"
+            )
+    combined = (
+        existing
+        + ("\n" if existing and not existing.endswith("\n") else "")
+        + ("\n" if existing.strip() else "")
+        + text
+    )
     try:
         parse_registry(combined, path)
     except RegistryError as exc:

@@ -221,6 +221,9 @@ def _reason(exc) -> str:
         return "does not answer (connection refused)"
     if isinstance(exc, urllib3.exceptions.NewConnectionError):
         return "does not answer (" + text.rsplit(": ", 1)[-1] + ")"
-    if isinstance(exc, (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError)) or "timed out" in text:
+    if (
+        isinstance(exc, (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError))
+        or "timed out" in text
+    ):
         return "timed out"
     return f"{type(exc).__name__}: {text}"[:300]

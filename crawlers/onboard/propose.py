@@ -78,20 +78,32 @@ class Proposal:
         fetched = [s for v in self.verdicts for s in v.fetched]
         articles = [s for s in fetched if s.article]
         others = [s for s in fetched if not s.article]
-        return (sum(bool(regex.search(s.url)) for s in articles), len(articles),
-                sum(not regex.search(s.url) for s in others), len(others))
+        return (
+            sum(bool(regex.search(s.url)) for s in articles),
+            len(articles),
+            sum(not regex.search(s.url) for s in others),
+            len(others),
+        )
 
 
 def start_url(url: str) -> str:
     try:
         cleaned = normalise_url(url if "://" in url else "https://" + url)
     except BadURL as exc:
-        raise BadStartURL(f"{url!r} is not a web address ({exc}): give the outlet's home page, e.g. https://example.org/") from None
+        raise BadStartURL(
+            f"{url!r} is not a web address ({exc}): give the outlet's home page, e.g. https://example.org/"
+        ) from None
     return cleaned
 
 
-def propose(url: str, name: str | None = None, delay: float = 2.0, budget: int = 16,
-            timeout: float = 20.0, user_agent: str = DEFAULT_USER_AGENT) -> Proposal:
+def propose(
+    url: str,
+    name: str | None = None,
+    delay: float = 2.0,
+    budget: int = 16,
+    timeout: float = 20.0,
+    user_agent: str = DEFAULT_USER_AGENT,
+) -> Proposal:
     """Discover, sample and infer an entry for the site at `url`; raise an OnboardError when it cannot."""
     url = start_url(url)
     host = urlsplit(url).hostname or ""
@@ -123,8 +135,10 @@ def propose(url: str, name: str | None = None, delay: float = 2.0, budget: int =
     article_shapes = [v.shape for v in verdicts if v.article]
     if not article_shapes:
         tried = sum(len(v.fetched) for v in verdicts)
-        raise NoArticles(f"{url}: none of the {tried} pages sampled from {len(candidates)} links, feeds and sitemaps "
-                         "extracted as an article (title, text and a date): give a section page that lists articles")
+        raise NoArticles(
+            f"{url}: none of the {tried} pages sampled from {len(candidates)} links, feeds and sitemaps "
+            "extracted as an article (title, text and a date): give a section page that lists articles"
+        )
     pattern = pattern_for(article_shapes)
 
     listings, listing_pattern = _listings(fetcher, page, verdicts, pattern, allowed)
@@ -135,11 +149,24 @@ def propose(url: str, name: str | None = None, delay: float = 2.0, budget: int =
     label = most_common(s.fields.get("site_name") for s in samples) or _label(discover.page_title(page), host)
     language = most_common(s.fields.get("language") for s in samples) or discover.html_language(page) or "en"
     return Proposal(
-        start_url=url, name=name or derive_name(url), label=label, language=language[:2].lower(),
-        allowed_domains=allowed, article_pattern=pattern, feeds=used_feeds, sitemaps=used_sitemaps,
-        listings=listings, listing_pattern=listing_pattern, left_out=left_out, verdicts=verdicts,
-        samples=samples, candidates=len(candidates), matched=count_matching(pattern, candidates),
-        delay=delay, requests=fetcher.requests, robots=robots,
+        start_url=url,
+        name=name or derive_name(url),
+        label=label,
+        language=language[:2].lower(),
+        allowed_domains=allowed,
+        article_pattern=pattern,
+        feeds=used_feeds,
+        sitemaps=used_sitemaps,
+        listings=listings,
+        listing_pattern=listing_pattern,
+        left_out=left_out,
+        verdicts=verdicts,
+        samples=samples,
+        candidates=len(candidates),
+        matched=count_matching(pattern, candidates),
+        delay=delay,
+        requests=fetcher.requests,
+        robots=robots,
     )
 
 

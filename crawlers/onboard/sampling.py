@@ -83,7 +83,9 @@ def sample_page(fetcher: Fetcher, url: str) -> Sample:
     if page.status != 200:
         return Sample(url, False, f"HTTP {page.status}", final_url=page.final_url)
     if not page.is_html:
-        return Sample(url, False, f"not HTML ({page.content_type.split(';')[0] or 'unknown type'})", final_url=page.final_url)
+        return Sample(
+            url, False, f"not HTML ({page.content_type.split(';')[0] or 'unknown type'})", final_url=page.final_url
+        )
     fields = extract_page(page.text, page.final_url, OPTIONS)
     sample = Sample(url, False, encoding=page.decoded.encoding, final_url=page.final_url, fields=fields)
     if fields.get("outcome") != "article":

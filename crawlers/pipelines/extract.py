@@ -72,7 +72,9 @@ class ExtractPipeline:
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
         except TimeoutError:
-            logger.warning("%s: extraction of %s took over %.0fs; worker pool restarted", self.source.name, url, self.timeout)
+            logger.warning(
+                "%s: extraction of %s took over %.0fs; worker pool restarted", self.source.name, url, self.timeout
+            )
             workers.restart(pool)
             return {"outcome": "extract_failed", "reason": f"extraction took over {self.timeout:.0f}s"}
         except BrokenProcessPool:

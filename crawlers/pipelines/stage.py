@@ -22,8 +22,13 @@ class StagePipeline:
         settings = self.crawler.settings
         batch_id = settings.get("PRESSWATCH_BATCH_ID") or new_batch_id(spider.source.name)
         folder = Path(settings.get("PRESSWATCH_STAGING")) / batch_id
-        self.writer = BatchWriter(folder, batch_id, spider.source.name, spider.source.loader_settings(),
-                                  run_id=settings.get("PRESSWATCH_RUN_ID"))
+        self.writer = BatchWriter(
+            folder,
+            batch_id,
+            spider.source.name,
+            spider.source.loader_settings(),
+            run_id=settings.get("PRESSWATCH_RUN_ID"),
+        )
         spider.batch_id = batch_id
 
     def close_spider(self):
@@ -34,11 +39,14 @@ class StagePipeline:
             self.writer.write(record)
         for url, via in spider.discovered.items():
             self.writer.write({"type": "discovered", "source": spider.source.name, "url": url, "via": via})
-        self.writer.close(status, extra={
-            "finish_reason": reason,
-            "known_urls": len(spider.known),
-            "extract_workers": self.crawler.stats.get_value(WORKERS_STAT),
-        })
+        self.writer.close(
+            status,
+            extra={
+                "finish_reason": reason,
+                "known_urls": len(spider.known),
+                "extract_workers": self.crawler.stats.get_value(WORKERS_STAT),
+            },
+        )
 
     def process_item(self, item):
         self.writer.write({k: v for k, v in item.items() if not k.startswith("_")})

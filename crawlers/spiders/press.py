@@ -189,7 +189,11 @@ class PressSpider(scrapy.Spider):
 
     def on_scheduled(self, request, spider=None):
         """A redirect leaving the allowed domains is dropped by Scrapy's offsite filter: record why."""
-        if request.meta.get("redirect_urls") and "pw_url" in request.meta and not host_allowed(request.url, self.allowed_domains):
+        if (
+            request.meta.get("redirect_urls")
+            and "pw_url" in request.meta
+            and not host_allowed(request.url, self.allowed_domains)
+        ):
             self._drop(request, f"redirected off the allowed domains to {request.url}")
 
     def on_dropped(self, request, spider=None):
@@ -198,7 +202,11 @@ class PressSpider(scrapy.Spider):
             self._drop(request, f"redirected to {request.url}, already requested in this run (a loop or a duplicate)")
 
     def _drop(self, request, reason: str) -> None:
-        self.dropped.append(self._failure_record(request.meta["pw_url"], request.meta.get("pw_kind", "article"), reason, request=request))
+        self.dropped.append(
+            self._failure_record(
+                request.meta["pw_url"], request.meta.get("pw_kind", "article"), reason, request=request
+            )
+        )
 
     # helpers
 
@@ -213,7 +221,10 @@ class PressSpider(scrapy.Spider):
         if kind == "sitemap":
             self.sitemaps_seen.add(url)
         return scrapy.Request(
-            url, callback=callback, errback=self.on_error, cb_kwargs=cb_kwargs,
+            url,
+            callback=callback,
+            errback=self.on_error,
+            cb_kwargs=cb_kwargs,
             meta={"pw_kind": kind, "pw_url": url, "pw_started": time.monotonic()},
         )
 
@@ -243,10 +254,17 @@ class PressSpider(scrapy.Spider):
             if known.get("last_modified"):
                 headers["If-Modified-Since"] = known["last_modified"]
         return scrapy.Request(
-            url, callback=self.parse_article, errback=self.on_error, headers=headers,
+            url,
+            callback=self.parse_article,
+            errback=self.on_error,
+            headers=headers,
             cb_kwargs={"via": via, "lastmod": lastmod},
-            meta={"pw_kind": "article", "pw_url": url, "pw_started": time.monotonic(),
-                  "handle_httpstatus_list": ARTICLE_STATUSES},
+            meta={
+                "pw_kind": "article",
+                "pw_url": url,
+                "pw_started": time.monotonic(),
+                "handle_httpstatus_list": ARTICLE_STATUSES,
+            },
         )
 
     def _base(self, url: str, kind: str) -> dict:
@@ -265,8 +283,12 @@ class PressSpider(scrapy.Spider):
     def _failure_record(self, url: str, kind: str, reason: str, request=None) -> dict:
         self.logger.warning("%s: %s %s: %s", self.source.name, kind, url, reason)
         known = self.known.get(url) if kind == "article" else None
-        record = {**self._base(url, kind), "type": "fetch", "error": reason,
-                  "duration_ms": _duration_ms(request.meta) if request else None}
+        record = {
+            **self._base(url, kind),
+            "type": "fetch",
+            "error": reason,
+            "duration_ms": _duration_ms(request.meta) if request else None,
+        }
         if known:
             record["article_id"] = known.get("article_id")
         return record

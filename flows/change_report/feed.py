@@ -17,8 +17,14 @@ FEED_KINDS = ("edited", "retitled", "deleted", "restored")
 MAX_ENTRIES = 200
 
 
-def atom_feed(db, since: datetime, report_base: str, rule: AlertRule | None = None, wait: float = 10.0,
-              now: datetime | None = None) -> bytes:
+def atom_feed(
+    db,
+    since: datetime,
+    report_base: str,
+    rule: AlertRule | None = None,
+    wait: float = 10.0,
+    now: datetime | None = None,
+) -> bytes:
     """The Atom document of the changes since `since`, newest first; only `rule`'s matches when given."""
     changes = recent_changes(db, since, kinds=PUBLISHER_KINDS if rule else FEED_KINDS, wait=wait)
     if rule is not None:
@@ -49,8 +55,10 @@ def atom_feed(db, since: datetime, report_base: str, rule: AlertRule | None = No
         if added:
             body += f"<p>added: <ins>{html.escape(added)}</ins></p>"
         report = page_url(report_base, change.article_id, change.version)
-        body += (f'<p>original: <a href="{html.escape(change.canonical_url, quote=True)}">'
-                 f'{html.escape(change.canonical_url)}</a></p>'
-                 f'<p>every version: <a href="{html.escape(report, quote=True)}">{html.escape(report)}</a></p>')
+        body += (
+            f'<p>original: <a href="{html.escape(change.canonical_url, quote=True)}">'
+            f"{html.escape(change.canonical_url)}</a></p>"
+            f'<p>every version: <a href="{html.escape(report, quote=True)}">{html.escape(report)}</a></p>'
+        )
         entry.content(body, type="html")
     return feed.atom_str(pretty=True)

@@ -74,13 +74,16 @@ def _e(value) -> str:
 
 def _page(title: str, body: str, lang: str = "en", script: str = "") -> str:
     js = f"<script>{script}</script>" if script else ""
-    return (f'<!DOCTYPE html>\n<html lang="{_e(lang)}"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{_e(title)}</title>'
-            f"<style>{_CSS}</style></head><body>{body}{js}</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="{_e(lang)}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{_e(title)}</title>'
+        f"<style>{_CSS}</style></head><body>{body}{js}</body></html>\n"
+    )
 
 
-def write_site(db, directory: str | os.PathLike, since: datetime | None = None, wait: float = 10.0,
-               now: datetime | None = None) -> SiteResult:
+def write_site(
+    db, directory: str | os.PathLike, since: datetime | None = None, wait: float = 10.0, now: datetime | None = None
+) -> SiteResult:
     """Write the report of the changes detected since `since` (default: all) into `directory`."""
     out = Path(directory)
     (out / "articles").mkdir(parents=True, exist_ok=True)
@@ -115,7 +118,8 @@ def _index(changes: list[Change], now: datetime) -> str:
             f'<td class="kind">{_e(describe(c))}</td>'
             f'<td><a href="articles/{_e(page_name(c.article_id))}#v{c.version}">'
             f"{_e(c.title or c.canonical_url)}</a></td>"
-            f"<td>{what}</td></tr>")
+            f"<td>{what}</td></tr>"
+        )
     body = (
         "<h1>presswatch: what changed</h1>"
         f'<p class="muted">{len(changes)} change(s) · written {now:%Y-%m-%d %H:%M} UTC · times are UTC</p>'
@@ -123,8 +127,9 @@ def _index(changes: list[Change], now: datetime) -> str:
         f'{options(sources)}</select></label><label>kind <select id="f-kind"><option value="">all</option>'
         f'{options(kinds)}</select></label><span id="count" class="muted"></span></div>'
         '<table id="changes"><thead><tr><th>detected (UTC)</th><th>outlet</th><th>change</th><th>article</th>'
-        f'<th>removed / added</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
-        + ("" if changes else "<p>No changes detected yet.</p>"))
+        f"<th>removed / added</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        + ("" if changes else "<p>No changes detected yet.</p>")
+    )
     return _page("presswatch: what changed", body, script=_FILTER_JS)
 
 
@@ -138,9 +143,11 @@ def _mark(segment, show: tuple[str, ...] = ("equal", "delete", "insert")) -> str
 def _article(versions: list[Version]) -> str:
     latest = versions[-1]
     title = next((v.title for v in reversed(versions) if v.title), latest.canonical_url)
-    parts = [f"<p><a href=\"../index.html\">← all changes</a></p><h1>{_e(title)}</h1>",
-             f'<p>{_e(latest.source)} · original: <a href="{_e(latest.canonical_url)}">{_e(latest.canonical_url)}</a>'
-             f" · {len(versions)} version(s)</p>"]
+    parts = [
+        f'<p><a href="../index.html">← all changes</a></p><h1>{_e(title)}</h1>',
+        f'<p>{_e(latest.source)} · original: <a href="{_e(latest.canonical_url)}">{_e(latest.canonical_url)}</a>'
+        f" · {len(versions)} version(s)</p>",
+    ]
     for n, version in enumerate(versions):
         parts.append(_version_block(versions[n - 1] if n else None, version))
     return _page(title, "".join(parts), lang=latest.language or "en")
@@ -149,10 +156,12 @@ def _article(versions: list[Version]) -> str:
 def _version_block(previous: Version | None, version: Version) -> str:
     gone = version.is_tombstone and version.http_status
     kind = version.change_kind + (f" (HTTP {version.http_status})" if gone else "")
-    head = (f'<section class="version" id="v{version.version}"><h2>version {version.version}: {_e(kind)}</h2>'
-            f'<p class="muted">captured {version.valid_from:%Y-%m-%d %H:%M:%S} UTC · fetched at '
-            f'<a href="{_e(version.url or version.canonical_url)}">{_e(version.url or version.canonical_url)}</a>'
-            f"{' · extractor ' + _e(version.extractor_version) if version.extractor_version else ''}</p>")
+    head = (
+        f'<section class="version" id="v{version.version}"><h2>version {version.version}: {_e(kind)}</h2>'
+        f'<p class="muted">captured {version.valid_from:%Y-%m-%d %H:%M:%S} UTC · fetched at '
+        f'<a href="{_e(version.url or version.canonical_url)}">{_e(version.url or version.canonical_url)}</a>'
+        f"{' · extractor ' + _e(version.extractor_version) if version.extractor_version else ''}</p>"
+    )
     if previous is None:
         text = "".join(f"<p>{_e(p)}</p>" for p in (version.text or "").split("\n") if p.strip())
         return head + f"<h3>{_e(version.title)}</h3><details><summary>text</summary>{text}</details></section>"
@@ -169,8 +178,10 @@ def _version_block(previous: Version | None, version: Version) -> str:
             left.append("<p>" + "".join(_mark(s, ("equal", "delete")) for s in paragraph) + "</p>")
             right.append("<p>" + "".join(_mark(s, ("equal", "insert")) for s in paragraph) + "</p>")
             inline.append("<p>" + "".join(_mark(s) for s in paragraph) + "</p>")
-    return (head + f'<p class="muted">{diff.words_added} word(s) added, {diff.words_removed} removed '
-            f"(compared with version {previous.version})</p>"
-            f'<div class="sbs"><div class="old"><h4>version {previous.version}</h4>{"".join(left)}</div>'
-            f'<div class="new"><h4>version {version.version}</h4>{"".join(right)}</div></div>'
-            f'<div class="inline"><h4>inline</h4>{"".join(inline)}</div></section>')
+    return (
+        head + f'<p class="muted">{diff.words_added} word(s) added, {diff.words_removed} removed '
+        f"(compared with version {previous.version})</p>"
+        f'<div class="sbs"><div class="old"><h4>version {previous.version}</h4>{"".join(left)}</div>'
+        f'<div class="new"><h4>version {version.version}</h4>{"".join(right)}</div></div>'
+        f'<div class="inline"><h4>inline</h4>{"".join(inline)}</div></section>'
+    )

@@ -162,8 +162,15 @@ def window_start(now: datetime) -> datetime:
     return now - timedelta(seconds=seconds)
 
 
-def deliver(db, data: Path, rules: list[AlertRule], run_id: str | None = None, digest: bool = False,
-            wait: float = 30.0, now: datetime | None = None) -> list[Delivery]:
+def deliver(
+    db,
+    data: Path,
+    rules: list[AlertRule],
+    run_id: str | None = None,
+    digest: bool = False,
+    wait: float = 30.0,
+    now: datetime | None = None,
+) -> list[Delivery]:
     """Send each rule's pending matches, one message per rule and channel; returns what happened.
 
     Raises only what the warehouse raises (DatabaseLocked, ...): channel failures are recorded.
@@ -191,8 +198,17 @@ def _deliver_channel(db, rule, template, wanted, base, run_id, digest, wait) -> 
         channel = None
         error, shown = str(exc), redacted(template)
     message_id = uuid.uuid4().hex
-    claimed = ledger.claim(db, rule.name, channel_hash(template), channel.redacted if channel else shown,
-                           wanted, message_id, run_id, limit=MAX_CHANGES, wait=wait)
+    claimed = ledger.claim(
+        db,
+        rule.name,
+        channel_hash(template),
+        channel.redacted if channel else shown,
+        wanted,
+        message_id,
+        run_id,
+        limit=MAX_CHANGES,
+        wait=wait,
+    )
     if not claimed:
         return []
     if channel is not None:
@@ -200,8 +216,7 @@ def _deliver_channel(db, rule, template, wanted, base, run_id, digest, wait) -> 
         shown = channel.redacted
     ledger.record(db, rule.name, channel_hash(template), shown, claimed, error, message_id, run_id, wait=wait)
     if error:
-        log.info("alert %s: %s failed (%d change(s) kept for the next run): %s", rule.name, shown, len(claimed),
-                 error)
+        log.info("alert %s: %s failed (%d change(s) kept for the next run): %s", rule.name, shown, len(claimed), error)
     else:
         log.info("alert %s: sent %d change(s) to %s", rule.name, len(claimed), shown)
     return [Delivery(rule.name, shown, len(claimed), error)]

@@ -46,12 +46,17 @@ def title_of(rule: AlertRule, changes: list[Change], digest: bool) -> str:
     return f"presswatch {what} {rule.name}: {len(changes)} change(s): {first}{more}"
 
 
-def render(rule: AlertRule, changes: list[Change], report_base: str, digest: bool = False,
-           now: datetime | None = None) -> Message:
+def render(
+    rule: AlertRule, changes: list[Change], report_base: str, digest: bool = False, now: datetime | None = None
+) -> Message:
     """The message listing every change in `changes` for `rule`."""
     now = now or datetime.now(UTC)
-    return Message(title=title_of(rule, changes, digest), text=_text(rule, changes, report_base, digest),
-                   html=_html(rule, changes, report_base, digest), json=_json(rule, changes, report_base, digest, now))
+    return Message(
+        title=title_of(rule, changes, digest),
+        text=_text(rule, changes, report_base, digest),
+        html=_html(rule, changes, report_base, digest),
+        json=_json(rule, changes, report_base, digest, now),
+    )
 
 
 def removed_added(change: Change) -> tuple[str | None, str | None]:
@@ -80,8 +85,10 @@ def _text(rule: AlertRule, changes: list[Change], base: str, digest: bool) -> st
     return "\n".join(lines).rstrip() + "\n"
 
 
-_STYLE = ("del{background:#ffe0e0;color:#a00}ins{background:#ddf5dd;color:#060;text-decoration:none}"
-          "li{margin-bottom:1em}.meta{color:#555;font-size:90%}.diff{border-left:3px solid #ccc;padding-left:.6em}")
+_STYLE = (
+    "del{background:#ffe0e0;color:#a00}ins{background:#ddf5dd;color:#060;text-decoration:none}"
+    "li{margin-bottom:1em}.meta{color:#555;font-size:90%}.diff{border-left:3px solid #ccc;padding-left:.6em}"
+)
 
 
 # Hidden in HTML, kept by the plain-text part mail clients fall back to: "[-removed-]{+added+}".
@@ -90,6 +97,7 @@ _HIDDEN = '<span style="display:none">{}</span>'
 
 def _inline_diff(change: Change) -> str:
     """The changed paragraphs with removed words in <del> and added ones in <ins>."""
+
     def mark(segment) -> str:
         text = html.escape(segment.text)
         if segment.op == "delete":
@@ -128,28 +136,47 @@ def _html(rule: AlertRule, changes: list[Change], base: str, digest: bool) -> st
             f'<div>original: <a href="{html.escape(c.canonical_url, quote=True)}">'
             f"{html.escape(c.canonical_url)}</a></div>"
             f'<div>every version: <a href="{html.escape(report, quote=True)}">{html.escape(report)}</a></div>'
-            "</li>")
+            "</li>"
+        )
     what = "digest" if digest else "alert"
-    return (f"<html><head><meta charset=\"utf-8\"><style>{_STYLE}</style></head><body>"
-            f"<h2>presswatch {what} {html.escape(rule.name)}: {len(changes)} change(s)</h2>"
-            f"<ol>{''.join(items)}</ol></body></html>")
+    return (
+        f'<html><head><meta charset="utf-8"><style>{_STYLE}</style></head><body>'
+        f"<h2>presswatch {what} {html.escape(rule.name)}: {len(changes)} change(s)</h2>"
+        f"<ol>{''.join(items)}</ol></body></html>"
+    )
 
 
 def change_json(change: Change, base: str) -> dict:
     """One change as the webhook and feed documents carry it."""
     removed, added = removed_added(change)
     return {
-        "article_id": change.article_id, "version": change.version, "from_version": change.from_version,
-        "source": change.source, "kind": change.change_kind, "silent": bool(change.silent),
-        "title": change.title, "previous_title": change.previous_title,
-        "removed_sentence": removed, "added_sentence": added,
-        "words_added": change.words_added, "words_removed": change.words_removed,
-        "url": change.canonical_url, "report_url": page_url(base, change.article_id, change.version),
+        "article_id": change.article_id,
+        "version": change.version,
+        "from_version": change.from_version,
+        "source": change.source,
+        "kind": change.change_kind,
+        "silent": bool(change.silent),
+        "title": change.title,
+        "previous_title": change.previous_title,
+        "removed_sentence": removed,
+        "added_sentence": added,
+        "words_added": change.words_added,
+        "words_removed": change.words_removed,
+        "url": change.canonical_url,
+        "report_url": page_url(base, change.article_id, change.version),
         "detected_at": change.detected_at.replace(tzinfo=UTC).isoformat(),
     }
 
 
 def _json(rule: AlertRule, changes: list[Change], base: str, digest: bool, now: datetime) -> str:
-    return json.dumps({"schema": SCHEMA, "rule": rule.name, "digest": digest, "sent_at": now.isoformat(),
-                       "count": len(changes), "changes": [change_json(c, base) for c in changes]},
-                      ensure_ascii=False)
+    return json.dumps(
+        {
+            "schema": SCHEMA,
+            "rule": rule.name,
+            "digest": digest,
+            "sent_at": now.isoformat(),
+            "count": len(changes),
+            "changes": [change_json(c, base) for c in changes],
+        },
+        ensure_ascii=False,
+    )

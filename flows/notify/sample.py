@@ -17,13 +17,26 @@ from warehouse.errors import DatabaseMissing
 def sample_change() -> Change:
     """A made-up silent edit, for a warehouse with nothing the rule matches yet."""
     return Change(
-        article_id="sample", version=2, from_version=1, source="sample", canonical_url="https://example.org/sample",
-        url="https://example.org/sample", title="Sample article (presswatch alerts test)",
-        previous_title="Sample article (presswatch alerts test)", change_kind="edited", silent=True,
-        detected_at=datetime.now(UTC).replace(tzinfo=None), words_added=2, words_removed=2,
-        previous_sentence="The old sentence said one thing.", changed_sentence="The new sentence says another.",
-        http_status=200, language="en", old_text="The old sentence said one thing.",
-        new_text="The new sentence says another.")
+        article_id="sample",
+        version=2,
+        from_version=1,
+        source="sample",
+        canonical_url="https://example.org/sample",
+        url="https://example.org/sample",
+        title="Sample article (presswatch alerts test)",
+        previous_title="Sample article (presswatch alerts test)",
+        change_kind="edited",
+        silent=True,
+        detected_at=datetime.now(UTC).replace(tzinfo=None),
+        words_added=2,
+        words_removed=2,
+        previous_sentence="The old sentence said one thing.",
+        changed_sentence="The new sentence says another.",
+        http_status=200,
+        language="en",
+        old_text="The old sentence said one thing.",
+        new_text="The new sentence says another.",
+    )
 
 
 def send_test(settings: Settings, rule: AlertRule) -> list[tuple[str, str | None]]:

@@ -50,8 +50,14 @@ def shared_result(tmp_path_factory, name: str, compute: Callable[[Path], object]
 
 def module_pipeline(tmp: Path) -> Pipeline:
     """A Pipeline writing into `tmp` (no crawl retries: each fault is seen once, as it happened)."""
-    settings = Settings(db=tmp / "warehouse", data=tmp / "data", registry=tmp / "sources.toml",
-                        load_wait=5.0, crawl_retries=0, retry_delay=0.0)
+    settings = Settings(
+        db=tmp / "warehouse",
+        data=tmp / "data",
+        registry=tmp / "sources.toml",
+        load_wait=5.0,
+        crawl_retries=0,
+        retry_delay=0.0,
+    )
     return Pipeline(settings)
 
 
@@ -71,8 +77,9 @@ def crawl_in_parallel(pipeline: Pipeline, workers: int = 3) -> list:
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(one, sources))
-    return load_pending(pipeline.settings.db, pipeline.settings.staging, pipeline.settings.loaded,
-                        wait=pipeline.settings.load_wait)
+    return load_pending(
+        pipeline.settings.db, pipeline.settings.staging, pipeline.settings.loaded, wait=pipeline.settings.load_wait
+    )
 
 
 # flows.cli_check registers `check`; importing it here works before and after cli.py imports it too.
@@ -85,14 +92,25 @@ def presswatch(*args: str, env: dict | None = None, timeout: float = 120) -> sub
     (`python -m flows.cli` would run cli.py as __main__, where the commands that other modules
     register on `flows.cli.cli` are missing.)
     """
-    return subprocess.run([sys.executable, "-c", _MAIN, *args],
-                          capture_output=True, text=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", _MAIN, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
 
 
 def warehouse_strings(pipeline: Pipeline) -> str:
     """Every value of every table of the warehouse, as one string, for "this must not appear" checks."""
-    tables = [t for (t,) in pipeline.query("SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
-                                                "AND table_catalog = current_database()")]
+    tables = [
+        t
+        for (t,) in pipeline.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+            "AND table_catalog = current_database()"
+        )
+    ]
     parts = []
     for table in tables:
         for row in pipeline.query(f'SELECT * FROM "{table}"'):
@@ -119,11 +137,28 @@ def synthetic_capture(i: int, batch: str, warc: str, fetched_at: str, text: str 
     """A staged `capture` record of article i, as the crawl's pipelines would write it."""
     url = f"http://127.0.0.1:9/news/{i}.html"
     text = text or f"Story {i} has a text long enough to be an article of its own in this synthetic batch."
-    return {"type": "capture", "source": "synthetic", "kind": "article", "url": url, "final_url": url, "status": 200,
-            "outcome": "article", "fetched_at": fetched_at, "article_id": f"a{i:04d}", "canonical_url": url,
-            "title": f"Story {i}", "text": text, "content_hash": f"h{i}-{len(text)}", "raw_hash": f"r{i}-{len(text)}",
-            "extractor": "trafilatura", "extractor_version": "test", "warc_file": warc, "warc_offset": 100 * i,
-            "warc_length": 100, "batch_id": batch}
+    return {
+        "type": "capture",
+        "source": "synthetic",
+        "kind": "article",
+        "url": url,
+        "final_url": url,
+        "status": 200,
+        "outcome": "article",
+        "fetched_at": fetched_at,
+        "article_id": f"a{i:04d}",
+        "canonical_url": url,
+        "title": f"Story {i}",
+        "text": text,
+        "content_hash": f"h{i}-{len(text)}",
+        "raw_hash": f"r{i}-{len(text)}",
+        "extractor": "trafilatura",
+        "extractor_version": "test",
+        "warc_file": warc,
+        "warc_offset": 100 * i,
+        "warc_length": 100,
+        "batch_id": batch,
+    }
 
 
 def synthetic_warehouse(root: Path, articles: int = 8) -> tuple[Path, Path]:
@@ -139,7 +174,9 @@ def synthetic_warehouse(root: Path, articles: int = 8) -> tuple[Path, Path]:
         batch = f"2024010{n + 1}T000000-synthetic-00000{n}"
         writer = BatchWriter(data / "staging" / batch, batch, "synthetic", {"confirm_deletion": 1, "deletion_grace": 0})
         for i in range(articles):
-            text = None if n == 0 or i % 2 else f"Story {i} was edited on the second day; this text is its second version."
+            text = (
+                None if n == 0 or i % 2 else f"Story {i} was edited on the second day; this text is its second version."
+            )
             writer.write(synthetic_capture(i, batch, "synthetic/one.warc.gz", stamp, text))
         writer.close()
     load_pending(db, data / "staging", data / "loaded")

@@ -41,11 +41,22 @@ REDIRECT_OFFSITE = "redirect_offsite"
 REDIRECT_OTHER_HOST = "redirect_other_host"
 SOFT_404 = "soft_404"
 ERRORS = (HTTP_500, HTTP_502, HTTP_503, RATE_LIMITED)
-ALL_FAULTS = (*ERRORS, STALL, RESET, TRUNCATE, WRONG_LENGTH, REDIRECT_LOOP, REDIRECT_OFFSITE,
-              REDIRECT_OTHER_HOST, SOFT_404)
+ALL_FAULTS = (
+    *ERRORS,
+    STALL,
+    RESET,
+    TRUNCATE,
+    WRONG_LENGTH,
+    REDIRECT_LOOP,
+    REDIRECT_OFFSITE,
+    REDIRECT_OTHER_HOST,
+    SOFT_404,
+)
 
-SOFT_404_HTML = ("<!DOCTYPE html><html><head><title>Page not found</title></head><body><nav><a href='/'>Home</a>"
-                 "</nav><p>Sorry, we could not find that page.</p></body></html>")
+SOFT_404_HTML = (
+    "<!DOCTYPE html><html><head><title>Page not found</title></head><body><nav><a href='/'>Home</a>"
+    "</nav><p>Sorry, we could not find that page.</p></body></html>"
+)
 
 
 @dataclass
@@ -105,8 +116,14 @@ class FaultyServer:
     (set it above the client's download timeout); stop() cuts every stall short.
     """
 
-    def __init__(self, routes: dict[str, Route] | None = None, plan: FaultPlan | None = None, stall_seconds: float = 4.0,
-                 retry_after: int = 1, dynamic: Callable[[str], Route | None] | None = None):
+    def __init__(
+        self,
+        routes: dict[str, Route] | None = None,
+        plan: FaultPlan | None = None,
+        stall_seconds: float = 4.0,
+        retry_after: int = 1,
+        dynamic: Callable[[str], Route | None] | None = None,
+    ):
         self.routes: dict[str, Route] = dict(routes or {})
         self.dynamic = dynamic  # path -> Route for paths not in `routes` (endless listings)
         self.plan = plan or FaultPlan()
@@ -285,12 +302,16 @@ class FaultyServer:
         return 302, b"", True
 
     def _redirect_offsite(self, handler, target, route):
-        self._send(handler, 302, {"Location": f"http://127.0.0.2:1{urlsplit(target).path}", "Content-Type": "text/html"}, b"")
+        self._send(
+            handler, 302, {"Location": f"http://127.0.0.2:1{urlsplit(target).path}", "Content-Type": "text/html"}, b""
+        )
         return 302, b"", True
 
     def _redirect_other_host(self, handler, target, route):
         # Same server, other name: `localhost` resolves to loopback but is not in allowed_domains.
-        self._send(handler, 302, {"Location": f"http://localhost:{self.port}{target}", "Content-Type": "text/html"}, b"")
+        self._send(
+            handler, 302, {"Location": f"http://localhost:{self.port}{target}", "Content-Type": "text/html"}, b""
+        )
         return 302, b"", True
 
     def _soft_404(self, handler, target, route):
@@ -302,7 +323,11 @@ class FaultyServer:
         """A picklable copy of the log (and of the bodies of routes under the given prefixes)."""
         with self.lock:
             log = list(self.log)
-        bodies = {path: route.body for path, route in self.routes.items() if path.startswith(bodies_under)} if bodies_under else {}
+        bodies = (
+            {path: route.body for path, route in self.routes.items() if path.startswith(bodies_under)}
+            if bodies_under
+            else {}
+        )
         return ServerLog(self.url, self.port, log, bodies, self.retry_after)
 
     # what the log says

@@ -28,12 +28,28 @@ from warehouse.db import connect
 URL = "http://127.0.0.1:9/news/1.html"
 # Arguments that get each command past click's own parsing to the point where it opens things.
 COMMANDS = {
-    "capture": ["capture", URL], "changes": ["changes"], "check": ["check"], "crawl": ["crawl"],
-    "diff": ["diff", URL], "export": ["export", "{tmp}/export"], "history": ["history", URL],
-    "reextract": ["reextract"], "runs": ["runs"], "sources": ["sources"], "spread": ["spread", "story"],
-    "sql": ["sql", "select 1"], "stories": ["stories"], "trend": ["trend", "story"], "serve": ["serve"],
-    "attach": ["attach"], "maintain": ["maintain"], "upgrade": ["upgrade", "{legacy}"], "deploy": ["deploy", "--pool", "p"],
-    "alerts": ["alerts"], "feed": ["feed"], "report": ["report", "{tmp}/report"],
+    "capture": ["capture", URL],
+    "changes": ["changes"],
+    "check": ["check"],
+    "crawl": ["crawl"],
+    "diff": ["diff", URL],
+    "export": ["export", "{tmp}/export"],
+    "history": ["history", URL],
+    "reextract": ["reextract"],
+    "runs": ["runs"],
+    "sources": ["sources"],
+    "spread": ["spread", "story"],
+    "sql": ["sql", "select 1"],
+    "stories": ["stories"],
+    "trend": ["trend", "story"],
+    "serve": ["serve"],
+    "attach": ["attach"],
+    "maintain": ["maintain"],
+    "upgrade": ["upgrade", "{legacy}"],
+    "deploy": ["deploy", "--pool", "p"],
+    "alerts": ["alerts"],
+    "feed": ["feed"],
+    "report": ["report", "{tmp}/report"],
 }
 NOT_RUN = {"demo": "takes half a minute; covered by its own tests"}
 # need an existing warehouse (`alerts` lists a registry without rules without one)
@@ -41,7 +57,6 @@ READERS = sorted(set(COMMANDS) - {"crawl", "sources", "serve", "upgrade", "deplo
 REGISTRY_READERS = ["alerts", "crawl", "reextract", "serve", "sources"]
 # Prefect's embedded server makes `crawl` slow; no retries, so a failing source fails at once.
 FAST = {"PRESSWATCH_CRAWL_RETRIES": "0", "PRESSWATCH_RETRY_DELAY": "0", "PRESSWATCH_LOAD_WAIT": "2"}
-
 
 
 @dataclass
@@ -66,9 +81,21 @@ def cases() -> list[Case]:
         found.append(Case("legacy-db", command, (1,), ("{legacy}", "one-file DuckDB warehouse", "presswatch upgrade")))
     for command in REGISTRY_READERS:
         found.append(Case("registry-not-toml", command, (2,), ("{bad_toml}", "not valid TOML"), max_lines=2))
-        found.append(Case("registry-bad-entries", command, (2,),
-                          ("{bad_entries}", "source 'one' (entry 1, line 1)", "article_pattern", "source 'two' (entry 2, line 6)",
-                           "not a valid regular expression"), max_lines=3))
+        found.append(
+            Case(
+                "registry-bad-entries",
+                command,
+                (2,),
+                (
+                    "{bad_entries}",
+                    "source 'one' (entry 1, line 1)",
+                    "article_pattern",
+                    "source 'two' (entry 2, line 6)",
+                    "not a valid regular expression",
+                ),
+                max_lines=3,
+            )
+        )
         found.append(Case("registry-missing", command, (2,), ("{no_registry}", "does not exist", "--sources")))
     found += [
         Case("unknown-source", "crawl", (2,), ("no source named 'nope'", "presswatch sources")),
@@ -101,8 +128,11 @@ def arguments(case: Case, paths: dict) -> list[str]:
     elif case.scenario == "legacy-db":
         flags["--db"] = paths["legacy"]
     elif case.scenario.startswith("registry-"):
-        flags["--sources"] = paths[{"registry-not-toml": "bad_toml", "registry-bad-entries": "bad_entries",
-                                    "registry-missing": "no_registry"}[case.scenario]]
+        flags["--sources"] = paths[
+            {"registry-not-toml": "bad_toml", "registry-bad-entries": "bad_entries", "registry-missing": "no_registry"}[
+                case.scenario
+            ]
+        ]
     elif case.scenario == "unknown-source":
         command += ["--source", "nope"] if case.command == "trend" else ["-s", "nope"]
     elif case.scenario == "staging-is-a-file":
@@ -125,8 +155,11 @@ def answers(tmp_path_factory):
 
 def _answers(tmp):
     good_db, good_data = synthetic_warehouse(tmp / "good")
-    (tmp / "good.toml").write_text(registry_entry("synthetic", "http://127.0.0.1:9", feeds=["http://127.0.0.1:9/feed.xml"],
-                                                  article_pattern="/news/"))
+    (tmp / "good.toml").write_text(
+        registry_entry(
+            "synthetic", "http://127.0.0.1:9", feeds=["http://127.0.0.1:9/feed.xml"], article_pattern="/news/"
+        )
+    )
     (tmp / "corrupt").mkdir()
     (tmp / "corrupt" / "catalog.sqlite").write_text("this is a text file, not a SQLite catalog\n")
     (tmp / "a-file.txt").write_text("a file, not a folder\n")
@@ -135,20 +168,33 @@ def _answers(tmp):
     (tmp / "bad-entries.toml").write_text(
         "[[sources]]\nname = 'one'\nlabel = 'One'\nlanguage = 'en'\nallowed_domains = ['127.0.0.1']\n"
         "[[sources]]\nname = 'two'\nlabel = 'Two'\nlanguage = 'en'\nallowed_domains = ['127.0.0.1']\n"
-        "article_pattern = '(unclosed'\nfeeds = ['http://127.0.0.1:9/feed.xml']\n")
+        "article_pattern = '(unclosed'\nfeeds = ['http://127.0.0.1:9/feed.xml']\n"
+    )
     (tmp / "file-data").mkdir()
     (tmp / "file-data" / "staging").write_text("a file where the staging folder should be\n")
-    paths = {"tmp": str(tmp), "good_db": str(good_db), "data": str(good_data), "missing": str(tmp / "missing.duckdb"),
-             "corrupt": str(tmp / "corrupt"),
-             "legacy": str(tmp / "legacy.duckdb"), "a_file": str(tmp / "a-file.txt"), "good_registry": str(tmp / "good.toml"), "bad_toml": str(tmp / "bad.toml"),
-             "bad_entries": str(tmp / "bad-entries.toml"), "no_registry": str(tmp / "nowhere.toml"),
-             "file_data": str(tmp / "file-data")}
+    paths = {
+        "tmp": str(tmp),
+        "good_db": str(good_db),
+        "data": str(good_data),
+        "missing": str(tmp / "missing.duckdb"),
+        "corrupt": str(tmp / "corrupt"),
+        "legacy": str(tmp / "legacy.duckdb"),
+        "a_file": str(tmp / "a-file.txt"),
+        "good_registry": str(tmp / "good.toml"),
+        "bad_toml": str(tmp / "bad.toml"),
+        "bad_entries": str(tmp / "bad-entries.toml"),
+        "no_registry": str(tmp / "nowhere.toml"),
+        "file_data": str(tmp / "file-data"),
+    }
     ordered = sorted(CASES, key=lambda c: c.command != "crawl")  # the slow ones start first
     locked = [c for c in ordered if c.scenario == "write-locked"]
     results = {}
     with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {_id(c): pool.submit(presswatch, *arguments(c, paths), env=FAST, timeout=180)
-                   for c in ordered if c not in locked}
+        futures = {
+            _id(c): pool.submit(presswatch, *arguments(c, paths), env=FAST, timeout=180)
+            for c in ordered
+            if c not in locked
+        }
         results.update({key: future.result() for key, future in futures.items()})
     with connect(paths["good_db"]):  # a load holds the write lock: writers give up, readers go on
         for case in locked:
@@ -158,10 +204,15 @@ def _answers(tmp):
     return results, paths
 
 
-@pytest.mark.parametrize("case", [
-    pytest.param(c, id=_id(c), marks=pytest.mark.xfail(reason=c.xfail, strict=True)) if c.xfail else pytest.param(c, id=_id(c))
-    for c in CASES
-])
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(c, id=_id(c), marks=pytest.mark.xfail(reason=c.xfail, strict=True))
+        if c.xfail
+        else pytest.param(c, id=_id(c))
+        for c in CASES
+    ],
+)
 def test_answer_is_one_clear_line(answers, case):
     results, paths = answers
     result = results[_id(case)]
@@ -184,10 +235,17 @@ def test_readers_never_wait_for_a_load(answers, command):
 
 def test_a_crawl_that_cannot_stage_its_batch_fails(tmp_path):
     """Below the CLI (the flows, `serve`): a crawl that never opened its batch is a failed crawl, not an empty one."""
-    settings = Settings(db=tmp_path / "w", data=tmp_path / "data", registry=tmp_path / "sources.toml",
-                        load_wait=2.0, crawl_retries=0, retry_delay=0.0)
-    settings.registry.write_text(registry_entry("one", "http://127.0.0.1:9", feeds=["http://127.0.0.1:9/feed.xml"],
-                                                article_pattern="/a/"))
+    settings = Settings(
+        db=tmp_path / "w",
+        data=tmp_path / "data",
+        registry=tmp_path / "sources.toml",
+        load_wait=2.0,
+        crawl_retries=0,
+        retry_delay=0.0,
+    )
+    settings.registry.write_text(
+        registry_entry("one", "http://127.0.0.1:9", feeds=["http://127.0.0.1:9/feed.xml"], article_pattern="/a/")
+    )
     settings.data.mkdir()
     settings.staging.write_text("a file where the staging folder should be\n")
     with pytest.raises(CrawlFailed, match="staging"):
@@ -197,7 +255,9 @@ def test_a_crawl_that_cannot_stage_its_batch_fails(tmp_path):
 def test_sources_without_a_warehouse_lists_the_registry(tmp_path):
     """Not an error: a first-time user sees their sources, each never run."""
     registry = tmp_path / "sources.toml"
-    registry.write_text(registry_entry("first", "http://127.0.0.1:9", feeds=["http://127.0.0.1:9/feed.xml"], article_pattern="/a/"))
+    registry.write_text(
+        registry_entry("first", "http://127.0.0.1:9", feeds=["http://127.0.0.1:9/feed.xml"], article_pattern="/a/")
+    )
     result = presswatch("--db", str(tmp_path / "none.duckdb"), "--sources", str(registry), "sources")
     assert result.returncode == 0, result.stderr
     assert "first" in result.stdout and "never" in result.stdout
@@ -210,7 +270,9 @@ def test_every_command_is_covered():
     assert listed == set(COMMANDS) | set(NOT_RUN), listed ^ (set(COMMANDS) | set(NOT_RUN))
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="runs as root: permission bits do not stop root (the file-as-folder case covers it)")
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="runs as root: permission bits do not stop root (the file-as-folder case covers it)"
+)
 def test_unreadable_staging_folder(tmp_path):
     db, data = synthetic_warehouse(tmp_path)
     (data / "staging").chmod(0)

@@ -156,10 +156,14 @@ LOAD_POINTS = ["staged", "fetches", "versions", "state", "run", "committed", "mo
 
 def page(i: int, served: int) -> Route:
     """Article i; its raw bytes change on every request (a counter in a comment), its text never does."""
-    paragraphs = [f"Report {i} opens with the news of the day, told in plain words for the archive of record.",
-                  f"Report {i} continues with numbers: {i * 13} people, {i * 5} places and {i + 3} decisions."]
+    paragraphs = [
+        f"Report {i} opens with the news of the day, told in plain words for the archive of record.",
+        f"Report {i} continues with numbers: {i * 13} people, {i * 5} places and {i + 3} decisions.",
+    ]
     if i % HEAVY_EVERY == 0:
-        paragraphs += [f"Background paragraph {j} of report {i} repeats the long history of the matter. " * 8 for j in range(150)]
+        paragraphs += [
+            f"Background paragraph {j} of report {i} repeats the long history of the matter. " * 8 for j in range(150)
+        ]
     return Route(article_html(f"Report number {i}", paragraphs).replace("</body>", f"<!-- served {served} --></body>"))
 
 
@@ -176,11 +180,22 @@ class Kill:
     @property
     def phase(self) -> str:
         name = self.point.split(":")[0]
-        return {"request": "fetching", "archived": "archive", "extract": "extraction", "write": "staging",
-                "close": "staging (closing)", "manifest": "staging (manifest)", "delay": "timed",
-                "staged": "load (before transaction)", "fetches": "load transaction", "versions": "load transaction",
-                "state": "load transaction", "run": "load transaction", "committed": "load (after commit)",
-                "moved": "load (after move)"}.get(name, name)
+        return {
+            "request": "fetching",
+            "archived": "archive",
+            "extract": "extraction",
+            "write": "staging",
+            "close": "staging (closing)",
+            "manifest": "staging (manifest)",
+            "delay": "timed",
+            "staged": "load (before transaction)",
+            "fetches": "load transaction",
+            "versions": "load transaction",
+            "state": "load transaction",
+            "run": "load transaction",
+            "committed": "load (after commit)",
+            "moved": "load (after move)",
+        }.get(name, name)
 
 
 def plan_kills(rng: random.Random) -> list[tuple[str, tuple[str, float]]]:
@@ -189,11 +204,13 @@ def plan_kills(rng: random.Random) -> list[tuple[str, tuple[str, float]]]:
     A load point is (name, u): it is aimed at the batch int(u * pending batches) of that load, as
     how many batches are pending is known only when the load starts; ("delay", seconds) is timed.
     """
-    crawl = ([f"request:{rng.randint(3, ARTICLES)}" for _ in range(3)]
-             + [f"archived:{rng.randint(1, ARTICLES)}" for _ in range(2)]
-             + [f"extract:{rng.randint(1, ARTICLES)}" for _ in range(2)]
-             + [f"write:{rng.randint(1, ARTICLES)}" for _ in range(2)]
-             + ["close", "manifest", f"delay:{rng.uniform(0.3, 2.5):.2f}"])
+    crawl = (
+        [f"request:{rng.randint(3, ARTICLES)}" for _ in range(3)]
+        + [f"archived:{rng.randint(1, ARTICLES)}" for _ in range(2)]
+        + [f"extract:{rng.randint(1, ARTICLES)}" for _ in range(2)]
+        + [f"write:{rng.randint(1, ARTICLES)}" for _ in range(2)]
+        + ["close", "manifest", f"delay:{rng.uniform(0.3, 2.5):.2f}"]
+    )
     rng.shuffle(crawl)
     load = [(p, rng.random()) for p in LOAD_POINTS] + [(rng.choice(LOAD_POINTS), rng.random()) for _ in range(3)]
     load += [("delay", round(rng.uniform(0.2, 1.5), 2)) for _ in range(ROUNDS - len(load))]
@@ -210,12 +227,25 @@ def load_point(spec: tuple[str, float], staging: Path) -> str | None:
     return f"{name}:{int(value * pending)}" if pending else None
 
 
-def run_and_kill(command: list[str], env: dict, kill: Kill, server: FaultyServer | None = None,
-                 log: Path | None = None, timeout: float = 60.0) -> Kill:
+def run_and_kill(
+    command: list[str],
+    env: dict,
+    kill: Kill,
+    server: FaultyServer | None = None,
+    log: Path | None = None,
+    timeout: float = 60.0,
+) -> Kill:
     """Run `command` in its own session; SIGKILL its process group when `kill.point` is reached."""
     name, _, arg = kill.point.partition(":")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=open(log, "ab") if log else subprocess.DEVNULL,
-                               text=True, cwd=ROOT, env=env, start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=open(log, "ab") if log else subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
     hit, landed = threading.Event(), threading.Event()
 
     def read():
@@ -237,6 +267,7 @@ def run_and_kill(command: list[str], env: dict, kill: Kill, server: FaultyServer
             if count[0] == int(arg):
                 hit.set()
                 landed.wait(10)  # hold this answer until the crawler is dead: a kill mid-fetch
+
         server.before_answer = on_request
     started = time.monotonic()
     try:
@@ -292,30 +323,72 @@ def _rounds(tmp: Path):
         base = server.url
         server.routes["/sitemap.xml"] = Route(
             '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-            + "".join(f"<url><loc>{base}/news/{i}.html</loc></url>" for i in range(ARTICLES)) + "</urlset>",
-            content_type="application/xml")
-        pipeline.use_registry(registry_entry("crash", base, sitemaps=[base + "/sitemap.xml"], article_pattern=r"/news/\d+\.html$",
-                                             concurrency=4, crawl_timeout=120.0))
+            + "".join(f"<url><loc>{base}/news/{i}.html</loc></url>" for i in range(ARTICLES))
+            + "</urlset>",
+            content_type="application/xml",
+        )
+        pipeline.use_registry(
+            registry_entry(
+                "crash",
+                base,
+                sitemaps=[base + "/sitemap.xml"],
+                article_pattern=r"/news/\d+\.html$",
+                concurrency=4,
+                crawl_timeout=120.0,
+            )
+        )
         source = load_registry(settings.registry).get("crash")
-        env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawlers.settings",
-               "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        env = {
+            **os.environ,
+            "SCRAPY_SETTINGS_MODULE": "crawlers.settings",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        }
         settings.work.mkdir(parents=True, exist_ok=True)
         for crawl_point, load_spec in plan_kills(random.Random(SEED)):
             batch_id = new_batch_id("crash")
             batches.append(batch_id)
             known = settings.work / f"{batch_id}.known.jsonl"
             export_known(settings.db, source, known, wait=10)
-            command = [sys.executable, "-c", CRAWL_WRAPPER, "--source", "crash", "--registry", str(settings.registry),
-                       "--known", str(known), "--staging", str(settings.staging), "--archive", str(settings.archive),
-                       "--batch-id", batch_id, "--log-level", "WARNING", "--workers", "2"]
+            command = [
+                sys.executable,
+                "-c",
+                CRAWL_WRAPPER,
+                "--source",
+                "crash",
+                "--registry",
+                str(settings.registry),
+                "--known",
+                str(known),
+                "--staging",
+                str(settings.staging),
+                "--archive",
+                str(settings.archive),
+                "--batch-id",
+                batch_id,
+                "--log-level",
+                "WARNING",
+                "--workers",
+                "2",
+            ]
             kill = Kill("crawl", crawl_point)
             run_and_kill(command, {**env, "PW_PAUSE_AT": crawl_point}, kill, server, settings.work / "crawl.log")
             kill.staged_lines = count_lines(settings.staging / batch_id / "records.jsonl")
             kills.append(kill)
             aim = load_point(load_spec, settings.staging)
-            command = [sys.executable, "-c", LOAD_WRAPPER, str(settings.db), str(settings.staging), str(settings.loaded)]
+            command = [
+                sys.executable,
+                "-c",
+                LOAD_WRAPPER,
+                str(settings.db),
+                str(settings.staging),
+                str(settings.loaded),
+            ]
             if aim:
-                kills.append(run_and_kill(command, {**env, "PW_PAUSE_AT": aim}, Kill("load", aim), log=settings.work / "load.log"))
+                kills.append(
+                    run_and_kill(
+                        command, {**env, "PW_PAUSE_AT": aim}, Kill("load", aim), log=settings.work / "load.log"
+                    )
+                )
             report = check_warehouse(settings.db, settings.staging, settings.loaded, settings.archive, deep=True)
             checks.append((crawl_point, aim, report))
         server.wait_idle()
@@ -332,7 +405,9 @@ def test_at_least_twenty_kills_landed_across_every_phase(rounds):
     phases = {k.phase for k in landed}
     assert {"fetching", "archive", "extraction", "staging", "load transaction", "load (after commit)"} <= phases, phases
     for k in kills:
-        print(f"{k.step:5} {k.point:14} {k.phase:26} killed={k.killed} last point={k.last_point} staged lines={k.staged_lines}")
+        print(
+            f"{k.step:5} {k.point:14} {k.phase:26} killed={k.killed} last point={k.last_point} staged lines={k.staged_lines}"
+        )
 
 
 def test_invariants_hold_after_every_kill(rounds):
@@ -388,28 +463,48 @@ def test_check_names_each_kind_of_violation(tmp_path):
     with connect(db) as con:
         con.execute("UPDATE article_versions SET valid_to = NULL WHERE article_id = 'a0000'")  # two current versions
         con.execute("UPDATE article_versions SET version = 3 WHERE article_id = 'a0002' AND version = 2")  # a gap
-        con.execute("UPDATE article_versions SET valid_to = valid_to - INTERVAL 1 HOUR WHERE article_id = 'a0004' AND version = 1")
+        con.execute(
+            "UPDATE article_versions SET valid_to = valid_to - INTERVAL 1 HOUR WHERE article_id = 'a0004' AND version = 1"
+        )
         con.execute("UPDATE article_versions SET text = NULL WHERE article_id = 'a0001'")  # a half-written version
         con.execute("UPDATE article_versions SET warc_offset = 10_000 WHERE article_id = 'a0003'")  # outside its file
         con.execute("UPDATE article_versions SET warc_file = 'synthetic/gone.warc.gz' WHERE article_id = 'a0005'")
         con.execute("DELETE FROM loaded_batches WHERE batch_id LIKE '20240102%'")  # versions of an unrecorded batch
         con.execute("DELETE FROM article_state WHERE article_id = 'a0007'")
-        con.execute("DELETE FROM fetches WHERE batch_id LIKE '20240101%' AND article_id = 'a0006'")  # a batch loaded in part
-        con.execute("INSERT INTO sources SELECT * FROM sources")  # a key twice: DuckLake cannot refuse it, check must tell
+        con.execute(
+            "DELETE FROM fetches WHERE batch_id LIKE '20240101%' AND article_id = 'a0006'"
+        )  # a batch loaded in part
+        con.execute(
+            "INSERT INTO sources SELECT * FROM sources"
+        )  # a key twice: DuckLake cannot refuse it, check must tell
     stuck = data / "staging" / "20240103T000000-synthetic-000009"
     stuck.mkdir(parents=True)
-    (stuck / "records.jsonl").write_text(json.dumps(synthetic_capture(9, stuck.name, "x", "2024-01-03T00:00:00")) + "\n")
+    (stuck / "records.jsonl").write_text(
+        json.dumps(synthetic_capture(9, stuck.name, "x", "2024-01-03T00:00:00")) + "\n"
+    )
     result = presswatch("--db", str(db), "--data", str(data), "check", "--examples", "1")
     assert result.returncode == 4, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     failed = {line.split()[0] for line in result.stdout.splitlines() if line.startswith("     ")}
-    expected = {"unique_keys:", "current_version:", "version_numbers:", "validity:", "whole_versions:", "versions_loaded:",
-                "batches_whole:", "article_state:", "batches:", "archive:"}
+    expected = {
+        "unique_keys:",
+        "current_version:",
+        "version_numbers:",
+        "validity:",
+        "whole_versions:",
+        "versions_loaded:",
+        "batches_whole:",
+        "article_state:",
+        "batches:",
+        "archive:",
+    }
     assert expected <= failed, result.stdout
     assert "... and" in result.stdout  # --examples 1 shows one per kind and counts the rest
     assert result.stderr.strip().startswith("presswatch check: ") and len(result.stderr.strip().splitlines()) == 1
     as_json = json.loads(presswatch("--db", str(db), "--data", str(data), "check", "--format", "json").stdout)
-    assert not as_json["ok"] and {c["name"] for c in as_json["checks"] if not c["ok"]} >= {e.rstrip(":") for e in expected}
+    assert not as_json["ok"] and {c["name"] for c in as_json["checks"] if not c["ok"]} >= {
+        e.rstrip(":") for e in expected
+    }
 
 
 def test_check_notes_a_batch_loaded_but_not_yet_moved(tmp_path):
@@ -428,7 +523,10 @@ def test_check_notes_a_batch_loaded_but_not_yet_moved(tmp_path):
 def test_an_unreadable_batch_does_not_block_the_others(tmp_path):
     """A damaged records file (a disk error, a hand edit) stays staged and is reported; the batches after it load."""
     db, data = synthetic_warehouse(tmp_path)
-    for name, stamp in (("20240105T000000-synthetic-bad", "2024-01-05T00:00:00"), ("20240106T000000-synthetic-good", "2024-01-06T00:00:00")):
+    for name, stamp in (
+        ("20240105T000000-synthetic-bad", "2024-01-05T00:00:00"),
+        ("20240106T000000-synthetic-good", "2024-01-06T00:00:00"),
+    ):
         writer = BatchWriter(data / "staging" / name, name, "synthetic", {})
         writer.write({**synthetic_capture(20, name, "synthetic/one.warc.gz", stamp), "warc_offset": 0})
         writer.close()

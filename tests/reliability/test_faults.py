@@ -27,30 +27,49 @@ from tests.servers import Route, article_html, registry_entry
 
 SEED = 20210208
 ARTICLES = 200
-RATES = {fs.HTTP_500: 0.025, fs.HTTP_502: 0.025, fs.HTTP_503: 0.025, fs.RATE_LIMITED: 0.025, fs.STALL: 0.05, fs.TRUNCATE: 0.05}
+RATES = {
+    fs.HTTP_500: 0.025,
+    fs.HTTP_502: 0.025,
+    fs.HTTP_503: 0.025,
+    fs.RATE_LIMITED: 0.025,
+    fs.STALL: 0.05,
+    fs.TRUNCATE: 0.05,
+}
 STICKY = 0.25
 DOWNLOAD_TIMEOUT = 2.0
 ATTEMPTS = 3  # Scrapy's RETRY_TIMES = 2 (crawlers/settings.py): the first try and two retries
 # What the spider records as the reason when the last attempt met each fault.
-REASONS = {fs.HTTP_500: "HTTP 500", fs.HTTP_502: "HTTP 502", fs.HTTP_503: "HTTP 503", fs.RATE_LIMITED: "HTTP 429",
-           fs.STALL: "timed out", fs.TRUNCATE: "ResponseDataLossError"}
+REASONS = {
+    fs.HTTP_500: "HTTP 500",
+    fs.HTTP_502: "HTTP 502",
+    fs.HTTP_503: "HTTP 503",
+    fs.RATE_LIMITED: "HTTP 429",
+    fs.STALL: "timed out",
+    fs.TRUNCATE: "ResponseDataLossError",
+}
 
 
 def news_page(i: int) -> str:
-    return article_html(f"Dispatch number {i}", [
-        f"Dispatch {i} reports on the day's events in the region, with quotes from officials and residents alike.",
-        f"The second paragraph of dispatch {i} gives figures: {i * 7} visitors, {i * 3} new projects, {i + 11} meetings.",
-        "A closing paragraph explains what happens next and when the next report is expected to be published.",
-    ])
+    return article_html(
+        f"Dispatch number {i}",
+        [
+            f"Dispatch {i} reports on the day's events in the region, with quotes from officials and residents alike.",
+            f"The second paragraph of dispatch {i} gives figures: {i * 7} visitors, {i * 3} new projects, {i + 11} meetings.",
+            "A closing paragraph explains what happens next and when the next report is expected to be published.",
+        ],
+    )
 
 
 def zoo_page(name: str) -> str:
     # Chinese text makes "characters, not bytes" Content-Length bugs cut real content.
-    return article_html(f"Zoo case {name} 新闻", [
-        f"The zoo case {name} is an ordinary article served by a misbehaving server 服务器出错了。",
-        "Its text is long enough for the extractor to keep it as the main content of the page 这是正文。",
-        "The last paragraph closes the article with one more sentence of plain text 最后一段。",
-    ])
+    return article_html(
+        f"Zoo case {name} 新闻",
+        [
+            f"The zoo case {name} is an ordinary article served by a misbehaving server 服务器出错了。",
+            "Its text is long enough for the extractor to keep it as the main content of the page 这是正文。",
+            "The last paragraph closes the article with one more sentence of plain text 最后一段。",
+        ],
+    )
 
 
 # name -> (fixed plan for /zoo/NAME.html, expected outcome, reason words or None, xfail reason or None)
@@ -82,23 +101,41 @@ def _crawl(folder):
     routes = {"/robots.txt": Route("User-agent: *\nAllow: /\n", content_type="text/plain")}
     routes.update({f"/news/{i:03d}.html": Route(news_page(i)) for i in range(ARTICLES)})
     routes.update({f"/zoo/{name}.html": Route(zoo_page(name)) for name in ZOO})
-    plan = FaultPlan(seed=SEED, rates=RATES, sticky=STICKY, exempt=_exempt,
-                     fixed={f"/zoo/{name}.html": spec[0] for name, spec in ZOO.items()})
+    plan = FaultPlan(
+        seed=SEED,
+        rates=RATES,
+        sticky=STICKY,
+        exempt=_exempt,
+        fixed={f"/zoo/{name}.html": spec[0] for name, spec in ZOO.items()},
+    )
     with FaultyServer(routes, plan, stall_seconds=DOWNLOAD_TIMEOUT + 1.5) as server:
         base = server.url
         server.routes["/sitemap.xml"] = Route(
             '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-            + "".join(f"<url><loc>{base}/news/{i:03d}.html</loc></url>" for i in range(ARTICLES)) + "</urlset>",
-            content_type="application/xml")
+            + "".join(f"<url><loc>{base}/news/{i:03d}.html</loc></url>" for i in range(ARTICLES))
+            + "</urlset>",
+            content_type="application/xml",
+        )
         server.routes["/zoo/feed.xml"] = Route(
             '<?xml version="1.0"?><rss version="2.0"><channel><title>zoo</title>'
-            + "".join(f"<item><title>{n}</title><link>{base}/zoo/{n}.html</link></item>" for n in ZOO) + "</channel></rss>",
-            content_type="application/rss+xml")
+            + "".join(f"<item><title>{n}</title><link>{base}/zoo/{n}.html</link></item>" for n in ZOO)
+            + "</channel></rss>",
+            content_type="application/rss+xml",
+        )
         common = {"download_timeout": DOWNLOAD_TIMEOUT, "crawl_timeout": 120.0, "max_articles": 500}
         pipeline.use_registry(
-            registry_entry("faulty", base, sitemaps=[base + "/sitemap.xml"], article_pattern=r"/news/\d+\.html$", **common)
-            + registry_entry("zoo", base, feeds=[base + "/zoo/feed.xml"], article_pattern=r"/zoo/[\w-]+\.html$",
-                             concurrency=2, **common))
+            registry_entry(
+                "faulty", base, sitemaps=[base + "/sitemap.xml"], article_pattern=r"/news/\d+\.html$", **common
+            )
+            + registry_entry(
+                "zoo",
+                base,
+                feeds=[base + "/zoo/feed.xml"],
+                article_pattern=r"/zoo/[\w-]+\.html$",
+                concurrency=2,
+                **common,
+            )
+        )
         results = crawl_in_parallel(pipeline, workers=2)
         assert server.wait_idle(timeout=DOWNLOAD_TIMEOUT + 5)
         return pipeline, server.snapshot(("/news/", "/zoo/")), results
@@ -116,10 +153,16 @@ def _sha(body: bytes) -> str:
 def _news_accounts(pipeline, server):
     """Per article path: what the server did on each attempt, and what the warehouse holds."""
     base = server.url
-    versions = {url: (n, hashes) for url, n, hashes in pipeline.query(
-        "SELECT canonical_url, count(*), list(raw_hash) FROM article_versions WHERE source = 'faulty' GROUP BY 1")}
+    versions = {
+        url: (n, hashes)
+        for url, n, hashes in pipeline.query(
+            "SELECT canonical_url, count(*), list(raw_hash) FROM article_versions WHERE source = 'faulty' GROUP BY 1"
+        )
+    }
     fetched = {}
-    for url, outcome, error in pipeline.query("SELECT url, outcome, error FROM fetches WHERE kind = 'article' AND source = 'faulty'"):
+    for url, outcome, error in pipeline.query(
+        "SELECT url, outcome, error FROM fetches WHERE kind = 'article' AND source = 'faulty'"
+    ):
         fetched.setdefault(url, []).append((outcome, error))
     accounts = {}
     for i in range(ARTICLES):
@@ -171,14 +214,19 @@ def test_retries_are_bounded(crawl):
 
 def _zoo(pipeline, server, name):
     url = f"{server.url}/zoo/{name}.html"
-    return (pipeline.query("SELECT outcome, error FROM fetches WHERE url = ?", [url]),
-            pipeline.query("SELECT raw_hash FROM article_versions WHERE canonical_url = ?", [url]))
+    return (
+        pipeline.query("SELECT outcome, error FROM fetches WHERE url = ?", [url]),
+        pipeline.query("SELECT raw_hash FROM article_versions WHERE canonical_url = ?", [url]),
+    )
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(reason=spec[3], strict=True)) if spec[3] else name
-    for name, spec in ZOO.items()
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(reason=spec[3], strict=True)) if spec[3] else name
+        for name, spec in ZOO.items()
+    ],
+)
 def test_zoo_fault_has_a_clear_outcome(crawl, name):
     pipeline, server, _ = crawl
     _, expected, words, _ = ZOO[name]
@@ -222,12 +270,21 @@ def test_figures(crawl):
     news = [s for s in server.served() if s.path.startswith("/news/")]
     faults = Counter(s.fault for s in news if s.fault)
     captured = pipeline.scalar("SELECT count(*) FROM articles WHERE source = 'faulty'")
-    failed = pipeline.query("SELECT error, count(*) FROM fetches WHERE source = 'faulty' AND outcome = 'failed' GROUP BY 1 ORDER BY 2 DESC")
-    duplicates = pipeline.scalar("SELECT count(*) FROM (SELECT canonical_url FROM article_versions GROUP BY 1 HAVING count(*) > 1)")
+    failed = pipeline.query(
+        "SELECT error, count(*) FROM fetches WHERE source = 'faulty' AND outcome = 'failed' GROUP BY 1 ORDER BY 2 DESC"
+    )
+    duplicates = pipeline.scalar(
+        "SELECT count(*) FROM (SELECT canonical_url FROM article_versions GROUP BY 1 HAVING count(*) > 1)"
+    )
     accounted = captured + sum(n for _, n in failed)
-    gaps = [b.at - a.at for a, b in zip(server.served("/zoo/http-429-then-ok.html"), server.served("/zoo/http-429-then-ok.html")[1:])]
-    print(f"\nfaulty site: {ARTICLES} articles, {len(news)} article requests, faults injected {dict(faults)} "
-          f"({sum(faults.values())} in all), captured {captured}, failed {failed}, duplicates {duplicates}, "
-          f"lost {ARTICLES - accounted}; retry after 429 (Retry-After: {server.retry_after}) came {gaps[0]:.2f}s later")
+    gaps = [
+        b.at - a.at
+        for a, b in zip(server.served("/zoo/http-429-then-ok.html"), server.served("/zoo/http-429-then-ok.html")[1:])
+    ]
+    print(
+        f"\nfaulty site: {ARTICLES} articles, {len(news)} article requests, faults injected {dict(faults)} "
+        f"({sum(faults.values())} in all), captured {captured}, failed {failed}, duplicates {duplicates}, "
+        f"lost {ARTICLES - accounted}; retry after 429 (Retry-After: {server.retry_after}) came {gaps[0]:.2f}s later"
+    )
     assert duplicates == 0 and accounted == ARTICLES
     assert faults[fs.STALL] and faults[fs.TRUNCATE] and failed  # the seed exercises every path
