@@ -104,9 +104,10 @@ GLOBAL_OPTIONS = (
 _GLOBAL_NAMES = ("db", "registry", "data")
 
 
-class Command(click.Command):
-    """A presswatch command: its choices ignore case, and it also takes the global options, which then
-    override the group's."""
+class _TakesGlobalOptions:
+    """Choices that ignore case, and the global options, which then override the group's."""
+
+    params: list[click.Parameter]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -121,14 +122,26 @@ class Command(click.Command):
         given = {name: ctx.params.pop(name, None) for name in _GLOBAL_NAMES}
         if any(value is not None for value in given.values()):
             chosen = {**ctx.meta.get("presswatch.globals", {}), **{k: v for k, v in given.items() if v is not None}}
+            ctx.meta["presswatch.globals"] = chosen
             ctx.obj = resolve(db=chosen.get("db"), sources=chosen.get("registry"), data=chosen.get("data"))
-        return super().invoke(ctx)
+        return super().invoke(ctx)  # type: ignore[misc]
+
+
+class Command(_TakesGlobalOptions, click.Command):
+    """A presswatch command."""
+
+
+class CommandGroup(_TakesGlobalOptions, click.Group):
+    """A presswatch command with subcommands (`sources add`, `alerts test`): they take the global options too."""
+
+    command_class = Command
 
 
 class Group(click.Group):
-    """The presswatch group: its commands are `Command`s."""
+    """The presswatch group: its commands are `Command`s, its subgroups `CommandGroup`s."""
 
     command_class = Command
+    group_class = CommandGroup
 
 
 def _global_options(function):
