@@ -21,7 +21,7 @@ from bench.loopback_servers import postgres_server, s3_server
 
 LOADER = """
 import json, sys, time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from bench.synthetic import paragraph_pool, write_batch
 from warehouse.db import connect
@@ -69,7 +69,11 @@ def shared_load(work: Path, machines=(1, 2, 4), batches: int = 5, articles: int 
                 )
                 for m in range(n)
             ]
-            loads = [load for p in procs for load in json.loads(p.communicate()[0] or "[]")]
+            outputs = [p.communicate()[0] for p in procs]
+            failed = [p.returncode for p in procs if p.returncode]
+            if failed:
+                raise RuntimeError(f"{len(failed)} of {n} loader processes failed (exit {failed[0]})")
+            loads = [load for output in outputs for load in json.loads(output.strip().splitlines()[-1])]
             elapsed = time.perf_counter() - started
             held = sorted(load["held_s"] for load in loads)
             waited = sorted(load["waited_s"] for load in loads)
