@@ -96,14 +96,18 @@ class Source:
     def matches_article(self, url: str) -> bool:
         return self.article_regex.search(url) is not None
 
-    def loader_settings(self) -> dict:
-        """The settings the warehouse loader needs, carried inside each staged batch."""
+    def loader_settings(self, registry: Path | None = None) -> dict:
+        """The settings the warehouse loader needs, carried inside each staged batch.
+
+        `registry` is the file this entry was read from; the warehouse keeps it per source.
+        """
         return {
             "confirm_deletion": self.confirm_deletion,
             "deletion_grace": self.deletion_grace,
             "language": self.language,
             "label": self.label,
             "allowed_domains": list(self.allowed_domains),
+            "registry": str(Path(registry).resolve()) if registry else None,
         }
 
 

@@ -430,8 +430,11 @@ def reextract(settings, names, workers, dry_run):
     from flows.output import print_rows
     from flows.reextract import run_reextract
 
-    load_registry(settings.registry).select(list(names))
+    registry = load_registry(settings.registry)
+    registry.select(list(names))
     results = run_reextract(settings, list(names) or None, workers=workers, dry_run=dry_run)
+    if not names:
+        _say_what_the_registry_skips(settings, registry)
     header = "would change" if dry_run else "changed"
     rows = [(r.source, r.captures, r.changed, "-" if dry_run else r.reextracted, len(r.failed)) for r in results]
     print_rows(
@@ -445,3 +448,15 @@ def reextract(settings, names, workers, dry_run):
         click.echo(f"{source}: {failed_url}: {reason}", err=True)
     if len(failures) > 10:
         click.echo(f"... and {len(failures) - 10} more captures that could not be re-extracted", err=True)
+
+
+def _say_what_the_registry_skips(settings, registry) -> None:
+    """Captures of sources this registry lacks were not re-extracted: say which, and from where."""
+    from flows.registry_gap import registry_gap
+    from warehouse.query import last_runs
+
+    gap = registry_gap(registry, {name: run["registry"] for name, run in last_runs(settings.db).items()})
+    if gap.missing:
+        click.echo(f"skipped {', '.join(gap.missing)}: not in {registry.path}", err=True)
+    for note in gap.notes():
+        click.echo(f"note: {note}", err=True)

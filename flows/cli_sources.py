@@ -52,18 +52,31 @@ def sources(ctx, fmt):
     if ctx.invoked_subcommand is not None:
         return
     from flows.output import print_rows
+    from flows.registry_gap import registry_gap
     from warehouse.query import last_runs
 
     settings: Settings = ctx.obj
     registry = load_registry(settings.registry)
     runs = last_runs(settings.db)
+    gap = registry_gap(registry, {name: run["registry"] for name, run in runs.items()})
     rows = []
     for s in registry.sources:
-        run = runs.get(s.name)
         discovery = ", ".join(k for k in ("feeds", "sitemaps", "listings") if getattr(s, k))
-        last = f"{run['loaded_at']:%Y-%m-%d %H:%M} {run['outcome']} ({run['new_articles']} new)" if run else "never"
+        last = _last_run(runs.get(s.name), s.name in gap.elsewhere)
         rows.append((s.name, s.label, s.language, discovery, s.schedule, s.verified_on, last))
+    for name in gap.missing:
+        run = runs[name]
+        rows.append((name, run["label"] or "", "", "not in this registry", "", "", _last_run(run, False)))
     print_rows(["name", "label", "lang", "discovery", "schedule", "verified", "last run"], rows, fmt)
+    for note in gap.notes():
+        click.echo(f"note: {note}", err=True)
+
+
+def _last_run(run: dict | None, from_elsewhere: bool) -> str:
+    if not run:
+        return "never"
+    shown = f"{run['loaded_at']:%Y-%m-%d %H:%M} {run['outcome']} ({run['new_articles']} new)"
+    return f"{shown}, other registry" if from_elsewhere else shown
 
 
 @sources.command()

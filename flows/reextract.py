@@ -74,7 +74,7 @@ def run_reextract(
 
 def _stage(settings: Settings, source, records: list[dict]) -> str:
     batch_id = new_batch_id(source.name)
-    writer = BatchWriter(settings.staging / batch_id, batch_id, source.name, source.loader_settings())
+    writer = BatchWriter(settings.staging / batch_id, batch_id, source.name, source.loader_settings(settings.registry))
     for record in records:
         writer.write(record)
     writer.close(extra={"run_id": f"reextract-{batch_id}", "reextract": True})

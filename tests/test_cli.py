@@ -136,6 +136,32 @@ def test_a_source_whose_every_request_failed_is_failed_in_sources_and_runs(pipel
     assert "failed" in closed["last run"] and "complete" not in closed["last run"], closed
     runs = json.loads(run_cli("--db", str(pipeline.db), "runs", "--format", "json").stdout)
     assert runs[0]["status"] == "failed"
+    assert pipeline.query("SELECT status, outcome FROM crawl_runs") == [("complete", "failed")]
+
+
+def test_commands_on_a_warehouse_crawled_with_another_registry_say_what_they_skip(demo_pipeline):
+    demo_pipeline.crawl("xjgov", "unnews")
+    demo_registry = str(demo_pipeline.settings.registry.resolve())
+    assert demo_pipeline.query("SELECT name, registry FROM sources ORDER BY 1") == [
+        ("unnews", demo_registry),
+        ("xjgov", demo_registry),
+    ]
+    assert demo_pipeline.query("SELECT DISTINCT outcome FROM crawl_runs") == [("ok",)]
+
+    listed = run_cli("--db", str(demo_pipeline.db), "sources", "--format", "json")  # the bundled registry
+    assert listed.returncode == 0, listed.stderr
+    rows = {row["name"]: row for row in json.loads(listed.stdout)}
+    assert rows["xjgov"]["discovery"] == "not in this registry" and " ok (" in rows["xjgov"]["last run"]
+    assert rows["unnews"]["last run"].endswith(", other registry")
+    assert rows["chinadaily"]["last run"] == "never"
+    assert f"the warehouse also holds xjgov, crawled from {demo_registry}" in listed.stderr
+    assert f"unnews: the warehouse's runs came from {demo_registry}" in listed.stderr
+
+    redone = run_cli("--db", str(demo_pipeline.db), "reextract", "--dry-run")
+    assert redone.returncode == 0, redone.stderr
+    assert "skipped xjgov: not in " in redone.stderr and f"--sources {demo_registry}" in redone.stderr
+    mine = run_cli("--db", str(demo_pipeline.db), "--sources", demo_registry, "sources", "--format", "json")
+    assert "note:" not in mine.stderr and len(json.loads(mine.stdout)) == 5
 
 
 def test_global_options_work_after_the_command_and_win_there(tmp_path):

@@ -39,8 +39,19 @@ def _legacy_copy(lake, target: Path) -> None:
     with connect(lake, read_only=True) as con:
         con.execute(f"ATTACH '{target}' AS legacy")
         for table in TABLES:
-            con.execute(f"INSERT INTO legacy.main.{table} SELECT * FROM presswatch.main.{table}")
+            # 0.1 had no crawl_runs.outcome nor sources.registry: only its own columns are copied.
+            kept = _legacy_columns(con, table)
+            con.execute(f"INSERT INTO legacy.main.{table} SELECT {kept} FROM presswatch.main.{table}")
         con.execute("DETACH legacy")
+
+
+def _legacy_columns(con, table: str) -> str:
+    rows = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = 'legacy' AND table_name = ? "
+        "ORDER BY column_index",
+        [table],
+    ).fetchall()
+    return ", ".join(name for (name,) in rows)
 
 
 def test_upgrade_keeps_every_row_and_archive_pointer(tmp_path):
@@ -64,13 +75,15 @@ def test_upgrade_keeps_every_row_and_archive_pointer(tmp_path):
         con.execute(f"ATTACH '{legacy}' AS legacy (READ_ONLY)")
         for table in TABLES:
             old = con.execute(f"SELECT count(*) FROM legacy.main.{table}").fetchall()[0][0]
+            kept = _legacy_columns(con, table)
             differ = con.execute(
-                f"SELECT count(*) FROM ((SELECT * FROM legacy.main.{table} EXCEPT ALL SELECT * FROM {table}) "
-                f"UNION ALL (SELECT * FROM {table} EXCEPT ALL SELECT * FROM legacy.main.{table}))"
+                f"SELECT count(*) FROM ((SELECT * FROM legacy.main.{table} EXCEPT ALL SELECT {kept} FROM {table}) "
+                f"UNION ALL (SELECT {kept} FROM {table} EXCEPT ALL SELECT * FROM legacy.main.{table}))"
             ).fetchall()[0][0]
             assert differ == 0, table
             assert table in ("story_edges", "story_members", "story_settings") or old > 0, table
         assert con.execute("SELECT max(version) FROM article_versions").fetchall()[0][0] == 2
+        assert con.execute("SELECT DISTINCT outcome FROM crawl_runs").fetchall() == [("ok",)]  # filled in
     check = run_cli("--db", str(new), "--data", str(pipeline.settings.data), "check", "--deep")
     assert check.returncode == 0, check.stdout + check.stderr  # every archive pointer still reads back
     again = run_cli("--db", str(new), "upgrade", str(legacy))

@@ -156,3 +156,34 @@ def test_a_second_writer_waits_for_the_write_lock_then_gives_up(demo_pipeline):
     results = load_pending(demo_pipeline.db, demo_pipeline.settings.staging, demo_pipeline.settings.loaded)
     assert [r.source for r in results] == ["xinhua"]
     assert pending_batches(demo_pipeline.settings.staging) == []
+
+
+def test_a_reader_attaching_while_the_first_writer_creates_the_lake_sees_no_warehouse_yet(tmp_path):
+    """Two first runs overlap: one is creating the lake, the other asks what it already knows."""
+    from warehouse.db import location, migrate, open_location
+    from warehouse.errors import DatabaseMissing
+    from warehouse.revisits import export_known
+
+    where = location(tmp_path / "pw")
+    creating = open_location(where, read_only=False)  # the catalog exists, no migration committed yet
+    try:
+        with pytest.raises(DatabaseMissing, match="no tables yet"):
+            with connect(where, read_only=True):
+                pass
+        creating.execute("BEGIN TRANSACTION")
+        creating.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER)")
+        with pytest.raises(DatabaseMissing):  # an open, uncommitted migration is not visible either
+            with connect(where, read_only=True):
+                pass
+        creating.execute("ROLLBACK")
+
+        class Source:
+            name = "unnews"
+
+        assert export_known(where, Source(), tmp_path / "known.jsonl") == 0
+        assert (tmp_path / "known.jsonl").read_text() == ""
+        migrate(creating)
+    finally:
+        creating.close()
+    with connect(where, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM articles").fetchone() == (0,)

@@ -21,6 +21,7 @@ from warehouse.locks import write_lock
 __all__ = ["ALIAS", "DEFAULT_DB", "connect", "db_path", "location", "migrations", "migrate", "open_location"]
 
 _MIGRATION = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+_LEDGER = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, name VARCHAR, applied_at TIMESTAMP)"
 
 
 def location(spec: str | os.PathLike | Location | None = None) -> Location:
@@ -91,15 +92,19 @@ def connect(
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply the migrations this warehouse has not seen, all in one transaction (one snapshot)."""
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, name VARCHAR, applied_at TIMESTAMP)"
+    done = (
+        {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+        if _has_ledger(con)
+        else set()
     )
-    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
     pending = [(number, name, sql) for number, name, sql in migrations() if number not in done]
     if not pending:
         return []
+    # The ledger is created in the same snapshot as the first tables, so a reader attaching
+    # meanwhile sees either an empty lake or a whole warehouse.
     con.execute("BEGIN TRANSACTION")
     try:
+        con.execute(_LEDGER)
         for number, name, sql in pending:
             con.execute(sql)
             con.execute("INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [number, name])
@@ -110,12 +115,25 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [name for _, name, _ in pending]
 
 
+def _has_ledger(con) -> bool:
+    return bool(_tables(con) & {"schema_migrations"})
+
+
+def _tables(con) -> set[str]:
+    rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [ALIAS]).fetchall()
+    return {name for (name,) in rows}
+
+
 def _check_current(con, where: Location) -> None:
-    """A reader needs a presswatch warehouse; newer migrations arrive with the next load."""
-    try:
-        con.execute("SELECT version FROM schema_migrations").fetchall()
-    except duckdb.CatalogException:
-        raise DatabaseCorrupt(f"{where} is a DuckLake but not a presswatch warehouse") from None
+    """A reader needs a presswatch warehouse; newer migrations arrive with the next load.
+
+    A lake with no tables yet is one whose first writer has not committed its migrations.
+    """
+    tables = _tables(con)
+    if not tables:
+        raise DatabaseMissing(f"{where} has no tables yet")
+    if "schema_migrations" not in tables:
+        raise DatabaseCorrupt(f"{where} is a DuckLake but not a presswatch warehouse")
 
 
 def _first_line(exc: Exception) -> str:

@@ -15,6 +15,7 @@ import duckdb
 from warehouse.clusters import presign, refresh_clusters
 from warehouse.db import connect
 from warehouse.errors import BatchError, LoadConflict
+from warehouse.outcomes import crawl_outcome
 from warehouse.staging import StagedBatch, mark_loaded, pending_batches
 from warehouse.textdiff import first_changed_sentence, word_counts
 
@@ -186,14 +187,16 @@ def _stage(con, records: Path) -> None:
 
 def _upsert_source(con, name: str, settings: dict) -> None:
     values = [settings.get("label"), settings.get("language"), settings.get("allowed_domains")]
+    registry = settings.get("registry")  # absent from batches staged before presswatch recorded it
     con.execute(
-        "UPDATE sources SET label = ?, language = ?, allowed_domains = ?, updated_at = now()::TIMESTAMP WHERE name = ?",
-        [*values, name],
+        "UPDATE sources SET label = ?, language = ?, allowed_domains = ?, updated_at = now()::TIMESTAMP, "
+        "registry = coalesce(?, registry) WHERE name = ?",
+        [*values, registry, name],
     )
     con.execute(
-        "INSERT INTO sources SELECT ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP "
+        "INSERT INTO sources SELECT ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP, ? "
         "WHERE NOT EXISTS (SELECT 1 FROM sources WHERE name = ?)",
-        [name, *values, name],
+        [name, *values, registry, name],
     )
 
 
@@ -447,7 +450,7 @@ def _record_run(con, batch: StagedBatch, result: LoadResult) -> None:
     con.execute(
         """
         INSERT INTO crawl_runs VALUES (?, ?, ?, ?, try_cast(? AS TIMESTAMP), try_cast(? AS TIMESTAMP),
-                                       now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                       now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
             batch.batch_id,
@@ -469,6 +472,7 @@ def _record_run(con, batch: StagedBatch, result: LoadResult) -> None:
             c["errors"],
             c["archive_bytes"],
             m.get("error"),
+            crawl_outcome(result.status, m.get("error")),
         ],
     )
 

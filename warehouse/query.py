@@ -126,9 +126,8 @@ def _head(query: str, width: int = 40) -> str:
     return repr(text if len(text) <= width else text[: width - 1] + "…")
 
 
-# A crawl's outcome, in the one vocabulary of `runs`, `sources` and the run report: ok or failed
-# (a run of several sources is ok, partial or failed).
-OUTCOME_SQL = "CASE WHEN error IS NULL AND status = 'complete' THEN 'ok' ELSE 'failed' END"
+# crawl_runs.outcome is ok or failed (warehouse/outcomes.py); a run of several sources is ok,
+# partial or failed.
 
 # crawl_runs holds one row per loaded batch; a run is every batch with its run_id. A source that
 # failed and then succeeded on a retry counts as ok.
@@ -136,7 +135,7 @@ RUNS_SQL = """
 WITH per_source AS (
     SELECT coalesce(run_id, batch_id) AS run_id, source,
            min(started_at) AS started_at, max(loaded_at) AS loaded_at,
-           bool_or(OUTCOME = 'ok') AS ok,
+           bool_or(outcome = 'ok') AS ok,
            count(*) AS batches,
            sum(pages_fetched) AS fetched, sum(new_articles) AS new, sum(edited + retitled) AS changed,
            sum(deleted) AS deleted, sum(restored) AS restored, sum(errors) AS errors,
@@ -158,16 +157,18 @@ LIMIT ?
 
 def recent_runs(db, last: int) -> tuple[list[str], list[tuple]]:
     """The `last` most recent ingest runs, one row each: status, sources, counts, failures."""
-    return run_query(db, RUNS_SQL.replace("OUTCOME", OUTCOME_SQL), params=[last])
+    return run_query(db, RUNS_SQL, params=[last])
 
 
 def last_runs(db) -> dict[str, dict]:
-    """Each source's most recent loaded crawl; empty when there is no warehouse yet."""
+    """Each source's most recent loaded crawl, with its label and the registry it was crawled from;
+    empty when there is no warehouse yet."""
     try:
         columns, rows = run_query(
             db,
-            f"SELECT source, loaded_at, {OUTCOME_SQL} AS outcome, new_articles, error FROM crawl_runs "
-            "QUALIFY row_number() OVER (PARTITION BY source ORDER BY loaded_at DESC) = 1",
+            "SELECT r.source, r.loaded_at, r.outcome, r.new_articles, r.error, s.label, s.registry "
+            "FROM crawl_runs r LEFT JOIN sources s ON s.name = r.source "
+            "QUALIFY row_number() OVER (PARTITION BY r.source ORDER BY r.loaded_at DESC) = 1",
         )
     except DatabaseMissing:
         return {}

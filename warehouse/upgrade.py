@@ -15,6 +15,7 @@ import duckdb
 from warehouse.db import ALIAS, connect
 from warehouse.errors import WarehouseError
 from warehouse.location import _is_duckdb_file, _quote
+from warehouse.outcomes import BACKFILL_SQL
 
 LEGACY = "presswatch_legacy"
 
@@ -65,6 +66,7 @@ def upgrade(old_file: str | Path, target, wait: float = 30.0) -> Upgrade:
                 if want != got:
                     raise UpgradeError(f"{table}: copied {got} rows of {want}; nothing was written")
                 result.rows[table] = int(got)
+            con.execute(BACKFILL_SQL)
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")

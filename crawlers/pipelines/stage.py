@@ -26,7 +26,7 @@ class StagePipeline:
             folder,
             batch_id,
             spider.source.name,
-            spider.source.loader_settings(),
+            spider.source.loader_settings(spider.registry_path),
             run_id=settings.get("PRESSWATCH_RUN_ID"),
         )
         spider.batch_id = batch_id

@@ -47,7 +47,9 @@ class PressSpider(scrapy.Spider):
         super().__init__(**kwargs)
         if not source:
             raise ValueError("give a source: scrapy crawl press -a source=NAME")
-        self.source: Source = load_registry(registry).get(source)
+        loaded = load_registry(registry)
+        self.source: Source = loaded.get(source)
+        self.registry_path = loaded.path
         self.allowed_domains = list(self.source.allowed_domains)
         self.known = _read_known(known)
         self.seen: set[str] = set()
