@@ -19,6 +19,11 @@ def _quoted(terms) -> str:
 def _plot_path(ctx, param, value):
     if value and Path(value).suffix.lower() not in (".png", ".html"):
         raise click.BadParameter("give a file ending in .png or .html", ctx=ctx, param=param)
+    if value and Path(value).suffix.lower() == ".png":
+        from flows.plots import PNG_UNAVAILABLE, png_available
+
+        if not png_available():
+            raise click.BadParameter(PNG_UNAVAILABLE, ctx=ctx, param=param)
     return value
 
 

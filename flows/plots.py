@@ -26,6 +26,23 @@ CJK_FONTS = (
     "AR PL UMing CN",
 )
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+PNG_UNAVAILABLE = (
+    "PNG charts need matplotlib, which is not installed: pip install 'presswatch[charts]', "
+    "or use --plot FILE.html (an inline SVG, no extra needed)"
+)
+
+
+class ChartsUnavailable(RuntimeError):
+    """A PNG chart was asked for without the `charts` extra (matplotlib) installed."""
+
+
+def png_available() -> bool:
+    """Whether matplotlib, the `charts` extra, can be imported."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def cjk_font() -> str | None:
@@ -38,7 +55,7 @@ def cjk_font() -> str | None:
 
 def needs_cjk_font(terms: list[str]) -> bool:
     """True when a PNG of these terms would show boxes: CJK text and no CJK font installed."""
-    return any(_CJK.search(t) for t in terms) and cjk_font() is None
+    return any(_CJK.search(t) for t in terms) and png_available() and cjk_font() is None
 
 
 def trend_series(
@@ -81,6 +98,8 @@ def plot_trend(
     xlabel = f"{bucket} (published, else first seen)"
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".png":
+        if not png_available():
+            raise ChartsUnavailable(PNG_UNAVAILABLE)
         _png(path, buckets, series, terms, title, xlabel, ylabel)
     else:
         path.write_text(_html(buckets, series, terms, title, xlabel, ylabel), encoding="utf-8")

@@ -1,5 +1,6 @@
 """The docs stay true: the CLI reference is regenerated from the help, every command and option is in it."""
 
+import re
 import subprocess
 import sys
 
@@ -26,3 +27,13 @@ def test_every_command_has_help_with_an_example_and_is_documented():
                     assert option in reference, f"{option} of `presswatch {name}` is not documented"
     for name in ("crawl", "sql", "sources", "demo"):
         assert f"presswatch {name}" in readme
+
+
+def test_ci_runs_the_readmes_test_command_and_both_install_the_pinned_versions():
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"^```sh\n(.*?)\n```", readme, flags=re.S | re.M)
+    demo, tests = blocks[0], blocks[1]
+    assert "presswatch demo" in demo and "pytest" in tests
+    assert tests in (ROOT / ".ci" / "run").read_text().splitlines()
+    for command in (demo, tests):
+        assert "-c constraints.txt" in command, command

@@ -192,6 +192,19 @@ def test_trend_command_draws_png_and_html_charts(demo, tmp_path):
     assert "<script" not in page and "src=" not in page  # self-contained: nothing fetched
 
 
+def test_without_the_charts_extra_a_png_is_refused_with_the_extra_to_install_and_html_still_works(demo, tmp_path):
+    hidden = tmp_path / "no-matplotlib" / "matplotlib"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text("raise ImportError('No module named matplotlib')\n", encoding="utf-8")
+    env = {"PYTHONPATH": str(hidden.parent)}
+    done = run_cli("--db", str(demo.db), "trend", "happy lives", "--plot", str(tmp_path / "t.png"), env=env)
+    assert done.returncode == 2 and "pip install 'presswatch[charts]'" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "t.png").exists()
+    done = run_cli("--db", str(demo.db), "trend", "幸福生活", "--plot", str(tmp_path / "t.html"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "<svg" in (tmp_path / "t.html").read_text(encoding="utf-8")
+
+
 def test_trend_command_errors_are_one_line_with_a_next_step(demo, tmp_path):
     done = run_cli("--db", str(demo.db), "trend", "happy lives", "--source", "nosuch")
     assert done.returncode == 1 and "no source named 'nosuch'" in done.stderr and "xjgov" in done.stderr
