@@ -11,6 +11,8 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware as ScrapyRetryMid
 from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError
 
+from crawlers.registry import source_defaults
+
 # A host that does not resolve, or refuses the connection, does so again a second later: a retry
 # only makes a dead source slow to report. The next run tries again.
 UNREACHABLE = (CannotResolveHostError, DownloadConnectionRefusedError, DNSLookupError, ConnectionRefusedError)
@@ -44,7 +46,7 @@ class RetryMiddleware(ScrapyRetryMiddleware):
 
     def __init__(self, settings):
         super().__init__(settings)
-        self.retry_after_max = settings.getfloat("PRESSWATCH_RETRY_AFTER_MAX", 120.0)
+        self.retry_after_max = settings.getfloat("PRESSWATCH_RETRY_AFTER_MAX", source_defaults()["retry_after_max"])
         self.paused_until: dict[str, float] = {}  # download slot -> time.monotonic() it may resume
 
     async def process_request(self, request):

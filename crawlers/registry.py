@@ -10,7 +10,7 @@ import datetime as dt
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from croniter import croniter
 
 from crawlers.alert_rules import AlertRule, parse_alerts
 from crawlers.durations import parse_duration
+from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE
 
 # Package data, so a non-editable install has it too (pyproject.toml lists it).
 DEFAULT_REGISTRY = Path(str(resources.files("crawlers").joinpath("sources.toml")))
@@ -72,8 +73,8 @@ class Source:
     download_timeout: float = 30.0
     retry_after_max: float = 120.0
     crawl_timeout: float = 1800.0
-    confirm_deletion: int = 2
-    deletion_grace: float = 86400.0
+    confirm_deletion: int = CONFIRM_DELETION
+    deletion_grace: float = DELETION_GRACE
     conditional_get: bool = True
     revisit: tuple[tuple[float, float], ...] = ()
     revisit_after_edit: float = 7 * 86400.0
@@ -112,6 +113,13 @@ class Source:
 
 
 _FIELDS = {f.name: f for f in fields(Source)}
+
+
+def source_defaults() -> dict:
+    """Every registry key's default: the one table Scrapy's settings and the docs take them from."""
+    return {name: f.default for name, f in _FIELDS.items() if f.default is not MISSING}
+
+
 _LISTS = {"allowed_domains", "feeds", "sitemaps", "listings", "ignore_selectors", "ignore_patterns"}
 _DURATIONS = {"deletion_grace", "revisit_after_edit"}
 _REQUIRED = ("name", "label", "language", "allowed_domains", "article_pattern")

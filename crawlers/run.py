@@ -13,6 +13,8 @@ import sys
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
+from crawlers import settings as scrapy_settings
+
 
 def crawl(
     source: str,
@@ -48,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", required=True)
     parser.add_argument("--registry")
     parser.add_argument("--known")
-    parser.add_argument("--staging", default="data/staging")
-    parser.add_argument("--archive", default="data/archive")
+    parser.add_argument("--staging", default=scrapy_settings.PRESSWATCH_STAGING)
+    parser.add_argument("--archive", default=scrapy_settings.PRESSWATCH_ARCHIVE)
     parser.add_argument("--batch-id")
     parser.add_argument("--log-level", default="WARNING")
     parser.add_argument("--workers", type=int, default=0)

@@ -2,23 +2,29 @@
 
 import os
 
+from crawlers.registry import source_defaults
+
+# Per-source politeness defaults come from the registry's one table (crawlers/registry.Source);
+# the spider sets each source's own values over them.
+_SOURCE = source_defaults()
+
 BOT_NAME = "presswatch"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
 
 ROBOTSTXT_OBEY = True
-USER_AGENT = "presswatch/0.1 (media monitoring; +https://github.com/presswatch/presswatch)"
+USER_AGENT = _SOURCE["user_agent"]
 
 # Polite defaults for someone else's server; each registry entry may change them.
 CONCURRENT_REQUESTS = 16
-CONCURRENT_REQUESTS_PER_DOMAIN = 1
-DOWNLOAD_DELAY = 2.0
-AUTOTHROTTLE_ENABLED = True
+CONCURRENT_REQUESTS_PER_DOMAIN = _SOURCE["concurrency"]
+DOWNLOAD_DELAY = _SOURCE["download_delay"]
+AUTOTHROTTLE_ENABLED = _SOURCE["autothrottle"]
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 
-DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_TIMEOUT = _SOURCE["download_timeout"]
+DOWNLOAD_MAXSIZE = _SOURCE["max_download_bytes"]
 DOWNLOAD_WARNSIZE = 0
 RETRY_ENABLED = True
 RETRY_TIMES = 2
@@ -29,7 +35,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.RetryMiddleware": 550,
 }
 # A 429/503 Retry-After holds the host's requests that long, at most this (per source: retry_after_max).
-PRESSWATCH_RETRY_AFTER_MAX = 120.0
+PRESSWATCH_RETRY_AFTER_MAX = _SOURCE["retry_after_max"]
 # Names under .invalid fail at once, without a DNS query; a lookup gives up after 15 s, not 60.
 TWISTED_DNS_RESOLVER = "crawlers.resolver.Resolver"
 DNS_TIMEOUT = 15

@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crawlers.demo_site import DemoSite, demo_registry
 from crawlers.registry import load_registry
+from demo_site import DemoSite, demo_registry
 from flows.crawl_step import CrawlFailed, crawl_source_process
 from flows.settings import Settings
 from warehouse.attach import attach_statements
@@ -117,7 +117,7 @@ def demo_pipeline(pipeline, site) -> Pipeline:
 def demo_site_process():
     """The demo site as a subprocess (as Scrapy's own mock server runs), its URL read from stdout."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "crawlers.demo_site", "--port", "0"], stdout=subprocess.PIPE, text=True, cwd=ROOT
+        [sys.executable, "-m", "demo_site", "--port", "0"], stdout=subprocess.PIPE, text=True, cwd=ROOT
     )
     url = process.stdout.readline().strip()
     assert url.startswith("http://127.0.0.1:"), url

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.demo_site import demo_registry
+from demo_site import demo_registry
 from tests.alert_receivers import body_text, free_port, smtp_server, webhook_receiver
 from tests.conftest import plain_duckdb, run_cli
 

@@ -9,9 +9,9 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from crawlers.demo_site import DemoSite, demo_registry
-from crawlers.demo_site.content import DELETED_PATH, SEED_PATH
 from crawlers.encoding import decode_html
+from demo_site import DemoSite, demo_registry
+from demo_site.content import DELETED_PATH, SEED_PATH
 from tests.conftest import make_pipeline, run_cli
 from warehouse.archive import read_capture, version_capture
 from warehouse.history import article_versions

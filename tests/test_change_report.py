@@ -12,7 +12,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from crawlers.demo_site import DemoSite, demo_registry
+from demo_site import DemoSite, demo_registry
 from tests.conftest import make_pipeline, run_cli
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

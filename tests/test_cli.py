@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from crawlers.demo_site import demo_registry
-from crawlers.demo_site.content import DELETED_PATH, EDIT, EXPECTED, TOTAL_EXPECTED
+from demo_site import demo_registry
+from demo_site.content import DELETED_PATH, EDIT, EXPECTED, TOTAL_EXPECTED
 from tests.conftest import run_cli
 from warehouse.db import connect
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawlers.demo_site import DemoSite, content, demo_registry
+from demo_site import DemoSite, content, demo_registry
 from tests.conftest import Pipeline, make_pipeline, run_cli
 from warehouse.clusters import THRESHOLD, refresh_clusters, shingles
 from warehouse.db import connect

@@ -1,6 +1,6 @@
 """Crawling the demo site: discovery through feed, sitemap index and paginated listing; robots; GBK; fields."""
 
-from crawlers.demo_site.content import BY_PATH, EXPECTED, PRIVATE_PATH, RSS_TRACKED_PATH, SEED_PATH, TOTAL_EXPECTED
+from demo_site.content import BY_PATH, EXPECTED, PRIVATE_PATH, RSS_TRACKED_PATH, SEED_PATH, TOTAL_EXPECTED
 
 
 def test_every_outlet_is_discovered_and_stored_once(demo_pipeline):

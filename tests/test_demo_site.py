@@ -18,9 +18,9 @@ import feedparser
 import pytest
 import trafilatura
 
-from crawlers.demo_site import DemoSite, demo_registry, stages
-from crawlers.demo_site import content as c
-from crawlers.demo_site.server import listing_pages
+from demo_site import DemoSite, demo_registry, stages
+from demo_site import content as c
+from demo_site.server import listing_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = Path("/work/shared/seed/chinadaily-xinjiang-webinar-2021-02-08.txt")
@@ -387,7 +387,7 @@ def test_trafilatura_sees_body_not_furniture(site, outlet):
 
 def test_module_prints_its_url_and_serves(tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "crawlers.demo_site", "--port", "0", "--stage", "1"],
+        [sys.executable, "-m", "demo_site", "--port", "0", "--stage", "1"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from crawlers.demo_site import DemoSite, demo_registry
-from crawlers.demo_site.content import DELETED_PATH, EDIT
+from demo_site import DemoSite, demo_registry
+from demo_site.content import DELETED_PATH, EDIT
 from tests.conftest import make_pipeline, run_cli
 from tests.servers import Route, StaticSite, article_html, registry_entry
 from warehouse.history import segments

@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from crawlers.demo_site import DemoSite, demo_registry
+from demo_site import DemoSite, demo_registry
 from tests.conftest import Pipeline, make_pipeline, run_cli
 from warehouse.db import connect
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.demo_site import demo_registry
+from demo_site import demo_registry
 from tests.conftest import ROOT, plain_duckdb, run_cli
 from warehouse.db import connect
 

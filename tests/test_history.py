@@ -12,8 +12,8 @@ from datetime import timedelta
 
 import pytest
 
-from crawlers.demo_site import DemoSite, demo_registry
-from crawlers.demo_site.content import DELETED_PATH, EDIT, EXPECTED, GONE_PATH, RETITLE
+from demo_site import DemoSite, demo_registry
+from demo_site.content import DELETED_PATH, EDIT, EXPECTED, GONE_PATH, RETITLE
 from tests.conftest import make_pipeline, plain_duckdb
 from tests.servers import Route, StaticSite, article_html, registry_entry
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.demo_site import demo_registry
-from crawlers.demo_site.content import CHINADAILY_FEED, EXPECTED
+from demo_site import demo_registry
+from demo_site.content import CHINADAILY_FEED, EXPECTED
 from tests.conftest import ROOT
 
 
@@ -29,7 +29,7 @@ def installed(tmp_path_factory) -> Path:
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, source / name)
-    for package in ("crawlers", "flows", "warehouse"):
+    for package in ("crawlers", "flows", "warehouse", "demo_site"):
         shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
     venv = base / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
@@ -86,8 +86,8 @@ def test_installed_presswatch_says_its_version(installed, tmp_path):
 
 def test_installed_package_has_its_migrations_and_demo_site(installed, tmp_path):
     probe = (
-        "import json, crawlers.demo_site, warehouse.db; "
-        "print(json.dumps([crawlers.demo_site.__file__, [m[1] for m in warehouse.db.migrations()]]))"
+        "import json, demo_site, warehouse.db; "
+        "print(json.dumps([demo_site.__file__, [m[1] for m in warehouse.db.migrations()]]))"
     )
     result = subprocess.run(
         [str(installed / "bin" / "python"), "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=True
@@ -96,7 +96,7 @@ def test_installed_package_has_its_migrations_and_demo_site(installed, tmp_path)
     assert Path(demo_file).is_relative_to(installed), demo_file
     assert migrations == sorted(p.name for p in (ROOT / "warehouse" / "migrations").glob("*.sql"))
     server = subprocess.Popen(
-        [str(installed / "bin" / "python"), "-m", "crawlers.demo_site", "--port", "0"],
+        [str(installed / "bin" / "python"), "-m", "demo_site", "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
         cwd=tmp_path,

@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from crawlers.demo_site import DemoSite, demo_registry
-from crawlers.demo_site.content import EXPECTED, REPRINTS
+from demo_site import DemoSite, demo_registry
+from demo_site.content import EXPECTED, REPRINTS
 from tests.conftest import make_pipeline, run_cli
 
 # The closing sentence of the press release that three outlets reprinted.

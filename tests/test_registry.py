@@ -101,3 +101,41 @@ def test_unknown_source_is_a_usage_error(tmp_path):
     result = run_cli("--db", str(tmp_path / "w.duckdb"), "crawl", "--source", "nosuch")
     assert result.returncode == 2
     assert "no source named 'nosuch'" in result.stderr and "presswatch sources" in result.stderr
+
+
+def test_every_default_has_one_home_the_scrapy_settings_and_the_registry_header_agree_with():
+    import re
+    import tomllib
+
+    from crawlers import settings as scrapy_settings
+    from crawlers.durations import parse_duration
+    from crawlers.registry import source_defaults
+
+    defaults = source_defaults()
+    scrapy = {
+        "USER_AGENT": "user_agent",
+        "DOWNLOAD_DELAY": "download_delay",
+        "CONCURRENT_REQUESTS_PER_DOMAIN": "concurrency",
+        "AUTOTHROTTLE_ENABLED": "autothrottle",
+        "DOWNLOAD_TIMEOUT": "download_timeout",
+        "DOWNLOAD_MAXSIZE": "max_download_bytes",
+        "PRESSWATCH_RETRY_AFTER_MAX": "retry_after_max",
+    }
+    for setting, key in scrapy.items():
+        assert getattr(scrapy_settings, setting) == defaults[key], setting
+
+    header = DEFAULT_REGISTRY.read_text(encoding="utf-8").split("[defaults]")[0]
+    documented = dict(re.findall(r"\b([a-z_]+) \[([^\]\[]+)\]", header))
+    checked = 0
+    for key, text in documented.items():
+        if key not in defaults or key == "revisit":
+            continue
+        if text.endswith(" MB"):
+            value = float(text[:-3]) * 1024 * 1024
+        else:
+            value = tomllib.loads(f"v = {text}")["v"]
+            if key in ("deletion_grace", "revisit_after_edit"):
+                value = parse_duration(value)
+        assert value == defaults[key], f"sources.toml documents {key} [{text}], the code's default is {defaults[key]}"
+        checked += 1
+    assert checked >= 12, documented

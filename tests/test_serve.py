@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from crawlers.demo_site import demo_registry
+from demo_site import demo_registry
 from flows.prefect_server import healthy
 from flows.settings import Settings
 from tests.conftest import ROOT

@@ -15,9 +15,9 @@ import threading
 
 import pytest
 
-from crawlers.demo_site import DemoSite, demo_registry
-from crawlers.demo_site.content import EXPECTED
 from crawlers.registry import load_registry
+from demo_site import DemoSite, demo_registry
+from demo_site.content import EXPECTED
 from tests.conftest import ROOT, run_cli
 from tests.shared_servers import postgres_server, s3_server
 from warehouse.db import connect

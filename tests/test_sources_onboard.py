@@ -11,10 +11,10 @@ from datetime import date
 
 import pytest
 
-from crawlers.demo_site import DemoSite, demo_registry
-from crawlers.demo_site.content import BY_PATH, OUTLETS
 from crawlers.registry import DEFAULT_REGISTRY as ROOT_REGISTRY
 from crawlers.registry import load_registry
+from demo_site import DemoSite, demo_registry
+from demo_site.content import BY_PATH, OUTLETS
 from tests.conftest import make_pipeline, run_cli
 from tests.servers import Route, StaticSite, article_html
 

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from crawlers.demo_site import DemoSite, content, demo_registry, stages
+from demo_site import DemoSite, content, demo_registry, stages
 from tests.conftest import ROOT, Pipeline, make_pipeline, run_cli
 from warehouse.clusters import refresh_clusters
 from warehouse.db import connect

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from crawlers.demo_site import DemoSite, demo_registry
+from demo_site import DemoSite, demo_registry
 from tests.conftest import make_pipeline, run_cli
 from warehouse.db import connect
 

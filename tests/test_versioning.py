@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from crawlers.demo_site.content import DELETED_PATH, EDIT, TOTAL_EXPECTED
+from demo_site.content import DELETED_PATH, EDIT, TOTAL_EXPECTED
 from tests.servers import Route, StaticSite, article_html, registry_entry
 from warehouse.attach import attach_statements
 from warehouse.db import connect

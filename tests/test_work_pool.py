@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from crawlers.demo_site import DemoSite, demo_registry
-from crawlers.demo_site.content import EXPECTED
+from demo_site import DemoSite, demo_registry
+from demo_site.content import EXPECTED
 from flows.prefect_server import PrefectServer
 from tests.conftest import ROOT, run_cli
 from tests.shared_servers import postgres_server, s3_server

@@ -217,9 +217,9 @@ def rule_status(db, rules: Sequence[str], wait: float = 5.0) -> dict[str, RuleSt
 
 
 def _exists(db) -> bool:
-    from warehouse.db import db_path
+    from warehouse.db import location
 
-    return db_path(db).exists()
+    return location(db).exists()
 
 
 def _has_ledger(con) -> bool:

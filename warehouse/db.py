@@ -15,7 +15,7 @@ import duckdb
 
 from warehouse.errors import DatabaseCorrupt, DatabaseMissing
 from warehouse.extensions import connection_config
-from warehouse.location import ALIAS, DEFAULT_DB, Location, parse
+from warehouse.location import ALIAS, DEFAULT_DB, Location, named, parse
 from warehouse.locks import write_lock
 
 __all__ = ["ALIAS", "DEFAULT_DB", "connect", "db_path", "location", "migrations", "migrate", "open_location"]
@@ -33,7 +33,7 @@ def db_path(explicit: str | os.PathLike | None = None):
     """What --db / PRESSWATCH_DB names, as given (a Path for the embedded warehouse, else the URL)."""
     from pathlib import Path
 
-    raw = str(explicit or os.environ.get("PRESSWATCH_DB") or DEFAULT_DB)
+    raw = named(explicit)
     return raw if raw.startswith("ducklake:") else Path(raw)
 
 

@@ -16,6 +16,7 @@ from warehouse.clusters import presign, refresh_clusters
 from warehouse.db import connect
 from warehouse.errors import BatchError, LoadConflict
 from warehouse.outcomes import crawl_outcome
+from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE
 from warehouse.staging import StagedBatch, mark_loaded, pending_batches
 from warehouse.textdiff import first_changed_sentence, word_counts
 
@@ -143,7 +144,11 @@ def load_batch(con, batch: StagedBatch, presigned: dict | None = None) -> LoadRe
         _stage(con, batch.records)
         _upsert_source(con, result.source, settings)
         _insert_fetches(con)
-        _decide(con, int(settings.get("confirm_deletion", 2)), float(settings.get("deletion_grace", 86400)))
+        _decide(
+            con,
+            int(settings.get("confirm_deletion", CONFIRM_DELETION)),
+            float(settings.get("deletion_grace", DELETION_GRACE)),
+        )
         _attach_diffs(con)
         _write_versions(con)
         _update_state(con)

@@ -98,9 +98,14 @@ def _redact_conninfo(conninfo: str) -> str:
     return " ".join("password=***" if part.lower().startswith("password=") else part for part in conninfo.split())
 
 
+def named(spec: str | os.PathLike | None = None) -> str:
+    """What names the warehouse, as written: `spec`, else PRESSWATCH_DB, else the default folder."""
+    return str(spec or os.environ.get("PRESSWATCH_DB") or DEFAULT_DB)
+
+
 def parse(spec: str | os.PathLike | None = None, data_path: str | None = None) -> Location:
     """The warehouse `spec` names (default: PRESSWATCH_DB, else data/warehouse)."""
-    raw = str(spec or os.environ.get("PRESSWATCH_DB") or DEFAULT_DB)
+    raw = named(spec)
     if raw.startswith(POSTGRES_PREFIX):
         conninfo = raw[len(POSTGRES_PREFIX) :].strip()
         if not conninfo:

@@ -82,8 +82,8 @@ def crawl_in_parallel(pipeline: Pipeline, workers: int = 3) -> list:
     )
 
 
-# flows.cli_check registers `check`; importing it here works before and after cli.py imports it too.
-_MAIN = "import flows.cli_check; from flows.cli import main; main()"
+# flows.cli.check registers `check`; importing it here works before and after cli.py imports it too.
+_MAIN = "import flows.cli.check; from flows.cli import main; main()"
 
 
 def presswatch(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -1,6 +1,6 @@
 """Bad configuration and usage: every command answers one clear line and a documented exit code, never a traceback.
 
-Each case runs the real `presswatch` in a subprocess. Exit codes (flows/cli.py, flows/cli_check.py):
+Each case runs the real `presswatch` in a subprocess. Exit codes (flows/cli/__init__.py, flows/cli/check.py):
 1 an error (the line names it and the next step), 2 bad usage or a broken registry, 3 a run where
 some sources failed, 4 `check` found violations. The cases run concurrently from one fixture.
 

@@ -12,6 +12,7 @@ import sys
 import click
 
 from crawlers.registry import DEFAULT_REGISTRY, RegistryError, RegistryNotFound, UnknownSource, load_registry
+from flows.errors import ChartsUnavailable, IngestRunFailed
 from flows.settings import Settings, resolve
 from warehouse.errors import (
     DatabaseCorrupt,
@@ -69,6 +70,8 @@ def friendly(command):
             raise Failure(str(exc)) from None
         except PermissionError as exc:
             raise Failure(f"permission denied: {exc.filename}: check the data folder's permissions") from None
+        except (IngestRunFailed, ChartsUnavailable) as exc:
+            raise Failure(str(exc)) from None
 
     return wrapper
 
@@ -185,7 +188,7 @@ def crawl(settings: Settings, names, parallel, verbose):
     \b
         presswatch crawl --source chinadaily --source unnews
     """
-    from flows.running import run_with_progress
+    from flows.cli.running import run_with_progress
 
     load_registry(settings.registry).select(list(names))
     _preflight(settings)
@@ -220,7 +223,7 @@ def sql(settings: Settings, query, fmt, wait):
         presswatch sql "select source, count(*) as articles from articles group by source"
         presswatch sql "describe articles; select count(*) from article_versions" --format json
     """
-    from flows.output import print_rows
+    from flows.cli.output import print_rows
     from warehouse.query import run_queries
 
     results = run_queries(settings.db, query, wait=wait)
@@ -248,7 +251,7 @@ def demo(settings: Settings, port):
     \b
         presswatch --db /tmp/demo demo
     """
-    from flows.demo import run_demo
+    from flows.cli.demo import run_demo
 
     run_demo(settings, port)
 
@@ -274,15 +277,8 @@ def _exit_for(summary) -> None:
 
 
 # Commands that live in their own modules register themselves on `cli` when imported.
-from flows import cli_alerts, cli_check, cli_history, cli_lake, cli_ops, cli_sources, cli_trends  # noqa: E402,F401
+from flows.cli import alerts, check, history, lake, ops, sources, trends  # noqa: E402,F401
 
 
 def main() -> None:
     cli(prog_name="presswatch")
-
-
-if __name__ == "__main__":
-    # Run as `python -m flows.cli`: the command modules registered on the imported `flows.cli`.
-    from flows.cli import main as registered_main
-
-    registered_main()

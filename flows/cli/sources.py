@@ -51,7 +51,7 @@ def sources(ctx, fmt):
     """
     if ctx.invoked_subcommand is not None:
         return
-    from flows.output import print_rows
+    from flows.cli.output import print_rows
     from flows.registry_gap import registry_gap
     from warehouse.query import last_runs
 
@@ -161,7 +161,7 @@ def check(settings: Settings, names, write, articles):
     """
     from crawlers.onboard.check import check_source
     from crawlers.onboard.entry import set_verified
-    from flows.output import print_rows
+    from flows.cli.output import print_rows
 
     registry = load_registry(settings.registry)
     chosen = registry.select(list(names))

@@ -44,7 +44,7 @@ def history(settings, url, fmt):
     \b
         presswatch history http://127.0.0.1:8321/globaltimes/page/202102/1216377.shtml
     """
-    from flows.output import print_rows
+    from flows.cli.output import print_rows
     from warehouse.history import article_versions
 
     versions = article_versions(settings.db, _spellings(url))
@@ -318,7 +318,7 @@ def changes(settings, since, names, kinds, silent, fmt):
         presswatch changes --since 7d --kind edited,deleted
         presswatch changes --since 2021-04-01 --source globaltimes --silent --format csv
     """
-    from flows.output import print_rows
+    from flows.cli.output import print_rows
     from warehouse.history import recent_changes
 
     columns, rows = recent_changes(settings.db, since, names, kinds, silent)
@@ -427,7 +427,7 @@ def reextract(settings, names, workers, dry_run):
         presswatch changes --kind reextracted --since 1h
     """
     from crawlers.registry import load_registry
-    from flows.output import print_rows
+    from flows.cli.output import print_rows
     from flows.reextract import run_reextract
 
     registry = load_registry(settings.registry)

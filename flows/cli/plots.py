@@ -10,6 +10,8 @@ from datetime import date, timedelta
 from html import escape
 from pathlib import Path
 
+from flows.errors import ChartsUnavailable
+
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 SUFFIXES = (".png", ".html")
 # Fonts with Chinese, Japanese and Korean glyphs, tried in this order when one is installed.
@@ -30,10 +32,6 @@ PNG_UNAVAILABLE = (
     "PNG charts need matplotlib, which is not installed: pip install 'presswatch[charts]', "
     "or use --plot FILE.html (an inline SVG, no extra needed)"
 )
-
-
-class ChartsUnavailable(RuntimeError):
-    """A PNG chart was asked for without the `charts` extra (matplotlib) installed."""
 
 
 def png_available() -> bool:

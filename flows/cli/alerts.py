@@ -55,8 +55,8 @@ def alerts(ctx, fmt):
     """
     if ctx.invoked_subcommand:
         return
+    from flows.cli.output import print_rows
     from flows.notify.deliver import redacted
-    from flows.output import print_rows
     from warehouse.alerts import rule_status
 
     settings: Settings = ctx.obj

@@ -20,7 +20,7 @@ def _plot_path(ctx, param, value):
     if value and Path(value).suffix.lower() not in (".png", ".html"):
         raise click.BadParameter("give a file ending in .png or .html", ctx=ctx, param=param)
     if value and Path(value).suffix.lower() == ".png":
-        from flows.plots import PNG_UNAVAILABLE, png_available
+        from flows.cli.plots import PNG_UNAVAILABLE, png_available
 
         if not png_available():
             raise click.BadParameter(PNG_UNAVAILABLE, ctx=ctx, param=param)
@@ -60,7 +60,7 @@ def trend(settings: Settings, terms, bucket, source, plot, fmt):
         presswatch trend 幸福生活 --source xjgov
         presswatch trend "vocational education" --plot trend.png
     """
-    from flows.output import console, print_rows
+    from flows.cli.output import console, print_rows
     from warehouse.trends import term_trends
 
     result = term_trends(settings.db, list(terms), bucket=bucket, source=source)
@@ -70,7 +70,7 @@ def trend(settings: Settings, terms, bucket, source, plot, fmt):
     if fmt == "table" and result.rows and missing:
         console().print(f"no articles{where} mention {_quoted(missing)}", highlight=False)
     if plot:
-        from flows.plots import needs_cjk_font, plot_trend
+        from flows.cli.plots import needs_cjk_font, plot_trend
 
         path = plot_trend(result.columns, result.rows, plot, bucket, list(terms), source=source)
         err = console(stderr=True)
@@ -99,7 +99,7 @@ def spread(settings: Settings, phrase, fmt):
         presswatch spread "vocational education and training centers"
         presswatch spread 幸福生活 --format csv
     """
-    from flows.output import print_rows
+    from flows.cli.output import print_rows
     from warehouse.trends import phrase_spread
 
     result = phrase_spread(settings.db, phrase)
@@ -126,7 +126,7 @@ def stories(settings: Settings, rebuild, fmt):
         presswatch stories
         presswatch stories --rebuild --format csv
     """
-    from flows.output import print_rows
+    from flows.cli.output import print_rows
     from warehouse.clusters import story_clusters
 
     result = story_clusters(settings.db, rebuild=rebuild)
@@ -156,7 +156,7 @@ def export(settings: Settings, directory, fmt, overwrite):
         presswatch export /tmp/presswatch-export
         duckdb -c "select source, count(*) from read_parquet('/tmp/presswatch-export/article_versions/**/*.parquet', hive_partitioning = true) group by 1"
     """
-    from flows.output import console, print_rows
+    from flows.cli.output import console, print_rows
     from warehouse.export import export_warehouse
 
     result = export_warehouse(settings.db, directory, fmt=fmt, overwrite=overwrite)

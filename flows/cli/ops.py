@@ -76,7 +76,7 @@ def runs(settings, last, fmt):
         presswatch runs --last 5
         presswatch runs --format json
     """
-    from flows.output import print_rows
+    from flows.cli.output import print_rows
     from warehouse.query import recent_runs
 
     columns, rows = recent_runs(settings.db, last)

@@ -13,7 +13,8 @@ from rich.live import Live
 from rich.table import Table
 
 from flows import prefect_env
-from flows.output import console as stdout_console
+from flows.cli.output import console as stdout_console
+from flows.errors import IngestRunFailed
 from flows.prefect_server import running_server
 from flows.report import change_lines, headers, rows
 from flows.settings import Settings
@@ -51,9 +52,7 @@ def run_flow(settings: Settings, names: list[str] | None) -> Summary:
         return_state=True,
     )
     if state.is_failed():
-        from flows.cli import Failure
-
-        raise Failure(f"the ingest run failed: {state.message}")
+        raise IngestRunFailed(f"the ingest run failed: {state.message}")
     return Summary(**state.result())
 
 

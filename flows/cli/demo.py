@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import time
 
-from crawlers.demo_site import DemoSite, demo_registry
-from flows.output import console as make_console
-from flows.running import print_summary, run_flow
+from demo_site import DemoSite, demo_registry
+from flows.cli.output import console as make_console
+from flows.cli.running import print_summary, run_flow
 from flows.settings import Settings
 from warehouse.db import DEFAULT_DB
 
