@@ -141,13 +141,16 @@ def _load_pending(settings: Settings, run_id: str | None) -> list:
     Served runs overlap: without this the first to load takes the others' batches, and each
     run's report would describe someone else's crawl.
     """
-    return load_pending(
-        settings.db,
-        settings.staging,
-        settings.loaded,
-        wait=settings.load_wait,
-        keep=lambda batch: _loadable_batch(settings, batch, run_id) and _published(settings, batch),
-    )
+    published: dict[str, bool] = {}  # load_pending asks twice (before and under the lock): publish once
+
+    def keep(batch) -> bool:
+        if not _loadable_batch(settings, batch, run_id):
+            return False
+        if batch.batch_id not in published:
+            published[batch.batch_id] = _published(settings, batch)
+        return published[batch.batch_id]
+
+    return load_pending(settings.db, settings.staging, settings.loaded, wait=settings.load_wait, keep=keep)
 
 
 def _published(settings: Settings, batch) -> bool:
