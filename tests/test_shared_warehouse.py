@@ -195,3 +195,19 @@ def test_a_machine_killed_during_its_load_leaves_the_warehouse_consistent(shared
     results = load_pending(settings.db, settings.staging, settings.loaded, wait=30)  # its next run
     assert [r.source for r in results] == ["xinhua"] and results[0].counts["new"] == EXPECTED["xinhua"]
     assert pending_batches(settings.staging) == []
+
+
+def test_messages_about_a_shared_warehouse_never_show_its_password(shared, tmp_path):
+    import duckdb
+
+    legacy = tmp_path / "presswatch.duckdb"
+    with duckdb.connect(str(legacy)) as old:
+        old.execute((ROOT / "tests" / "fixtures" / "schema_0_1.sql").read_text(encoding="utf-8"))
+    env = {**shared, "PRESSWATCH_DB": shared["PRESSWATCH_DB"] + " password=hunter2"}  # trust auth ignores it
+    # Refused when the crawls above filled the warehouse; converted (no rows) when this test runs alone.
+    upgraded = run_cli("upgrade", str(legacy), env=env)
+    said = upgraded.stdout + upgraded.stderr
+    assert ("already holds data" in said) if upgraded.returncode else ("converted" in said), said
+    assert "password=***" in said and "hunter2" not in said
+    stories = run_cli("stories", env=env)
+    assert "hunter2" not in stories.stderr + stories.stdout

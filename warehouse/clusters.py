@@ -31,7 +31,7 @@ from importlib.metadata import version
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
-from warehouse.db import connect
+from warehouse.db import connect, location
 from warehouse.errors import WarehouseError
 from warehouse.trends import Rows
 
@@ -192,7 +192,9 @@ def story_clusters(db, rebuild: bool = False, wait: float = 5.0) -> Rows:
                 raise
     with connect(db, read_only=True, wait=wait) as con:
         if not con.execute("SELECT count(*) FROM story_settings").fetchall()[0][0]:
-            raise ClustersNotBuilt(f"{db}: story clusters were never computed; run `presswatch stories --rebuild`")
+            raise ClustersNotBuilt(
+                f"{location(db)}: story clusters were never computed; run `presswatch stories --rebuild`"
+            )
         cursor = con.execute(
             """
             SELECT cluster_id, position, source, published_at, similarity, title, canonical_url

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import ALIAS, connect
+from warehouse.db import ALIAS, connect, location
 from warehouse.errors import WarehouseError
 from warehouse.location import _is_duckdb_file, _quote
 from warehouse.outcomes import BACKFILL_SQL
@@ -36,8 +36,9 @@ def upgrade(old_file: str | Path, target, wait: float = 30.0) -> Upgrade:
     old = Path(old_file)
     if not old.is_file() or not _is_duckdb_file(old):
         raise UpgradeError(f"{old} is not a DuckDB file: give the path of the old presswatch.duckdb")
-    result = Upgrade(str(old), str(target))
-    with connect(target, wait=wait) as con:
+    where = location(target)  # named by str(where): a shared catalog's password is redacted
+    result = Upgrade(str(old), str(where))
+    with connect(where, wait=wait) as con:
         try:
             con.execute(f"ATTACH {_quote(str(old.resolve()))} AS {LEGACY} (READ_ONLY)")
         except duckdb.Error as exc:
@@ -52,7 +53,7 @@ def upgrade(old_file: str | Path, target, wait: float = 30.0) -> Upgrade:
             if con.execute(f"SELECT count(*) FROM {ALIAS}.main.{t}").fetchall()[0][0]
         ]
         if busy:
-            raise UpgradeError(f"{target} already holds data ({', '.join(busy)}): upgrade into a new, empty --db")
+            raise UpgradeError(f"{where} already holds data ({', '.join(busy)}): upgrade into a new, empty --db")
         copied = [t for t in tables if t in lake and t != "schema_migrations"]
         missing = [t for t in tables if t not in lake]
         if missing:

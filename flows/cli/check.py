@@ -63,5 +63,8 @@ def check(settings: Settings, examples, deep, fmt, wait):
             click.echo(f"note {note}")
     if not report.ok:
         kinds = ", ".join(f"{c.name} ({c.violations})" for c in report.checks if not c.ok)
-        click.echo(f"presswatch check: {report.violations} violation(s) in {settings.db}: {kinds}", err=True)
+        from warehouse.db import location
+
+        where = location(settings.db)  # a shared warehouse's password stays out of the message
+        click.echo(f"presswatch check: {report.violations} violation(s) in {where}: {kinds}", err=True)
         sys.exit(EXIT_VIOLATIONS)
