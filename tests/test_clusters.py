@@ -171,3 +171,28 @@ def test_stories_command_lists_the_cluster(grown):
     lines = done.stdout.splitlines()
     assert lines[0] == "cluster_id,position,source,published_at,similarity,title,canonical_url"
     assert [line.split(",")[2] for line in lines[1:]] == ["xinhua", "chinadaily", "globaltimes"]
+
+
+def test_a_rebuild_in_small_chunks_over_processes_writes_the_same_signatures_bands_and_clusters(
+    grown, tmp_path, monkeypatch
+):
+    import warehouse.clusters as clusters
+
+    def rebuilt(name: str) -> tuple:
+        db = tmp_path / name
+        shutil.copytree(grown["settings"].db, db)
+        with connect(db) as con:
+            refresh = refresh_clusters(con, None)
+            tables = tuple(
+                con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+                for table in ("story_signatures", "story_bands")
+            )
+            return refresh.hashed, tables, members(con)
+
+    serial = rebuilt("serial")
+    monkeypatch.setattr(clusters, "CHUNK", 3)  # many chunks, each written on its own
+    monkeypatch.setattr(clusters, "PARALLEL_FROM", 1)  # and signed in spawned processes
+    chunked = rebuilt("chunked")
+    assert chunked == serial
+    assert serial[0] == sum(content.EXPECTED.values()) - 1 and len(serial[1][1]) == serial[0] * clusters.BANDS
+    assert serial[2] == grown["steps"]["edit and deletion"]

@@ -273,27 +273,30 @@ def _drop_stale(con, ids: list[str]) -> int:
 
 
 def _sign(con, presigned: dict) -> int:
-    """Signatures and bands for every article in pw_story_targets."""
-    total = con.execute("SELECT count(*) FROM pw_story_targets").fetchall()[0][0]
-    cursor = con.execute(
-        "SELECT article_id, source, content_hash, title, text FROM pw_story_targets ORDER BY article_id"
-    )
-    chunks = iter(lambda: cursor.fetchmany(CHUNK), [])
-    workers = min(os.cpu_count() or 1, MAX_WORKERS) if total >= PARALLEL_FROM else 1
-    ids, sources, hashes, kinds, sigs = [], [], [], [], []
-    for signed in _sign_chunks(chunks, workers, presigned):
-        for article_id, source, content_hash, kind, sig in signed:
-            ids.append(article_id)
-            sources.append(source)
-            hashes.append(content_hash)
-            kinds.append(kind)
-            sigs.append(sig)
-    if not ids:
+    """Signatures and bands for every article in pw_story_targets, written a chunk at a time so
+    that memory stays flat however big the batch or the rebuild."""
+    targets = con.execute(
+        "SELECT article_id, source, content_hash FROM pw_story_targets ORDER BY article_id"
+    ).fetchall()
+    unsigned = sum(1 for row in targets if row[2] not in presigned)
+    workers = min(os.cpu_count() or 1, MAX_WORKERS) if unsigned >= PARALLEL_FROM else 1
+    hashed = 0
+    for signed in _sign_chunks(con, targets, workers, presigned):
+        hashed += _insert_signed(con, signed)
+    return hashed
+
+
+def _insert_signed(con, signed: list[tuple]) -> int:
+    """Write one chunk of (article_id, source, content_hash, kind, signature) rows and their bands."""
+    if not signed:
         return 0
+    ids, sources, hashes, kinds, sigs = zip(*signed)
     matrix = np.vstack(sigs).astype(_DTYPE)
+    rows = np.arange(len(ids), dtype=np.int32)
     con.register(
         "pw_story_new",
         {
+            "row": rows,
             "article_id": _strings(ids),
             "source": _strings(sources),
             "content_hash": _strings([h or "" for h in hashes]),
@@ -302,13 +305,14 @@ def _sign(con, presigned: dict) -> int:
         },
     )
     keys = band_keys(matrix)
+    # Bands point at their article by row number: repeating the id strings BANDS times cost more
+    # memory than the rest of a load.
     con.register(
         "pw_story_new_bands",
         {
             "band": np.tile(np.arange(BANDS, dtype=np.int16), len(ids)),
             "bucket": keys.reshape(-1),
-            "article_id": np.repeat(_strings(ids), BANDS),
-            "source": np.repeat(_strings(sources), BANDS),
+            "row": np.repeat(rows, BANDS),
         },
     )
     try:
@@ -317,7 +321,8 @@ def _sign(con, presigned: dict) -> int:
             "nullif(content_hash::VARCHAR, ''), shingles::VARCHAR, unhex(signature::VARCHAR) FROM pw_story_new"
         )
         con.execute(
-            "INSERT INTO story_bands SELECT band, bucket, article_id::VARCHAR, source::VARCHAR FROM pw_story_new_bands"
+            "INSERT INTO story_bands SELECT b.band, b.bucket, n.article_id::VARCHAR, n.source::VARCHAR "
+            "FROM pw_story_new_bands b JOIN pw_story_new n ON n.row = b.row"
         )
     finally:
         con.unregister("pw_story_new")
@@ -338,20 +343,44 @@ def _sign_rows(rows: list[tuple], presigned: dict | None = None) -> list[tuple]:
     return out
 
 
-def _sign_chunks(chunks, workers: int, presigned: dict):
-    """Signed chunks in order; a full rebuild of a big warehouse spreads them over processes."""
-    if workers <= 1:
-        yield from (_sign_rows(chunk, presigned) for chunk in chunks)
-        return
-    # spawn, not fork: the caller's process runs DuckDB threads, which a fork would copy mid-flight.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending: deque = deque()
-        for chunk in chunks:
-            pending.append(pool.submit(_sign_rows, chunk))
+def _texts(con, ids: list[str]) -> list[tuple]:
+    """(article_id, source, content_hash, title, text) of these targets."""
+    return con.execute(
+        "SELECT article_id, source, content_hash, title, text FROM pw_story_targets "
+        "WHERE article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY article_id",
+        [ids],
+    ).fetchall()
+
+
+def _sign_chunks(con, targets: list[tuple], workers: int, presigned: dict):
+    """Signed chunks of `targets`; only texts without a signature from before the lock are read and
+    signed, and a full rebuild of a big warehouse spreads them over processes."""
+    pool = None
+    pending: deque = deque()
+    try:
+        for start in range(0, len(targets), CHUNK):
+            chunk = targets[start : start + CHUNK]
+            known = [(a, s, h, *presigned[h]) for a, s, h in chunk if h in presigned]
+            if known:
+                yield known
+            unsigned = [a for a, _, h in chunk if h not in presigned]
+            if not unsigned:
+                continue
+            rows = _texts(con, unsigned)
+            if workers <= 1:
+                yield _sign_rows(rows)
+                continue
+            if pool is None:
+                # spawn, not fork: the caller's process runs DuckDB threads, which a fork would copy mid-flight.
+                pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            pending.append(pool.submit(_sign_rows, rows))
             if len(pending) >= 2 * workers:  # bounded: texts stay in memory a few chunks at a time
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
 
 def _link(con) -> int:
