@@ -48,6 +48,11 @@ def registry_gap(registry: Registry, recorded: dict[str, str | None]) -> Registr
     return gap
 
 
+def warehouse_gap(registry: Registry, runs: dict[str, dict]) -> RegistryGap:
+    """The gap between `registry` and the warehouse's sources, from `warehouse.query.last_runs`."""
+    return registry_gap(registry, {name: run["registry"] for name, run in runs.items()})
+
+
 def _by_origin(names: dict[str, str]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
     for name, origin in names.items():

@@ -452,10 +452,10 @@ def reextract(settings, names, workers, dry_run):
 
 def _say_what_the_registry_skips(settings, registry) -> None:
     """Captures of sources this registry lacks were not re-extracted: say which, and from where."""
-    from flows.registry_gap import registry_gap
+    from flows.registry_gap import warehouse_gap
     from warehouse.query import last_runs
 
-    gap = registry_gap(registry, {name: run["registry"] for name, run in last_runs(settings.db).items()})
+    gap = warehouse_gap(registry, last_runs(settings.db))
     if gap.missing:
         click.echo(f"skipped {', '.join(gap.missing)}: not in {registry.path}", err=True)
     for note in gap.notes():

@@ -52,13 +52,13 @@ def sources(ctx, fmt):
     if ctx.invoked_subcommand is not None:
         return
     from flows.cli.output import print_rows
-    from flows.registry_gap import registry_gap
+    from flows.registry_gap import warehouse_gap
     from warehouse.query import last_runs
 
     settings: Settings = ctx.obj
     registry = load_registry(settings.registry)
     runs = last_runs(settings.db)
-    gap = registry_gap(registry, {name: run["registry"] for name, run in runs.items()})
+    gap = warehouse_gap(registry, runs)
     rows = []
     for s in registry.sources:
         discovery = ", ".join(k for k in ("feeds", "sitemaps", "listings") if getattr(s, k))
