@@ -13,9 +13,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flows.prefect_env import QUIET
@@ -66,15 +69,28 @@ def healthy(api_url: str, timeout: float = 2.0) -> bool:
 class PrefectServer:
     """`prefect server start --host 127.0.0.1 --port N` as a child process; use as a context manager.
 
-    Its database is `home/server.db` (kept apart from the temporary servers of `presswatch crawl`,
-    which use `home/prefect.db`), its output goes to `home/server.log`.
+    Its database is `home/DATABASE` (serve's `server.db` is kept apart from the servers a single
+    `presswatch crawl` starts, on `prefect.db`), its output goes to `home/DATABASE-STEM.log`. An
+    advertised server writes `home/server.json` while it runs, so that crawls find it.
     """
 
-    def __init__(self, home: Path, port: int = 0, ui: bool = False, host: str = HOST):
+    def __init__(
+        self,
+        home: Path,
+        port: int = 0,
+        ui: bool = False,
+        host: str = HOST,
+        database: str = "server.db",
+        services: bool = True,
+        advertise: bool = True,
+    ):
         self.home = Path(home).resolve()
         self.host = host
         self.port = port or free_port(host)
         self.ui = ui
+        self.database = database
+        self.services = services
+        self.advertise = advertise
         self.process: subprocess.Popen | None = None
 
     @property
@@ -87,7 +103,7 @@ class PrefectServer:
 
     @property
     def log_path(self) -> Path:
-        return self.home / "server.log"
+        return self.home / f"{Path(self.database).stem}.log"
 
     def environment(self) -> dict[str, str]:
         """The server's environment: telemetry off, no promotions, state under `home`."""
@@ -96,7 +112,7 @@ class PrefectServer:
         env.update(
             {
                 "PREFECT_HOME": str(self.home),
-                "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{self.home / 'server.db'}",
+                "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{self.home / self.database}",
                 "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
                 "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
             }
@@ -105,6 +121,10 @@ class PrefectServer:
 
     def start(self, timeout: float = 120.0) -> PrefectServer:
         """Start the server and wait until /api/health answers; raise PrefectServerError otherwise."""
+        return self.launch().wait(timeout)
+
+    def launch(self) -> PrefectServer:
+        """Start the server's process and return at once; `wait` blocks until it answers."""
         self.home.mkdir(parents=True, exist_ok=True)
         if healthy(self.api_url, timeout=0.5):
             raise PrefectServerError(
@@ -124,6 +144,8 @@ class PrefectServer:
             "--ui" if self.ui else "--no-ui",
             "--analytics-off",
         ]
+        if not self.services:
+            command.append("--no-services")
         with open(self.log_path, "ab") as log:
             # A session of its own: Ctrl-C reaches presswatch, which stops its runs first and the server last.
             self.process = subprocess.Popen(
@@ -134,6 +156,11 @@ class PrefectServer:
                 env=self.environment(),
                 start_new_session=True,
             )
+        return self
+
+    def wait(self, timeout: float = 120.0) -> PrefectServer:
+        """Block until the launched server answers /api/health; raise PrefectServerError if it exits or never does."""
+        assert self.process is not None, "launch() first"
         deadline = time.monotonic() + timeout
         while not healthy(self.api_url):
             if self.process.poll() is not None:
@@ -146,8 +173,10 @@ class PrefectServer:
                 raise PrefectServerError(
                     f"the Prefect server did not answer within {timeout:.0f}s (log: {self.log_path})"
                 )
-            time.sleep(0.25)
-        (self.home / STATE).write_text(json.dumps({"api_url": self.api_url, "pid": self.process.pid}), encoding="utf-8")
+            time.sleep(0.1)
+        if self.advertise:
+            state = json.dumps({"api_url": self.api_url, "pid": self.process.pid})
+            (self.home / STATE).write_text(state, encoding="utf-8")
         return self
 
     def stop(self, timeout: float = 20.0) -> int | None:
@@ -155,7 +184,8 @@ class PrefectServer:
         process, self.process = self.process, None
         if process is None:
             return None
-        (self.home / STATE).unlink(missing_ok=True)
+        if self.advertise:
+            (self.home / STATE).unlink(missing_ok=True)
         if process.poll() is None:
             _signal_group(process, signal.SIGTERM)
             try:
@@ -170,6 +200,44 @@ class PrefectServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+@contextmanager
+def api_for_one_command(home: Path) -> Iterator[Callable[[], object]]:
+    """Set PREFECT_API_URL for one command's flow runs; yields `ready`, to call before the first run.
+
+    The API is the one PREFECT_API_URL already names, else the server `presswatch serve` runs for
+    this PREFECT_HOME, else a server of the command's own, without services, on `prefect.db`: what
+    Prefect's temporary server is, launched before Prefect is imported, so that it starts while the
+    command imports Prefect and its flows (measured in docs/benchmarks.md).
+    """
+    home = Path(home).expanduser()
+    if os.environ.get("PREFECT_API_URL"):
+        yield lambda: None
+        return
+    url = running_server(home)
+    server = None if url else PrefectServer(home, database="prefect.db", services=False, advertise=False).launch()
+    os.environ["PREFECT_API_URL"] = url or server.api_url  # type: ignore[union-attr]
+    previous = _exit_on_sigterm()
+    try:
+        yield server.wait if server else (lambda: None)
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+        if server:
+            server.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm():
+    """Turn SIGTERM into SystemExit while a command's own server runs, so that it is stopped too."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def leave(signum, frame):
+        raise SystemExit(128 + signum)
+
+    return signal.signal(signal.SIGTERM, leave)
 
 
 def _signal_group(process: subprocess.Popen, sig: int) -> None:

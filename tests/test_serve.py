@@ -196,3 +196,42 @@ def test_crawl_records_its_run_on_the_server_serve_runs(tmp_path, site):
         assert flow_run.state.is_completed()
     assert not (tmp_path / "prefect" / "prefect.db").exists()  # no temporary server was started
     assert not (tmp_path / "prefect" / "server.json").exists()  # gone with the server
+
+
+def _processes_with_home(home) -> list[int]:
+    """Pids of live processes whose environment names `home` as PREFECT_HOME."""
+    wanted = f"PREFECT_HOME={home}".encode()
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as environ:
+                    if wanted in environ.read().split(b"\0"):
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
+def test_crawl_without_a_server_records_its_run_on_one_of_its_own_and_stops_it(tmp_path, site):
+    """No PREFECT_API_URL and no serve: the command starts its own server on prefect.db, gone when it exits."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.prefect_server import PrefectServer
+
+    registry = tmp_path / "sources.toml"
+    registry.write_text(demo_sources(site.base_url, {"unnews": "0 0 1 1 *"}))
+    db = tmp_path / "pw.duckdb"
+    home = tmp_path / "prefect"
+    crawled = presswatch("--db", str(db), "--sources", str(registry), "crawl", env=without_api_url())
+    assert crawled.returncode == 0, crawled.stderr
+    assert "Traceback" not in crawled.stderr
+    assert _processes_with_home(home) == []  # its server stopped with it
+    assert not (home / "server.json").exists()  # and was never advertised to other crawls
+    [run] = json.loads(presswatch("--db", str(db), "runs", "--format", "json").stdout)
+    with PrefectServer(home, database="prefect.db", services=False, advertise=False) as server:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            with get_client(sync_client=True) as client:
+                flow_run = client.read_flow_run(run["run_id"])
+    assert flow_run.state.is_completed()  # recorded in the home's prefect.db, readable after the command

@@ -13,6 +13,7 @@ import click
 
 from crawlers.registry import DEFAULT_REGISTRY, RegistryError, RegistryNotFound, UnknownSource, load_registry
 from flows.errors import ChartsUnavailable, IngestRunFailed
+from flows.prefect_server import PrefectServerError
 from flows.settings import Settings, resolve
 from warehouse.errors import (
     DatabaseCorrupt,
@@ -72,6 +73,8 @@ def friendly(command):
             raise Failure(f"permission denied: {exc.filename}: check the data folder's permissions") from None
         except (IngestRunFailed, ChartsUnavailable) as exc:
             raise Failure(str(exc)) from None
+        except PrefectServerError as exc:
+            raise Failure(f"no Prefect server for this run: {exc}") from None
 
     return wrapper
 

@@ -9,7 +9,7 @@ import time
 
 from demo_site import DemoSite, demo_registry
 from flows.cli.output import console as make_console
-from flows.cli.running import print_summary, run_flow
+from flows.cli.running import prefect_api, print_summary, run_flow
 from flows.settings import Settings
 from warehouse.db import DEFAULT_DB
 
@@ -39,13 +39,14 @@ def run_demo(settings: Settings, port: int = 8321) -> None:
 
         console.print("\n[bold]1. First crawl[/]: every outlet, every article")
         step = time.monotonic()
-        print_summary(run_flow(settings, None), time.monotonic() - step)
+        with prefect_api(settings):  # one Prefect API for both runs
+            print_summary(run_flow(settings, None), time.monotonic() - step)
 
-        site.set_stage(2)
-        console.print("\n[bold]2. The site edits one article and deletes another; second crawl[/]")
-        step = time.monotonic()
-        summary = run_flow(settings, None)
-        print_summary(summary, time.monotonic() - step, show_changes=False)
+            site.set_stage(2)
+            console.print("\n[bold]2. The site edits one article and deletes another; second crawl[/]")
+            step = time.monotonic()
+            summary = run_flow(settings, None)
+            print_summary(summary, time.monotonic() - step, show_changes=False)
     finally:
         site.stop()
     changes = [c for s in summary.sources for c in s["changes"]]

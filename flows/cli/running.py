@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,7 +17,7 @@ from rich.table import Table
 from flows import prefect_env
 from flows.cli.output import console as stdout_console
 from flows.errors import IngestRunFailed
-from flows.prefect_server import running_server
+from flows.prefect_server import api_for_one_command
 from flows.report import change_lines, headers, rows
 from flows.settings import Settings
 
@@ -30,14 +32,22 @@ class Summary(SimpleNamespace):
         return [s["source"] for s in self.sources if s["status"] != "ok"]
 
 
-def run_flow(settings: Settings, names: list[str] | None) -> Summary:
-    """Run the `ingest` flow in this process, recorded on the Prefect server of PREFECT_API_URL, else on the
-    one `presswatch serve` runs for this PREFECT_HOME, else on Prefect's temporary server (see docs/benchmarks.md)."""
+@contextmanager
+def prefect_api(settings: Settings) -> Iterator[None]:
+    """The Prefect API that this command's flow runs are recorded on (see `api_for_one_command`)."""
     prefect_env.configure(settings.data, settings.log_level)
+    with api_for_one_command(Path(os.environ["PREFECT_HOME"])) as ready:
+        import flows.ingest  # noqa: F401  (imported while the command's own server starts)
+
+        ready()
+        yield
+
+
+def run_flow(settings: Settings, names: list[str] | None) -> Summary:
+    """Run the `ingest` flow in this process, on the Prefect API of `prefect_api` (entered here if not yet)."""
     if not os.environ.get("PREFECT_API_URL"):
-        url = running_server(Path(os.environ["PREFECT_HOME"]))
-        if url:
-            os.environ["PREFECT_API_URL"] = url
+        with prefect_api(settings):
+            return run_flow(settings, names)
     from flows.ingest import ingest
 
     state = ingest(
