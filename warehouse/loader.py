@@ -217,12 +217,17 @@ def _insert_fetches(con) -> None:
     )
 
 
+# The texts stay in `staged` alone: `cap` and `decided` point at their record by `rec` (its rowid)
+# and the current version's text is read where it is compared, so a batch's texts are held once.
+_CAP_COLUMNS = ", ".join(name for name in STAGED_COLUMNS if name != "text")
+
+
 def _decide(con, confirm: int, grace: float) -> None:
     """Classify each article capture against the article's current version."""
     con.execute(
-        """
+        f"""
         CREATE TEMP TABLE cap AS
-        SELECT * FROM staged
+        SELECT rowid AS rec, {_CAP_COLUMNS} FROM staged
         WHERE type = 'capture' AND article_id IS NOT NULL
           AND outcome IN ('article', 'not_modified', 'unchanged_body', 'gone', 'no_article', 'skipped')
         QUALIFY row_number() OVER (PARTITION BY article_id ORDER BY fetched_at DESC) = 1
@@ -232,11 +237,14 @@ def _decide(con, confirm: int, grace: float) -> None:
         f"""
         CREATE TEMP TABLE decided AS
         WITH cur AS (
-            SELECT v.* FROM article_versions v SEMI JOIN cap ON v.article_id = cap.article_id
+            SELECT v.article_id, v.version, v.change_kind, v.title, v.text, v.canonical_url, v.source,
+                   v.valid_from, v.content_hash, v.raw_hash, v.modified_at, v.updated_label, v.last_modified,
+                   v.sitemap_lastmod
+            FROM article_versions v SEMI JOIN cap ON v.article_id = cap.article_id
             WHERE v.valid_to IS NULL
         ), joined AS (
             SELECT c.*,
-                   v.version AS cur_version, v.change_kind AS cur_kind, v.title AS cur_title, v.text AS cur_text,
+                   v.version AS cur_version, v.change_kind AS cur_kind, v.title AS cur_title,
                    v.canonical_url AS cur_canonical, v.source AS cur_source,
                    s.missing_count AS prev_missing, s.missing_since AS prev_missing_since,
                    CASE
@@ -246,7 +254,7 @@ def _decide(con, confirm: int, grace: float) -> None:
                        WHEN v.change_kind = 'deleted' THEN 'restored'
                        WHEN v.content_hash = c.content_hash THEN 'same'
                        WHEN v.raw_hash = c.raw_hash THEN 'reextracted'
-                       WHEN v.text = c.text OR replace(v.text, v.title, '') = replace(c.text, c.title, '') THEN 'retitled'
+                       WHEN v.text = t.text OR replace(v.text, v.title, '') = replace(t.text, c.title, '') THEN 'retitled'
                        ELSE 'edited' END
                      WHEN c.outcome IN ('not_modified', 'unchanged_body') THEN
                        CASE WHEN v.article_id IS NULL OR v.change_kind = 'deleted' THEN 'ignored' ELSE 'same' END
@@ -255,12 +263,13 @@ def _decide(con, confirm: int, grace: float) -> None:
                    END AS decision,
                    list_filter([CASE WHEN v.title IS DISTINCT FROM c.title THEN 'title' END,
                                 CASE WHEN replace(v.text, coalesce(v.title, ''), '')
-                                          IS DISTINCT FROM replace(c.text, coalesce(c.title, ''), '') THEN 'text' END],
+                                          IS DISTINCT FROM replace(t.text, coalesce(c.title, ''), '') THEN 'text' END],
                                lambda x: x IS NOT NULL) AS changed_fields,
                    coalesce(v.modified_at = c.modified_at, true) AND coalesce(v.updated_label = c.updated_label, true)
                      AND coalesce(v.last_modified = c.last_modified, true)
                      AND coalesce(v.sitemap_lastmod = c.sitemap_lastmod, true) AS signals_same
             FROM cap c
+            JOIN staged t ON t.rowid = c.rec
             LEFT JOIN cur v ON v.article_id = c.article_id
             LEFT JOIN article_state s ON s.article_id = c.article_id
         )
@@ -277,7 +286,12 @@ def _decide(con, confirm: int, grace: float) -> None:
 def _attach_diffs(con) -> None:
     """Words added and removed and the first changed sentence, for each edit (computed here, once)."""
     rows = con.execute(
-        "SELECT article_id, cur_text, text FROM decided WHERE final IN ('edited', 'retitled', 'reextracted')"
+        """
+        SELECT d.article_id, v.text, t.text
+        FROM decided d JOIN staged t ON t.rowid = d.rec
+        JOIN article_versions v ON v.article_id = d.article_id AND v.version = d.cur_version
+        WHERE d.final IN ('edited', 'retitled', 'reextracted')
+        """
     ).fetchall()
     con.execute(
         "CREATE TEMP TABLE diffs (article_id VARCHAR, words_added INTEGER, words_removed INTEGER,"
@@ -317,12 +331,12 @@ def _write_versions(con) -> None:
                CASE WHEN d.final IN ('edited', 'retitled', 'reextracted') THEN d.changed_fields END AS changed_fields,
                CASE WHEN d.final IN ('edited', 'retitled') THEN d.signals_same END AS silent,
                x.words_added, x.words_removed, x.changed_sentence, x.previous_sentence,
-               d.title, d.text, d.author, try_cast(left(d.published_at, 10) AS DATE) AS published_at,
+               d.title, t.text, d.author, try_cast(left(d.published_at, 10) AS DATE) AS published_at,
                d.modified_at, d.updated_label, d.language, d.site_name, d.tags, d.description,
                d.content_hash, d.extractor, d.extractor_version, d.raw_hash, d.url, d.status AS http_status,
                d.last_modified, d.sitemap_lastmod, d.warc_file, d.warc_offset, d.warc_length,
                d.fetched_at AS valid_from, NULL AS valid_to, d.fetched_at AS last_seen_at, d.batch_id
-        FROM decided d LEFT JOIN diffs x ON x.article_id = d.article_id
+        FROM decided d JOIN staged t ON t.rowid = d.rec LEFT JOIN diffs x ON x.article_id = d.article_id
         WHERE d.final IN {VERSIONED}
         """
     )
