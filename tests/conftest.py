@@ -6,9 +6,11 @@ against HTTP servers on loopback that the tests start.
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 import sys
+import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,7 @@ import pytest
 from crawlers.registry import load_registry
 from demo_site import DemoSite, demo_registry
 from flows.crawl_step import CrawlFailed, crawl_source_process
+from flows.prefect_server import PrefectServer
 from flows.settings import Settings
 from warehouse.attach import attach_statements
 from warehouse.db import connect
@@ -138,15 +141,39 @@ def plain_duckdb(db):
         con.close()
 
 
+_FLOW_COMMANDS = {"crawl", "demo"}
+_shared_prefect: list[PrefectServer] = []
+
+
+def shared_prefect_api() -> str:
+    """The API URL of one Prefect server for this test process's CLI runs, started on first use.
+
+    CLI runs are recorded on it the way they are on a running `presswatch serve` or PREFECT_API_URL,
+    instead of each starting a server of its own (the default, which tests that pass
+    `env={"PREFECT_API_URL": ""}` keep). Stopped when the session ends.
+    """
+    if not _shared_prefect:
+        home = Path(tempfile.mkdtemp(prefix="pw-test-prefect-"))
+        _shared_prefect.append(PrefectServer(home, database="prefect.db", services=False, advertise=False).start())
+        atexit.register(_shared_prefect[0].stop)
+    return _shared_prefect[0].api_url
+
+
 def run_cli(
     *args: str, env: dict | None = None, timeout: float = 300, text: bool = True
 ) -> subprocess.CompletedProcess:
-    """Run the real `presswatch` command in a subprocess; returns the completed process (bytes when text=False)."""
+    """Run the real `presswatch` command in a subprocess; returns the completed process (bytes when text=False).
+
+    `crawl` and `demo` record their flow runs on `shared_prefect_api()` unless `env` names PREFECT_API_URL.
+    """
+    env = {**os.environ, **(env or {})}
+    if _FLOW_COMMANDS.intersection(args) and "PREFECT_API_URL" not in env:
+        env["PREFECT_API_URL"] = shared_prefect_api()
     return subprocess.run(
         [sys.executable, "-m", "flows.cli", *args],
         capture_output=True,
         text=text,
         cwd=ROOT,
-        env={**os.environ, **(env or {})},
+        env=env,
         timeout=timeout,
     )

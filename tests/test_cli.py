@@ -109,8 +109,10 @@ def test_sources_lists_the_registry_with_last_runs(pipeline, site):
 
 def test_demo_reports_the_edit_and_the_deletion(tmp_path):
     db = tmp_path / "demo" / "warehouse"
-    result = run_cli("demo", "--db", str(db), "--port", "0")  # as README and `demo --help` write it
+    # As README and `demo --help` write it, with no Prefect server running: the demo starts its own.
+    result = run_cli("demo", "--db", str(db), "--port", "0", env={"PREFECT_API_URL": ""})
     assert result.returncode == 0, result.stderr
+    assert (db.parent / "prefect" / "prefect.db").exists()  # where its runs were recorded
     assert db.exists() and (db.parent / "demo-sources.toml").exists()  # --data defaults beside --db
     out = " ".join(result.stdout.split())
     assert "What changed (2 change(s)" in out
