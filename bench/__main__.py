@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         "--crawl-via",
         choices=("cli", "attached", "direct"),
         default="cli",
-        help="cli: the real `presswatch crawl` (Prefect flow, its temporary server); attached: the same with a "
+        help="cli: the real `presswatch crawl` (Prefect flow, a server of its own); attached: the same with a "
         "local Prefect server already running, as under `presswatch serve` (its memory reported apart); "
         "direct: flows.crawl_step + loader, no Prefect",
     )
@@ -112,6 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--out", default="bench/prefect-cost.json")
     c.add_argument("--workdir")
 
+    m = sub.add_parser(
+        "loadmem", help="peak memory after each loader step, one synthetic batch into an empty warehouse"
+    )
+    m.add_argument("--articles", type=int, default=20_000)
+    m.add_argument("--workdir", help="work folder (default: a temporary one, removed)")
+
     d = sub.add_parser("direct-crawl", help="crawl and load without Prefect (used by run --crawl-via direct)")
     d.add_argument("--db", required=True)
     d.add_argument("--sources", required=True)
@@ -157,6 +163,18 @@ def main(argv: list[str] | None = None) -> int:
         result = measure(args.pages, args.repeat, args.workdir)
         Path(args.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
         print(render(result))
+        return 0
+    if args.command == "loadmem":
+        import tempfile
+
+        from bench.synthetic import load_memory
+
+        work = Path(args.workdir or tempfile.mkdtemp(prefix="pw-loadmem-")) / "loadmem"
+        result = load_memory(work, args.articles)
+        print(f"{'step':<20} {'s':>7} {'peak RSS after, MB':>19}")
+        for step, mb in result.pop("peak_rss_after_step_mb").items():
+            print(f"{step:<20} {result['steps_s'].get(step, 0):>7} {mb:>19}")
+        print(json.dumps(result, indent=1))
         return 0
     if args.command == "serverbench":
         from bench.serverbench import compare

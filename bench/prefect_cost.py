@@ -3,9 +3,10 @@
 The same small crawl (a few pages of the synthetic corpus, a fresh warehouse each time) runs
 under each mode, and the sampler follows the command's process tree:
 
-* `ephemeral`: no PREFECT_API_URL, Prefect starts its temporary server (a `prefect server start`
-  subprocess with a SQLite database under PREFECT_HOME) and stops it at exit;
-* `ephemeral-no-migrate`: the same with PREFECT_API_DATABASE_MIGRATE_ON_START=false (the database
+* `own-server`: no PREFECT_API_URL and no serve: the command starts a server of its own
+  (`prefect server start --no-services`, SQLite under PREFECT_HOME) before it imports Prefect, and
+  stops it at exit (flows/prefect_server.api_for_one_command);
+* `own-server-no-migrate`: the same with PREFECT_API_DATABASE_MIGRATE_ON_START=false (the database
   was migrated by the warm-up run);
 * `attached`: a local server started once beforehand (as `presswatch serve` does, flows/prefect_server.py);
   the command finds it through PREFECT_HOME/server.json and only talks HTTP to it. The server's own
@@ -57,8 +58,8 @@ def measure(pages: int = 20, repeat: int = 3, workdir: str | None = None) -> dic
             }
 
         run("direct", via="direct")
-        run("ephemeral")
-        run("ephemeral-no-migrate", {"PREFECT_API_DATABASE_MIGRATE_ON_START": "false"})
+        run("own-server")
+        run("own-server-no-migrate", {"PREFECT_API_DATABASE_MIGRATE_ON_START": "false"})
         server = PrefectServer(home / "attached").start()
         try:
             run("attached", prefect_home=home / "attached")

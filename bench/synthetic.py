@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import resource
 import shutil
 import time
 import zlib
@@ -154,13 +155,15 @@ def write_batch(
 
 class _StepTimer:
     """Times the loader's steps by wrapping the module-level functions `load_batch` calls (the
-    loader is not changed; the wrappers are removed afterwards)."""
+    loader is not changed; the wrappers are removed afterwards), and notes this process's peak
+    RSS after each (`ru_maxrss`: meaningful in a process that did nothing bigger before)."""
 
     def __init__(self):
         import warehouse.loader as loader
 
         self.loader = loader
         self.steps: dict[str, float] = {}
+        self.peak_mb: dict[str, float] = {}
         self.saved = {}
         for name in dir(loader):
             fn = getattr(loader, name)
@@ -180,6 +183,7 @@ class _StepTimer:
                 return fn(*args, **kwargs)
             finally:
                 self.steps[name] = self.steps.get(name, 0.0) + time.perf_counter() - started
+                self.peak_mb[name] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
         return timed
 
@@ -211,8 +215,22 @@ def timed_load(db: Path, batch: StagedBatch) -> dict:
         "open_s": round(opened - started, 3),
         "close_s": round(closed - loaded, 3),
         "steps_s": steps,
+        "peak_rss_after_step_mb": timer.peak_mb,
         "counts": {k: v for k, v in result.counts.items() if v},
     }
+
+
+def load_memory(work: Path, articles: int) -> dict:
+    """Peak RSS of this process after each loader step, loading `articles` new synthetic captures into
+    an empty warehouse (`python -m bench loadmem`: run it in a fresh process)."""
+    shutil.rmtree(work, ignore_errors=True)
+    batch = write_batch(work / "b1", articles, pool=paragraph_pool(), tag="a")
+    with connect(work / "w"):
+        pass
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    measured = timed_load(work / "w", batch)
+    shutil.rmtree(work, ignore_errors=True)
+    return {"articles": articles, "peak_rss_before_mb": round(before, 1), **measured}
 
 
 def load_lock(work: Path, articles: int, repeat: int, big_warehouse: Path | None = None) -> dict:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,6 +145,7 @@ def plain_duckdb(db):
 
 _FLOW_COMMANDS = {"crawl", "demo"}
 _shared_prefect: list[PrefectServer] = []
+_shared_prefect_lock = threading.Lock()
 
 
 def shared_prefect_api() -> str:
@@ -152,11 +155,13 @@ def shared_prefect_api() -> str:
     instead of each starting a server of its own (the default, which tests that pass
     `env={"PREFECT_API_URL": ""}` keep). Stopped when the session ends.
     """
-    if not _shared_prefect:
-        home = Path(tempfile.mkdtemp(prefix="pw-test-prefect-"))
-        _shared_prefect.append(PrefectServer(home, database="prefect.db", services=False, advertise=False).start())
-        atexit.register(_shared_prefect[0].stop)
-    return _shared_prefect[0].api_url
+    with _shared_prefect_lock:
+        if not _shared_prefect:
+            home = Path(tempfile.mkdtemp(prefix="pw-test-prefect-"))
+            server = PrefectServer(home, database="prefect.db", services=False, advertise=False).start()
+            _shared_prefect.append(server)
+            atexit.register(lambda: (server.stop(), shutil.rmtree(home, ignore_errors=True)))
+        return _shared_prefect[0].api_url
 
 
 def run_cli(
@@ -166,14 +171,19 @@ def run_cli(
 
     `crawl` and `demo` record their flow runs on `shared_prefect_api()` unless `env` names PREFECT_API_URL.
     """
-    env = {**os.environ, **(env or {})}
-    if _FLOW_COMMANDS.intersection(args) and "PREFECT_API_URL" not in env:
-        env["PREFECT_API_URL"] = shared_prefect_api()
     return subprocess.run(
         [sys.executable, "-m", "flows.cli", *args],
         capture_output=True,
         text=text,
         cwd=ROOT,
-        env=env,
+        env=cli_environment(args, env),
         timeout=timeout,
     )
+
+
+def cli_environment(args, env: dict | None = None) -> dict:
+    """This process's environment plus `env`, with PREFECT_API_URL at `shared_prefect_api()` for flow commands."""
+    merged = {**os.environ, **(env or {})}
+    if _FLOW_COMMANDS.intersection(args) and "PREFECT_API_URL" not in merged:
+        merged["PREFECT_API_URL"] = shared_prefect_api()
+    return merged

@@ -82,3 +82,21 @@ def test_bench_run_smoke(tmp_path):
     assert upkeep["loads"] == 5 and upkeep["before"]["snapshots"] > upkeep["after"]["snapshots"] == 1
     assert any(t["target"].startswith("unchanged recrawl") for t in results["targets"])
     assert "targets" in done.stdout
+
+
+def test_loadmem_reports_each_loader_step_of_one_batch(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "loadmem", "--articles", "40", "--workdir", str(tmp_path)],
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    table, report = done.stdout.split("\n{", 1)
+    steps = [line.split()[0] for line in table.splitlines()[1:]]
+    assert {"_stage", "_decide", "_write_versions", "refresh_clusters"} <= set(steps)
+    result = json.loads("{" + report)
+    assert result["articles"] == 40 and result["counts"]["new"] == 40
+    assert not (tmp_path / "loadmem").exists()  # its warehouse is removed afterwards

@@ -15,7 +15,7 @@ from pathlib import Path
 from crawlers.registry import load_registry
 from flows.crawl_step import CrawlFailed, crawl_source_process
 from flows.settings import Settings
-from tests.conftest import ROOT, Pipeline
+from tests.conftest import ROOT, Pipeline, cli_environment
 from warehouse.loader import load_pending
 from warehouse.staging import BatchWriter
 
@@ -97,7 +97,7 @@ def presswatch(*args: str, env: dict | None = None, timeout: float = 120) -> sub
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env={**os.environ, **(env or {})},
+        env=cli_environment(args, env),
         timeout=timeout,
     )
 
