@@ -41,31 +41,19 @@ def test_server_answers_conditional_gets_and_edits():
             assert b"/sitemaps/sitemap-0.xml" in response.read()
 
 
+def bench(*args: str) -> subprocess.CompletedProcess:
+    """`python -m bench ARGS` in a subprocess, as the docs run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args], cwd=ROOT, env=env(), capture_output=True, text=True, timeout=240
+    )
+
+
 def test_bench_run_smoke(tmp_path):
     out = tmp_path / "results.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "run",
-            "--pages",
-            "20",
-            "--skip-peers",
-            "--quick",
-            "--crawl-via",
-            "direct",
-            "--out",
-            str(out),
-            "--workdir",
-            str(tmp_path / "work"),
-        ],
-        cwd=ROOT,
-        env=env(),
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    done = bench(
+        "run", "--pages", "20", "--skip-peers", "--quick", "--crawl-via", "direct",
+        "--out", str(out), "--workdir", str(tmp_path / "work"),
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads(out.read_text(encoding="utf-8"))
     assert set(results) >= {"meta", "corpus", "peers", "crawls", "load_lock", "queries", "targets"}
@@ -85,14 +73,7 @@ def test_bench_run_smoke(tmp_path):
 
 
 def test_loadmem_reports_each_loader_step_of_one_batch(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "loadmem", "--articles", "40", "--workdir", str(tmp_path)],
-        cwd=ROOT,
-        env=env(),
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    done = bench("loadmem", "--articles", "40", "--workdir", str(tmp_path))
     assert done.returncode == 0, done.stderr[-2000:]
     table, report = done.stdout.split("\n{", 1)
     steps = [line.split()[0] for line in table.splitlines()[1:]]
