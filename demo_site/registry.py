@@ -40,11 +40,13 @@ def _str(value: str) -> str:
     return json.dumps(value)  # a JSON string of ASCII text is a valid TOML basic string
 
 
-def demo_registry(base_url: str) -> str:
-    """TOML text of a registry with the five demo outlets served at `base_url`."""
+def demo_registry(base_url: str, names: tuple[str, ...] | None = None) -> str:
+    """TOML text of a registry with the five demo outlets served at `base_url` (or those of `names`)."""
     base = base_url.rstrip("/")
     blocks = []
     for name, outlet in OUTLETS.items():
+        if names is not None and name not in names:
+            continue
         kind, path = DISCOVERY[name]
         lines = [
             "[[sources]]",

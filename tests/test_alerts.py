@@ -100,7 +100,9 @@ def test_alerts_go_out_once_per_rule_and_a_down_channel_gets_its_message_next_ru
     paths = {"db": tmp_path / "pw", "registry": tmp_path / "sources.toml", "data": tmp_path / "data"}
     down_port = free_port()
     with smtp_server() as (smtp_port, inbox), webhook_receiver() as (hook_port, hooks):
-        paths["registry"].write_text(demo_registry(site.base_url) + rules_toml(smtp_port, hook_port, down_port))
+        # The outlets of the edit (globaltimes) and the deletion (chinadaily), and one in Chinese for the terms.
+        outlets = demo_registry(site.base_url, ("chinadaily", "globaltimes", "xjgov"))
+        paths["registry"].write_text(outlets + rules_toml(smtp_port, hook_port, down_port))
 
         run(paths)  # first crawl: only new articles, which no rule asks for
         assert inbox.messages == [] and hooks == []

@@ -158,6 +158,32 @@ def test_a_second_writer_waits_for_the_write_lock_then_gives_up(demo_pipeline):
     assert pending_batches(demo_pipeline.settings.staging) == []
 
 
+@pytest.mark.parametrize("state", ["empty file", "sqlite in WAL mode, no DuckLake tables"])
+def test_a_reader_attaching_while_the_first_writer_creates_the_catalog_sees_no_warehouse_yet(tmp_path, state):
+    """Earlier still than below: the first writer has opened the SQLite catalog, DuckLake has written nothing."""
+    import sqlite3
+
+    from warehouse.errors import DatabaseMissing
+    from warehouse.revisits import export_known
+
+    catalog = tmp_path / "pw" / "catalog.sqlite"
+    catalog.parent.mkdir()
+    if state == "empty file":
+        catalog.write_bytes(b"")
+    else:
+        sqlite3.connect(catalog).execute("PRAGMA journal_mode=WAL").connection.close()
+    with pytest.raises(DatabaseMissing, match="still being created"):
+        with connect(tmp_path / "pw", read_only=True):
+            pass
+
+    class Source:
+        name = "unnews"
+
+    assert export_known(tmp_path / "pw", Source(), tmp_path / "known.jsonl") == 0  # a first crawl, not a failure
+    with connect(tmp_path / "pw") as con:  # the writer goes on and creates the warehouse over it
+        assert con.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+
+
 def test_a_reader_attaching_while_the_first_writer_creates_the_lake_sees_no_warehouse_yet(tmp_path):
     """Two first runs overlap: one is creating the lake, the other asks what it already knows."""
     from warehouse.db import location, migrate, open_location

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from importlib import resources
 
 import duckdb
 
 from warehouse.errors import DatabaseCorrupt, DatabaseMissing
 from warehouse.extensions import connection_config
-from warehouse.location import ALIAS, DEFAULT_DB, Location, named, parse
+from warehouse.location import ALIAS, CATALOG_FILE, DEFAULT_DB, Location, named, parse
 from warehouse.locks import write_lock
 
 __all__ = ["ALIAS", "DEFAULT_DB", "connect", "db_path", "location", "migrations", "migrate", "open_location"]
@@ -57,8 +58,23 @@ def open_location(where: Location, read_only: bool) -> duckdb.DuckDBPyConnection
             con.execute(statement)
     except duckdb.Error as exc:
         con.close()
+        if read_only and where.folder is not None and _catalog_being_created(where.folder / CATALOG_FILE):
+            raise DatabaseMissing(f"{where} is still being created: its catalog holds no DuckLake yet") from None
         raise DatabaseCorrupt(f"{where}: cannot be attached: {_first_line(exc)}") from None
     return con
+
+
+def _catalog_being_created(catalog) -> bool:
+    """Whether the SQLite catalog file exists but holds no DuckLake table yet: its first writer is
+    creating it (a reader cannot attach it then, and must not call it corrupt)."""
+    try:
+        if catalog.stat().st_size == 0:
+            return True
+        with closing(sqlite3.connect(f"file:{catalog}?mode=ro", uri=True)) as db:
+            found = db.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'ducklake%'").fetchone()
+        return found[0] == 0
+    except (OSError, sqlite3.Error):
+        return False  # unreadable or not SQLite at all: that is corrupt
 
 
 @contextmanager
