@@ -230,8 +230,22 @@ def test_crawl_without_a_server_records_its_run_on_one_of_its_own_and_stops_it(t
     assert _processes_with_home(home) == []  # its server stopped with it
     assert not (home / "server.json").exists()  # and was never advertised to other crawls
     [run] = json.loads(presswatch("--db", str(db), "runs", "--format", "json").stdout)
-    with PrefectServer(home, database="prefect.db", services=False, advertise=False) as server:
+    with PrefectServer.for_one_command(home) as server:
         with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
             with get_client(sync_client=True) as client:
                 flow_run = client.read_flow_run(run["run_id"])
     assert flow_run.state.is_completed()  # recorded in the home's prefect.db, readable after the command
+
+
+def test_crawl_whose_own_server_cannot_start_says_why_in_one_line(tmp_path, site):
+    """The command's own server fails (its database path is a folder): one sentence naming its log, exit 1."""
+    registry = tmp_path / "sources.toml"
+    registry.write_text(demo_sources(site.base_url, {"unnews": "0 0 1 1 *"}))
+    (tmp_path / "prefect" / "prefect.db").mkdir(parents=True)
+    crawled = presswatch("--db", str(tmp_path / "pw"), "--sources", str(registry), "crawl", env=without_api_url())
+    assert crawled.returncode == 1, crawled.stderr
+    assert "Traceback" not in crawled.stderr
+    [line] = [line for line in crawled.stderr.splitlines() if line.strip()]
+    assert line.startswith("Error: no Prefect server for this run: the Prefect server exited with status")
+    assert str(tmp_path / "prefect" / "prefect.log") in line
+    assert _processes_with_home(tmp_path / "prefect") == []
