@@ -119,6 +119,12 @@ class PrefectServer:
         )
         return env
 
+    @classmethod
+    def for_one_command(cls, home: Path) -> PrefectServer:
+        """The server a command without PREFECT_API_URL runs for itself: no services, on `prefect.db`,
+        never advertised (nobody else may attach to a server that goes when the command does)."""
+        return cls(home, database="prefect.db", services=False, advertise=False)
+
     def start(self, timeout: float = 120.0) -> PrefectServer:
         """Start the server and wait until /api/health answers; raise PrefectServerError otherwise."""
         return self.launch().wait(timeout)
@@ -216,9 +222,9 @@ def api_for_one_command(home: Path) -> Iterator[Callable[[], object]]:
         yield lambda: None
         return
     url = running_server(home)
-    server = None if url else PrefectServer(home, database="prefect.db", services=False, advertise=False).launch()
+    server = None if url else PrefectServer.for_one_command(home).launch()
     os.environ["PREFECT_API_URL"] = url or server.api_url  # type: ignore[union-attr]
-    previous = _exit_on_sigterm()
+    previous = _exit_on_sigterm() if server else None
     try:
         yield server.wait if server else (lambda: None)
     finally:

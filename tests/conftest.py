@@ -158,7 +158,7 @@ def shared_prefect_api() -> str:
     with _shared_prefect_lock:
         if not _shared_prefect:
             home = Path(tempfile.mkdtemp(prefix="pw-test-prefect-"))
-            server = PrefectServer(home, database="prefect.db", services=False, advertise=False).start()
+            server = PrefectServer.for_one_command(home).start()
             _shared_prefect.append(server)
             atexit.register(lambda: (server.stop(), shutil.rmtree(home, ignore_errors=True)))
         return _shared_prefect[0].api_url
