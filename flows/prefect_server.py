@@ -13,15 +13,15 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from flows.prefect_env import QUIET
+from flows.sigterm import stopped_by_sigterm
 
 HOST = "127.0.0.1"
 # Health checks go straight to loopback, whatever proxy the environment names.
@@ -224,26 +224,13 @@ def api_for_one_command(home: Path) -> Iterator[Callable[[], object]]:
     url = running_server(home)
     server = None if url else PrefectServer.for_one_command(home).launch()
     os.environ["PREFECT_API_URL"] = url or server.api_url  # type: ignore[union-attr]
-    previous = _exit_on_sigterm() if server else None
     try:
-        yield server.wait if server else (lambda: None)
+        with stopped_by_sigterm() if server else nullcontext():
+            yield server.wait if server else (lambda: None)
     finally:
         os.environ.pop("PREFECT_API_URL", None)
         if server:
             server.stop()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _exit_on_sigterm():
-    """Turn SIGTERM into SystemExit while a command's own server runs, so that it is stopped too."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def leave(signum, frame):
-        raise SystemExit(128 + signum)
-
-    return signal.signal(signal.SIGTERM, leave)
 
 
 def _signal_group(process: subprocess.Popen, sig: int) -> None:

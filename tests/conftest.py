@@ -143,17 +143,14 @@ def plain_duckdb(db):
         con.close()
 
 
-_FLOW_COMMANDS = {"crawl", "demo"}
 _shared_prefect: list[PrefectServer] = []
 _shared_prefect_lock = threading.Lock()
 
 
 def shared_prefect_api() -> str:
-    """The API URL of one Prefect server for this test process's CLI runs, started on first use.
+    """The API URL of one Prefect server for this test process's runs that Prefect records, started on first use.
 
-    CLI runs are recorded on it the way they are on a running `presswatch serve` or PREFECT_API_URL,
-    instead of each starting a server of its own (the default, which tests that pass
-    `env={"PREFECT_API_URL": ""}` keep). Stopped when the session ends.
+    Stopped when the session ends.
     """
     with _shared_prefect_lock:
         if not _shared_prefect:
@@ -169,7 +166,8 @@ def run_cli(
 ) -> subprocess.CompletedProcess:
     """Run the real `presswatch` command in a subprocess; returns the completed process (bytes when text=False).
 
-    `crawl` and `demo` record their flow runs on `shared_prefect_api()` unless `env` names PREFECT_API_URL.
+    `crawl` runs as a user's manual crawl does, without Prefect, unless `env` names PREFECT_API_URL;
+    `demo` records its runs on `shared_prefect_api()` unless `env` names PREFECT_API_URL.
     """
     return subprocess.run(
         [sys.executable, "-m", "flows.cli", *args],
@@ -182,8 +180,9 @@ def run_cli(
 
 
 def cli_environment(args, env: dict | None = None) -> dict:
-    """This process's environment plus `env`, with PREFECT_API_URL at `shared_prefect_api()` for flow commands."""
-    merged = {**os.environ, **(env or {})}
-    if _FLOW_COMMANDS.intersection(args) and "PREFECT_API_URL" not in merged:
+    """This process's environment without PREFECT_API_URL, plus `env`; `demo` gets `shared_prefect_api()`."""
+    merged = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    merged.update(env or {})
+    if "demo" in args and "PREFECT_API_URL" not in merged:
         merged["PREFECT_API_URL"] = shared_prefect_api()
     return merged

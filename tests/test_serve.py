@@ -213,39 +213,44 @@ def _processes_with_home(home) -> list[int]:
     return pids
 
 
-def test_crawl_without_a_server_records_its_run_on_one_of_its_own_and_stops_it(tmp_path, site):
-    """No PREFECT_API_URL and no serve: the command starts its own server on prefect.db, gone when it exits."""
-    from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    from flows.prefect_server import PrefectServer
-
+def test_crawl_without_a_server_runs_without_prefect_and_records_its_run_in_the_warehouse(tmp_path, site):
+    """No PREFECT_API_URL and no serve: the crawl starts no Prefect server and imports no Prefect;
+    its run is in the warehouse (`presswatch runs`) with its batch."""
     registry = tmp_path / "sources.toml"
     registry.write_text(demo_sources(site.base_url, {"unnews": "0 0 1 1 *"}))
-    db = tmp_path / "pw.duckdb"
+    db = tmp_path / "pw"
     home = tmp_path / "prefect"
-    crawled = presswatch("--db", str(db), "--sources", str(registry), "crawl", env=without_api_url())
+    trace = tmp_path / "imported.txt"
+    probe = (
+        "import atexit, sys; from flows.cli import main; "
+        f"atexit.register(lambda: open({str(trace)!r}, 'w').write(' '.join(sorted(sys.modules))))\n"
+        "main()"
+    )
+    crawled = subprocess.run(
+        [sys.executable, "-c", probe, "--db", str(db), "--sources", str(registry), "crawl"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env=without_api_url(),
+    )
     assert crawled.returncode == 0, crawled.stderr
     assert "Traceback" not in crawled.stderr
-    assert _processes_with_home(home) == []  # its server stopped with it
-    assert not (home / "server.json").exists()  # and was never advertised to other crawls
+    assert "prefect" not in trace.read_text().split()  # the command never imported Prefect
+    assert _processes_with_home(home) == []
+    assert not (home / "prefect.db").exists() and not (home / "server.json").exists()
     [run] = json.loads(presswatch("--db", str(db), "runs", "--format", "json").stdout)
-    with PrefectServer.for_one_command(home) as server:
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-            with get_client(sync_client=True) as client:
-                flow_run = client.read_flow_run(run["run_id"])
-    assert flow_run.state.is_completed()  # recorded in the home's prefect.db, readable after the command
+    assert run["sources"] == "unnews" and run["status"] == "ok", run
+    assert run["new"] == 6
 
 
-def test_crawl_whose_own_server_cannot_start_says_why_in_one_line(tmp_path, site):
-    """The command's own server fails (its database path is a folder): one sentence naming its log, exit 1."""
-    registry = tmp_path / "sources.toml"
-    registry.write_text(demo_sources(site.base_url, {"unnews": "0 0 1 1 *"}))
+def test_demo_whose_own_server_cannot_start_says_why_in_one_line(tmp_path):
+    """The demo's own Prefect server fails (its database path is a folder): one sentence naming its log, exit 1."""
     (tmp_path / "prefect" / "prefect.db").mkdir(parents=True)
-    crawled = presswatch("--db", str(tmp_path / "pw"), "--sources", str(registry), "crawl", env=without_api_url())
-    assert crawled.returncode == 1, crawled.stderr
-    assert "Traceback" not in crawled.stderr
-    [line] = [line for line in crawled.stderr.splitlines() if line.strip()]
+    demo = presswatch("--db", str(tmp_path / "pw"), "demo", "--port", "0", env=without_api_url())
+    assert demo.returncode == 1, demo.stderr
+    assert "Traceback" not in demo.stderr
+    [line] = [line for line in demo.stderr.splitlines() if line.strip()]
     assert line.startswith("Error: no Prefect server for this run: the Prefect server exited with status")
     assert str(tmp_path / "prefect" / "prefect.log") in line
     assert _processes_with_home(tmp_path / "prefect") == []

@@ -32,19 +32,10 @@ def write_lock(location: Location, wait: float) -> Iterator[float]:
     location.folder.mkdir(parents=True, exist_ok=True)
     path = location.folder / LOCK_FILE
     started = time.monotonic()
-    deadline = started + max(wait, 0.0)
-    delay = 0.02
     with open(path, "a+") as handle:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    holder = _holder(path)
-                    raise DatabaseLocked(f"another load{holder} is writing to {location}; waited {wait:.0f}s") from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
+        if not flock_within(handle, wait):
+            holder = _holder(path)
+            raise DatabaseLocked(f"another load{holder} is writing to {location}; waited {wait:.0f}s")
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
@@ -53,6 +44,21 @@ def write_lock(location: Location, wait: float) -> Iterator[float]:
             yield time.monotonic() - started
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def flock_within(handle, wait: float) -> bool:
+    """Take an exclusive flock on the open file `handle`, trying for up to `wait` s; whether it was taken."""
+    deadline = time.monotonic() + max(wait, 0.0)
+    delay = 0.02
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
 
 def _holder(path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -17,9 +18,10 @@ from rich.table import Table
 from flows import prefect_env
 from flows.cli.output import console as stdout_console
 from flows.errors import IngestRunFailed
-from flows.prefect_server import api_for_one_command
+from flows.prefect_server import api_for_one_command, running_server
 from flows.report import change_lines, headers, rows
 from flows.settings import Settings
+from flows.sigterm import stopped_by_sigterm
 
 console = Console(stderr=True)
 
@@ -44,10 +46,28 @@ def prefect_api(settings: Settings) -> Iterator[None]:
 
 
 def run_flow(settings: Settings, names: list[str] | None) -> Summary:
+    """One ingest run: as the `ingest` flow when a Prefect server is there to record it
+    (PREFECT_API_URL, or the server `presswatch serve` runs for this data folder), else in this
+    process without Prefect (its run is recorded in the warehouse all the same)."""
+    prefect_env.configure(settings.data, settings.log_level)
+    if os.environ.get("PREFECT_API_URL") or running_server(Path(os.environ["PREFECT_HOME"])):
+        return run_prefect_flow(settings, names)
+    from flows.ingest_run import AllSourcesFailed
+    from flows.plain_run import run_plain
+
+    _log_to_console(settings.log_level)
+    try:
+        with stopped_by_sigterm():
+            return Summary(**run_plain(settings, names).as_dict())
+    except AllSourcesFailed as exc:
+        raise IngestRunFailed(f"the ingest run failed: {exc}") from None
+
+
+def run_prefect_flow(settings: Settings, names: list[str] | None) -> Summary:
     """Run the `ingest` flow in this process, on the Prefect API of `prefect_api` (entered here if not yet)."""
     if not os.environ.get("PREFECT_API_URL"):
         with prefect_api(settings):
-            return run_flow(settings, names)
+            return run_prefect_flow(settings, names)
     from flows.ingest import ingest
 
     state = ingest(
@@ -64,6 +84,18 @@ def run_flow(settings: Settings, names: list[str] | None) -> Summary:
     if state.is_failed():
         raise IngestRunFailed(f"the ingest run failed: {state.message}")
     return Summary(**state.result())
+
+
+def _log_to_console(level: str) -> None:
+    """The run's warnings (a source failed, a load deferred) on stderr, above the live view."""
+    from rich.logging import RichHandler
+
+    logger = logging.getLogger("presswatch")
+    if not any(isinstance(h, RichHandler) for h in logger.handlers):
+        handler = RichHandler(console=console, show_path=False, show_time=False, markup=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level)
 
 
 def run_with_progress(settings: Settings, names: list[str] | None, verbose: bool = False) -> Summary:
