@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crawlers.registry import Source
+from crawlers.workerpool import available_cores
 from flows.settings import Settings
 from warehouse.errors import DatabaseLocked
 from warehouse.revisits import export_known
@@ -51,7 +52,7 @@ class CrawlOutcome:
 
 def extraction_workers(parallel: int, cores: int | None = None) -> int:
     """Extraction processes per crawl when `parallel` crawls run at once: the cores shared out, at least one."""
-    return max(1, (cores or os.cpu_count() or 1) // max(1, parallel))
+    return max(1, (cores or available_cores()) // max(1, parallel))
 
 
 def crawl_source_process(

@@ -12,3 +12,7 @@ class IngestRunFailed(Exception):
 
 class ChartsUnavailable(RuntimeError):
     """A PNG chart was asked for without the `charts` extra (matplotlib) installed."""
+
+
+class PrefectServerError(Exception):
+    """The local Prefect server did not start (the message carries the end of its log)."""

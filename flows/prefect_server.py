@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
+from flows.errors import PrefectServerError
 from flows.prefect_env import QUIET
 from flows.sigterm import stopped_by_sigterm
 
@@ -39,10 +40,6 @@ def running_server(home: Path) -> str | None:
         return None
     url = state.get("api_url") if isinstance(state, dict) else None
     return url if url and healthy(url, timeout=1.0) else None
-
-
-class PrefectServerError(Exception):
-    """The local Prefect server did not start (the message carries the end of its log)."""
 
 
 def free_port(host: str = HOST) -> int:

@@ -7,14 +7,13 @@ loader the page was just seen, which a re-read of an old capture must not claim.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from crawlers.extraction import ExtractionOptions, extract_page
 from crawlers.pipelines.extract import options_for
 from crawlers.registry import load_registry
-from crawlers.workerpool import WorkerPool
+from crawlers.workerpool import WorkerPool, available_cores
 from flows.settings import Settings
 from warehouse.loader import load_pending
 from warehouse.reextract import CurrentCapture, current_captures, reextract_record
@@ -86,7 +85,7 @@ def _extract_all(
 ):
     if not captures:
         return
-    workers = max(1, min(workers or os.cpu_count() or 1, len(captures)))
+    workers = max(1, min(workers or available_cores(), len(captures)))
     tasks = ((str(settings.archive_root), c, options[c.source]) for c in captures)
     # Recycled by hand (crawlers/workerpool.py): max_tasks_per_child deadlocks (cpython gh-115634).
     pool = WorkerPool(workers, preload=["crawlers.page_worker", "warehouse.archive"])

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from crawlers.registry import registry_path
-from warehouse.db import db_path
+from warehouse.location import db_path
 
 
 @dataclass(frozen=True)

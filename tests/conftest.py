@@ -31,6 +31,12 @@ from warehouse.loader import load_pending
 
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["DO_NOT_TRACK"] = "1"
+# pytest-xdist runs this many test processes at once: their crawls share the cores instead of each
+# starting an extraction process per core.
+os.environ.setdefault(
+    "PRESSWATCH_CORES",
+    str(max(1, len(os.sched_getaffinity(0)) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1))),
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

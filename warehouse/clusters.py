@@ -279,7 +279,7 @@ def _sign(con, presigned: dict) -> int:
         "SELECT article_id, source, content_hash FROM pw_story_targets ORDER BY article_id"
     ).fetchall()
     unsigned = sum(1 for row in targets if row[2] not in presigned)
-    workers = min(os.cpu_count() or 1, MAX_WORKERS) if unsigned >= PARALLEL_FROM else 1
+    workers = min(len(os.sched_getaffinity(0)), MAX_WORKERS) if unsigned >= PARALLEL_FROM else 1
     hashed = 0
     for signed in _sign_chunks(con, targets, workers, presigned):
         hashed += _insert_signed(con, signed)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from importlib import resources
@@ -16,7 +17,7 @@ import duckdb
 
 from warehouse.errors import DatabaseCorrupt, DatabaseMissing
 from warehouse.extensions import connection_config
-from warehouse.location import ALIAS, CATALOG_FILE, DEFAULT_DB, Location, named, parse
+from warehouse.location import ALIAS, CATALOG_FILE, DEFAULT_DB, Location, db_path, parse
 from warehouse.locks import write_lock
 
 __all__ = ["ALIAS", "DEFAULT_DB", "connect", "db_path", "location", "migrations", "migrate", "open_location"]
@@ -30,14 +31,6 @@ def location(spec: str | os.PathLike | Location | None = None) -> Location:
     return spec if isinstance(spec, Location) else parse(spec)
 
 
-def db_path(explicit: str | os.PathLike | None = None):
-    """What --db / PRESSWATCH_DB names, as given (a Path for the embedded warehouse, else the URL)."""
-    from pathlib import Path
-
-    raw = named(explicit)
-    return raw if raw.startswith("ducklake:") else Path(raw)
-
-
 def migrations() -> list[tuple[int, str, str]]:
     """(number, name, SQL) of every bundled migration, in order."""
     found = []
@@ -49,7 +42,7 @@ def migrations() -> list[tuple[int, str, str]]:
 
 
 def open_location(where: Location, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """A fresh DuckDB connection with the warehouse attached as `presswatch` and in use."""
+    """A fresh DuckDB connection (an instance of its own) with the warehouse attached as `presswatch` and in use."""
     if where.folder is not None and not read_only:
         where.folder.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(config=connection_config(*where.extensions))
@@ -58,10 +51,105 @@ def open_location(where: Location, read_only: bool) -> duckdb.DuckDBPyConnection
             con.execute(statement)
     except duckdb.Error as exc:
         con.close()
-        if read_only and where.folder is not None and _catalog_being_created(where.folder / CATALOG_FILE):
-            raise DatabaseMissing(f"{where} is still being created: its catalog holds no DuckLake yet") from None
-        raise DatabaseCorrupt(f"{where}: cannot be attached: {_first_line(exc)}") from None
+        raise _attach_failure(where, read_only, exc) from None
     return con
+
+
+def _attach_failure(where: Location, read_only: bool, exc: duckdb.Error) -> Exception:
+    if read_only and where.folder is not None and _catalog_being_created(where.folder / CATALOG_FILE):
+        return DatabaseMissing(f"{where} is still being created: its catalog holds no DuckLake yet")
+    return DatabaseCorrupt(f"{where}: cannot be attached: {_first_line(exc)}")
+
+
+class _ProcessInstance:
+    """One in-memory DuckDB per process whose connections (cursors) share its loaded extensions.
+
+    Loading an extension checks its signature, about 0.1 s of CPU each time a new DuckDB instance
+    loads it; a command opens the warehouse several times (the export before a crawl, the load, the
+    alerts), so they share this instance. The warehouse stays attached while a connection uses it
+    and is detached when the last one closes (a later connect attaches it afresh, so a warehouse
+    replaced meanwhile is never read through a stale catalog). A connection to another warehouse, or
+    in the other mode, while this one is in use gets an instance of its own (`open_location`).
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pid = -1
+        self.instance: duckdb.DuckDBPyConnection | None = None
+        self.loaded: set[str] = set()
+        self.attached: tuple | None = None
+        self.users = 0
+
+    def open(self, where: Location, read_only: bool) -> tuple[duckdb.DuckDBPyConnection, bool]:
+        """A connection with the warehouse attached and in use, and whether it is one of this instance's."""
+        key = (where.catalog, where.data_path, read_only)
+        with self.lock:
+            if self.pid != os.getpid():  # a forked child never uses its parent's DuckDB
+                self.__init__()  # type: ignore[misc]
+                self.pid = os.getpid()
+            if self.users and self.attached != key:
+                shared = False
+            else:
+                if not self.users:
+                    self._attach(where, read_only, key)
+                self.users += 1
+                shared = True
+        if not shared:
+            return open_location(where, read_only), False
+        assert self.instance is not None
+        con = self.instance.cursor()
+        con.execute(f"USE {ALIAS}")
+        return con, True
+
+    def _attach(self, where: Location, read_only: bool, key: tuple) -> None:
+        if where.folder is not None and not read_only:
+            where.folder.mkdir(parents=True, exist_ok=True)
+        if self.instance is None:
+            self.instance = duckdb.connect(config=connection_config(*where.extensions))
+        for statement in where.attach_statements(read_only):
+            name = statement.removeprefix("LOAD ")
+            if name != statement and name in self.loaded:
+                continue
+            try:
+                self.instance.execute(statement)
+            except duckdb.Error as exc:
+                self._detach()
+                raise _attach_failure(where, read_only, exc) from None
+            if name != statement:
+                self.loaded.add(name)
+        self.attached = key
+
+    def release(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.close()
+        with self.lock:
+            self.users -= 1
+            if not self.users:
+                self._detach()
+
+    def _detach(self) -> None:
+        self.attached = None
+        if self.instance is not None:
+            try:
+                self.instance.execute("USE memory")  # the default database cannot be detached
+                self.instance.execute(f"DETACH DATABASE IF EXISTS {ALIAS}")
+            except duckdb.Error:
+                self.instance.close()  # a broken instance is dropped whole; the next connect makes another
+                self.instance, self.loaded = None, set()
+
+
+_SHARED = _ProcessInstance()
+
+
+@contextmanager
+def _opened(where: Location, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    con, shared = _SHARED.open(where, read_only)
+    try:
+        yield con
+    finally:
+        if shared:
+            _SHARED.release(con)
+        else:
+            con.close()
 
 
 def _catalog_being_created(catalog) -> bool:
@@ -90,20 +178,13 @@ def connect(
     if not where.exists() and (read_only or not create):
         raise DatabaseMissing(f"{where} does not exist")
     if read_only:
-        con = open_location(where, read_only=True)
-        try:
+        with _opened(where, read_only=True) as con:
             _check_current(con, where)
             yield con
-        finally:
-            con.close()
         return
-    with write_lock(where, wait):
-        con = open_location(where, read_only=False)
-        try:
-            migrate(con)
-            yield con
-        finally:
-            con.close()
+    with write_lock(where, wait), _opened(where, read_only=False) as con:
+        migrate(con)
+        yield con
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from concurrent.futures.process import BrokenProcessPool
 
 from crawlers.extraction import ExtractionOptions
 from crawlers.page_worker import process_page
 from crawlers.urls import article_id, canonical_url
 from crawlers.warc import plain_headers
-from crawlers.workerpool import WorkerPool
+from crawlers.workerpool import WorkerPool, available_cores
 
 logger = logging.getLogger(__name__)
 WORKERS_STAT = "presswatch/extract_workers"
@@ -33,7 +32,7 @@ class ExtractPipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         settings = crawler.settings
-        self.workers = settings.getint("PRESSWATCH_EXTRACT_WORKERS") or os.cpu_count() or 1
+        self.workers = settings.getint("PRESSWATCH_EXTRACT_WORKERS") or available_cores()
         self.tasks_per_worker = settings.getint("PRESSWATCH_EXTRACT_TASKS_PER_WORKER", 500)
         self.timeout = settings.getfloat("PRESSWATCH_EXTRACT_TIMEOUT", 120.0)
         self.pool: WorkerPool | None = None

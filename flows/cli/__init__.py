@@ -12,8 +12,7 @@ import sys
 import click
 
 from crawlers.registry import DEFAULT_REGISTRY, RegistryError, RegistryNotFound, UnknownSource, load_registry
-from flows.errors import ChartsUnavailable, IngestRunFailed
-from flows.prefect_server import PrefectServerError
+from flows.errors import ChartsUnavailable, IngestRunFailed, PrefectServerError
 from flows.settings import Settings, resolve
 from warehouse.errors import (
     DatabaseCorrupt,
