@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from crawlers.extraction import ExtractionOptions, extract_page
+from crawlers.extraction import ExtractionOptions
 from crawlers.pipelines.extract import options_for
 from crawlers.registry import load_registry
 from crawlers.workerpool import WorkerPool, available_cores
+from flows.reextract_worker import extract_capture
 from flows.settings import Settings
 from warehouse.loader import load_pending
 from warehouse.reextract import CurrentCapture, current_captures, reextract_record
@@ -88,27 +89,8 @@ def _extract_all(
     workers = max(1, min(workers or available_cores(), len(captures)))
     tasks = ((str(settings.archive_root), c, options[c.source]) for c in captures)
     # Recycled by hand (crawlers/workerpool.py): max_tasks_per_child deadlocks (cpython gh-115634).
-    pool = WorkerPool(workers, preload=["crawlers.page_worker", "warehouse.archive"])
+    pool = WorkerPool(workers, preload=["flows.reextract_worker"])
     try:
         yield from zip(captures, pool.map(extract_capture, tasks))
     finally:
         pool.shutdown()
-
-
-def extract_capture(task: tuple[str, CurrentCapture, ExtractionOptions]) -> dict:
-    """In a worker: read one archived capture, decode it as the crawl did, extract it. Never raises."""
-    from crawlers.encoding import decode_html
-    from warehouse.archive import read_capture
-    from warehouse.errors import WarehouseError
-
-    archive_root, capture, options = task
-    try:
-        archived = read_capture(archive_root, capture.warc_file, capture.warc_offset)
-    except WarehouseError as exc:
-        return {"outcome": "failed", "reason": str(exc)}
-    final_url = archived.target_uri or capture.url
-    text = decode_html(archived.body, archived.content_type).text
-    fields = extract_page(text, final_url, options)
-    if fields.get("outcome") != "article":
-        return {"outcome": "failed", "reason": f"re-extraction found no article: {fields.get('reason')}"}
-    return {"outcome": "article", "fields": fields, "final_url": final_url}

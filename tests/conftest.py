@@ -125,6 +125,14 @@ def demo_pipeline(pipeline, site) -> Pipeline:
 
 
 @pytest.fixture(scope="session")
+def demo_story(tmp_path_factory):
+    """The demo site's story crawled once per session (tests/demo_story.py): `demo_story.copy(step, folder)`."""
+    from tests.demo_story import DemoStory, story_folder
+
+    return DemoStory(story_folder(tmp_path_factory))
+
+
+@pytest.fixture(scope="session")
 def demo_site_process():
     """The demo site as a subprocess (as Scrapy's own mock server runs), its URL read from stdout."""
     process = subprocess.Popen(

@@ -1,15 +1,25 @@
-"""Crawling the demo site: discovery through feed, sitemap index and paginated listing; robots; GBK; fields."""
+"""Crawling the demo site: discovery through feed, sitemap index and paginated listing; robots; GBK; fields.
+
+Each test reads its own copy of the session's first crawl of every outlet (tests/demo_story.py).
+"""
+
+import pytest
 
 from demo_site.content import BY_PATH, EXPECTED, PRIVATE_PATH, RSS_TRACKED_PATH, SEED_PATH, TOTAL_EXPECTED
 
 
-def test_every_outlet_is_discovered_and_stored_once(demo_pipeline):
-    results = demo_pipeline.crawl()
-    assert demo_pipeline.failures == {}
+@pytest.fixture
+def demo_pipeline(demo_story, tmp_path):
+    """The demo site's every outlet crawled once (a copy of the session's crawl)."""
+    return demo_story.copy("stage1", tmp_path)
+
+
+def test_every_outlet_is_discovered_and_stored_once(demo_pipeline, demo_story):
+    results = demo_story.results("stage1")
     per_source = dict(demo_pipeline.query("SELECT source, count(*) FROM articles GROUP BY source"))
     assert per_source == EXPECTED
     assert demo_pipeline.scalar("SELECT count(*) FROM article_versions") == TOTAL_EXPECTED
-    assert sum(r.counts["new"] for r in results) == TOTAL_EXPECTED
+    assert sum(r["counts"]["new"] for r in results) == TOTAL_EXPECTED
     # one fetch per article URL whatever its spelling in feeds and listings (?utm_source=rss)
     duplicates = demo_pipeline.query(
         "SELECT url, count(*) FROM fetches WHERE kind = 'article' GROUP BY url HAVING count(*) > 1"
@@ -25,21 +35,20 @@ def demo_pipeline_url(pipeline, path):
 
 
 def test_robots_txt_is_obeyed_and_recorded(demo_pipeline):
-    demo_pipeline.crawl("chinadaily")
     rows = demo_pipeline.query("SELECT outcome, error FROM fetches WHERE url LIKE ?", [f"%{PRIVATE_PATH}"])
     assert rows == [("failed", "forbidden by robots.txt")]
     assert demo_pipeline.scalar("SELECT count(*) FROM articles WHERE canonical_url LIKE '%/private/%'") == 0
 
 
 def test_only_allowed_domains_and_article_urls_are_fetched(demo_pipeline):
-    demo_pipeline.crawl("globaltimes", "xjgov")
-    kinds = dict(demo_pipeline.query("SELECT kind, count(*) FROM fetches GROUP BY kind"))
+    kinds = dict(
+        demo_pipeline.query("SELECT kind, count(*) FROM fetches WHERE source IN ('globaltimes', 'xjgov') GROUP BY kind")
+    )
     assert kinds == {"listing": 3 + 2, "article": EXPECTED["globaltimes"] + EXPECTED["xjgov"]}
     assert demo_pipeline.scalar("SELECT count(*) FROM fetches WHERE url NOT LIKE 'http://127.0.0.1:%'") == 0
 
 
 def test_gbk_outlet_without_charset_header_decodes(demo_pipeline):
-    demo_pipeline.crawl("xjgov")
     texts = [t for (t,) in demo_pipeline.query("SELECT title || text FROM articles WHERE source = 'xjgov'")]
     assert len(texts) == EXPECTED["xjgov"]
     joined = "".join(texts)
@@ -49,7 +58,6 @@ def test_gbk_outlet_without_charset_header_decodes(demo_pipeline):
 
 
 def test_seed_article_fields(demo_pipeline):
-    demo_pipeline.crawl("chinadaily")
     seed = BY_PATH[SEED_PATH]
     row = demo_pipeline.query(
         "SELECT title, text, published_at, site_name, language, canonical_url FROM articles WHERE canonical_url LIKE ?",

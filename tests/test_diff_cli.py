@@ -7,9 +7,8 @@ import re
 
 import pytest
 
-from demo_site import DemoSite, demo_registry
 from demo_site.content import DELETED_PATH, EDIT
-from tests.conftest import make_pipeline, run_cli
+from tests.conftest import run_cli
 from tests.servers import Route, StaticSite, article_html, registry_entry
 from warehouse.history import segments
 
@@ -18,20 +17,11 @@ ADDED = re.compile(r"\{\+(.*?)\+\}", re.S)
 
 
 @pytest.fixture(scope="module")
-def edited(tmp_path_factory):
+def edited(tmp_path_factory, demo_story):
     """A warehouse after the demo site's stage 1 and stage 2 (one silent edit, one deletion); CLI flags for it."""
-    tmp = tmp_path_factory.mktemp("diff")
-    pipeline = make_pipeline(tmp)
-    settings = pipeline.settings
-    with DemoSite(port=0) as site:
-        pipeline.use_registry(demo_registry(site.base_url))
-        pipeline.crawl("chinadaily", "globaltimes")  # the outlets of the stage-2 deletion and edit
-        site.set_stage(2)
-        pipeline.crawl("chinadaily", "globaltimes")
-        assert not pipeline.failures
-        base = site.base_url
+    settings = demo_story.copy("stage2", tmp_path_factory.mktemp("diff")).settings
     flags = ["--db", str(settings.db), "--data", str(settings.data), "--sources", str(settings.registry)]
-    return flags, base
+    return flags, demo_story.base_url()
 
 
 def old_and_new(marked: str) -> tuple[str, str]:
@@ -141,8 +131,9 @@ def test_changes_report_filters(edited):
     assert kinds("--silent") == ["edited"]
     assert kinds("--source", "globaltimes") == ["edited"]
     assert kinds("--source", "chinadaily") == ["deleted"]
-    unknown = run_cli(*flags, "changes", "--source", "xjgov")
-    assert unknown.returncode == 1 and "the warehouse has no source named 'xjgov'" in unknown.stderr
+    unknown = run_cli(*flags, "changes", "--source", "nowhere")
+    assert unknown.returncode == 1 and "the warehouse has no source named 'nowhere'" in unknown.stderr
+    assert kinds("--source", "xjgov") == []  # a source that changed nothing
     assert kinds("--since", "2000-01-01") == ["deleted", "edited"]
     assert kinds("--since", "all") == ["deleted", "edited"]
     assert kinds("--kind", "reextracted") == []

@@ -6,22 +6,14 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from demo_site import DemoSite, demo_registry
-from tests.conftest import Pipeline, make_pipeline, run_cli
+from tests.conftest import run_cli
 from warehouse.db import connect
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    """The demo warehouse (crawl, the site edits and deletes, crawl) and its tables' contents."""
-    tmp = tmp_path_factory.mktemp("export")
-    settings = make_pipeline(tmp).settings
-    with DemoSite(port=0) as site:
-        pipeline = Pipeline(settings).use_registry(demo_registry(site.base_url))
-        pipeline.crawl()
-        site.set_stage(2)
-        pipeline.crawl()
-    assert not pipeline.failures
+def warehouse(tmp_path_factory, demo_story):
+    """The demo warehouse (crawl, the site edits and deletes, crawl: a copy of the session's) and its tables' contents."""
+    settings = demo_story.copy("stage2", tmp_path_factory.mktemp("export")).settings
     with connect(settings.db, read_only=True) as con:
         tables = [
             r[0]

@@ -10,33 +10,33 @@ import json
 
 import pytest
 
-from demo_site import DemoSite, demo_registry
 from demo_site.content import EXPECTED, REPRINTS
-from tests.conftest import make_pipeline, run_cli
+from tests.conftest import run_cli
 
 # The closing sentence of the press release that three outlets reprinted.
 SENTENCE = (
     "It added that the region would continue to provide free vocational skills courses to rural residents who "
     "wish to improve their employability."
 )
-# The three outlets that reprinted it (what re-extraction must change) and one that did not.
-OUTLETS = ("chinadaily", "globaltimes", "xinhua", "unnews")
 IGNORE = 'ignore_patterns = ["It added that the region would continue[^.]*\\\\."]'
 
 
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory):
-    """The demo site crawled once; its pipeline, the site's registry text, the site's URL (site stopped after)."""
-    tmp = tmp_path_factory.mktemp("reextract")
-    pipeline = make_pipeline(tmp)
-    site = DemoSite(port=0)
-    site.start()
-    registry = demo_registry(site.base_url)
-    pipeline.use_registry(registry)
-    pipeline.crawl(*OUTLETS)
-    assert not pipeline.failures
-    yield pipeline, registry, site
-    site.stop()
+@pytest.fixture
+def crawled(demo_story, tmp_path):
+    """The demo site's every outlet crawled once (a copy of the session's crawl of its own); its
+    pipeline, the registry text, the story (whose `site(1)` serves the site again)."""
+    pipeline = demo_story.copy("stage1", tmp_path)
+    return pipeline, pipeline.settings.registry.read_text(), demo_story
+
+
+def table_rows(output: str) -> dict[str, list[str]]:
+    """The rows of a table `presswatch` printed, by their first cell."""
+    rows = {}
+    for line in output.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("│┃").split("│")]
+        if len(cells) > 1 and cells[0] in EXPECTED:
+            rows[cells[0]] = cells[1:]
+    return rows
 
 
 def flags(pipeline) -> list[str]:
@@ -49,19 +49,20 @@ def versions(pipeline) -> list[tuple]:
 
 
 def test_reextract_with_unchanged_settings_adds_nothing(crawled):
-    pipeline, registry, _ = crawled
-    pipeline.use_registry(registry)
+    pipeline, _, _ = crawled
     before = versions(pipeline)
     result = run_cli(*flags(pipeline), "reextract")
     assert result.returncode == 0, result.stderr
     assert versions(pipeline) == before
     assert pipeline.scalar("SELECT count(*) FROM crawl_runs WHERE run_id LIKE 'reextract-%'") == 0
-    assert "chinadaily" in result.stdout and "failed" in result.stdout
+    # source, captures, changed, reextracted versions, failed: every capture read again, none changed or failed
+    assert table_rows(result.stdout) == {source: [str(count), "0", "0", "0"] for source, count in EXPECTED.items()}
+    assert result.stderr == ""
 
 
 def test_reextract_of_more_captures_than_a_worker_may_take_finishes(crawled):
     """Workers retire after PRESSWATCH_EXTRACT_TASKS_PER_WORKER pages; the pool must not deadlock (cpython gh-115634)."""
-    pipeline, registry, site = crawled
+    pipeline, registry, _ = crawled
     pipeline.use_registry(registry.replace("[[sources]]\n", f"[[sources]]\n{IGNORE}\n"))
     captures = pipeline.scalar("SELECT count(*) FROM articles")
     assert captures > 4
@@ -75,16 +76,17 @@ def test_reextract_of_more_captures_than_a_worker_may_take_finishes(crawled):
         timeout=240,
     )
     assert result.returncode == 0, result.stderr
-    assert all(outlet in result.stdout for outlet in OUTLETS)
-    pipeline.use_registry(registry)
+    rows = table_rows(result.stdout)  # every capture read, the three reprints would change, none failed
+    assert {source: (row[0], row[3]) for source, row in rows.items()} == {s: (str(n), "0") for s, n in EXPECTED.items()}
+    assert sum(int(row[1]) for row in rows.values()) == len(REPRINTS)
 
 
 def test_changed_settings_give_reextracted_versions_only_where_the_text_changed(crawled):
-    pipeline, registry, site = crawled
+    pipeline, registry, story = crawled
     pipeline.use_registry(registry.replace("[[sources]]\n", f"[[sources]]\n{IGNORE}\n"))
     dry = run_cli(*flags(pipeline), "reextract", "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    assert pipeline.scalar("SELECT count(*) FROM article_versions") == sum(EXPECTED[o] for o in OUTLETS)
+    assert pipeline.scalar("SELECT count(*) FROM article_versions") == sum(EXPECTED.values())
 
     result = run_cli(*flags(pipeline), "reextract")
     assert result.returncode == 0, result.stderr
@@ -92,7 +94,7 @@ def test_changed_settings_give_reextracted_versions_only_where_the_text_changed(
         "SELECT canonical_url, change_kind, publisher_change, previous_sentence, changed_sentence, changed_fields, "
         "extractor_version <> previous_extractor_version FROM article_changes ORDER BY canonical_url"
     )
-    assert sorted(r[0].removeprefix(site.base_url) for r in rows) == sorted(REPRINTS)
+    assert sorted(r[0].removeprefix(story.base_url()) for r in rows) == sorted(REPRINTS)
     for _url, kind, publisher, before, after, fields, new_extractor in rows:
         assert kind == "reextracted" and publisher is False and fields == ["text"] and new_extractor
         assert before == SENTENCE and after is None
@@ -120,7 +122,8 @@ def test_changed_settings_give_reextracted_versions_only_where_the_text_changed(
     assert versions(pipeline) == before
 
     # A crawl with the new settings extracts what re-extraction did: no edit is invented.
-    pipeline.crawl(*OUTLETS)
+    with story.site(1):
+        pipeline.crawl()
     assert not pipeline.failures
     assert versions(pipeline) == before
 

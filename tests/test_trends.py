@@ -13,8 +13,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from demo_site import DemoSite, content, demo_registry, stages
-from tests.conftest import ROOT, Pipeline, make_pipeline, run_cli
+from demo_site import content, stages
+from tests.conftest import ROOT, Pipeline, run_cli
 from warehouse.clusters import refresh_clusters
 from warehouse.db import connect
 from warehouse.export import export_warehouse
@@ -24,17 +24,10 @@ CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Pipeline:
-    """The demo warehouse: every outlet crawled at stage 1, then again at stage 2."""
-    tmp = tmp_path_factory.mktemp("trends")
-    settings = make_pipeline(tmp).settings
-    with DemoSite(port=0) as site:
-        pipeline = Pipeline(settings).use_registry(demo_registry(site.base_url))
-        pipeline.crawl()
-        site.set_stage(STAGE)
-        pipeline.crawl()
-    assert not pipeline.failures
-    with connect(settings.db) as con:  # a no-op once the loader refreshes clusters after each batch
+def demo(tmp_path_factory, demo_story) -> Pipeline:
+    """The demo warehouse: every outlet crawled at stage 1, then again at stage 2 (a copy of the session's)."""
+    pipeline = demo_story.copy("stage2", tmp_path_factory.mktemp("trends"))
+    with connect(pipeline.db) as con:  # a no-op once the loader refreshes clusters after each batch
         refresh_clusters(con, None)
     return pipeline
 

@@ -14,21 +14,18 @@ from warehouse.loader import load_batch, load_pending
 from warehouse.staging import pending_batches
 
 
-def test_unchanged_recrawl_adds_no_version_and_moves_last_seen(demo_pipeline):
-    demo_pipeline.crawl()
-    first_seen = demo_pipeline.scalar("SELECT max(last_seen_at) FROM article_versions")
-    results = demo_pipeline.crawl()
-    assert demo_pipeline.scalar("SELECT count(*) FROM article_versions") == TOTAL_EXPECTED
-    assert sum(r.counts["same"] for r in results) == TOTAL_EXPECTED
-    assert demo_pipeline.scalar("SELECT min(last_seen_at) FROM article_versions") > first_seen
+def test_unchanged_recrawl_adds_no_version_and_moves_last_seen(demo_story, tmp_path):
+    first = demo_story.copy("stage1", tmp_path / "first")
+    again = demo_story.copy("stage1-again", tmp_path / "again")
+    assert again.scalar("SELECT count(*) FROM article_versions") == TOTAL_EXPECTED
+    assert sum(r["counts"]["same"] for r in demo_story.results("stage1-again")) == TOTAL_EXPECTED
+    first_seen = first.scalar("SELECT max(last_seen_at) FROM article_versions")
+    assert again.scalar("SELECT min(last_seen_at) FROM article_versions") > first_seen
 
 
-def test_an_edit_adds_exactly_one_version_with_the_changed_sentence(demo_pipeline, site):
-    demo_pipeline.crawl()
-    site.set_stage(2)
-    demo_pipeline.crawl()
-    demo_pipeline.crawl()  # a second look at the edited page must not add another version
-    rows = demo_pipeline.query(
+def test_an_edit_adds_exactly_one_version_with_the_changed_sentence(demo_story, tmp_path):
+    pipeline = demo_story.copy("stage2-again", tmp_path)  # a second look at the edited page adds no version
+    rows = pipeline.query(
         "SELECT version, change_kind, changed_fields, previous_sentence, changed_sentence, silent FROM article_versions "
         "WHERE canonical_url LIKE ? ORDER BY version",
         [f"%{EDIT['path']}"],
@@ -36,20 +33,19 @@ def test_an_edit_adds_exactly_one_version_with_the_changed_sentence(demo_pipelin
     assert [r[:2] for r in rows] == [(1, "new"), (2, "edited")]
     _, _, fields, before, after, silent = rows[1]
     assert fields == ["text"] and before == EDIT["old"] and after == EDIT["new"] and silent is True
-    assert demo_pipeline.scalar("SELECT count(*) FROM article_versions WHERE change_kind = 'edited'") == 1
+    assert pipeline.scalar("SELECT count(*) FROM article_versions WHERE change_kind = 'edited'") == 1
+    assert [r["counts"]["edited"] for r in demo_story.results("stage2-again")] == [0] * 5
 
 
-def test_deletion_tombstones_the_article_and_it_leaves_articles(demo_pipeline, site):
-    demo_pipeline.crawl()
-    site.set_stage(2)
-    demo_pipeline.crawl()
-    kinds = demo_pipeline.query(
+def test_deletion_tombstones_the_article_and_it_leaves_articles(demo_story, tmp_path):
+    pipeline = demo_story.copy("stage2", tmp_path)
+    kinds = pipeline.query(
         "SELECT change_kind, text IS NULL FROM article_versions WHERE canonical_url LIKE ? ORDER BY version",
         [f"%{DELETED_PATH}"],
     )
     assert kinds == [("new", False), ("deleted", True)]
-    assert demo_pipeline.scalar("SELECT count(*) FROM articles WHERE canonical_url LIKE ?", [f"%{DELETED_PATH}"]) == 0
-    assert demo_pipeline.scalar("SELECT count(*) FROM articles") == TOTAL_EXPECTED - 1
+    assert pipeline.scalar("SELECT count(*) FROM articles WHERE canonical_url LIKE ?", [f"%{DELETED_PATH}"]) == 0
+    assert pipeline.scalar("SELECT count(*) FROM articles") == TOTAL_EXPECTED - 1
 
 
 @pytest.fixture
