@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +98,27 @@ class Pipeline:
 
     def scalar(self, sql: str, params=None):
         return self.query(sql, params)[0][0]
+
+
+def crawl_in_parallel(pipeline: Pipeline, workers: int = 3) -> list:
+    """Crawl every source of the pipeline's registry at once (as `presswatch crawl --parallel` does), then load.
+
+    Sets `pipeline.failures` like Pipeline.crawl; returns the LoadResults.
+    """
+    sources = load_registry(pipeline.settings.registry).sources
+    pipeline.failures = {}
+
+    def one(source):
+        try:
+            crawl_source_process(source, pipeline.settings)
+        except CrawlFailed as exc:
+            pipeline.failures[source.name] = str(exc)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(one, sources))
+    return load_pending(
+        pipeline.settings.db, pipeline.settings.staging, pipeline.settings.loaded, wait=pipeline.settings.load_wait
+    )
 
 
 def make_pipeline(folder: Path) -> Pipeline:

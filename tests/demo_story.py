@@ -16,17 +16,13 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawlers.registry import load_registry
 from demo_site import DemoSite, demo_registry
-from flows.crawl_step import CrawlFailed, crawl_source_process
-from tests.conftest import Pipeline, make_pipeline
+from tests.conftest import Pipeline, crawl_in_parallel, make_pipeline
 from warehouse.db import connect
-from warehouse.loader import load_pending
 
 # (name, the site's stage for that crawl): every outlet crawled once per step.
 STEPS = (("stage1", 1), ("stage1-again", 1), ("stage2", 2), ("stage2-again", 2), ("stage3", 3))
@@ -89,7 +85,7 @@ class DemoStory:
         with DemoSite(port=state.get("port", 0)) as site:  # the earlier steps' port: the same URLs
             pipeline = make_pipeline(work).use_registry(demo_registry(site.base_url))
             site.set_stage(stage)
-            results = crawl_all(pipeline)
+            results = crawl_in_parallel(pipeline, workers=5)  # every outlet at once
             assert not pipeline.failures, pipeline.failures
             state["port"] = int(site.base_url.rsplit(":", 1)[1])
             state["base_url"] = site.base_url
@@ -100,24 +96,6 @@ class DemoStory:
         tmp.write_text(json.dumps(state))
         os.replace(tmp, self.folder / _STATE)
         return state
-
-
-def crawl_all(pipeline: Pipeline) -> list:
-    """Crawl every source of the pipeline's registry at once (as `crawl --parallel` does), then load."""
-    pipeline.failures = {}
-
-    def one(source):
-        try:
-            crawl_source_process(source, pipeline.settings)
-        except CrawlFailed as exc:
-            pipeline.failures[source.name] = str(exc)
-
-    sources = load_registry(pipeline.settings.registry).sources
-    with ThreadPoolExecutor(max_workers=len(sources)) as pool:
-        list(pool.map(one, sources))
-    return load_pending(
-        pipeline.db, pipeline.settings.staging, pipeline.settings.loaded, wait=pipeline.settings.load_wait
-    )
 
 
 def story_folder(tmp_path_factory) -> Path:

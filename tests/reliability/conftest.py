@@ -9,11 +9,8 @@ import pickle
 import subprocess
 import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from crawlers.registry import load_registry
-from flows.crawl_step import CrawlFailed, crawl_source_process
 from flows.settings import Settings
 from tests.conftest import ROOT, Pipeline, cli_environment
 from warehouse.loader import load_pending
@@ -59,27 +56,6 @@ def module_pipeline(tmp: Path) -> Pipeline:
         retry_delay=0.0,
     )
     return Pipeline(settings)
-
-
-def crawl_in_parallel(pipeline: Pipeline, workers: int = 3) -> list:
-    """Crawl every source of the pipeline's registry at once (as `presswatch crawl --parallel` does), then load.
-
-    Sets `pipeline.failures` like Pipeline.crawl; returns the LoadResults.
-    """
-    sources = load_registry(pipeline.settings.registry).sources
-    pipeline.failures = {}
-
-    def one(source):
-        try:
-            crawl_source_process(source, pipeline.settings)
-        except CrawlFailed as exc:
-            pipeline.failures[source.name] = str(exc)
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(one, sources))
-    return load_pending(
-        pipeline.settings.db, pipeline.settings.staging, pipeline.settings.loaded, wait=pipeline.settings.load_wait
-    )
 
 
 # flows.cli.check registers `check`; importing it here works before and after cli.py imports it too.

@@ -20,8 +20,9 @@ from collections import Counter
 
 import pytest
 
+from tests.conftest import crawl_in_parallel
 from tests.reliability import faulty_server as fs
-from tests.reliability.conftest import crawl_in_parallel, module_pipeline, shared_result
+from tests.reliability.conftest import module_pipeline, shared_result
 from tests.reliability.faulty_server import FaultPlan, FaultyServer
 from tests.servers import Route, article_html, registry_entry
 

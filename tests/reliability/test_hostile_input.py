@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from tests.conftest import crawl_in_parallel
 from tests.reliability.conftest import (
     PASSWD_MARK,
-    crawl_in_parallel,
     data_contains,
     module_pipeline,
     shared_result,
