@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from croniter import croniter
 
-ALERT_KINDS = ("new", "edited", "retitled", "deleted", "restored")
+from warehouse.change_kinds import CHANGED_KINDS, PUBLISHER_KINDS
+
 # Apprise schemes a rule may use (https://github.com/caronc/apprise/wiki); checked against the
 # installed Apprise too, so a scheme it cannot send to is refused up front.
 _URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://\S+$", re.IGNORECASE)
@@ -27,7 +28,7 @@ class AlertRule:
 
     name: str
     channels: tuple[str, ...]
-    kinds: tuple[str, ...] = ("edited", "retitled", "deleted", "restored")
+    kinds: tuple[str, ...] = CHANGED_KINDS
     silent_only: bool = False
     sources: tuple[str, ...] = ()  # empty: every source
     terms: tuple[str, ...] = ()  # empty: any text
@@ -109,9 +110,9 @@ def _validate(entry: dict, source_names: set[str], schemes: set[str]) -> list[st
             errors.append(f"{key} must be a list of strings")
     if errors:
         return errors
-    bad_kinds = [k for k in entry.get("kinds", []) if k not in ALERT_KINDS]
+    bad_kinds = [k for k in entry.get("kinds", []) if k not in PUBLISHER_KINDS]
     if bad_kinds:
-        errors.append(f"unknown kind(s) {', '.join(bad_kinds)}; choose from {', '.join(ALERT_KINDS)}")
+        errors.append(f"unknown kind(s) {', '.join(bad_kinds)}; choose from {', '.join(PUBLISHER_KINDS)}")
     if "kinds" in entry and not entry["kinds"]:
         errors.append("kinds is empty")
     unknown_sources = [s for s in entry.get("sources", []) if s not in source_names]

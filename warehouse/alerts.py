@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from warehouse.change_kinds import PUBLISHER_KINDS
 from warehouse.db import connect
 
 CLAIM_TIMEOUT = timedelta(minutes=15)  # a claim older than this (its run died mid-send) may be retried
-PUBLISHER_KINDS = ("new", "edited", "retitled", "deleted", "restored")
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from importlib.metadata import version
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
+from warehouse.cjk import CJK_CHAR
 from warehouse.db import connect, location
 from warehouse.errors import WarehouseError
 from warehouse.trends import Rows
@@ -57,7 +58,6 @@ CHUNK = 2000
 _WORD = re.compile(r"\w+")
 _WORD_CHARS = re.compile(r"[^\W_]")
 _NOT_WORD = re.compile(r"[\W_]+")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 _LSH = MinHashLSH(threshold=CANDIDATE_THRESHOLD, num_perm=NUM_PERM)
 BANDS, ROWS = _LSH.b, _LSH.r
 # CRC-32 is stable across processes and runs (signatures are stored) and 6x faster than
@@ -113,7 +113,7 @@ def _is_cjk(body: str) -> bool:
     # A sample decides: counting every character of long texts costs more than the MinHash.
     sample = body[:3000]
     letters = len(_WORD_CHARS.findall(sample))
-    return letters > 0 and len(_CJK.findall(sample)) / letters > CJK_SHARE
+    return letters > 0 and len(CJK_CHAR.findall(sample)) / letters > CJK_SHARE
 
 
 def band_keys(signatures: np.ndarray) -> np.ndarray:

@@ -16,7 +16,6 @@ from warehouse.errors import WarehouseError
 from warehouse.query import require_sources
 from warehouse.textdiff import opcodes, word_counts
 
-CHANGE_KINDS = ("edited", "retitled", "deleted", "restored", "reextracted")
 CHANGE_COLUMNS = (
     "detected_at",
     "source",

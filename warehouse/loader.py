@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.change_kinds import PUBLISHER_KINDS, REEXTRACTED
+from warehouse.change_kinds import VERSIONED_KINDS as VERSIONED
 from warehouse.clusters import presign, refresh_clusters
 from warehouse.db import connect
 from warehouse.errors import BatchError, LoadConflict
@@ -59,9 +61,8 @@ STAGED_COLUMNS = {
     "extractor": "VARCHAR",
     "extractor_version": "VARCHAR",
 }
-VERSIONED = ("new", "edited", "retitled", "restored", "reextracted")
 COMMIT_ATTEMPTS = 3
-COUNTED = ("new", "edited", "retitled", "deleted", "restored", "reextracted", "same", "missing")
+COUNTED = (*PUBLISHER_KINDS, REEXTRACTED, "same", "missing")
 
 
 @dataclass

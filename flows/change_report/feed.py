@@ -11,9 +11,9 @@ from crawlers.alert_rules import AlertRule
 from flows.change_report.paths import page_url
 from flows.notify.match import matching
 from flows.notify.render import describe, removed_added
-from warehouse.alerts import PUBLISHER_KINDS, recent_changes
+from warehouse.alerts import recent_changes
+from warehouse.change_kinds import CHANGED_KINDS, PUBLISHER_KINDS
 
-FEED_KINDS = ("edited", "retitled", "deleted", "restored")
 MAX_ENTRIES = 200
 
 
@@ -26,7 +26,7 @@ def atom_feed(
     now: datetime | None = None,
 ) -> bytes:
     """The Atom document of the changes since `since`, newest first; only `rule`'s matches when given."""
-    changes = recent_changes(db, since, kinds=PUBLISHER_KINDS if rule else FEED_KINDS, wait=wait)
+    changes = recent_changes(db, since, kinds=PUBLISHER_KINDS if rule else CHANGED_KINDS, wait=wait)
     if rule is not None:
         changes = matching(rule, changes)
     changes = sorted(changes, key=lambda c: c.detected_at, reverse=True)[:MAX_ENTRIES]

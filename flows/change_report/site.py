@@ -17,9 +17,8 @@ from pathlib import Path
 from flows.change_report.paths import page_name
 from flows.notify.render import describe, removed_added
 from warehouse.alerts import Change, recent_changes, versions_for
+from warehouse.change_kinds import CHANGED_KINDS
 from warehouse.history import Version, compare
-
-REPORT_KINDS = ("edited", "retitled", "deleted", "restored")
 
 _CSS = """
 body{font:15px/1.5 system-ui,sans-serif;margin:1.5em auto;max-width:78em;padding:0 1em;color:#222}
@@ -87,7 +86,7 @@ def write_site(
     """Write the report of the changes detected since `since` (default: all) into `directory`."""
     out = Path(directory)
     (out / "articles").mkdir(parents=True, exist_ok=True)
-    changes = recent_changes(db, since or datetime(1970, 1, 1), kinds=REPORT_KINDS, wait=wait)
+    changes = recent_changes(db, since or datetime(1970, 1, 1), kinds=CHANGED_KINDS, wait=wait)
     changes.sort(key=lambda c: (c.detected_at, c.source, c.canonical_url), reverse=True)
     versions = versions_for(db, sorted({c.article_id for c in changes}), wait=wait)
     now = now or datetime.now(UTC)

@@ -275,14 +275,14 @@ def _since(ctx, param, value: str) -> datetime | None:
 
 
 def _kinds(ctx, param, value: str | None) -> list[str] | None:
-    from warehouse.history import CHANGE_KINDS
+    from warehouse.change_kinds import REPORTED_KINDS
 
     if not value:
         return None
     kinds = [k.strip().lower() for k in value.split(",") if k.strip()]
-    unknown = [k for k in kinds if k not in CHANGE_KINDS]
+    unknown = [k for k in kinds if k not in REPORTED_KINDS]
     if unknown:
-        raise click.BadParameter(f"unknown kind(s) {', '.join(unknown)}; choose from {', '.join(CHANGE_KINDS)}")
+        raise click.BadParameter(f"unknown kind(s) {', '.join(unknown)}; choose from {', '.join(REPORTED_KINDS)}")
     return kinds
 
 
