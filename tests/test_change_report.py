@@ -3,6 +3,7 @@ headless Chromium: what it renders after its JavaScript ran)."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -25,15 +26,21 @@ channels = ["json://127.0.0.1:9/never-sent"]
 
 
 @pytest.fixture(scope="module")
-def changed(tmp_path_factory):
+def demo():
+    """The demo site, at stage 2 once `changed` crawled it."""
+    with DemoSite(port=0) as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def changed(tmp_path_factory, demo):
     """A demo warehouse after stage 2 (a silent edit, a deletion): (pipeline, site base URL)."""
     pipeline = make_pipeline(tmp_path_factory.mktemp("report"))
-    with DemoSite(port=0) as site:
-        pipeline.use_registry(demo_registry(site.base_url) + RULES)
-        pipeline.crawl()
-        site.set_stage(2)
-        pipeline.crawl()
-        yield pipeline, site.base_url
+    pipeline.use_registry(demo_registry(demo.base_url) + RULES)
+    pipeline.crawl()
+    demo.set_stage(2)
+    pipeline.crawl()
+    return pipeline, demo.base_url
 
 
 def cli(pipeline, *args, **kwargs):
@@ -150,6 +157,8 @@ def test_report_article_page_shows_every_version_and_the_changed_words(changed, 
     assert "<del>nothing but lies fabricated</del>" in old and "<ins>" not in old  # side by side
     assert "<ins>not supported</ins>" in new and "<del>" not in new
     assert f'href="{base}/globaltimes/page/202102/1216377.shtml"' in dom
+    inline = re.sub(r"<[^>]+>", "", dom.split('class="inline"', 1)[1].split("</section>", 1)[0])
+    assert "nothing but lies fabricated not supported by" in inline and "fabricatednot" not in inline
     assert re.search(r"captured \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", dom)
 
 
@@ -174,3 +183,55 @@ def test_report_marks_chinese_changes_character_by_character(tmp_path):
     dom = chromium("--dump-dom", (tmp_path / "site" / "articles" / "zh1.html").resolve().as_uri())
     assert "<del>幸福</del>" in dom and "<ins>美好</ins>" in dom
     assert 'lang="zh"' in dom
+
+
+def test_a_publish_rewrites_only_what_the_loads_since_the_last_one_changed(changed, demo, tmp_path):
+    """What `serve` runs after each load: an unchanged warehouse rewrites no file; a load with a
+    retitle and a restoration rewrites those two pages, the index and the feed that lists them."""
+    from demo_site.content import DELETED_PATH, RETITLE
+    from flows.change_report.paths import page_name
+    from flows.change_report.publish import publish_all
+
+    pipeline, base = changed
+    shutil.copytree(pipeline.db.parent, tmp_path / "copy")
+    mine = make_pipeline(tmp_path / "copy")
+    data = mine.settings.data
+    outputs = [data / "report", data / "feeds"]
+
+    def untouched_since_marked(publish) -> set[str]:
+        """Files the publish wrote: every file's time is set to 2001 first."""
+        for folder in outputs:
+            for path in folder.rglob("*"):
+                os.utime(path, (1e9, 1e9))
+        publish()
+        return {
+            str(p.relative_to(data)) for f in outputs for p in f.rglob("*") if p.is_file() and p.stat().st_mtime != 1e9
+        }
+
+    first = publish_all(mine.settings)
+    assert (first.site.changes, first.site.articles, first.site.written) == (2, 2, 3)
+    assert {p.name for p in first.feeds} == {"all.xml", "deletions.xml"}
+    assert untouched_since_marked(lambda: publish_all(mine.settings)) == set()
+
+    demo.set_stage(3)
+    try:
+        mine.crawl("unnews", "chinadaily")
+    finally:
+        demo.set_stage(2)
+    ids = dict(mine.query("select canonical_url, article_id from articles"))
+    retitled, restored = ids[base + RETITLE["path"]], ids[base + DELETED_PATH]
+    result: list = []
+    written = untouched_since_marked(lambda: result.append(publish_all(mine.settings)))
+    assert written == {
+        "report/index.html",
+        "report/report.json",
+        f"report/articles/{page_name(retitled)}",
+        f"report/articles/{page_name(restored)}",
+        "feeds/all.xml",
+    }
+    assert (result[0].site.changes, result[0].site.articles) == (4, 3)
+    index = (data / "report" / "index.html").read_text(encoding="utf-8")
+    assert index.count("<tr data-source=") == 4 and RETITLE["new"] in index
+    full = tmp_path / "full"
+    assert cli(mine, "report", str(full)).returncode == 0  # a report written from scratch agrees
+    assert (full / "index.html").read_text(encoding="utf-8").split("</p>", 1)[1] == index.split("</p>", 1)[1]

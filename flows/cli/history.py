@@ -309,7 +309,7 @@ def _kinds(ctx, param, value: str | None) -> list[str] | None:
 def changes(settings, since, names, kinds, silent, fmt):
     """Report the changes detected in a window: edits, retitles, deletions, restorations.
 
-    Reads the `article_changes` view. Re-extractions (presswatch re-reading its own archive with
+    The rows of the `article_changes` view. Re-extractions (presswatch re-reading its own archive with
     other extractor settings) are not publisher changes and are left out unless asked for.
 
     Example:
@@ -319,15 +319,18 @@ def changes(settings, since, names, kinds, silent, fmt):
         presswatch changes --since 2021-04-01 --source globaltimes --silent --format csv
     """
     from flows.cli.output import print_rows
-    from warehouse.history import recent_changes
+    from warehouse.change_kinds import CHANGED_KINDS
+    from warehouse.changes import recent_changes
 
-    columns, rows = recent_changes(settings.db, since, names, kinds, silent)
+    found = recent_changes(settings.db, since, kinds or CHANGED_KINDS, names, silent, texts=False)
+    found.reverse()  # newest first
+    rows = [tuple(getattr(c, _CHANGE_FIELDS.get(name, name)) for name in CHANGE_COLUMNS) for c in found]
     if fmt != "table":
-        print_rows(columns, rows, fmt)
+        print_rows(list(CHANGE_COLUMNS), rows, fmt)
         return
     shown = []
     for row in rows:
-        r = dict(zip(columns, row))
+        r = dict(zip(CHANGE_COLUMNS, row))
         words = f"+{r['words_added']} -{r['words_removed']}" if r["words_added"] is not None else ""
         kind = r["change_kind"] + (" (silent)" if r["silent"] else "")
         if r["change_kind"] == "deleted" and r["http_status"]:
@@ -346,6 +349,26 @@ def changes(settings, since, names, kinds, silent, fmt):
         title=f"{len(rows)} change(s), {window}",
         empty=f"no changes {window}" + _filters(names, kinds, silent),
     )
+
+
+# The columns of `changes --format csv/json`, named as in the article_changes view.
+CHANGE_COLUMNS = (
+    "detected_at",
+    "source",
+    "change_kind",
+    "silent",
+    "title",
+    "canonical_url",
+    "words_added",
+    "words_removed",
+    "previous_sentence",
+    "changed_sentence",
+    "previous_title",
+    "from_version",
+    "to_version",
+    "http_status",
+)
+_CHANGE_FIELDS = {"to_version": "version"}  # the view's name -> warehouse.changes.Change's
 
 
 def _filters(names, kinds, silent) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from crawlers.alert_rules import AlertRule
-from warehouse.alerts import Change
 from warehouse.change_kinds import EDIT_KINDS
+from warehouse.changes import Change
 from warehouse.cjk import CJK_CHAR
 from warehouse.history import segments
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 from crawlers.alert_rules import AlertRule
 from flows.change_report.paths import page_url
-from warehouse.alerts import Change
 from warehouse.change_kinds import EDIT_KINDS
+from warehouse.changes import Change
 from warehouse.history import diff_texts, segments
 from warehouse.textdiff import sentences
 
