@@ -11,7 +11,7 @@ import functools
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema
 
 from crawlers.registry_types import (
     CountFromZero,
@@ -21,8 +21,7 @@ from crawlers.registry_types import (
     Slug,
     Switch,
     Texts,
-    entries_with_places,
-    problems,
+    validate_tables,
 )
 from warehouse.change_kinds import CHANGED_KINDS, PUBLISHER_KINDS
 
@@ -120,22 +119,9 @@ def parse_alerts(entries: Any, text: str, source_names: set[str]) -> tuple[list[
     """Rules from the registry's `alerts` array, and the problems (each naming the rule and its line)."""
     if not isinstance(entries, list):
         return [], ["alerts must be an array of [[alerts]] tables"]
-    rules: list[AlertRule] = []
-    found: list[str] = []
-    seen: dict[str, int] = {}
-    for index, entry, name, where in entries_with_places(entries, text, "alerts", "alert", "rule"):
-        if not isinstance(entry, dict):
-            found.append(f"{where}: must be an [[alerts]] table")
-            continue
-        errors: list[str] = []
-        try:
-            rules.append(AlertRule.model_validate(entry, context={"sources": source_names}))
-        except ValidationError as error:
-            errors = problems(error, AlertRule, entry, known_keys=True)
-        if name in seen:
-            errors.append(f"duplicate name, first defined in rule {seen[name] + 1}")
-        seen.setdefault(name, index)
-        found.extend(f"{where}: {error}" for error in errors)
+    rules, found, _ = validate_tables(
+        AlertRule, entries, text, "alerts", "alert", "rule", context={"sources": source_names}, known_keys=True
+    )
     return rules, found
 
 

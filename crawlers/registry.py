@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from crawlers.alert_rules import AlertRule, parse_alerts
 from crawlers.registry_types import (
@@ -33,8 +33,7 @@ from crawlers.registry_types import (
     Text,
     Texts,
     Verified,
-    entries_with_places,
-    problems,
+    validate_tables,
 )
 from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE
 
@@ -199,29 +198,10 @@ def parse_registry(text: str, path: Path) -> Registry:
     if not isinstance(entries, list) or not entries:
         found.append("no [[sources]] entries")
         raise RegistryError(path, found)
-    sources: list[Source] = []
-    seen: dict[str, int] = {}
-    for index, entry, name, where in entries_with_places(entries, text, "sources", "source", "entry"):
-        if not isinstance(entry, dict):
-            found.append(f"{where}: must be a [[sources]] table")
-            continue
-        source, errors = _check_source({**defaults, **entry})
-        if name in seen:
-            errors.append(f"duplicate name, first defined in entry {seen[name] + 1}")
-        seen.setdefault(name, index)
-        found.extend(f"{where}: {error}" for error in errors)
-        if source and not errors:
-            sources.append(source)
-    alerts, alert_problems = parse_alerts(data.get("alerts", []), text, set(seen))
+    sources, entry_problems, names = validate_tables(Source, entries, text, "sources", "source", "entry", defaults)
+    found.extend(entry_problems)
+    alerts, alert_problems = parse_alerts(data.get("alerts", []), text, names)
     found.extend(alert_problems)
     if found:
         raise RegistryError(path, found)
     return Registry(path=path, sources=sources, alerts=alerts)
-
-
-def _check_source(entry) -> tuple[Source | None, list[str]]:
-    """The entry (defaults merged in) as a Source, or the problems that keep it from being one."""
-    try:
-        return Source.model_validate(entry), []
-    except ValidationError as error:
-        return None, problems(error, Source, entry)

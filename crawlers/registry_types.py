@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from croniter import croniter
 from pydantic import (
@@ -32,6 +31,7 @@ SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 SLUG = re.compile(SLUG_PATTERN)
 _HTTP_URL = re.compile(r"^https?://[^/\s]+")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -75,17 +75,47 @@ def problems(error: ValidationError, model: type[BaseModel], entry: dict, known_
     return found
 
 
-def entries_with_places(
-    entries: list, text: str, table: str, noun: str, counted: str
-) -> Iterator[tuple[int, Any, str, str]]:
-    """(index, entry, name, where) of each `[[table]]` entry; `where` names it, its number and its
-    line: "source 'xinhua' (entry 2, line 14)"; an entry without a name is called "#2"."""
+def validate_tables(
+    model: type[M],
+    entries: list,
+    text: str,
+    table: str,
+    noun: str,
+    counted: str,
+    defaults: dict | None = None,
+    context: dict | None = None,
+    known_keys: bool = False,
+) -> tuple[list[M], list[str], set[str]]:
+    """Each `[[table]]` entry (over `defaults`) as a `model`, the problems found, and every name given.
+
+    A problem names its entry, the entry's number and its line: "source 'xinhua' (entry 2, line
+    14): ..."; an entry without a name is called "#2".
+    """
     lines = [n for n, line in enumerate(text.splitlines(), 1) if line.strip().startswith(f"[[{table}]]")]
+    valid: list[M] = []
+    found: list[str] = []
+    seen: dict[str, int] = {}
     for index, entry in enumerate(entries):
-        line = f", line {lines[index]}" if index < len(lines) else ""
         given = entry.get("name") if isinstance(entry, dict) else None
         name = given if isinstance(given, str) else f"#{index + 1}"
-        yield index, entry, name, f"{noun} {name!r} ({counted} {index + 1}{line})"
+        where = f"{noun} {name!r} ({counted} {index + 1}" + (f", line {lines[index]})" if index < len(lines) else ")")
+        if not isinstance(entry, dict):
+            found.append(f"{where}: must be a [[{table}]] table")
+            continue
+        merged = {**(defaults or {}), **entry}
+        errors: list[str] = []
+        item = None
+        try:
+            item = model.model_validate(merged, context=context)
+        except ValidationError as error:
+            errors = problems(error, model, merged, known_keys)
+        if name in seen:
+            errors.append(f"duplicate name, first defined in {counted} {seen[name] + 1}")
+        seen.setdefault(name, index)
+        found.extend(f"{where}: {error}" for error in errors)
+        if item is not None and not errors:
+            valid.append(item)
+    return valid, found, set(seen)
 
 
 def _regex(pattern: str, info: ValidationInfo) -> str:
