@@ -52,11 +52,11 @@ class Change:
 @dataclass(frozen=True)
 class Wanted:
     """Which changes to read: of these kinds, detected since `since` (UTC, None: ever), and, with
-    `among`, only the versions listed in that table (article_id, version)."""
+    `keys`, only those versions (article_id, version); an empty `keys` wants nothing."""
 
     kinds: Sequence[str]
     since: datetime | None = None
-    among: str | None = None
+    keys: frozenset[tuple[str, int]] | None = None
 
 
 _COLUMNS = """
@@ -78,15 +78,19 @@ def find_changes(
     alternatives: list[str] = []
     params: list = []
     for want in wanted:
-        if not want.kinds:
+        if not want.kinds or want.keys is not None and not want.keys:
             continue
         part = [f"v.change_kind IN ({', '.join('?' for _ in want.kinds)})"]
         params.extend(want.kinds)
         if want.since is not None:
             part.append("v.valid_from >= ?")
             params.append(naive_utc(want.since))
-        if want.among:
-            part.append(f"(v.article_id, v.version) IN (SELECT article_id, version FROM {want.among})")
+        if want.keys is not None:
+            # A list of constants: DuckDB checks it while scanning, before it reads the texts.
+            ids = sorted({a for a, _ in want.keys})
+            part.append(f"v.article_id IN ({', '.join('?' for _ in ids)})")
+            part.append("list_contains(?::VARCHAR[], v.article_id || '#' || v.version)")
+            params.extend([*ids, [f"{a}#{n}" for a, n in want.keys]])
         alternatives.append("(" + " AND ".join(part) + ")")
     if not alternatives:
         return []
@@ -135,27 +139,26 @@ def current_snapshot(con) -> int:
     return int(con.execute("FROM presswatch.current_snapshot()").fetchall()[0][0])
 
 
-def versions_added_since(con, snapshot: int, table: str) -> bool:
-    """Fill temp table `table` (article_id, version) with the versions inserted after `snapshot`.
+def versions_added_since(con, snapshot: int) -> frozenset[tuple[str, int]] | None:
+    """The versions (article_id, version) inserted after `snapshot`, from DuckLake's change feed.
 
-    False when DuckLake no longer has those snapshots (expired by `maintain`): the caller starts over.
+    None when DuckLake no longer has those snapshots (expired by `maintain`): the caller starts over.
     """
     now = current_snapshot(con)
-    oldest = con.execute("SELECT min(snapshot_id) FROM presswatch.snapshots()").fetchall()[0][0]
-    if snapshot > now or (snapshot < now and oldest is not None and oldest > snapshot + 1):
-        return False
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (article_id VARCHAR, version INTEGER)")
     if snapshot == now:
-        return True
+        return frozenset()
+    oldest = con.execute("SELECT min(snapshot_id) FROM presswatch.snapshots()").fetchall()[0][0]
+    if snapshot > now or (oldest is not None and oldest > snapshot + 1):
+        return None
     try:
-        con.execute(
-            f"INSERT INTO {table} SELECT DISTINCT article_id, version "
-            "FROM presswatch.table_changes('article_versions', ?, ?) WHERE change_type = 'insert'",
+        rows = con.execute(
+            "SELECT DISTINCT article_id, version FROM presswatch.table_changes('article_versions', ?, ?) "
+            "WHERE change_type = 'insert'",
             [snapshot + 1, now],
-        )
+        ).fetchall()
     except duckdb.Error:
-        return False
-    return True
+        return None
+    return frozenset((a, v) for a, v in rows)
 
 
 def naive_utc(moment: datetime) -> datetime:

@@ -7,9 +7,10 @@ and for each change a side-by-side and an inline word diff (character diff for C
 pages are Jinja2 templates (templates/).
 
 The report is incremental: `report.json` in its folder remembers the DuckLake snapshot it was
-written from and the index's rows. An update reads only the versions loaded since that snapshot
-(DuckLake's change feed), rewrites the pages of the articles they belong to, and rewrites the
-index only when it gained a row. A first write, a `since` window, or a warehouse whose snapshots
+written from, and `report-rows.json` the index's rows as written. An update reads only the
+versions loaded since that snapshot (DuckLake's change feed), rewrites the pages of the articles
+they belong to, and rewrites the index (from its kept rows plus the new ones) only when it gained
+a row. A first write, a `since` window, or a warehouse whose snapshots
 no longer reach back that far writes everything.
 """
 
@@ -29,9 +30,9 @@ from warehouse.changes import Change, Wanted, current_snapshot, find_changes, na
 from warehouse.db import connect
 from warehouse.history import Version, compare, versions_of
 
-STATE = "report.json"
-STATE_FORMAT = 1
-_ADDED = "pw_report_added"  # temp table: the versions loaded since the last update
+STATE = "report.json"  # the snapshot the report was written from, the articles with a page
+ROWS = "report-rows.json"  # the index's rows as written, newest first, read only when rows are added
+STATE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,13 @@ class SitePlan:
     directory: Path
     snapshot: int
     full: bool
-    rows: list[dict] = field(default_factory=list)  # the index rows already written (an update)
+    changes: int = 0  # rows the index has already
     pages: set[str] = field(default_factory=set)  # article ids that have a page
-    added: set[tuple[str, int]] = field(default_factory=set)  # versions loaded since (an update)
+    added: frozenset[tuple[str, int]] = frozenset()  # versions loaded since (an update)
 
     def wanted(self, since: datetime | None) -> Wanted:
-        """The changes the report needs from the one query of changes."""
-        return Wanted(CHANGED_KINDS, since=since) if self.full else Wanted(CHANGED_KINDS, among=_ADDED)
+        """The changes the report needs from the one query of changes (none when nothing was loaded)."""
+        return Wanted(CHANGED_KINDS, since=since) if self.full else Wanted(CHANGED_KINDS, keys=self.added)
 
     def reports(self, change: Change, since: datetime | None) -> bool:
         """Whether the report takes `change` (the one query of changes also serves the feeds)."""
@@ -73,10 +74,10 @@ def plan_site(con, directory: str | os.PathLike, since: datetime | None = None) 
     out = Path(directory)
     snapshot = current_snapshot(con)
     state = _read_state(out)
-    if since is not None or state is None or not versions_added_since(con, state["snapshot"], _ADDED):
+    added = versions_added_since(con, state["snapshot"]) if state and since is None else None
+    if state is None or added is None:
         return SitePlan(out, snapshot, full=True)
-    added = {(a, v) for a, v in con.execute(f"SELECT article_id, version FROM {_ADDED}").fetchall()}
-    return SitePlan(out, snapshot, full=False, rows=state["rows"], pages=set(state["pages"]), added=added)
+    return SitePlan(out, snapshot, full=False, changes=state["changes"], pages=set(state["pages"]), added=added)
 
 
 def write_site(
@@ -87,24 +88,24 @@ def write_site(
     out = plan.directory
     (out / "articles").mkdir(parents=True, exist_ok=True)
     reported = [c for c in changes if plan.reports(c, since)]
-    known = {(r["article_id"], r["version"]) for r in plan.rows}
-    new_rows = [_row(c) for c in reported if c.key not in known]
-    rows = sorted(plan.rows + new_rows, key=lambda r: (r["detected_at"], r["source"], r["canonical_url"]), reverse=True)
     # A version of any kind (a re-extraction too) changes the page of an article that has one.
     touched = {c.article_id for c in reported} | ({a for a, _ in plan.added} & plan.pages)
     written = 0
     for article_id, versions in versions_of(con, sorted(touched)).items():
         written += _write(out / "articles" / page_name(article_id), _article(versions))
-    if plan.full or new_rows or not (out / "index.html").exists():
-        written += _write(
-            out / "index.html", render("index.html", lang="en", title="presswatch: what changed", rows=rows, now=now)
-        )
+    count = plan.changes
+    if plan.full or reported:
+        rows = [] if plan.full else _read_rows(out)
+        known = {row["key"] for row in rows}
+        rows = _merged(rows, [_row(c) for c in reported if _key(c) not in known])
+        count = len(rows)
+        written += _write(out / ROWS, json.dumps(rows, ensure_ascii=False))
+        written += _write(out / "index.html", _index(rows, now))
     pages = plan.pages | touched
-    state = {"format": STATE_FORMAT, "snapshot": plan.snapshot, "rows": rows, "pages": sorted(pages)}
-    text = json.dumps(state, ensure_ascii=False)
-    if not (out / STATE).exists() or (out / STATE).read_text(encoding="utf-8") != text:
-        _write(out / STATE, text)
-    return SiteResult(out, len(rows), len(pages), written)
+    state = json.dumps({"format": STATE_FORMAT, "snapshot": plan.snapshot, "changes": count, "pages": sorted(pages)})
+    if _read_text(out / STATE) != state:
+        _write(out / STATE, state)
+    return SiteResult(out, count, len(pages), written)
 
 
 def build_site(
@@ -117,14 +118,24 @@ def build_site(
         return write_site(con, plan, changes, since, now)
 
 
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
 def _read_state(out: Path) -> dict | None:
     try:
-        state = json.loads((out / STATE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        state = json.loads(_read_text(out / STATE) or "")
+    except ValueError:
         return None
-    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT or not (out / "index.html").exists():
-        return None
-    return state
+    whole = isinstance(state, dict) and state.get("format") == STATE_FORMAT
+    return state if whole and (out / "index.html").exists() and (out / ROWS).exists() else None
+
+
+def _read_rows(out: Path) -> list[dict]:
+    return json.loads(_read_text(out / ROWS) or "[]")
 
 
 def _write(path: Path, text: str) -> int:
@@ -135,23 +146,49 @@ def _write(path: Path, text: str) -> int:
     return 1
 
 
+def _key(c: Change) -> str:
+    return f"{c.article_id}#{c.version}"
+
+
 def _row(c: Change) -> dict:
-    """A change as the index lists it, kept in report.json for the next update."""
+    """A change as the index lists it: its line of HTML, and what sorts and filters it."""
     removed, added = removed_added(c)
-    return {
-        "article_id": c.article_id,
-        "version": c.version,
-        "detected_at": c.detected_at.isoformat(),
-        "detected": f"{c.detected_at:%Y-%m-%d %H:%M}",
+    fields = {
         "source": c.source,
-        "canonical_url": c.canonical_url,
         "kind": c.change_kind,
+        "detected": f"{c.detected_at:%Y-%m-%d %H:%M}",
         "described": describe(c),
         "page": page_name(c.article_id),
+        "version": c.version,
         "title": c.title or c.canonical_url,
         "removed": removed,
         "added": added,
     }
+    return {
+        "key": _key(c),
+        "order": [c.detected_at.isoformat(), c.source, c.canonical_url],
+        "source": c.source,
+        "kind": c.change_kind,
+        "html": render("index_row.html", r=fields),
+    }
+
+
+def _merged(rows: list[dict], new: list[dict]) -> list[dict]:
+    """The index's rows newest first (most updates add rows at the top)."""
+    return sorted(rows + new, key=lambda r: r["order"], reverse=True) if new else rows
+
+
+def _index(rows: list[dict], now: datetime) -> str:
+    return render(
+        "index.html",
+        lang="en",
+        title="presswatch: what changed",
+        count=len(rows),
+        sources=sorted({r["source"] for r in rows}),
+        kinds=sorted({r["kind"] for r in rows}),
+        rows="\n".join(r["html"] for r in rows),
+        now=now,
+    )
 
 
 def _article(versions: list[Version]) -> str:
