@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from flows.cli import cli, friendly
+from warehouse.change_kinds import REPORTED_KINDS
 
 
 def _since(ctx, param, value: str) -> datetime | None:
@@ -28,8 +29,6 @@ def _since(ctx, param, value: str) -> datetime | None:
 
 
 def _kinds(ctx, param, value: str | None) -> list[str] | None:
-    from warehouse.change_kinds import REPORTED_KINDS
-
     if not value:
         return None
     kinds = [k.strip().lower() for k in value.split(",") if k.strip()]
@@ -52,8 +51,7 @@ def _kinds(ctx, param, value: str | None) -> list[str] | None:
     "--kind",
     "kinds",
     callback=_kinds,
-    help="Comma-separated kinds: edited, retitled, deleted, restored, reextracted "
-    "[default: every publisher change, not re-extractions].",
+    help=f"Comma-separated kinds: {', '.join(REPORTED_KINDS)} [default: every publisher change, not re-extractions].",
 )
 @click.option("--silent", is_flag=True, help="Only silent edits (the page's own dates did not move).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
