@@ -74,7 +74,9 @@ def plan_site(con, directory: str | os.PathLike, since: datetime | None = None) 
     out = Path(directory)
     snapshot = current_snapshot(con)
     state = _read_state(out)
-    added = versions_added_since(con, state["snapshot"]) if state and since is None else None
+    # A report of a window (`report --since 7d`) is written whole, and so is the one after it.
+    windowed = since is not None or (state or {}).get("windowed", True)
+    added = versions_added_since(con, state["snapshot"]) if state and not windowed else None
     if state is None or added is None:
         return SitePlan(out, snapshot, full=True)
     return SitePlan(out, snapshot, full=False, changes=state["changes"], pages=set(state["pages"]), added=added)
@@ -102,7 +104,15 @@ def write_site(
         written += _write(out / ROWS, json.dumps(rows, ensure_ascii=False))
         written += _write(out / "index.html", _index(rows, now))
     pages = plan.pages | touched
-    state = json.dumps({"format": STATE_FORMAT, "snapshot": plan.snapshot, "changes": count, "pages": sorted(pages)})
+    state = json.dumps(
+        {
+            "format": STATE_FORMAT,
+            "snapshot": plan.snapshot,
+            "windowed": since is not None,
+            "changes": count,
+            "pages": sorted(pages),
+        }
+    )
     if _read_text(out / STATE) != state:
         _write(out / STATE, state)
     return SiteResult(out, count, len(pages), written)
