@@ -6,24 +6,40 @@ entry and (where it can be found) the line, so a typo never silently drops a sou
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import tomllib
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from croniter import croniter
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from crawlers.alert_rules import AlertRule, parse_alerts
-from crawlers.durations import parse_duration
+from crawlers.registry_types import (
+    Count,
+    CountFromZero,
+    Cron,
+    Duration,
+    Hosts,
+    HttpUrls,
+    Invalid,
+    Regex,
+    Regexes,
+    Revisit,
+    Seconds,
+    Slug,
+    Switch,
+    Text,
+    Texts,
+    Verified,
+    validate_tables,
+)
 from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE
 
 # Package data, so a non-editable install has it too (pyproject.toml lists it).
 DEFAULT_REGISTRY = Path(str(resources.files("crawlers").joinpath("sources.toml")))
 DEFAULT_USER_AGENT = "presswatch/0.1 (media monitoring; +https://github.com/presswatch/presswatch)"
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 # Revisit intervals by article age: every run for 2 days, daily to 14 days, weekly to 90, then monthly.
 DEFAULT_REVISIT = (("2d", "0s"), ("14d", "1d"), ("90d", "7d"), ("inf", "30d"))
 
@@ -48,40 +64,47 @@ class UnknownSource(Exception):
     """A source name that the registry does not hold."""
 
 
-@dataclass(frozen=True)
-class Source:
-    """One outlet or press office, as the spider, the flows and the loader see it."""
+class Source(BaseModel):
+    """One outlet or press office, as the spider, the flows and the loader see it (a `[[sources]]` entry)."""
 
-    name: str
-    label: str
-    language: str
-    allowed_domains: tuple[str, ...]
-    article_pattern: str
-    feeds: tuple[str, ...] = ()
-    sitemaps: tuple[str, ...] = ()
-    listings: tuple[str, ...] = ()
-    listing_pattern: str | None = None
-    schedule: str = "0 */6 * * *"
-    download_delay: float = 2.0
-    concurrency: int = 1
-    autothrottle: bool = True
-    user_agent: str = DEFAULT_USER_AGENT
-    max_articles: int = 300
-    max_listing_pages: int = 20
-    max_depth: int = 3
-    max_download_bytes: int = 10 * 1024 * 1024
-    download_timeout: float = 30.0
-    retry_after_max: float = 120.0
-    crawl_timeout: float = 1800.0
-    confirm_deletion: int = CONFIRM_DELETION
-    deletion_grace: float = DELETION_GRACE
-    conditional_get: bool = True
-    revisit: tuple[tuple[float, float], ...] = ()
-    revisit_after_edit: float = 7 * 86400.0
-    ignore_selectors: tuple[str, ...] = ()
-    ignore_patterns: tuple[str, ...] = ()
-    verified: bool | str = False  # false, true, or the date "YYYY-MM-DD" `presswatch sources check` passed
-    notes: str = ""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Slug = Field(description="slug used on the command line and in the warehouse")
+    label: Text = Field(description="display name")
+    language: Text = Field(description="ISO 639-1 code of the articles")
+    allowed_domains: Hosts = Field(description="hosts (and their subdomains) the crawl may fetch")
+    article_pattern: Regex = Field(description="regex an article URL must match (re.search on the normalised URL)")
+    feeds: HttpUrls = Field((), description="RSS/Atom feed URLs")
+    sitemaps: HttpUrls = Field((), description="sitemaps or sitemap indexes (Google News sitemaps too)")
+    listings: HttpUrls = Field((), description="listing pages whose article links are followed")
+    listing_pattern: Regex | None = Field(None, description="regex for further listing pages (pagination)")
+    schedule: Cron = Field("0 */6 * * *", description="cron for `presswatch serve`")
+    download_delay: Seconds = Field(2.0, description="seconds between requests")
+    concurrency: Count = Field(1, description="simultaneous requests to the source")
+    autothrottle: Switch = Field(True, description="Scrapy's AutoThrottle")
+    user_agent: Text = Field(DEFAULT_USER_AGENT, description="the User-Agent header")
+    max_articles: Count = Field(300, description="new articles per run")
+    max_listing_pages: Count = Field(20, description="listing pages followed per run")
+    max_depth: CountFromZero = Field(3, description="links followed from a listing page")
+    max_download_bytes: Count = Field(10 * 1024 * 1024, description="largest response body, in bytes")
+    download_timeout: Seconds = Field(30.0, description="seconds a request may take")
+    retry_after_max: Seconds = Field(120.0, description="longest wait a 429/503 Retry-After may impose")
+    crawl_timeout: Seconds = Field(1800.0, description="seconds one crawl of the source may take")
+    confirm_deletion: Count = Field(CONFIRM_DELETION, description="consecutive 404/410/soft-404 checks")
+    deletion_grace: Duration = Field(DELETION_GRACE, description="between the first and the confirming check")
+    conditional_get: Switch = Field(True, description="ETag/Last-Modified requests (off for stale ETags)")
+    revisit: Revisit = Field(DEFAULT_REVISIT, validate_default=True)
+    revisit_after_edit: Duration = Field(7 * 86400.0, description="revisit every run for this long after an edit")
+    ignore_selectors: Texts = Field((), description="CSS selectors removed before hashing")
+    ignore_patterns: Regexes = Field((), description="regexes removed from the text before hashing")
+    verified: Verified = Field(False, description="false, or the date `presswatch sources check --write` passed")
+    notes: Text = ""
+
+    @model_validator(mode="after")
+    def _discoverable(self) -> Source:
+        if not (self.feeds or self.sitemaps or self.listings):
+            raise Invalid("no discovery method: give at least one of feeds, sitemaps, listings")
+        return self
 
     @property
     def verified_on(self) -> str:
@@ -112,17 +135,9 @@ class Source:
         }
 
 
-_FIELDS = {f.name: f for f in fields(Source)}
-
-
 def source_defaults() -> dict:
     """Every registry key's default: the one table Scrapy's settings and the docs take them from."""
-    return {name: f.default for name, f in _FIELDS.items() if f.default is not MISSING}
-
-
-_LISTS = {"allowed_domains", "feeds", "sitemaps", "listings", "ignore_selectors", "ignore_patterns"}
-_DURATIONS = {"deletion_grace", "revisit_after_edit"}
-_REQUIRED = ("name", "label", "language", "allowed_domains", "article_pattern")
+    return {name: f.default for name, f in Source.model_fields.items() if not f.is_required()}
 
 
 @dataclass
@@ -171,149 +186,22 @@ def parse_registry(text: str, path: Path) -> Registry:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RegistryError(path, [f"not valid TOML: {exc}"]) from None
-    problems: list[str] = []
+    found: list[str] = []
     unknown_top = set(data) - {"defaults", "sources", "alerts"}
     if unknown_top:
-        problems.append(f"unknown top-level key(s): {', '.join(sorted(unknown_top))}")
+        found.append(f"unknown top-level key(s): {', '.join(sorted(unknown_top))}")
     defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        found.append("defaults must be a [defaults] table")
+        defaults = {}
     entries = data.get("sources", [])
     if not isinstance(entries, list) or not entries:
-        problems.append("no [[sources]] entries")
-        raise RegistryError(path, problems)
-    header_lines = _entry_lines(text)
-    sources: list[Source] = []
-    seen: dict[str, int] = {}
-    for index, entry in enumerate(entries):
-        line = header_lines[index] if index < len(header_lines) else None
-        name = entry.get("name") if isinstance(entry.get("name"), str) else f"#{index + 1}"
-        where = f"source {name!r} (entry {index + 1}" + (f", line {line})" if line else ")")
-        merged = {**defaults, **entry}
-        errors = _validate(merged)
-        if name in seen:
-            errors.append(f"duplicate name, first defined in entry {seen[name] + 1}")
-        seen.setdefault(name, index)
-        if errors:
-            problems.extend(f"{where}: {error}" for error in errors)
-            continue
-        sources.append(_build(merged))
-    alerts, alert_problems = parse_alerts(data.get("alerts", []), text, set(seen))
-    problems.extend(alert_problems)
-    if problems:
-        raise RegistryError(path, problems)
+        found.append("no [[sources]] entries")
+        raise RegistryError(path, found)
+    sources, entry_problems, names = validate_tables(Source, entries, text, "sources", "source", "entry", defaults)
+    found.extend(entry_problems)
+    alerts, alert_problems = parse_alerts(data.get("alerts", []), text, names)
+    found.extend(alert_problems)
+    if found:
+        raise RegistryError(path, found)
     return Registry(path=path, sources=sources, alerts=alerts)
-
-
-def _entry_lines(text: str) -> list[int]:
-    return [n for n, line in enumerate(text.splitlines(), 1) if line.strip().startswith("[[sources]]")]
-
-
-def _validate(entry: dict) -> list[str]:
-    errors = []
-    unknown = sorted(set(entry) - set(_FIELDS))
-    if unknown:
-        errors.append(f"unknown key(s) {', '.join(unknown)}")
-    for key in _REQUIRED:
-        if key not in entry:
-            errors.append(f"missing required key {key!r}")
-    if errors:
-        return errors
-    if not SLUG.match(str(entry["name"])):
-        errors.append("name must be a lower-case slug (letters, digits, - and _)")
-    for key in _LISTS & set(entry):
-        value = entry[key]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            errors.append(f"{key} must be a list of strings")
-    if errors:
-        return errors
-    if not entry["allowed_domains"]:
-        errors.append("allowed_domains is empty")
-    if not (entry.get("feeds") or entry.get("sitemaps") or entry.get("listings")):
-        errors.append("no discovery method: give at least one of feeds, sitemaps, listings")
-    for key in ("feeds", "sitemaps", "listings"):
-        for url in entry.get(key, []):
-            if not re.match(r"^https?://[^/\s]+", url):
-                errors.append(f"{key} entry {url!r} is not an http(s) URL")
-    for key in ("article_pattern", "listing_pattern", "ignore_patterns"):
-        patterns = entry.get(key)
-        for pattern in patterns if isinstance(patterns, list) else [patterns] if patterns else []:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                errors.append(f"{key} {pattern!r} is not a valid regular expression ({exc})")
-    schedule = entry.get("schedule")
-    if schedule is not None and not (isinstance(schedule, str) and croniter.is_valid(schedule)):
-        errors.append(f"schedule {schedule!r} is not a valid cron expression")
-    for key in _DURATIONS & set(entry):
-        try:
-            parse_duration(entry[key])
-        except ValueError as exc:
-            errors.append(f"{key}: {exc}")
-    errors.extend(_check_numbers(entry))
-    if "revisit" in entry:
-        try:
-            _parse_revisit(entry["revisit"])
-        except (ValueError, TypeError) as exc:
-            errors.append(f"revisit: {exc}")
-    return errors
-
-
-def _check_numbers(entry: dict) -> list[str]:
-    errors = []
-    positive_ints = ("concurrency", "max_articles", "max_listing_pages", "max_download_bytes", "confirm_deletion")
-    for key in positive_ints:
-        if key in entry and (not isinstance(entry[key], int) or isinstance(entry[key], bool) or entry[key] < 1):
-            errors.append(f"{key} must be a whole number of at least 1, not {entry[key]!r}")
-    if "max_depth" in entry and (not isinstance(entry["max_depth"], int) or entry["max_depth"] < 0):
-        errors.append(f"max_depth must be a whole number of at least 0, not {entry['max_depth']!r}")
-    for key in ("download_delay", "download_timeout", "retry_after_max", "crawl_timeout"):
-        if key in entry and (
-            not isinstance(entry[key], (int, float)) or isinstance(entry[key], bool) or entry[key] < 0
-        ):
-            errors.append(f"{key} must be a number of seconds, not {entry[key]!r}")
-    for key in ("autothrottle", "conditional_get"):
-        if key in entry and not isinstance(entry[key], bool):
-            errors.append(f"{key} must be true or false, not {entry[key]!r}")
-    if "verified" in entry and _verified(entry["verified"]) is None:
-        errors.append(f'verified must be true, false or a date "YYYY-MM-DD", not {entry["verified"]!r}')
-    return errors
-
-
-def _verified(value) -> bool | str | None:
-    """The verified value as stored (bool or ISO date string), or None when it is neither."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value).isoformat() if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else None
-        except ValueError:
-            return None
-    return None
-
-
-def _parse_revisit(value) -> tuple[tuple[float, float], ...]:
-    """[[max_age, every], ...] pairs of durations, ages increasing; the last may be "inf"."""
-    pairs = []
-    for item in value:
-        max_age, every = item
-        age = float("inf") if max_age == "inf" else parse_duration(max_age)
-        pairs.append((age, parse_duration(every)))
-    if [a for a, _ in pairs] != sorted(a for a, _ in pairs):
-        raise ValueError("ages must increase")
-    return tuple(pairs)
-
-
-def _build(entry: dict) -> Source:
-    values = dict(entry)
-    for key in _LISTS & set(values):
-        values[key] = tuple(values[key])
-    values["allowed_domains"] = tuple(d.lower() for d in values["allowed_domains"])
-    for key in _DURATIONS & set(values):
-        values[key] = parse_duration(values[key])
-    values["revisit"] = _parse_revisit(values.get("revisit", DEFAULT_REVISIT))
-    if "download_delay" in values:
-        values["download_delay"] = float(values["download_delay"])
-    if "verified" in values:
-        values["verified"] = _verified(values["verified"])
-    return Source(**values)

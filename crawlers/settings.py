@@ -1,8 +1,7 @@
 """Scrapy settings shared by every source; the spider overrides the politeness ones per source."""
 
-import os
-
 from crawlers.registry import source_defaults
+from crawlers.workerpool import tasks_per_worker_default
 
 # Per-source politeness defaults come from the registry's one table (crawlers/registry.Source);
 # the spider sets each source's own values over them.
@@ -59,7 +58,7 @@ PRESSWATCH_ARCHIVE = "data/archive"
 PRESSWATCH_BATCH_ID = None
 # Extraction worker processes (0 = one per core) and pages each handles before it is recycled.
 PRESSWATCH_EXTRACT_WORKERS = 0
-PRESSWATCH_EXTRACT_TASKS_PER_WORKER = int(os.environ.get("PRESSWATCH_EXTRACT_TASKS_PER_WORKER", "500"))
+PRESSWATCH_EXTRACT_TASKS_PER_WORKER = tasks_per_worker_default()  # the environment's, else the pool's default
 REMOTE_CONTROL_ENABLED = False
 PRESSWATCH_RUN_ID = None
 PRESSWATCH_EXTRACT_TIMEOUT = 120.0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from warehouse.change_kinds import CHANGED_KINDS
+
 COLUMNS = (
     ("pages_fetched", "fetched"),
     ("new", "new"),
@@ -65,7 +67,7 @@ def one_line(summary) -> str:
     parts = []
     for entry in summary["sources"]:
         c = entry["counts"]
-        changed = sum(c.get(k, 0) for k in ("edited", "retitled", "deleted", "restored"))
+        changed = sum(c.get(k, 0) for k in CHANGED_KINDS)
         status = "ok" if entry["status"] == "ok" else f"FAILED ({entry['error']})"
         parts.append(
             f"{entry['source']} {status}: {c.get('pages_fetched', 0)} fetched, {c.get('new', 0)} new, "

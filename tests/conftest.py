@@ -197,6 +197,16 @@ def shared_prefect_api() -> str:
         return _shared_prefect[0].api_url
 
 
+@pytest.fixture(scope="session")
+def prefect_api():
+    """The Prefect API this test process's in-process flow runs record on: `shared_prefect_api()`."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    url = shared_prefect_api()
+    with temporary_settings(updates={PREFECT_API_URL: url}):
+        yield url
+
+
 def run_cli(
     *args: str, env: dict | None = None, timeout: float = 300, text: bool = True
 ) -> subprocess.CompletedProcess:

@@ -19,7 +19,6 @@ from tests.conftest import plain_duckdb, run_cli
 
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
-from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
 from flows.ingest import ingest  # noqa: E402
 
@@ -31,10 +30,10 @@ NEW_SENTENCE = "Analysts said many of the accusations against Xinjiang were not 
 SECRET = "hunter2-not-in-logs"
 
 
-@pytest.fixture(scope="module")
-def harness():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+@pytest.fixture(scope="session")
+def harness(prefect_api):
+    """The Prefect server every flow run of this module records on (one per pytest worker)."""
+    return prefect_api
 
 
 def mail(port: int) -> str:
@@ -74,8 +73,9 @@ channels = ["json://127.0.0.1:{hook_port}/weekly"]
 """
 
 
-def run(paths):
+def run(paths, sources=None):
     state = ingest(
+        sources=sources,
         db=str(paths["db"]),
         registry=str(paths["registry"]),
         data=str(paths["data"]),
@@ -132,12 +132,13 @@ def test_alerts_go_out_once_per_rule_and_a_down_channel_gets_its_message_next_ru
         failed = [a for a in summary["alerts"] if a["error"]]
         assert [(a["rule"], a["changes"]) for a in failed] == [("flaky", 2)]
 
-        run(paths)  # nothing new: nothing sent, the flaky channel still down
+        # Alerts follow the warehouse's changes, whichever sources a run crawls: the next runs crawl one.
+        run(paths, ["xjgov"])  # nothing new: nothing sent, the flaky channel still down
         assert len(inbox.messages) == 1 and len(hooks) == 2
 
         with webhook_receiver(port=down_port) as (_, flaky_hooks):
-            run(paths)  # the channel is back: its message, once, with both changes
-            run(paths)
+            run(paths, ["xjgov"])  # the channel is back: its message, once, with both changes
+            run(paths, ["xjgov"])
         assert len(inbox.messages) == 1 and len(hooks) == 2
         [flaky] = by_path(flaky_hooks)["/flaky"]
         assert sorted(c["kind"] for c in flaky["changes"]) == ["deleted", "edited"]

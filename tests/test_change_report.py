@@ -3,10 +3,12 @@ headless Chromium: what it renders after its JavaScript ran)."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
@@ -25,15 +27,21 @@ channels = ["json://127.0.0.1:9/never-sent"]
 
 
 @pytest.fixture(scope="module")
-def changed(tmp_path_factory):
+def demo():
+    """The demo site, at stage 2 once `changed` crawled it."""
+    with DemoSite(port=0) as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def changed(tmp_path_factory, demo):
     """A demo warehouse after stage 2 (a silent edit, a deletion): (pipeline, site base URL)."""
     pipeline = make_pipeline(tmp_path_factory.mktemp("report"))
-    with DemoSite(port=0) as site:
-        pipeline.use_registry(demo_registry(site.base_url) + RULES)
-        pipeline.crawl()
-        site.set_stage(2)
-        pipeline.crawl()
-        yield pipeline, site.base_url
+    pipeline.use_registry(demo_registry(demo.base_url) + RULES)
+    pipeline.crawl()
+    demo.set_stage(2)
+    pipeline.crawl()
+    return pipeline, demo.base_url
 
 
 def cli(pipeline, *args, **kwargs):
@@ -150,6 +158,8 @@ def test_report_article_page_shows_every_version_and_the_changed_words(changed, 
     assert "<del>nothing but lies fabricated</del>" in old and "<ins>" not in old  # side by side
     assert "<ins>not supported</ins>" in new and "<del>" not in new
     assert f'href="{base}/globaltimes/page/202102/1216377.shtml"' in dom
+    inline = re.sub(r"<[^>]+>", "", dom.split('class="inline"', 1)[1].split("</section>", 1)[0])
+    assert "nothing but lies fabricated not supported by" in inline and "fabricatednot" not in inline
     assert re.search(r"captured \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", dom)
 
 
@@ -174,3 +184,58 @@ def test_report_marks_chinese_changes_character_by_character(tmp_path):
     dom = chromium("--dump-dom", (tmp_path / "site" / "articles" / "zh1.html").resolve().as_uri())
     assert "<del>幸福</del>" in dom and "<ins>美好</ins>" in dom
     assert 'lang="zh"' in dom
+
+
+def test_a_publish_rewrites_only_what_the_loads_since_the_last_one_changed(changed, demo, tmp_path):
+    """What `serve` runs after each load: an unchanged warehouse rewrites no file; a load with a
+    retitle rewrites that article's page, the index and the feed that lists it, nothing else."""
+    from demo_site.content import RETITLE
+    from flows.change_report.paths import page_name
+    from flows.change_report.publish import publish_all
+    from flows.change_report.site import build_site
+
+    pipeline, base = changed
+    shutil.copytree(pipeline.db.parent, tmp_path / "copy")
+    mine = make_pipeline(tmp_path / "copy")
+    data = mine.settings.data
+    outputs = [data / "report", data / "feeds"]
+
+    def written_by(publish) -> set[str]:
+        """The files a publish wrote: every file's time is set to 2001 first."""
+        for folder in outputs:
+            for path in folder.rglob("*"):
+                os.utime(path, (1e9, 1e9))
+        publish()
+        return {
+            str(p.relative_to(data)) for f in outputs for p in f.rglob("*") if p.is_file() and p.stat().st_mtime != 1e9
+        }
+
+    first = publish_all(mine.settings)
+    assert (first.site.changes, first.site.articles, first.site.written) == (2, 2, 4)
+    assert {p.name for p in first.feeds} == {"all.xml", "deletions.xml"}
+    assert written_by(lambda: publish_all(mine.settings)) == set()
+
+    demo.set_stage(3)
+    try:
+        mine.crawl("unnews")
+    finally:
+        demo.set_stage(2)
+    assert not mine.failures
+    retitled = mine.scalar("select article_id from articles where canonical_url = ?", [base + RETITLE["path"]])
+    result: list = []
+    assert written_by(lambda: result.append(publish_all(mine.settings))) == {
+        "report/index.html",
+        "report/report.json",
+        "report/report-rows.json",
+        f"report/articles/{page_name(retitled)}",
+        "feeds/all.xml",
+    }
+    assert (result[0].site.changes, result[0].site.articles) == (3, 3)
+    index = (data / "report" / "index.html").read_text(encoding="utf-8")
+    assert index.count("<tr data-source=") == 3 and RETITLE["new"] in index
+    assert build_site(mine.db, tmp_path / "full").changes == 3  # a report written from scratch agrees
+    from_scratch = (tmp_path / "full" / "index.html").read_text(encoding="utf-8")
+    assert from_scratch.split("</p>", 1)[1] == index.split("</p>", 1)[1]  # all but the time it was written
+    window = tmp_path / "window"
+    assert build_site(mine.db, window, since=datetime.now(UTC)).changes == 0  # `report DIR --since ...`
+    assert build_site(mine.db, window).changes == 3  # then `report DIR`: written whole, not on top of the window

@@ -176,7 +176,7 @@ def test_stories_command_lists_the_cluster(grown):
 def test_a_rebuild_in_small_chunks_over_processes_writes_the_same_signatures_bands_and_clusters(
     grown, tmp_path, monkeypatch
 ):
-    import warehouse.clusters as clusters
+    import warehouse.clusters.refresh as clusters  # where the refresh reads its chunk size
 
     def rebuilt(name: str) -> tuple:
         db = tmp_path / name

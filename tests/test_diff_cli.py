@@ -81,7 +81,7 @@ def test_html_diff_is_a_self_contained_page(edited):
     assert result.returncode == 0, result.stderr
     page = result.stdout
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
-    assert "<del>nothing but lies fabricated</del><ins>not supported</ins>" in page
+    assert "<del>nothing but lies fabricated</del> <ins>not supported</ins>" in page  # not "fabricatednot"
     assert "<script" not in page and "<link" not in page and "src=" not in page
 
 

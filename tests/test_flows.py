@@ -28,17 +28,14 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 from prefect.client.orchestration import get_client  # noqa: E402
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey  # noqa: E402
-from prefect.settings import PREFECT_API_URL  # noqa: E402
-from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
 from flows.ingest import ingest  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def harness():
-    """One Prefect test server (temporary SQLite) for every flow run of this module."""
-    with prefect_test_harness(server_startup_timeout=120):
-        yield PREFECT_API_URL.value()
+def harness(prefect_api):
+    """The Prefect server every flow run of this module records on (one per pytest worker)."""
+    return prefect_api
 
 
 # ------------------------------------------------------------------ sites that misbehave

@@ -51,6 +51,12 @@ BROKEN = [
     ("bad number", {"concurrency": 0}, "concurrency must be a whole number of at least 1"),
     ("bad duration", {"deletion_grace": "soon"}, "deletion_grace"),
     ("bad url", {"feeds": ["ftp://example.org/feed"]}, "is not an http(s) URL"),
+    ("not a switch", {"autothrottle": "yes"}, "autothrottle must be true or false, not 'yes'"),
+    ("bool as count", {"max_articles": True}, "max_articles must be a whole number of at least 1, not True"),
+    ("text as seconds", {"download_timeout": "30"}, "download_timeout must be a number of seconds, not '30'"),
+    ("bad date", {"verified": "2021-13-01"}, "verified must be true, false or a date \"YYYY-MM-DD\", not '2021-13-01'"),
+    ("bad revisit", {"revisit": [["14d", "1d"], ["2d", "0s"]]}, "revisit: ages must increase"),
+    ("no domains", {"allowed_domains": []}, "allowed_domains is empty"),
 ]
 
 
@@ -64,6 +70,7 @@ def test_broken_entry_is_refused_with_file_entry_and_reason(tmp_path, case, keys
         load_registry(path)
     message = str(error.value)
     assert str(path) in message and "source 'bad' (entry 2, line" in message and reason in message
+    assert len(error.value.problems) == 1, error.value.problems
 
 
 def test_duplicate_names_are_refused(tmp_path):
@@ -139,3 +146,33 @@ def test_every_default_has_one_home_the_scrapy_settings_and_the_registry_header_
         assert value == defaults[key], f"sources.toml documents {key} [{text}], the code's default is {defaults[key]}"
         checked += 1
     assert checked >= 12, documented
+
+
+def test_the_committed_json_schema_is_the_one_the_models_give():
+    from crawlers.registry_schema import SCHEMA_FILE, schema_text
+
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == schema_text(), (
+        "crawlers/sources.schema.json is out of date: run `python -m crawlers.registry_schema`"
+    )
+    assert DEFAULT_REGISTRY.read_text(encoding="utf-8").startswith("#:schema ./sources.schema.json\n")
+
+
+def test_the_json_schema_accepts_good_registries_and_refuses_what_the_loader_refuses(tmp_path):
+    import json
+    import tomllib
+
+    from jsonschema import Draft202012Validator
+
+    from crawlers.registry import parse_registry
+    from crawlers.registry_schema import SCHEMA_FILE
+    from demo_site import demo_registry
+
+    validator = Draft202012Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+    rule = '\n[[alerts]]\nname = "edits"\nchannels = ["json://127.0.0.1:9/x"]\nkinds = ["edited"]\n'
+    for text in (DEFAULT_REGISTRY.read_text(encoding="utf-8"), demo_registry("http://127.0.0.1:9") + rule):
+        assert not [e.message for e in validator.iter_errors(tomllib.loads(text))]
+    for keys in ({"colour": "red"}, {"concurrency": 0}, {"autothrottle": "yes"}, {"feeds": ["ftp://x.org/f"]}):
+        text = registry_entry("bad", "x", **{"feeds": ["http://127.0.0.1:9/f.xml"], "article_pattern": "/a/", **keys})
+        assert list(validator.iter_errors(tomllib.loads(text))), keys
+        with pytest.raises(RegistryError):
+            parse_registry(text, tmp_path / "bad.toml")

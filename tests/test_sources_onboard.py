@@ -259,3 +259,14 @@ def test_verified_date_is_written_in_place_keeping_comments(tmp_path):
     )
     verified = {s.name: s.verified for s in load_registry(registry).sources}
     assert verified["unnews"] == verified["last"] == "2026-12-01" and verified["chinadaily"] is False
+
+
+def test_verified_date_of_an_entry_without_the_key_goes_under_its_name_not_the_next_entrys_comments(tmp_path):
+    from crawlers.onboard.entry import set_verified
+
+    registry = tmp_path / "sources.toml"
+    text = ROOT_REGISTRY.read_text(encoding="utf-8")
+    registry.write_text(text, encoding="utf-8")
+    set_verified(registry, ["chinadaily"], date(2026, 12, 1))
+    after = registry.read_text(encoding="utf-8")
+    assert after == text.replace('name = "chinadaily"\n', 'name = "chinadaily"\nverified = "2026-12-01"\n', 1)

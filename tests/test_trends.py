@@ -15,12 +15,12 @@ import pytest
 
 from demo_site import content, stages
 from tests.conftest import ROOT, Pipeline, run_cli
+from warehouse.cjk import CJK_CHAR
 from warehouse.clusters import refresh_clusters
 from warehouse.db import connect
 from warehouse.export import export_warehouse
 
 STAGE = 2  # the site's state at the second crawl
-CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def demo(tmp_path_factory, demo_story) -> Pipeline:
 
 
 def _pattern(term: str) -> re.Pattern:
-    if CJK.search(term):
+    if CJK_CHAR.search(term):
         return re.compile(re.escape(term))
     return re.compile(r"(?<!\w)" + re.escape(term) + r"(?!\w)", re.IGNORECASE)
 

@@ -1,10 +1,11 @@
 """The alert ledger (migration 004) and the changes alerts are made of.
 
-Changes are read from `article_versions` (every publisher change, `new` included; never a
-re-extraction), so what an alert says is what an analyst's SQL sees, whatever the load that found
-it. The ledger is append-only: a claim is written before a message goes out and its outcome after,
-each in its own short transaction, so two overlapping runs never send the same change twice and a
-run that dies between the two leaves a claim that only expires after CLAIM_TIMEOUT.
+Changes are read from `article_versions` by the query every reader of changes shares
+(warehouse/changes.py: every publisher change, `new` included; never a re-extraction), so what an
+alert says is what an analyst's SQL sees, whatever the load that found it. The ledger is
+append-only: a claim is written before a message goes out and its outcome after, each in its own
+short transaction, so two overlapping runs never send the same change twice and a run that dies
+between the two leaves a claim that only expires after CLAIM_TIMEOUT.
 """
 
 from __future__ import annotations
@@ -13,79 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from warehouse.changes import Change
+from warehouse.changes import recent_changes as recent_changes  # what rules match: the one query of changes
 from warehouse.db import connect
 
 CLAIM_TIMEOUT = timedelta(minutes=15)  # a claim older than this (its run died mid-send) may be retried
-PUBLISHER_KINDS = ("new", "edited", "retitled", "deleted", "restored")
-
-
-@dataclass(frozen=True)
-class Change:
-    """One publisher change: an article's version `version`, compared with the one before it."""
-
-    article_id: str
-    version: int
-    from_version: int | None
-    source: str
-    canonical_url: str
-    url: str | None
-    title: str | None
-    previous_title: str | None
-    change_kind: str
-    silent: bool | None
-    detected_at: datetime
-    words_added: int | None
-    words_removed: int | None
-    previous_sentence: str | None
-    changed_sentence: str | None
-    http_status: int | None
-    language: str | None
-    old_text: str | None
-    new_text: str | None
-
-    @property
-    def key(self) -> tuple[str, int]:
-        """The change's identity in the ledger."""
-        return self.article_id, self.version
-
-
-_CHANGE_SQL = """
-SELECT v.article_id, v.version, p.version, v.source, v.canonical_url, v.url,
-       coalesce(v.title, p.title), p.title, v.change_kind, v.silent, v.valid_from,
-       v.words_added, v.words_removed, v.previous_sentence, v.changed_sentence, v.http_status,
-       coalesce(v.language, p.language),
-       p.text, CASE WHEN v.change_kind = 'deleted' THEN NULL ELSE v.text END
-FROM article_versions v
-LEFT JOIN article_versions p ON p.article_id = v.article_id AND p.version = v.version - 1
-WHERE v.change_kind IN ({kinds}) AND v.valid_from >= ? {extra}
-ORDER BY v.valid_from, v.source, v.canonical_url, v.version
-"""
-
-
-def recent_changes(
-    db,
-    since: datetime,
-    kinds: Sequence[str] = PUBLISHER_KINDS,
-    sources: Sequence[str] = (),
-    article_id: str | None = None,
-    wait: float = 10.0,
-) -> list[Change]:
-    """Publisher changes of the given kinds detected since `since` (UTC), oldest first."""
-    kinds = [k for k in kinds if k in PUBLISHER_KINDS]
-    if not kinds:
-        return []
-    params: list = [*kinds, _naive(since)]
-    extra = ""
-    if sources:
-        extra += f" AND v.source IN ({', '.join('?' for _ in sources)})"
-        params.extend(sources)
-    if article_id:
-        extra += " AND v.article_id = ?"
-        params.append(article_id)
-    sql = _CHANGE_SQL.format(kinds=", ".join("?" for _ in kinds), extra=extra)
-    with connect(db, read_only=True, wait=wait) as con:
-        rows = con.execute(sql, params).fetchall()
-    return [Change(*row) for row in rows]
 
 
 def claim(
@@ -228,26 +161,3 @@ def _has_ledger(con) -> bool:
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-def versions_for(db, article_ids: Sequence[str], wait: float = 10.0) -> dict[str, list]:
-    """Every version of each article, oldest first, as warehouse.history.Version objects."""
-    from warehouse.history import _VERSION_COLUMNS, Version
-
-    if not article_ids:
-        return {}
-    found: dict[str, list] = {}
-    with connect(db, read_only=True, wait=wait) as con:
-        rows = con.execute(
-            f"SELECT {_VERSION_COLUMNS} FROM article_versions "
-            "WHERE list_contains(?::VARCHAR[], article_id) ORDER BY article_id, version",
-            [list(article_ids)],
-        ).fetchall()
-    for row in rows:
-        version = Version(*row)
-        found.setdefault(version.article_id, []).append(version)
-    return found

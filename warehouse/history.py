@@ -1,7 +1,7 @@
-"""An article's versions, the differences between two of them, and the report of recent changes.
+"""An article's versions and the differences between two of them.
 
-Reads only: everything here goes through the `article_history` macro and the `article_changes`
-view of migration 002, so what the command line shows is what an analyst's SQL sees.
+Reads only: an article's versions come through the `article_history` macro of migration 002, so
+what the command line shows is what an analyst's SQL sees (changes: warehouse/changes.py).
 """
 
 from __future__ import annotations
@@ -13,26 +13,7 @@ from datetime import datetime
 
 from warehouse.db import connect
 from warehouse.errors import WarehouseError
-from warehouse.query import require_sources
 from warehouse.textdiff import opcodes, word_counts
-
-CHANGE_KINDS = ("edited", "retitled", "deleted", "restored", "reextracted")
-CHANGE_COLUMNS = (
-    "detected_at",
-    "source",
-    "change_kind",
-    "silent",
-    "title",
-    "canonical_url",
-    "words_added",
-    "words_removed",
-    "previous_sentence",
-    "changed_sentence",
-    "previous_title",
-    "from_version",
-    "to_version",
-    "http_status",
-)
 
 
 class UnknownArticle(WarehouseError):
@@ -71,6 +52,22 @@ class Version:
 
 
 _VERSION_COLUMNS = ", ".join(Version.__dataclass_fields__)
+
+
+def versions_of(con, article_ids: Sequence[str]) -> dict[str, list[Version]]:
+    """Every version of each of these articles, oldest first, on an open connection."""
+    found: dict[str, list[Version]] = {}
+    if not article_ids:
+        return found
+    rows = con.execute(  # a list of constants: DuckDB checks it while scanning, before it reads the texts
+        f"SELECT {_VERSION_COLUMNS} FROM article_versions "
+        f"WHERE article_id IN ({', '.join('?' for _ in article_ids)}) ORDER BY article_id, version",
+        list(article_ids),
+    ).fetchall()
+    for row in rows:
+        version = Version(*row)
+        found.setdefault(version.article_id, []).append(version)
+    return found
 
 
 def spellings(url: str | Sequence[str]) -> list[str]:
@@ -278,43 +275,3 @@ def choose_pair(versions: list[Version], from_version: int | None, to_version: i
     if old.version == new.version:
         raise UnknownVersion(f"--from and --to name the same version ({old.version}) of {url}")
     return old, new
-
-
-# ------------------------------------------------------------------------------------ the report
-
-
-def recent_changes(
-    db,
-    since: datetime | None = None,
-    sources: Sequence[str] = (),
-    kinds: Sequence[str] | None = None,
-    silent_only: bool = False,
-    wait: float = 5.0,
-) -> tuple[list[str], list[tuple]]:
-    """Changes detected since `since` (UTC), newest first, from `article_changes`.
-
-    Without `kinds`, every publisher change (re-extractions left out); `silent_only` keeps silent edits.
-    """
-    where: list[str] = ["true"]
-    params: list = []
-    if since is not None:
-        where.append("detected_at >= ?")
-        params.append(since)
-    if sources:
-        where.append(f"source IN ({', '.join('?' for _ in sources)})")
-        params.extend(sources)
-    if kinds:
-        where.append(f"change_kind IN ({', '.join('?' for _ in kinds)})")
-        params.extend(kinds)
-    else:
-        where.append("publisher_change")
-    if silent_only:
-        where.append("silent")
-    sql = (
-        f"SELECT {', '.join(CHANGE_COLUMNS)} FROM article_changes WHERE {' AND '.join(where)} "
-        "ORDER BY detected_at DESC, source, canonical_url"
-    )
-    with connect(db, read_only=True, wait=wait) as con:
-        require_sources(con, sources)
-        rows = con.execute(sql, params).fetchall()
-    return list(CHANGE_COLUMNS), rows

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.change_kinds import PUBLISHER_KINDS, REEXTRACTED
+from warehouse.change_kinds import VERSIONED_KINDS as VERSIONED
 from warehouse.clusters import presign, refresh_clusters
 from warehouse.db import connect
 from warehouse.errors import BatchError, LoadConflict
@@ -59,10 +61,9 @@ STAGED_COLUMNS = {
     "extractor": "VARCHAR",
     "extractor_version": "VARCHAR",
 }
-VERSIONED = ("new", "edited", "retitled", "restored", "reextracted")
 COMMIT_ATTEMPTS = 3
 SMALL_BATCH_BYTES = 4 << 20  # records.jsonl below this loads on one thread (see _threads_for)
-COUNTED = ("new", "edited", "retitled", "deleted", "restored", "reextracted", "same", "missing")
+COUNTED = (*PUBLISHER_KINDS, REEXTRACTED, "same", "missing")
 
 
 @dataclass

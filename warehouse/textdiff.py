@@ -5,8 +5,9 @@ from __future__ import annotations
 import difflib
 import re
 
-_CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_TOKEN = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+|\s+")
+from warehouse.cjk import CJK_RANGES
+
+_TOKEN = re.compile(rf"[{CJK_RANGES}]|[^\s{CJK_RANGES}]+|\s+")
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n+")
 
 

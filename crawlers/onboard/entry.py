@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import date
 from pathlib import Path
+
+import tomlkit
+from tomlkit.items import Table
 
 from crawlers.registry import RegistryError, load_registry, parse_registry
 
@@ -13,50 +14,51 @@ from .errors import EntryError
 from .propose import Proposal
 
 
-def _s(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
-
-
-def _list(values) -> str:
-    return "[" + ", ".join(_s(v) for v in values) + "]"
-
-
 def render_entry(p: Proposal, today: date | None = None) -> str:
     """TOML text of one `[[sources]]` entry with a comment per choice."""
     today = today or date.today()
     covered, articles, excluded, others = p.coverage()
-    lines = [
-        f"# Proposed by `presswatch sources add {p.start_url}` on {today.isoformat()}.",
-        "[[sources]]",
-        f"name = {_s(p.name)}",
-        f"label = {_s(p.label)}  # the site's own name",
-        f"language = {_s(p.language)}  # detected on the sample articles",
-        f"allowed_domains = {_list(p.allowed_domains)}  # and their subdomains",
-    ]
+    entry = tomlkit.table()
+
+    def put(key: str, value, comment: str | None = None) -> None:
+        item = tomlkit.item(value)
+        if comment:
+            item.comment(comment)
+            item.trivia.comment_ws = "  "  # the spacing of the bundled registry
+        entry.add(key, item)
+
+    put("name", p.name)
+    put("label", p.label, "the site's own name")
+    put("language", p.language, "detected on the sample articles")
+    put("allowed_domains", list(p.allowed_domains), "and their subdomains")
     if p.feeds:
-        lines.append(
-            f"feeds = {_list(f.url for f in p.feeds)}  # " + "; ".join(f"{len(f.links)} items" for f in p.feeds)
-        )
+        put("feeds", [f.url for f in p.feeds], "; ".join(f"{len(f.links)} items" for f in p.feeds))
     if p.sitemaps:
-        lines.append(
-            f"sitemaps = {_list(s.url for s in p.sitemaps)}  # " + "; ".join(f"{len(s.links)} URLs" for s in p.sitemaps)
-        )
+        put("sitemaps", [s.url for s in p.sitemaps], "; ".join(f"{len(s.links)} URLs" for s in p.sitemaps))
     if p.listings:
-        lines.append(f"listings = {_list(f.url for f in p.listings)}  # pages linking to articles")
+        put("listings", [f.url for f in p.listings], "pages linking to articles")
     if p.listing_pattern:
-        lines.append(f"listing_pattern = {_s(p.listing_pattern)}  # their further pages")
-    lines += [
-        f"# covers {covered} of {articles} sampled articles; excludes {excluded} of {others} other sampled pages",
-        f"# and {p.fixed_links} section links; matches {p.matched} of the {p.candidates} URLs discovered",
-        f"article_pattern = {_s(p.article_pattern)}",
-        'schedule = "0 */6 * * *"  # every six hours',
-        f"download_delay = {float(p.delay)}  # seconds between requests",
-        "concurrency = 1",
-        "autothrottle = true",
-        "max_articles = 200  # new articles per run",
-        "verified = false  # `presswatch sources check NAME --write` sets the date it passed",
-    ]
-    return "\n".join(lines) + "\n"
+        put("listing_pattern", p.listing_pattern, "their further pages")
+    entry.add(
+        tomlkit.comment(
+            f"covers {covered} of {articles} sampled articles; excludes {excluded} of {others} other sampled pages"
+        )
+    )
+    entry.add(
+        tomlkit.comment(f"and {p.fixed_links} section links; matches {p.matched} of the {p.candidates} URLs discovered")
+    )
+    put("article_pattern", p.article_pattern)
+    put("schedule", "0 */6 * * *", "every six hours")
+    put("download_delay", float(p.delay), "seconds between requests")
+    put("concurrency", 1)
+    put("autothrottle", True)
+    put("max_articles", 200, "new articles per run")
+    put("verified", False, "`presswatch sources check NAME --write` sets the date it passed")
+    document = tomlkit.document()
+    document.add(tomlkit.comment(f"Proposed by `presswatch sources add {p.start_url}` on {today.isoformat()}."))
+    document.append("sources", tomlkit.aot())
+    document["sources"].append(entry)
+    return tomlkit.dumps(document)
 
 
 def append_entry(path: Path, text: str, name: str) -> None:
@@ -87,39 +89,20 @@ def append_entry(path: Path, text: str, name: str) -> None:
 
 
 def set_verified(path: Path, names, when: date) -> None:
-    """Set `verified = "YYYY-MM-DD"` in each named entry, editing the TOML text in place (comments kept)."""
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    blocks = [i for i, line in enumerate(lines) if line.strip().startswith("[[sources]]")]
-    stamp = f'verified = "{when.isoformat()}"'
+    """Set `verified = "YYYY-MM-DD"` in each named entry with tomlkit, keeping every comment and the layout."""
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    entries = document.get("sources", [])
+    stamp = when.isoformat()
     for name in names:
-        start = _block_of(lines, blocks, name)
-        end = next((b for b in blocks if b > start), None)
-        end = end if end is not None else _next_table(lines, start)
-        for i in range(start + 1, end):
-            if re.match(r"\s*verified\s*=", lines[i]):
-                comment = lines[i].split("#", 1)[1].rstrip("\n") if "#" in lines[i] else ""
-                lines[i] = stamp + (f"  #{comment}" if comment else "") + "\n"
-                break
+        entry = next((e for e in entries if e.get("name") == name), None)
+        if entry is None:
+            raise EntryError(f"no entry named {name!r} found in the registry text")
+        if "verified" in entry or not isinstance(entry, Table):
+            entry["verified"] = stamp  # an existing key keeps its comment
         else:
-            name_line = next(i for i in range(start + 1, end) if re.match(r"\s*name\s*=", lines[i]))
-            lines.insert(name_line + 1, stamp + "\n")
-            blocks = [b + 1 if b > name_line else b for b in blocks]
-    text = "".join(lines)
+            # Right after the name: appended at the end, it would land below the comments that
+            # introduce the next entry. tomlkit has no public insert-after.
+            entry.value._insert_after("name", "verified", stamp)
+    text = tomlkit.dumps(document)
     parse_registry(text, path)
     path.write_text(text, encoding="utf-8")
-
-
-def _block_of(lines, blocks, name) -> int:
-    pattern = re.compile(r"\s*name\s*=\s*[\"']" + re.escape(name) + r"[\"']")
-    for n, start in enumerate(blocks):
-        end = blocks[n + 1] if n + 1 < len(blocks) else len(lines)
-        if any(pattern.match(lines[i]) for i in range(start + 1, end)):
-            return start
-    raise EntryError(f"no entry named {name!r} found in the registry text")
-
-
-def _next_table(lines, start) -> int:
-    for i in range(start + 1, len(lines)):
-        if lines[i].startswith("["):  # a table header; indented "[" lines continue an array value
-            return i
-    return len(lines)

@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from crawlers.registry import DEFAULT_USER_AGENT, SLUG
+from crawlers.registry import DEFAULT_USER_AGENT
+from crawlers.registry_types import SLUG
 from crawlers.urls import BadURL, host_allowed, normalise_url
 
 from . import discover

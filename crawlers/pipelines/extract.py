@@ -13,6 +13,7 @@ import asyncio
 import logging
 from concurrent.futures.process import BrokenProcessPool
 
+from crawlers import settings as defaults
 from crawlers.extraction import ExtractionOptions
 from crawlers.page_worker import process_page
 from crawlers.urls import article_id, canonical_url
@@ -33,8 +34,10 @@ class ExtractPipeline:
         self.crawler = crawler
         settings = crawler.settings
         self.workers = settings.getint("PRESSWATCH_EXTRACT_WORKERS") or available_cores()
-        self.tasks_per_worker = settings.getint("PRESSWATCH_EXTRACT_TASKS_PER_WORKER", 500)
-        self.timeout = settings.getfloat("PRESSWATCH_EXTRACT_TIMEOUT", 120.0)
+        self.tasks_per_worker = (
+            settings.getint("PRESSWATCH_EXTRACT_TASKS_PER_WORKER") or None
+        )  # None: the pool's default
+        self.timeout = settings.getfloat("PRESSWATCH_EXTRACT_TIMEOUT", defaults.PRESSWATCH_EXTRACT_TIMEOUT)
         self.pool: WorkerPool | None = None
 
     @classmethod

@@ -11,22 +11,26 @@ from crawlers.alert_rules import AlertRule
 from flows.change_report.paths import page_url
 from flows.notify.match import matching
 from flows.notify.render import describe, removed_added
-from warehouse.alerts import PUBLISHER_KINDS, recent_changes
+from warehouse.change_kinds import CHANGED_KINDS, PUBLISHER_KINDS
+from warehouse.changes import Change
 
-FEED_KINDS = ("edited", "retitled", "deleted", "restored")
 MAX_ENTRIES = 200
 
 
+def feed_kinds(rule: AlertRule | None) -> tuple[str, ...]:
+    """What a feed lists: every change of a known article, or what a rule asks for (`new` too)."""
+    return PUBLISHER_KINDS if rule else CHANGED_KINDS
+
+
 def atom_feed(
-    db,
-    since: datetime,
+    changes: list[Change],
     report_base: str,
     rule: AlertRule | None = None,
-    wait: float = 10.0,
     now: datetime | None = None,
 ) -> bytes:
-    """The Atom document of the changes since `since`, newest first; only `rule`'s matches when given."""
-    changes = recent_changes(db, since, kinds=PUBLISHER_KINDS if rule else FEED_KINDS, wait=wait)
+    """The Atom document of `changes` (of `feed_kinds(rule)`), newest first; only `rule`'s matches when given."""
+    kinds = feed_kinds(rule)
+    changes = [c for c in changes if c.change_kind in kinds]
     if rule is not None:
         changes = matching(rule, changes)
     changes = sorted(changes, key=lambda c: c.detected_at, reverse=True)[:MAX_ENTRIES]

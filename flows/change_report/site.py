@@ -3,185 +3,209 @@
 Static files only, no external resources: it opens from disk (file://) or from any web server.
 The index's filters are plain JavaScript and read/write the address's #source=…&kind=… part, so
 a filtered view can be linked. Article pages show every version with its capture date and URL,
-and for each change a side-by-side and an inline word diff (character diff for Chinese).
+and for each change a side-by-side and an inline word diff (character diff for Chinese). The
+pages are Jinja2 templates (templates/).
+
+The report is incremental: `report.json` in its folder remembers the DuckLake snapshot it was
+written from, and `report-rows.json` the index's rows as written. An update reads only the
+versions loaded since that snapshot (DuckLake's change feed), rewrites the pages of the articles
+they belong to, and rewrites the index (from its kept rows plus the new ones) only when it gained
+a row. A first write, a `since` window, or a warehouse whose snapshots
+no longer reach back that far writes everything.
 """
 
 from __future__ import annotations
 
-import html
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from flows.change_report.paths import page_name
+from flows.change_report.templating import render
 from flows.notify.render import describe, removed_added
-from warehouse.alerts import Change, recent_changes, versions_for
-from warehouse.history import Version, compare
+from warehouse.change_kinds import CHANGED_KINDS
+from warehouse.changes import Change, Wanted, current_snapshot, find_changes, naive_utc, versions_added_since
+from warehouse.db import connect
+from warehouse.history import Version, compare, versions_of
 
-REPORT_KINDS = ("edited", "retitled", "deleted", "restored")
-
-_CSS = """
-body{font:15px/1.5 system-ui,sans-serif;margin:1.5em auto;max-width:78em;padding:0 1em;color:#222}
-h1{font-size:1.5em}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35em .5em;
-border-bottom:1px solid #e3e3e3;vertical-align:top}th{background:#f4f4f4}.kind{white-space:nowrap}
-del{background:#ffe0e0;color:#a00}ins{background:#ddf5dd;color:#060;text-decoration:none}
-.filters{margin:1em 0}.filters label{margin-right:1.5em}.muted{color:#666}
-.version{border:1px solid #ddd;border-radius:4px;padding:.6em 1em;margin:1em 0}
-.sbs{display:grid;grid-template-columns:1fr 1fr;gap:1em}.sbs>div{background:#fafafa;padding:.3em .8em}
-.sbs h4,.inline h4{margin:.3em 0;font-size:.9em;color:#555}tr[hidden]{display:none}
-"""
-
-_FILTER_JS = """
-(function(){
-  var rows=[].slice.call(document.querySelectorAll('#changes tbody tr'));
-  var source=document.getElementById('f-source'), kind=document.getElementById('f-kind');
-  function apply(){
-    var shown=0;
-    rows.forEach(function(r){
-      var ok=(!source.value||r.dataset.source===source.value)&&(!kind.value||r.dataset.kind===kind.value);
-      if(ok){r.removeAttribute('hidden');shown++;}else{r.setAttribute('hidden','');}
-    });
-    document.getElementById('count').textContent=shown+' of '+rows.length+' change(s) shown';
-  }
-  function fromHash(){
-    var h=new URLSearchParams(location.hash.slice(1));
-    source.value=h.get('source')||''; kind.value=h.get('kind')||''; apply();
-  }
-  function toHash(){
-    var h=new URLSearchParams();
-    if(source.value)h.set('source',source.value); if(kind.value)h.set('kind',kind.value);
-    history.replaceState(null,'','#'+h.toString()); apply();
-  }
-  source.addEventListener('change',toHash); kind.addEventListener('change',toHash);
-  window.addEventListener('hashchange',fromHash); fromHash();
-})();
-"""
+STATE = "report.json"  # the snapshot the report was written from, the articles with a page
+ROWS = "report-rows.json"  # the index's rows as written, newest first, read only when rows are added
+STATE_FORMAT = 2
 
 
 @dataclass(frozen=True)
 class SiteResult:
-    """What `write_site` wrote."""
+    """What `write_site` left in its folder, and how many files it wrote this time."""
 
     path: Path
     changes: int
     articles: int
+    written: int
 
 
-def _e(value) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+@dataclass
+class SitePlan:
+    """What one update of the report reads: every change (a full write) or those loaded since its last one."""
+
+    directory: Path
+    snapshot: int
+    full: bool
+    changes: int = 0  # rows the index has already
+    pages: set[str] = field(default_factory=set)  # article ids that have a page
+    added: frozenset[tuple[str, int]] = frozenset()  # versions loaded since (an update)
+
+    def wanted(self, since: datetime | None) -> Wanted:
+        """The changes the report needs from the one query of changes (none when nothing was loaded)."""
+        return Wanted(CHANGED_KINDS, since=since) if self.full else Wanted(CHANGED_KINDS, keys=self.added)
+
+    def reports(self, change: Change, since: datetime | None) -> bool:
+        """Whether the report takes `change` (the one query of changes also serves the feeds)."""
+        if change.change_kind not in CHANGED_KINDS:
+            return False
+        if self.full:
+            return since is None or change.detected_at >= naive_utc(since)
+        return change.key in self.added
 
 
-def _page(title: str, body: str, lang: str = "en", script: str = "") -> str:
-    js = f"<script>{script}</script>" if script else ""
-    return (
-        f'<!DOCTYPE html>\n<html lang="{_e(lang)}"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{_e(title)}</title>'
-        f"<style>{_CSS}</style></head><body>{body}{js}</body></html>\n"
-    )
+def plan_site(con, directory: str | os.PathLike, since: datetime | None = None) -> SitePlan:
+    """Read the report's state in `directory` and find what the warehouse added since it was written."""
+    out = Path(directory)
+    snapshot = current_snapshot(con)
+    state = _read_state(out)
+    # A report of a window (`report --since 7d`) is written whole, and so is the one after it.
+    windowed = since is not None or (state or {}).get("windowed", True)
+    added = versions_added_since(con, state["snapshot"]) if state and not windowed else None
+    if state is None or added is None:
+        return SitePlan(out, snapshot, full=True)
+    return SitePlan(out, snapshot, full=False, changes=state["changes"], pages=set(state["pages"]), added=added)
 
 
 def write_site(
+    con, plan: SitePlan, changes: list[Change], since: datetime | None = None, now: datetime | None = None
+) -> SiteResult:
+    """Write what `plan` found: the pages of the changed articles, the index if it gained rows, the state."""
+    now = now or datetime.now(UTC)
+    out = plan.directory
+    (out / "articles").mkdir(parents=True, exist_ok=True)
+    reported = [c for c in changes if plan.reports(c, since)]
+    # A version of any kind (a re-extraction too) changes the page of an article that has one.
+    touched = {c.article_id for c in reported} | ({a for a, _ in plan.added} & plan.pages)
+    written = 0
+    for article_id, versions in versions_of(con, sorted(touched)).items():
+        written += _write(out / "articles" / page_name(article_id), _article(versions))
+    count = plan.changes
+    if plan.full or reported:
+        rows = [] if plan.full else _read_rows(out)
+        known = {row["key"] for row in rows}
+        rows = _merged(rows, [_row(c) for c in reported if _key(c) not in known])
+        count = len(rows)
+        written += _write(out / ROWS, json.dumps(rows, ensure_ascii=False))
+        written += _write(out / "index.html", _index(rows, now))
+    pages = plan.pages | touched
+    state = json.dumps(
+        {
+            "format": STATE_FORMAT,
+            "snapshot": plan.snapshot,
+            "windowed": since is not None,
+            "changes": count,
+            "pages": sorted(pages),
+        }
+    )
+    if _read_text(out / STATE) != state:
+        _write(out / STATE, state)
+    return SiteResult(out, count, len(pages), written)
+
+
+def build_site(
     db, directory: str | os.PathLike, since: datetime | None = None, wait: float = 10.0, now: datetime | None = None
 ) -> SiteResult:
-    """Write the report of the changes detected since `since` (default: all) into `directory`."""
-    out = Path(directory)
-    (out / "articles").mkdir(parents=True, exist_ok=True)
-    changes = recent_changes(db, since or datetime(1970, 1, 1), kinds=REPORT_KINDS, wait=wait)
-    changes.sort(key=lambda c: (c.detected_at, c.source, c.canonical_url), reverse=True)
-    versions = versions_for(db, sorted({c.article_id for c in changes}), wait=wait)
-    now = now or datetime.now(UTC)
-    _write(out / "index.html", _index(changes, now))
-    for article_id, article_versions in versions.items():
-        _write(out / "articles" / page_name(article_id), _article(article_versions))
-    return SiteResult(out, len(changes), len(versions))
+    """Bring the report in `directory` up to date (everything since `since`, default all), on one connection."""
+    with connect(db, read_only=True, wait=wait) as con:
+        plan = plan_site(con, directory, since)
+        changes = find_changes(con, plan.wanted(since))
+        return write_site(con, plan, changes, since, now)
 
 
-def _write(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a browser never reads half a page."""
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def _read_state(out: Path) -> dict | None:
+    try:
+        state = json.loads(_read_text(out / STATE) or "")
+    except ValueError:
+        return None
+    whole = isinstance(state, dict) and state.get("format") == STATE_FORMAT
+    return state if whole and (out / "index.html").exists() and (out / ROWS).exists() else None
+
+
+def _read_rows(out: Path) -> list[dict]:
+    return json.loads(_read_text(out / ROWS) or "[]")
+
+
+def _write(path: Path, text: str) -> int:
+    """Write via a temporary file and rename, so a browser never reads half a page; 1 when written."""
     partial = path.with_name(path.name + ".partial")
     partial.write_text(text, encoding="utf-8")
     partial.replace(path)
+    return 1
 
 
-def _index(changes: list[Change], now: datetime) -> str:
-    sources = sorted({c.source for c in changes})
-    kinds = sorted({c.change_kind for c in changes})
-    options = lambda values: "".join(f'<option value="{_e(v)}">{_e(v)}</option>' for v in values)  # noqa: E731
-    rows = []
-    for c in changes:
-        removed, added = removed_added(c)
-        what = (f"<del>{_e(removed)}</del><br>" if removed else "") + (f"<ins>{_e(added)}</ins>" if added else "")
-        rows.append(
-            f'<tr data-source="{_e(c.source)}" data-kind="{_e(c.change_kind)}">'
-            f"<td>{c.detected_at:%Y-%m-%d %H:%M}</td><td>{_e(c.source)}</td>"
-            f'<td class="kind">{_e(describe(c))}</td>'
-            f'<td><a href="articles/{_e(page_name(c.article_id))}#v{c.version}">'
-            f"{_e(c.title or c.canonical_url)}</a></td>"
-            f"<td>{what}</td></tr>"
-        )
-    body = (
-        "<h1>presswatch: what changed</h1>"
-        f'<p class="muted">{len(changes)} change(s) · written {now:%Y-%m-%d %H:%M} UTC · times are UTC</p>'
-        '<div class="filters"><label>outlet <select id="f-source"><option value="">all</option>'
-        f'{options(sources)}</select></label><label>kind <select id="f-kind"><option value="">all</option>'
-        f'{options(kinds)}</select></label><span id="count" class="muted"></span></div>'
-        '<table id="changes"><thead><tr><th>detected (UTC)</th><th>outlet</th><th>change</th><th>article</th>'
-        f"<th>removed / added</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        + ("" if changes else "<p>No changes detected yet.</p>")
+def _key(c: Change) -> str:
+    return f"{c.article_id}#{c.version}"
+
+
+def _row(c: Change) -> dict:
+    """A change as the index lists it: its line of HTML, and what sorts and filters it."""
+    removed, added = removed_added(c)
+    fields = {
+        "source": c.source,
+        "kind": c.change_kind,
+        "detected": f"{c.detected_at:%Y-%m-%d %H:%M}",
+        "described": describe(c),
+        "page": page_name(c.article_id),
+        "version": c.version,
+        "title": c.title or c.canonical_url,
+        "removed": removed,
+        "added": added,
+    }
+    return {
+        "key": _key(c),
+        "order": [c.detected_at.isoformat(), c.source, c.canonical_url],
+        "source": c.source,
+        "kind": c.change_kind,
+        "html": render("index_row.html", r=fields),
+    }
+
+
+def _merged(rows: list[dict], new: list[dict]) -> list[dict]:
+    """The index's rows newest first (most updates add rows at the top)."""
+    return sorted(rows + new, key=lambda r: r["order"], reverse=True) if new else rows
+
+
+def _index(rows: list[dict], now: datetime) -> str:
+    return render(
+        "index.html",
+        lang="en",
+        title="presswatch: what changed",
+        count=len(rows),
+        sources=sorted({r["source"] for r in rows}),
+        kinds=sorted({r["kind"] for r in rows}),
+        rows="\n".join(r["html"] for r in rows),
+        now=now,
     )
-    return _page("presswatch: what changed", body, script=_FILTER_JS)
-
-
-def _mark(segment, show: tuple[str, ...] = ("equal", "delete", "insert")) -> str:
-    if segment.op not in show:
-        return ""
-    text = _e(segment.text)
-    return {"equal": text, "delete": f"<del>{text}</del>", "insert": f"<ins>{text}</ins>"}[segment.op]
 
 
 def _article(versions: list[Version]) -> str:
     latest = versions[-1]
     title = next((v.title for v in reversed(versions) if v.title), latest.canonical_url)
-    parts = [
-        f'<p><a href="../index.html">← all changes</a></p><h1>{_e(title)}</h1>',
-        f'<p>{_e(latest.source)} · original: <a href="{_e(latest.canonical_url)}">{_e(latest.canonical_url)}</a>'
-        f" · {len(versions)} version(s)</p>",
+    blocks = [
+        {"version": version, "diff": compare(versions[n - 1], version, context=1) if n else None}
+        for n, version in enumerate(versions)
     ]
-    for n, version in enumerate(versions):
-        parts.append(_version_block(versions[n - 1] if n else None, version))
-    return _page(title, "".join(parts), lang=latest.language or "en")
-
-
-def _version_block(previous: Version | None, version: Version) -> str:
-    gone = version.is_tombstone and version.http_status
-    kind = version.change_kind + (f" (HTTP {version.http_status})" if gone else "")
-    head = (
-        f'<section class="version" id="v{version.version}"><h2>version {version.version}: {_e(kind)}</h2>'
-        f'<p class="muted">captured {version.valid_from:%Y-%m-%d %H:%M:%S} UTC · fetched at '
-        f'<a href="{_e(version.url or version.canonical_url)}">{_e(version.url or version.canonical_url)}</a>'
-        f"{' · extractor ' + _e(version.extractor_version) if version.extractor_version else ''}</p>"
-    )
-    if previous is None:
-        text = "".join(f"<p>{_e(p)}</p>" for p in (version.text or "").split("\n") if p.strip())
-        return head + f"<h3>{_e(version.title)}</h3><details><summary>text</summary>{text}</details></section>"
-    diff = compare(previous, version, context=1)
-    if diff.unchanged:
-        return head + "<p>No difference in title or text.</p></section>"
-    left, right, inline = [], [], []
-    if diff.title is not None:
-        left.append("<p><b>title:</b> " + "".join(_mark(s, ("equal", "delete")) for s in diff.title) + "</p>")
-        right.append("<p><b>title:</b> " + "".join(_mark(s, ("equal", "insert")) for s in diff.title) + "</p>")
-        inline.append("<p><b>title:</b> " + "".join(_mark(s) for s in diff.title) + "</p>")
-    for hunk in diff.hunks:
-        for paragraph in hunk.paragraphs:
-            left.append("<p>" + "".join(_mark(s, ("equal", "delete")) for s in paragraph) + "</p>")
-            right.append("<p>" + "".join(_mark(s, ("equal", "insert")) for s in paragraph) + "</p>")
-            inline.append("<p>" + "".join(_mark(s) for s in paragraph) + "</p>")
-    return (
-        head + f'<p class="muted">{diff.words_added} word(s) added, {diff.words_removed} removed '
-        f"(compared with version {previous.version})</p>"
-        f'<div class="sbs"><div class="old"><h4>version {previous.version}</h4>{"".join(left)}</div>'
-        f'<div class="new"><h4>version {version.version}</h4>{"".join(right)}</div></div>'
-        f'<div class="inline"><h4>inline</h4>{"".join(inline)}</div></section>'
-    )
+    return render("article.html", lang=latest.language or "en", title=title, latest=latest, blocks=blocks)

@@ -151,11 +151,13 @@ def feed(settings: Settings, alert_name, since, output):
         presswatch feed --output changes.xml
         presswatch feed --alert silent-edits --since 7d
     """
-    from flows.change_report.feed import atom_feed
+    from flows.change_report.feed import atom_feed, feed_kinds
     from flows.change_report.paths import report_base
+    from warehouse.changes import recent_changes
 
     rule = get_rule(load_registry(settings.registry).alerts, alert_name, settings.registry) if alert_name else None
-    document = atom_feed(settings.db, _since(since), report_base(settings.data), rule=rule)
+    changes = recent_changes(settings.db, _since(since), kinds=feed_kinds(rule))
+    document = atom_feed(changes, report_base(settings.data), rule=rule)
     if output == "-":
         sys.stdout.buffer.write(document)
         sys.stdout.buffer.flush()
@@ -182,9 +184,9 @@ def report(settings: Settings, directory, since):
     \b
         presswatch report /tmp/changes && xdg-open /tmp/changes/index.html
     """
-    from flows.change_report.site import write_site
+    from flows.change_report.site import build_site
 
-    result = write_site(settings.db, directory, since=None if since == "all" else _since(since))
+    result = build_site(settings.db, directory, since=None if since == "all" else _since(since))
     click.echo(
         f"{result.changes} change(s) of {result.articles} article(s) written to "
         f"{(result.path / 'index.html').resolve()}"

@@ -4,13 +4,13 @@ HTML page with an inline SVG (no script, no CDN: it opens offline and in any mai
 from __future__ import annotations
 
 import calendar
-import re
 import warnings
 from datetime import date, timedelta
 from html import escape
 from pathlib import Path
 
 from flows.errors import ChartsUnavailable
+from warehouse.cjk import CJK_CHAR
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 SUFFIXES = (".png", ".html")
@@ -27,7 +27,6 @@ CJK_FONTS = (
     "Droid Sans Fallback",
     "AR PL UMing CN",
 )
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 PNG_UNAVAILABLE = (
     "PNG charts need matplotlib, which is not installed: pip install 'presswatch[charts]', "
     "or use --plot FILE.html (an inline SVG, no extra needed)"
@@ -53,7 +52,7 @@ def cjk_font() -> str | None:
 
 def needs_cjk_font(terms: list[str]) -> bool:
     """True when a PNG of these terms would show boxes: CJK text and no CJK font installed."""
-    return any(_CJK.search(t) for t in terms) and png_available() and cjk_font() is None
+    return any(CJK_CHAR.search(t) for t in terms) and png_available() and cjk_font() is None
 
 
 def trend_series(

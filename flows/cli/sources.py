@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 
 from crawlers.onboard.errors import BadStartURL, EntryError, OnboardError
-from crawlers.registry import SLUG, load_registry
+from crawlers.registry import load_registry
+from crawlers.registry_types import SLUG
 from flows.cli import Failure, UsageFailure, cli, friendly
 from flows.settings import Settings
 

@@ -110,7 +110,7 @@ def spread(settings: Settings, phrase, fmt):
 @click.option(
     "--rebuild",
     is_flag=True,
-    help="Recompute every cluster first (after changing the settings in warehouse/clusters.py).",
+    help="Recompute every cluster first (after changing the settings in warehouse/clusters/).",
 )
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.pass_obj

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 
 from crawlers.alert_rules import AlertRule
-from warehouse.alerts import Change
+from warehouse.change_kinds import EDIT_KINDS
+from warehouse.changes import Change
+from warehouse.cjk import CJK_CHAR
 from warehouse.history import segments
-from warehouse.textdiff import _CJK
-
-_HAS_CJK = re.compile(f"[{_CJK}]")
 
 
 def changed_text(change: Change) -> tuple[str, str]:
@@ -37,7 +36,7 @@ def term_pattern(term: str) -> re.Pattern[str]:
     """A phrase as a pattern: whole words, case-insensitive; Chinese, Japanese, Korean anywhere."""
     words = [re.escape(w) for w in term.split()]
     body = r"\s+".join(words)
-    if _HAS_CJK.search(term):
+    if CJK_CHAR.search(term):
         return re.compile(body, re.IGNORECASE)
     return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
 
@@ -48,10 +47,10 @@ def matches(rule: AlertRule, change: Change) -> bool:
         return False
     if rule.sources and change.source not in rule.sources:
         return False
-    if rule.silent_only and not (change.change_kind in ("edited", "retitled") and change.silent):
+    if rule.silent_only and not (change.change_kind in EDIT_KINDS and change.silent):
         return False
     words = (change.words_added or 0) + (change.words_removed or 0)
-    if rule.min_words_changed and change.change_kind in ("edited", "retitled") and words < rule.min_words_changed:
+    if rule.min_words_changed and change.change_kind in EDIT_KINDS and words < rule.min_words_changed:
         return False
     if rule.terms:
         removed, added = changed_text(change)

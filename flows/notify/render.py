@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 
 from crawlers.alert_rules import AlertRule
 from flows.change_report.paths import page_url
-from warehouse.alerts import Change
+from warehouse.change_kinds import EDIT_KINDS
+from warehouse.changes import Change
 from warehouse.history import diff_texts, segments
 from warehouse.textdiff import sentences
 
@@ -32,7 +33,7 @@ class Message:
 def describe(change: Change) -> str:
     """The kind as a person reads it: "edited (silent)", "deleted (HTTP 404)"."""
     kind = change.change_kind
-    if kind in ("edited", "retitled"):
+    if kind in EDIT_KINDS:
         kind += " (silent)" if change.silent else " (dates moved)"
     elif kind == "deleted" and change.http_status:
         kind += f" (HTTP {change.http_status})"
@@ -107,10 +108,10 @@ def _inline_diff(change: Change) -> str:
         return text
 
     parts = []
-    if (change.previous_title or "") != (change.title or "") and change.change_kind in ("edited", "retitled"):
+    if (change.previous_title or "") != (change.title or "") and change.change_kind in EDIT_KINDS:
         title = "".join(mark(s) for s in segments(change.previous_title, change.title))
         parts.append(f"<p><b>title:</b> {title}</p>")
-    if change.change_kind in ("edited", "retitled"):
+    if change.change_kind in EDIT_KINDS:
         for hunk in diff_texts(change.old_text, change.new_text, context=0):
             for paragraph in hunk.paragraphs:
                 parts.append("<p>" + "".join(mark(s) for s in paragraph) + "</p>")

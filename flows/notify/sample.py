@@ -10,7 +10,7 @@ from flows.notify.deliver import ChannelError, open_channel, redacted, send
 from flows.notify.match import matching
 from flows.notify.render import render
 from flows.settings import Settings
-from warehouse.alerts import Change, recent_changes
+from warehouse.changes import Change, recent_changes
 from warehouse.errors import DatabaseMissing
 
 

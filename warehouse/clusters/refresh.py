@@ -1,0 +1,231 @@
+"""Bringing the clusters up to date for a batch's articles (inside the loader's transaction), or rebuilding them."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from importlib.metadata import version
+
+import numpy as np
+
+from warehouse.clusters.matching import MAX_BUCKET, THRESHOLD, link, recluster
+from warehouse.clusters.signatures import (
+    BANDS,
+    CHAR_SHINGLE,
+    DTYPE,
+    NUM_PERM,
+    ROWS,
+    SEED,
+    WORD_SHINGLE,
+    band_keys,
+    sign_rows,
+    to_blob,
+)
+from warehouse.clusters.tables import strings
+
+# Signing runs in worker processes only for big rebuilds: a batch's few articles are faster here.
+PARALLEL_FROM = 20000
+MAX_WORKERS = 8
+CHUNK = 2000
+METHOD = (
+    f"minhash-v1 datasketch={version('datasketch')} hash=crc32 perm={NUM_PERM} seed={SEED} dtype={DTYPE} "
+    f"words={WORD_SHINGLE} chars={CHAR_SHINGLE} bands={BANDS}x{ROWS} threshold={THRESHOLD} max_bucket={MAX_BUCKET}"
+)
+
+
+@dataclass
+class ClusterRefresh:
+    """What one refresh did."""
+
+    full: bool
+    hashed: int = 0  # articles (re)signed
+    removed: int = 0  # articles dropped: deleted, or changed and re-signed
+    edges: int = 0  # near-duplicate pairs added
+    clusters: int = 0  # clusters written (in the touched part of the graph)
+    members: int = 0  # their members
+
+
+def refresh_clusters(con, article_ids: list[str] | None = None, presigned: dict | None = None) -> ClusterRefresh:
+    """Bring story clusters up to date for these articles, or for all of them (None).
+
+    Give the ids of a batch's new, edited, retitled, re-extracted, deleted and restored articles;
+    unchanged ones cost one lookup. Runs in the caller's transaction (the loader's). A warehouse
+    whose clusters were built with other settings, or never, is rebuilt in full whatever the ids.
+    """
+    built = con.execute("SELECT method FROM story_settings").fetchall()
+    full = article_ids is None or not built or built[0][0] != METHOD
+    result = ClusterRefresh(full=full)
+    try:
+        if full:
+            _clear(con)
+            _live_targets(con, None)
+        else:
+            if not article_ids:
+                return result
+            result.removed = _drop_stale(con, sorted(set(article_ids)))
+        result.hashed = _sign(con, presigned or {})
+        result.edges = link(con)
+        result.clusters, result.members = recluster(con, full)
+        con.execute("DELETE FROM story_settings")
+        con.execute("INSERT INTO story_settings VALUES (?, now()::TIMESTAMP)", [METHOD])
+    finally:
+        for name in ("pw_story_ids", "pw_story_targets", "pw_story_seeds", "pw_story_nodes"):
+            con.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    return result
+
+
+def _clear(con) -> None:
+    for table in ("story_signatures", "story_bands", "story_edges", "story_members"):
+        con.execute(f"DELETE FROM {table}")
+
+
+def _live_targets(con, ids_table: str | None) -> None:
+    """pw_story_targets: live articles (of ids_table, or all) whose signature is missing or stale."""
+    among = f"SEMI JOIN {ids_table} i ON i.article_id = v.article_id" if ids_table else ""
+    con.execute(
+        f"""
+        CREATE TEMP TABLE pw_story_targets AS
+        SELECT v.article_id, v.source, v.content_hash, v.title, v.text
+        FROM article_versions v {among}
+        ANTI JOIN story_signatures s ON s.article_id = v.article_id AND s.content_hash IS NOT DISTINCT FROM v.content_hash
+        WHERE v.valid_to IS NULL AND v.change_kind <> 'deleted'
+        """
+    )
+
+
+def _drop_stale(con, ids: list[str]) -> int:
+    """Forget what the given articles were (signature, bands, edges); returns how many had one."""
+    con.register("pw_story_given", {"article_id": strings(ids)})
+    try:
+        con.execute("CREATE TEMP TABLE pw_story_ids AS SELECT DISTINCT article_id FROM pw_story_given")
+    finally:
+        con.unregister("pw_story_given")
+    _live_targets(con, "pw_story_ids")
+    # Seeds: the given articles that changed or went away; their old clusters must be redone.
+    con.execute(
+        """
+        CREATE TEMP TABLE pw_story_seeds AS
+        SELECT s.article_id FROM story_signatures s SEMI JOIN pw_story_ids i ON i.article_id = s.article_id
+        WHERE s.article_id IN (SELECT article_id FROM pw_story_targets)
+           OR s.article_id NOT IN (SELECT v.article_id FROM article_versions v
+                                   WHERE v.valid_to IS NULL AND v.change_kind <> 'deleted')
+        UNION
+        SELECT article_id FROM pw_story_targets
+        """
+    )
+    stale = "SELECT article_id FROM pw_story_seeds"
+    removed = con.execute(f"SELECT count(*) FROM story_signatures WHERE article_id IN ({stale})").fetchall()[0][0]
+    con.execute(f"DELETE FROM story_signatures WHERE article_id IN ({stale})")
+    con.execute(f"DELETE FROM story_bands WHERE article_id IN ({stale})")
+    con.execute(f"DELETE FROM story_edges WHERE a IN ({stale}) OR b IN ({stale})")
+    # Their old cluster mates join the seeds: they keep their edges, but not their cluster.
+    con.execute(
+        """
+        INSERT INTO pw_story_seeds
+        SELECT m.article_id FROM story_members m
+        WHERE m.cluster_id IN (SELECT cluster_id FROM story_members WHERE article_id IN (SELECT article_id FROM pw_story_seeds))
+          AND m.article_id NOT IN (SELECT article_id FROM pw_story_seeds)
+        """
+    )
+    return int(removed)
+
+
+def _sign(con, presigned: dict) -> int:
+    """Signatures and bands for every article in pw_story_targets, written a chunk at a time so
+    that memory stays flat however big the batch or the rebuild."""
+    targets = con.execute(
+        "SELECT article_id, source, content_hash FROM pw_story_targets ORDER BY article_id"
+    ).fetchall()
+    unsigned = sum(1 for row in targets if row[2] not in presigned)
+    workers = min(len(os.sched_getaffinity(0)), MAX_WORKERS) if unsigned >= PARALLEL_FROM else 1
+    hashed = 0
+    for signed in _sign_chunks(con, targets, workers, presigned):
+        hashed += _insert_signed(con, signed)
+    return hashed
+
+
+def _insert_signed(con, signed: list[tuple]) -> int:
+    """Write one chunk of (article_id, source, content_hash, kind, signature) rows and their bands."""
+    if not signed:
+        return 0
+    ids, sources, hashes, kinds, sigs = zip(*signed)
+    matrix = np.vstack(sigs).astype(DTYPE)
+    rows = np.arange(len(ids), dtype=np.int32)
+    con.register(
+        "pw_story_new",
+        {
+            "row": rows,
+            "article_id": strings(ids),
+            "source": strings(sources),
+            "content_hash": strings([h or "" for h in hashes]),
+            "shingles": strings(kinds),
+            "signature": strings([to_blob(row) for row in matrix]),
+        },
+    )
+    keys = band_keys(matrix)
+    # Bands point at their article by row number: repeating the id strings BANDS times cost more
+    # memory than the rest of a load.
+    con.register(
+        "pw_story_new_bands",
+        {
+            "band": np.tile(np.arange(BANDS, dtype=np.int16), len(ids)),
+            "bucket": keys.reshape(-1),
+            "row": np.repeat(rows, BANDS),
+        },
+    )
+    try:
+        con.execute(
+            "INSERT INTO story_signatures SELECT article_id::VARCHAR, source::VARCHAR, "
+            "nullif(content_hash::VARCHAR, ''), shingles::VARCHAR, unhex(signature::VARCHAR) FROM pw_story_new"
+        )
+        con.execute(
+            "INSERT INTO story_bands SELECT b.band, b.bucket, n.article_id::VARCHAR, n.source::VARCHAR "
+            "FROM pw_story_new_bands b JOIN pw_story_new n ON n.row = b.row"
+        )
+    finally:
+        con.unregister("pw_story_new")
+        con.unregister("pw_story_new_bands")
+    return len(ids)
+
+
+def _texts(con, ids: list[str]) -> list[tuple]:
+    """(article_id, source, content_hash, title, text) of these targets."""
+    return con.execute(
+        "SELECT article_id, source, content_hash, title, text FROM pw_story_targets "
+        "WHERE article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY article_id",
+        [ids],
+    ).fetchall()
+
+
+def _sign_chunks(con, targets: list[tuple], workers: int, presigned: dict):
+    """Signed chunks of `targets`; only texts without a signature from before the lock are read and
+    signed, and a full rebuild of a big warehouse spreads them over processes."""
+    pool = None
+    pending: deque = deque()
+    try:
+        for start in range(0, len(targets), CHUNK):
+            chunk = targets[start : start + CHUNK]
+            known = [(a, s, h, *presigned[h]) for a, s, h in chunk if h in presigned]
+            if known:
+                yield known
+            unsigned = [a for a, _, h in chunk if h not in presigned]
+            if not unsigned:
+                continue
+            rows = _texts(con, unsigned)
+            if workers <= 1:
+                yield sign_rows(rows)
+                continue
+            if pool is None:
+                # spawn, not fork: the caller's process runs DuckDB threads, which a fork would copy mid-flight.
+                pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            pending.append(pool.submit(sign_rows, rows))
+            if len(pending) >= 2 * workers:  # bounded: texts stay in memory a few chunks at a time
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
