@@ -14,7 +14,6 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from demo_site import DemoSite, demo_registry
 from tests.conftest import make_pipeline, run_cli
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -27,21 +26,12 @@ channels = ["json://127.0.0.1:9/never-sent"]
 
 
 @pytest.fixture(scope="module")
-def demo():
-    """The demo site, at stage 2 once `changed` crawled it."""
-    with DemoSite(port=0) as site:
-        yield site
-
-
-@pytest.fixture(scope="module")
-def changed(tmp_path_factory, demo):
-    """A demo warehouse after stage 2 (a silent edit, a deletion): (pipeline, site base URL)."""
-    pipeline = make_pipeline(tmp_path_factory.mktemp("report"))
-    pipeline.use_registry(demo_registry(demo.base_url) + RULES)
-    pipeline.crawl()
-    demo.set_stage(2)
-    pipeline.crawl()
-    return pipeline, demo.base_url
+def changed(tmp_path_factory, demo_story):
+    """A demo warehouse after stage 2 (a silent edit, a deletion; a copy of the session's), a registry
+    with one alert rule: (pipeline, site base URL)."""
+    pipeline = demo_story.copy("stage2", tmp_path_factory.mktemp("report"))
+    pipeline.use_registry(pipeline.settings.registry.read_text() + RULES)
+    return pipeline, demo_story.base_url()
 
 
 def cli(pipeline, *args, **kwargs):
@@ -186,7 +176,7 @@ def test_report_marks_chinese_changes_character_by_character(tmp_path):
     assert 'lang="zh"' in dom
 
 
-def test_a_publish_rewrites_only_what_the_loads_since_the_last_one_changed(changed, demo, tmp_path):
+def test_a_publish_rewrites_only_what_the_loads_since_the_last_one_changed(changed, demo_story, tmp_path):
     """What `serve` runs after each load: an unchanged warehouse rewrites no file; a load with a
     retitle rewrites that article's page, the index and the feed that lists it, nothing else."""
     from demo_site.content import RETITLE
@@ -215,11 +205,8 @@ def test_a_publish_rewrites_only_what_the_loads_since_the_last_one_changed(chang
     assert {p.name for p in first.feeds} == {"all.xml", "deletions.xml"}
     assert written_by(lambda: publish_all(mine.settings)) == set()
 
-    demo.set_stage(3)
-    try:
+    with demo_story.site(3):
         mine.crawl("unnews")
-    finally:
-        demo.set_stage(2)
     assert not mine.failures
     retitled = mine.scalar("select article_id from articles where canonical_url = ?", [base + RETITLE["path"]])
     result: list = []
