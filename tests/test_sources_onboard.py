@@ -15,7 +15,7 @@ from crawlers.registry import DEFAULT_REGISTRY as ROOT_REGISTRY
 from crawlers.registry import load_registry
 from demo_site import DemoSite, demo_registry
 from demo_site.content import BY_PATH, OUTLETS
-from tests.conftest import make_pipeline, run_cli
+from tests.conftest import crawl_in_parallel, make_pipeline, run_cli
 from tests.servers import Route, StaticSite, article_html
 
 
@@ -83,16 +83,17 @@ def test_add_reports_pattern_coverage_shapes_and_samples(generated):
     assert "[[sources]]" in out and "article_pattern = " in out and "download_delay = 0.0" in out
 
 
-def test_generated_entries_crawl_the_same_articles_as_the_hand_written_ones(generated, demo, tmp_path_factory):
+def test_generated_entries_crawl_the_same_articles_as_the_hand_written_ones(generated, demo, demo_story, tmp_path):
     registry, _ = generated
-    hand = make_pipeline(tmp_path_factory.mktemp("hand")).use_registry(demo_registry(demo.base_url))
-    made = make_pipeline(tmp_path_factory.mktemp("made")).use_registry(registry.read_text(encoding="utf-8"))
-    hand.crawl()
-    made.crawl()
-    assert not made.failures and not hand.failures
-    articles = {f"{demo.base_url}{path}" for path in BY_PATH}
+    hand = demo_story.copy("stage1", tmp_path / "hand")  # the hand-written registry's crawl, on the story's site
+    (tmp_path / "made").mkdir()
+    made = make_pipeline(tmp_path / "made").use_registry(registry.read_text(encoding="utf-8"))
+    crawl_in_parallel(made, workers=len(OUTLETS))
+    assert not made.failures
+    articles = set(BY_PATH)
     for name in OUTLETS:
-        expected, found = article_urls(hand, name), article_urls(made, name)
+        expected = {url.removeprefix(demo_story.base_url()) for url in article_urls(hand, name)}
+        found = {url.removeprefix(demo.base_url) for url in article_urls(made, name)}
         assert expected, name
         assert found == expected, name
         assert found <= articles, f"{name}: a listing or section page was stored as an article"
