@@ -9,12 +9,14 @@ by different outlets (content.SAME_TOPIC): the first must cluster, the second mu
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from urllib.parse import urlsplit
 
 import pytest
 
 from demo_site import DemoSite, content, demo_registry
-from tests.conftest import Pipeline, make_pipeline, run_cli
+from tests.conftest import ROOT, Pipeline, make_pipeline, run_cli
 from warehouse.clusters import THRESHOLD, refresh_clusters, shingles
 from warehouse.db import connect
 
@@ -196,3 +198,24 @@ def test_a_rebuild_in_small_chunks_over_processes_writes_the_same_signatures_ban
     assert chunked == serial
     assert serial[0] == sum(content.EXPECTED.values()) - 1 and len(serial[1][1]) == serial[0] * clusters.BANDS
     assert serial[2] == grown["steps"]["edit and deletion"]
+
+
+def test_the_band_layout_and_dtype_written_down_are_datasketchs():
+    """signatures.py writes datasketch's choices down so that readers need not import it: they must agree."""
+    import zlib
+
+    from datasketch import MinHash, MinHashLSH
+
+    from warehouse.clusters import signatures
+
+    lsh = MinHashLSH(threshold=signatures.CANDIDATE_THRESHOLD, num_perm=signatures.NUM_PERM)
+    assert (lsh.b, lsh.r) == (signatures.BANDS, signatures.ROWS)
+    template = MinHash(num_perm=signatures.NUM_PERM, seed=signatures.SEED, hashfunc=zlib.crc32)
+    assert template.hashvalues.dtype == signatures.DTYPE
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, warehouse.loader; print('datasketch' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert loaded.stdout.strip() == "False", loaded.stderr  # a load that signs nothing never imports it

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import re
 import zlib
+from functools import cache
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from warehouse.cjk import CJK_CHAR
 
@@ -27,12 +27,11 @@ CJK_SHARE = 0.3
 _WORD = re.compile(r"\w+")
 _WORD_CHARS = re.compile(r"[^\W_]")
 _NOT_WORD = re.compile(r"[\W_]+")
-_LSH = MinHashLSH(threshold=CANDIDATE_THRESHOLD, num_perm=NUM_PERM)
-BANDS, ROWS = _LSH.b, _LSH.r
-# CRC-32 is stable across processes and runs (signatures are stored) and 6x faster than
-# datasketch's default SHA-1; affine32 MinHash mixes its output before permuting.
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=zlib.crc32)
-DTYPE = _TEMPLATE.hashvalues.dtype
+# What datasketch's MinHashLSH(threshold=CANDIDATE_THRESHOLD, num_perm=NUM_PERM) chooses, and the
+# dtype of its affine32 MinHash: written here so that a process that signs nothing (a recrawl of
+# unchanged pages, a reader) never imports datasketch (and SciPy with it); tests/test_clusters.py checks them.
+BANDS, ROWS = 32, 4
+DTYPE = np.dtype(np.uint32)
 # Odd 64-bit multipliers that fold a band's r values into one 64-bit bucket key.
 _FOLD = np.random.default_rng(20210208).integers(1, 2**63, size=ROWS, dtype=np.uint64) | np.uint64(1)
 
@@ -51,9 +50,21 @@ def shingles(title: str | None, text: str | None) -> tuple[str, set[str]]:
     return "words5", {" ".join(words[i : i + n]) for i in range(max(1, len(words) - n + 1))} if words else set()
 
 
+@cache
+def _template():
+    """CRC-32 is stable across processes and runs (signatures are stored) and 6x faster than
+    datasketch's default SHA-1; affine32 MinHash mixes its output before permuting."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=zlib.crc32)
+
+
 def signature(grams: set[str]) -> np.ndarray:
     """The MinHash signature of a set of shingles."""
-    m = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=zlib.crc32, permutations=_TEMPLATE.permutations, **_scheme())
+    from datasketch import MinHash
+
+    template = _template()
+    m = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=zlib.crc32, permutations=template.permutations, **_scheme())
     m.update_batch([g.encode("utf-8") for g in grams])
     return m.hashvalues
 
@@ -101,7 +112,7 @@ def presign(records) -> dict[str, tuple[str, np.ndarray]]:
 
 def _scheme() -> dict:
     # datasketch 2 wants the scheme named when permutations are passed in; 1.x has no such option.
-    scheme = getattr(_TEMPLATE, "scheme", None)
+    scheme = getattr(_template(), "scheme", None)
     return {"scheme": scheme} if scheme else {}
 
 
