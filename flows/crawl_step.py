@@ -76,29 +76,9 @@ def crawl_source_process(
         sys.executable,
         "-m",
         "crawlers.run",
-        "--source",
-        source.name,
-        "--registry",
-        str(settings.registry),
-        "--known",
-        str(known),
-        "--staging",
-        str(settings.staging),
-        "--archive",
-        str(settings.archive),
-        "--batch-id",
-        batch_id,
-        "--log-level",
-        settings.log_level,
-        "--workers",
-        str(workers),
-        *(["--run-id", run_id] if run_id else []),
+        *crawl_arguments(source, settings, known, batch_id, workers, run_id),
     ]
-    env = {
-        **os.environ,
-        "SCRAPY_SETTINGS_MODULE": "crawlers.settings",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
-    }
+    env = crawl_environment()
     log_path = settings.work / f"{batch_id}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -126,6 +106,40 @@ def crawl_source_process(
         note_error(settings.staging / batch_id, down)
         raise (HostUnreachable if _host_down(settings.staging / batch_id) else CrawlFailed)(down)
     return CrawlOutcome(source.name, batch_id, due, code)
+
+
+def crawl_arguments(
+    source: Source, settings: Settings, known: Path, batch_id: str, workers: int, run_id: str | None = None
+) -> list[str]:
+    """The arguments of `python -m crawlers.run` for one crawl of `source` into `batch_id`."""
+    return [
+        "--source",
+        source.name,
+        "--registry",
+        str(settings.registry),
+        "--known",
+        str(known),
+        "--staging",
+        str(settings.staging),
+        "--archive",
+        str(settings.archive),
+        "--batch-id",
+        batch_id,
+        "--log-level",
+        settings.log_level,
+        "--workers",
+        str(workers),
+        *(["--run-id", run_id] if run_id else []),
+    ]
+
+
+def crawl_environment() -> dict[str, str]:
+    """The crawl process's environment: this one's, with Scrapy's settings module and the project importable."""
+    return {
+        **os.environ,
+        "SCRAPY_SETTINGS_MODULE": "crawlers.settings",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
+    }
 
 
 def _host_down(folder: Path) -> bool:
