@@ -9,11 +9,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
 import resource
 import shutil
+import sys
 import time
 import zlib
 from datetime import datetime, timedelta
@@ -23,17 +25,49 @@ import duckdb
 
 from bench import text as T
 from bench.harness import summarize
+from bench.real import ENV as REAL_ENV
 from warehouse.clusters import presign
 from warehouse.db import connect, location, open_location
 from warehouse.staging import StagedBatch
 
-PARAGRAPHS = 4000
+PARAGRAPHS = 4000  # generated paragraphs, when the real pages are not on this machine
 TERM = "vaccine"
 
 
 def paragraph_pool(count: int = PARAGRAPHS, seed: int = 7) -> list[str]:
+    """The paragraphs synthetic texts are made of: the real paragraphs trafilatura extracts from its
+    evaluation pages (bench/real.py: PRESSWATCH_BENCH_REAL, or a copy already in the cache) when this
+    machine has them, else `count` generated ones (bench/text.py). Says on stderr which (pool_origin())."""
+    origin, pool = _pool(count, seed)
+    _say_origin(origin)
+    return list(pool)
+
+
+def pool_origin(count: int = PARAGRAPHS, seed: int = 7) -> str:
+    """Where paragraph_pool's paragraphs come from, in words (for results files)."""
+    return _pool(count, seed)[0]
+
+
+@functools.cache
+def _pool(count: int, seed: int) -> tuple[str, tuple[str, ...]]:
+    from bench.real import RealPagesError, find_pages, real_paragraphs
+
+    try:
+        folder = find_pages()
+        if folder is not None:
+            real = real_paragraphs(folder)
+            return f"{len(real):,} real paragraphs extracted by trafilatura from the pages in {folder}", tuple(real)
+        why = f"no real pages ({REAL_ENV} unset, none extracted under the bench cache)"
+    except RealPagesError as exc:
+        why = f"the real pages cannot be read ({exc})"
     rng = random.Random(f"pool:{seed}")
-    return [T.paragraph(rng, (3, 6)) for _ in range(count)]
+    generated = tuple(T.paragraph(rng, (3, 6)) for _ in range(count))
+    return f"{count:,} generated paragraphs (bench/text.py): {why}", generated
+
+
+@functools.cache
+def _say_origin(origin: str) -> None:
+    print(f"paragraph_pool: {origin}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------- staged batches

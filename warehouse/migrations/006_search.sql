@@ -1,0 +1,377 @@
+-- Search and trends from a term index that lives in the lake, kept by every load in the same
+-- transaction as the versions it covers (warehouse/search_index.py writes it; any DuckDB client
+-- reads it through the macros below). The scan is the definition of a match (mention_count, migration
+-- 003), the index is the speed: the index names candidates, and every candidate that the index alone
+-- cannot decide is verified with mention_count itself, so the answers equal a scan of the texts.
+--
+--   SELECT * FROM term_trend('police');                    -- per week and source, with share
+--   SELECT * FROM phrase_spread('according to the');       -- who said it first
+--   SELECT * FROM search('"prime minister" police -football', since := DATE '2024-01-01');
+--
+-- Layout. What is indexed is each version's body (article_body(title, text)), cut into its lines:
+-- versions of one article share most lines, wire copy shares them across outlets, boilerplate
+-- repeats, so each distinct line (a block) is tokenised and stored once.
+--   search_blocks  one row per distinct line (and per distinct title): its text, by a dense id
+--   search_terms   (term, block, n): the block holds the term n times; sorted by term, so a term
+--                  reads a few row groups
+--   search_lines   (block, doc, line): version `doc`'s line `line` is that block; sorted by block
+--   search_docs    one row per indexed version (tombstones have no text and no row)
+--   search_live    the current version of every live article (what `articles` shows)
+
+-- Chinese, Japanese and Korean: the one definition of which characters are CJK (pw_is_cjk below
+-- replaces migration 003's own copy). Those scripts have no spaces between words.
+CREATE OR REPLACE MACRO pw_cjk_chars() AS '[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]';
+CREATE OR REPLACE MACRO pw_is_cjk(term) AS regexp_matches(term, pw_cjk_chars());
+
+-- The index terms of one line: every maximal run of letters, digits and marks, lower-cased (the
+-- word boundaries mention_count uses), except runs made only of CJK characters; and for each run
+-- of CJK characters, its character bigrams and its last character alone, so that a CJK term is
+-- found by its bigrams and a one-character term by the terms that start with it.
+CREATE OR REPLACE MACRO pw_terms(line) AS
+    CASE WHEN regexp_matches(line, pw_cjk_chars()) THEN list_concat(
+             list_filter(regexp_extract_all(lower(line), '[\pL\pN\pM]+'),
+                         w -> NOT regexp_full_match(w, pw_cjk_chars() || '+')),
+             flatten(list_transform(regexp_extract_all(lower(line), pw_cjk_chars() || '+'),
+                     r -> list_concat(list_transform(range(1, length(r)), i -> substr(r, i, 2)), [right(r, 1)]))))
+         ELSE regexp_extract_all(lower(line), '[\pL\pN\pM]+') END;
+
+-- A line's last run of non-space characters, lower-cased: a phrase can only run over a line break
+-- when the line before ends with one of its words (see pw_risky).
+CREATE OR REPLACE MACRO pw_tail(line) AS regexp_extract(lower(line), '(\S+)\s*$', 1);
+
+-- What the index must find for a term: one key per word of a non-CJK term (whole words), or per
+-- CJK bigram of a CJK term, a lone CJK character and a `word*` prefix being ranges of terms.
+-- A line that mentions the term holds a term in every key's range.
+CREATE OR REPLACE MACRO pw_keys(term, prefix) AS
+    CASE WHEN prefix THEN [{'lo': lower(trim(term)), 'hi': lower(trim(term)) || chr(1114111)}]
+         WHEN pw_is_cjk(term) THEN flatten(list_transform(
+             regexp_extract_all(lower(trim(term)), pw_cjk_chars() || '+'),
+             r -> CASE WHEN length(r) = 1 THEN [{'lo': r, 'hi': r || chr(1114111)}]
+                       ELSE list_transform(range(1, length(r)), i -> {'lo': substr(r, i, 2), 'hi': substr(r, i, 2)}) END))
+         ELSE list_transform(regexp_extract_all(lower(trim(term)), '[\pL\pN\pM]+'), w -> {'lo': w, 'hi': w}) END;
+
+-- Whether the index alone gives a term's exact count: a single whole word (its count in a line is
+-- the number of times it is one of the line's terms), or a prefix.
+CREATE OR REPLACE MACRO pw_exact(term, prefix) AS
+    prefix OR (NOT pw_is_cjk(term) AND regexp_full_match(lower(trim(term)), '[\pL\pN\pM]+')
+               AND regexp_matches(term, '[\pL\pN]'));
+
+-- The pieces of a term before each of its white-space runs: a match can run over a line break only
+-- where such a piece ends the line before it.
+CREATE OR REPLACE MACRO pw_risky(term) AS
+    (regexp_split_to_array(lower(trim(term)), '\s+'))[1:-2];
+
+-- A `word*` prefix matches a word that starts with it.
+CREATE OR REPLACE MACRO pw_prefix_count(body, prefix) AS
+    len(regexp_extract_all(lower(body), '(?:^|[^\pL\pN\pM])' || regexp_escape(lower(trim(prefix)))));
+
+CREATE OR REPLACE MACRO pw_mentions(body, term, prefix) AS
+    CASE WHEN prefix THEN pw_prefix_count(body, term) ELSE mention_count(body, term) END;
+
+CREATE TABLE search_blocks (
+    block  BIGINT NOT NULL,
+    hash   UBIGINT NOT NULL,         -- md5 of the text, low and high 64 bits: finds a line already
+    hash2  UBIGINT NOT NULL,         -- stored (DuckLake 1.5.5 cannot join on 128-bit integers)
+    text   VARCHAR NOT NULL,
+    tail   VARCHAR                   -- pw_tail(text)
+);
+
+CREATE TABLE search_terms (
+    term   VARCHAR NOT NULL,         -- pw_terms of the block's text
+    block  BIGINT NOT NULL,
+    n      INTEGER NOT NULL          -- how often
+);
+
+CREATE TABLE search_lines (
+    block  BIGINT NOT NULL,
+    doc    BIGINT NOT NULL,
+    line   INTEGER NOT NULL          -- 1, 2, ...: the body is the blocks' texts joined by line breaks
+);
+
+CREATE TABLE search_docs (
+    doc           BIGINT NOT NULL,
+    article_id    VARCHAR NOT NULL,
+    version       INTEGER NOT NULL,
+    source        VARCHAR NOT NULL,
+    published_at  DATE,
+    valid_from    TIMESTAMP NOT NULL,
+    first_seen    TIMESTAMP NOT NULL,  -- the article's first version's valid_from
+    title         VARCHAR,
+    canonical_url VARCHAR,
+    title_block   BIGINT,              -- the title as a block of its own, for title: searches
+    lines         INTEGER NOT NULL
+);
+
+CREATE TABLE search_live (
+    doc           BIGINT NOT NULL,
+    article_id    VARCHAR NOT NULL,
+    version       INTEGER NOT NULL,
+    source        VARCHAR NOT NULL,
+    published_at  DATE,
+    first_seen    TIMESTAMP NOT NULL,
+    title         VARCHAR,
+    canonical_url VARCHAR,
+    title_block   BIGINT
+);
+
+-- How the index was built (one row): another method makes the next writer rebuild it.
+CREATE TABLE search_settings (
+    method    VARCHAR NOT NULL,
+    built_at  TIMESTAMP NOT NULL
+);
+
+-- Files laid out for the common filters: DuckLake sorts on insert, on merge_adjacent_files and on
+-- flushing inlined data, so a term, a block, a source or a period sits in few row groups.
+ALTER TABLE search_terms SET SORTED BY (term, block);
+-- Row groups of 8,192 rows (DuckDB's default is 122,880): min/max statistics then skip finer, for a
+-- term's blocks spread over search_lines as for a source's or a period's versions. (A table created
+-- in this transaction cannot take an option of its own yet, so it is the lake's default.)
+CALL set_option('parquet_row_group_size', 8192);
+ALTER TABLE search_lines SET SORTED BY (block, doc);
+ALTER TABLE search_blocks SET SORTED BY (block);
+ALTER TABLE search_docs SET SORTED BY (doc);
+ALTER TABLE search_live SET SORTED BY (source, published_at);
+ALTER TABLE article_versions SET SORTED BY (source, published_at, valid_from);
+
+-- Which of the matching steps a list of query terms needs (constant for a given query, so DuckDB
+-- drops the steps no term needs before it runs anything).
+CREATE OR REPLACE MACRO pw_needs_ranges(queries) AS
+    len(list_filter(queries, x -> len(list_filter(pw_keys(x.term, coalesce(x.prefix, false)), k -> k.lo <> k.hi)) > 0)) > 0;
+CREATE OR REPLACE MACRO pw_needs_texts(queries) AS
+    len(list_filter(queries, x -> NOT pw_exact(x.term, coalesce(x.prefix, false)))) > 0;
+CREATE OR REPLACE MACRO pw_needs_bodies(queries) AS
+    len(list_filter(queries, x -> len(pw_risky(x.term)) > 0 AND NOT coalesce(x.prefix, false))) > 0;
+
+-- The documents (versions) that match each query term, with the term's mentions and the first
+-- line that holds one. `queries` is a list of {i, term, prefix}. Whole words and prefixes are
+-- counted from the index alone; any other term is counted by mention_count on the lines that hold
+-- all its keys, and on the whole body of a document where a match may run over a line break.
+CREATE OR REPLACE MACRO pw_found(queries) AS TABLE
+WITH q AS (
+    SELECT x.i, pw_keys(x.term, coalesce(x.prefix, false)) AS keys FROM (SELECT unnest(queries) AS x)
+), k AS (
+    SELECT q.i, len(q.keys) AS nkeys, j, q.keys[j].lo AS lo, q.keys[j].hi AS hi
+    FROM q, range(1, len(q.keys) + 1) r(j)
+)
+SELECT k.i, k.nkeys, k.j, t.block, t.n FROM k JOIN search_terms t ON t.term = k.lo WHERE k.lo = k.hi
+UNION ALL
+SELECT k.i, k.nkeys, k.j, t.block, t.n FROM k JOIN search_terms t ON t.term >= k.lo AND t.term <= k.hi
+WHERE k.lo <> k.hi AND pw_needs_ranges(queries);
+
+-- The blocks that mention each query term, and how often: the blocks holding every key of the
+-- term, counted by the index (whole words, prefixes) or by the definition (anything else).
+CREATE OR REPLACE MACRO pw_counted(queries) AS TABLE
+WITH q AS (
+    SELECT x.i, x.term, coalesce(x.prefix, false) AS prefix, pw_exact(x.term, coalesce(x.prefix, false)) AS exact
+    FROM (SELECT unnest(queries) AS x)
+), cand AS (
+    SELECT f.i, f.block, sum(f.n) AS n FROM pw_found(queries) f
+    GROUP BY f.i, f.block HAVING count(DISTINCT f.j) = max(f.nkeys)
+)
+SELECT c.i, c.block, c.n FROM cand c SEMI JOIN q ON q.i = c.i AND q.exact
+UNION ALL
+SELECT c.i, c.block, pw_mentions(b.text, q.term, q.prefix) AS n
+FROM cand c JOIN q ON q.i = c.i AND NOT q.exact JOIN search_blocks b ON b.block = c.block
+WHERE pw_needs_texts(queries);
+
+CREATE OR REPLACE MACRO pw_match(queries) AS TABLE
+WITH q AS (
+    SELECT x.i, x.term, coalesce(x.prefix, false) AS prefix,
+           CASE WHEN coalesce(x.prefix, false) THEN [] ELSE pw_risky(x.term) END AS risky
+    FROM (SELECT unnest(queries) AS x)
+), found AS (
+    SELECT * FROM pw_found(queries)
+), counted AS (
+    SELECT * FROM pw_counted(queries)
+), by_lines AS (
+    SELECT c.i, l.doc, sum(c.n) AS mentions, min(l.line) AS first_line, arg_min(l.block, l.line) AS first_block
+    FROM search_lines l JOIN counted c ON l.block = c.block WHERE c.n > 0
+    GROUP BY c.i, l.doc
+), risky_blocks AS (  -- lines that end with a piece of the term after which a match may go on
+    SELECT q.i, b.block FROM q JOIN search_blocks b ON len(list_filter(q.risky, p -> ends_with(b.tail, p))) > 0
+    WHERE pw_needs_bodies(queries)
+), risky_docs AS (    -- ... in documents that hold every key somewhere
+    SELECT r.i, l.doc
+    FROM (SELECT DISTINCT r.i, l.doc FROM search_lines l JOIN risky_blocks r ON r.block = l.block) r
+    JOIN search_lines l ON l.doc = r.doc JOIN found f ON f.i = r.i AND f.block = l.block
+    WHERE pw_needs_bodies(queries)
+    GROUP BY r.i, l.doc HAVING count(DISTINCT f.j) = max(f.nkeys)
+), whole AS (         -- ... are counted on their whole body
+    SELECT r.i, r.doc,
+           pw_mentions(string_agg(b.text, chr(10) ORDER BY l.line), any_value(q.term), any_value(q.prefix)) AS mentions,
+           min(l.line) FILTER (WHERE pw_mentions(b.text, q.term, q.prefix) > 0) AS first_line,
+           arg_min(l.block, l.line) FILTER (WHERE pw_mentions(b.text, q.term, q.prefix) > 0) AS first_block
+    FROM risky_docs r JOIN q ON q.i = r.i JOIN search_lines l ON l.doc = r.doc JOIN search_blocks b ON b.block = l.block
+    WHERE pw_needs_bodies(queries)
+    GROUP BY r.i, r.doc
+)
+SELECT i, doc, mentions, first_line, first_block FROM by_lines b
+WHERE NOT pw_needs_bodies(queries) OR NOT EXISTS (SELECT 1 FROM risky_docs r WHERE r.i = b.i AND r.doc = b.doc)
+UNION ALL
+SELECT i, doc, mentions, first_line, first_block FROM whole WHERE mentions > 0;
+
+-- term_trend from the index: the same rows as migration 003's scan, plus `share`, the articles
+-- mentioning the term over all live articles of that bucket and source (Media Cloud's normalized
+-- count). Dated by published_at, else the day presswatch first saw the article.
+CREATE OR REPLACE MACRO term_trend(term, bucket := 'week', source := '') AS TABLE
+WITH hits AS (
+    SELECT a.doc, a.source, coalesce(a.published_at, a.first_seen::DATE) AS day, m.mentions
+    FROM pw_match([{'i': 1, 'term': term, 'prefix': false}]) m JOIN search_live a ON a.doc = m.doc
+    WHERE coalesce(source, '') = '' OR a.source = source
+), totals AS (
+    SELECT date_trunc(pw_bucket(bucket), coalesce(a.published_at, a.first_seen::DATE))::DATE AS bucket, a.source AS source,
+           count(*) AS live
+    FROM search_live a
+    WHERE coalesce(source, '') = '' OR a.source = source
+    GROUP BY 1, 2
+)
+SELECT term AS term,
+       date_trunc(pw_bucket(bucket), h.day)::DATE AS bucket,
+       h.source AS source,
+       count(*) AS articles,
+       sum(h.mentions)::BIGINT AS mentions,
+       round(count(*) / any_value(t.live), 4)::DOUBLE AS share
+FROM hits h JOIN totals t ON t.bucket = date_trunc(pw_bucket(bucket), h.day)::DATE AND t.source = h.source
+GROUP BY 1, 2, 3
+ORDER BY 2, 3;
+
+-- phrase_spread from the index: for each outlet, the first article that used `phrase` (any
+-- version, deleted articles included), ordered by date, with the lag in days behind the first.
+CREATE OR REPLACE MACRO phrase_spread(phrase) AS TABLE
+WITH used AS (
+    SELECT d.article_id, d.version, d.source, d.title, d.canonical_url, d.valid_from,
+           CASE WHEN d.version = 1 THEN coalesce(d.published_at, d.first_seen::DATE) ELSE d.valid_from::DATE END AS said_on
+    FROM pw_match([{'i': 1, 'term': phrase, 'prefix': false}]) m JOIN search_docs d ON d.doc = m.doc
+), dated AS (
+    SELECT u.* FROM used u
+    QUALIFY row_number() OVER (PARTITION BY u.article_id ORDER BY u.version) = 1
+), per_source AS (
+    SELECT d.*, count(*) OVER (PARTITION BY d.source) AS articles
+    FROM dated d
+    QUALIFY row_number() OVER (PARTITION BY d.source ORDER BY d.said_on, d.valid_from, d.article_id) = 1
+)
+SELECT row_number() OVER (ORDER BY p.said_on, p.valid_from, p.source) AS rank,
+       p.source AS source,
+       p.said_on AS first_used,
+       date_diff('day', min(p.said_on) OVER (), p.said_on) AS lag_days,
+       p.articles AS articles,
+       p.title AS title,
+       p.canonical_url AS canonical_url,
+       p.article_id AS article_id
+FROM per_source p
+ORDER BY 1;
+
+-- A search query in the language Media Cloud users type (`presswatch search` also takes
+-- parentheses): words, all required; "quoted phrases"; -word or NOT word to exclude; OR between
+-- alternatives; title:word or title:"a phrase"; source:name; word* for a prefix. It becomes a list
+-- of clauses {i, grp, neg, field, term, prefix}: clauses joined by OR share a group, and every
+-- group must hold. Words and phrases match as term_trend counts them (whole words,
+-- case-insensitive, over title and text; CJK as substrings).
+CREATE OR REPLACE MACRO pw_tokens(query) AS regexp_extract_all(query, '-?(?:title:|source:)?"[^"]*"|\S+');
+CREATE OR REPLACE MACRO pw_is_op(token) AS coalesce(token IN ('OR', 'AND', 'NOT'), false);
+CREATE OR REPLACE MACRO pw_or_joined(tokens, j) AS
+    coalesce(tokens[j - 1] = 'OR' OR (tokens[j - 1] IN ('NOT', 'AND') AND tokens[j - 2] = 'OR'), false);
+CREATE OR REPLACE MACRO pw_value(token) AS
+    regexp_replace(CASE WHEN starts_with(token, '-') AND length(token) > 1 THEN token[2:] ELSE token END,
+                   '^(title|source):', '');
+CREATE OR REPLACE MACRO pw_quoted(value) AS length(value) >= 2 AND starts_with(value, '"') AND ends_with(value, '"');
+CREATE OR REPLACE MACRO pw_clause(tokens, i) AS {
+    'i': i,
+    'grp': len(list_filter(range(1, i + 1), j -> NOT pw_is_op(tokens[j]) AND NOT pw_or_joined(tokens, j))),
+    'neg': (starts_with(tokens[i], '-') AND length(tokens[i]) > 1) OR coalesce(tokens[i - 1] = 'NOT', false),
+    'field': CASE WHEN regexp_matches(tokens[i], '^-?title:') THEN 'title'
+                  WHEN regexp_matches(tokens[i], '^-?source:') THEN 'source' ELSE 'any' END,
+    'term': CASE WHEN pw_quoted(pw_value(tokens[i])) THEN pw_value(tokens[i])[2:-2]
+                 WHEN ends_with(pw_value(tokens[i]), '*') THEN rtrim(pw_value(tokens[i]), '*')
+                 ELSE pw_value(tokens[i]) END,
+    'prefix': NOT pw_quoted(pw_value(tokens[i])) AND ends_with(pw_value(tokens[i]), '*')};
+CREATE OR REPLACE MACRO pw_all_clauses(query) AS
+    list_transform(list_filter(range(1, len(pw_tokens(query)) + 1), i -> NOT pw_is_op(pw_tokens(query)[i])),
+                   i -> pw_clause(pw_tokens(query), i));
+
+-- Why a query cannot be searched (NULL when it can).
+CREATE OR REPLACE MACRO pw_query_problem(query) AS
+    CASE WHEN (length(query) - length(replace(query, '"', ''))) % 2 = 1
+              THEN 'the query has an unbalanced " (at character ' || (length(query) - strpos(reverse(query), '"') + 1) || ')'
+         WHEN len(pw_all_clauses(query)) = 0 THEN 'the query is empty: give a word or a "phrase"'
+         WHEN pw_is_op(pw_tokens(query)[-1]) THEN 'the query ends with ' || pw_tokens(query)[-1] || ': give what follows it'
+         WHEN pw_tokens(query)[1] IN ('OR', 'AND') THEN 'the query starts with ' || pw_tokens(query)[1] || ': give what comes before it'
+         WHEN len(list_filter(pw_all_clauses(query), x -> x.field <> 'source' AND NOT regexp_matches(x.term, '[\pL\pN]'))) > 0
+              THEN 'nothing to search for in ' || list_filter(pw_all_clauses(query), x -> x.field <> 'source' AND NOT regexp_matches(x.term, '[\pL\pN]'))[1].term
+                   || ': give words with letters or digits'
+         WHEN len(list_filter(pw_all_clauses(query), x -> x.field = 'source' AND x.term = '')) > 0
+              THEN 'source: needs a source name, as in source:xinhua'
+         WHEN len(list_filter(pw_all_clauses(query), x -> x.prefix AND NOT regexp_full_match(lower(x.term), '[\pL\pN\pM]+'))) > 0
+              THEN 'a * may only end a single word, as in vaccin*'
+         WHEN len(list_filter(pw_all_clauses(query), x -> x.prefix AND pw_is_cjk(x.term))) > 0
+              THEN 'a * cannot end Chinese, Japanese or Korean: those match anywhere already'
+    END;
+CREATE OR REPLACE MACRO pw_clauses(query) AS
+    CASE WHEN pw_query_problem(query) IS NULL THEN pw_all_clauses(query) ELSE error(pw_query_problem(query)) END;
+CREATE OR REPLACE MACRO pw_groups(query) AS
+    list_transform(range(1, coalesce(list_max(list_transform(pw_clauses(query), x -> x.grp)), 0) + 1),
+                   g -> list_filter(pw_clauses(query), x -> x.grp = g));
+-- A group of plain (not negated) word or title clauses: every answer matches one of them, so the
+-- index's matches are the candidates; otherwise every document is.
+CREATE OR REPLACE MACRO pw_anchored(query) AS
+    len(list_filter(pw_groups(query), g -> len(list_filter(g, x -> x.neg OR x.field = 'source')) = 0)) > 0;
+CREATE OR REPLACE MACRO pw_terms_of(query, wanted) AS
+    list_transform(list_filter(pw_clauses(query), x -> x.field = wanted),
+                   x -> {'i': x.i, 'term': x.term, 'prefix': x.prefix});
+
+-- Up to 160 characters of `line` around the first mention of `term`.
+CREATE OR REPLACE MACRO pw_snippet_start(line, term, prefix) AS
+    greatest(1, length(regexp_extract(lower(line),
+        '^([\s\S]*?)' || CASE WHEN pw_is_cjk(term) THEN regexp_escape(lower(trim(term)))
+                              WHEN prefix THEN '(?:^|[^\pL\pN\pM])' || regexp_escape(lower(trim(term)))
+                              ELSE pw_pattern(term) END, 1)) - 50);
+CREATE OR REPLACE MACRO pw_snippet(line, term, prefix) AS
+    CASE WHEN pw_snippet_start(line, term, prefix) > 1 THEN '…' ELSE '' END
+    || substr(line, pw_snippet_start(line, term, prefix), 160)
+    || CASE WHEN pw_snippet_start(line, term, prefix) + 160 <= length(line) THEN '…' ELSE '' END;
+
+-- One row per live article that matches `query`, newest first (published_at, else first seen),
+-- with a snippet around the first match; `versions := true` gives every version that matched,
+-- deleted articles' included. `source`, `since` and `until` (dates, inclusive) narrow it.
+-- (An empty since or until is no bound: DuckLake cannot keep a NULL default.)
+CREATE OR REPLACE MACRO pw_date(value) AS
+    CASE WHEN coalesce(CAST(value AS VARCHAR), '') = '' THEN NULL ELSE CAST(value AS DATE) END;
+CREATE OR REPLACE MACRO search(query, source := '', since := '', until := '', versions := false) AS TABLE
+WITH u AS (
+    SELECT l.doc, l.article_id, l.version, l.source, l.published_at, l.first_seen, l.title, l.canonical_url, l.title_block
+    FROM search_live l WHERE NOT versions
+    UNION ALL
+    SELECT d.doc, d.article_id, d.version, d.source, d.published_at, d.first_seen, d.title, d.canonical_url, d.title_block
+    FROM search_docs d WHERE versions
+), scoped AS (
+    SELECT u.*, coalesce(u.published_at, u.first_seen::DATE) AS day FROM u
+    WHERE (coalesce(source, '') = '' OR u.source = source)
+      AND (pw_date(since) IS NULL OR coalesce(u.published_at, u.first_seen::DATE) >= pw_date(since))
+      AND (pw_date(until) IS NULL OR coalesce(u.published_at, u.first_seen::DATE) <= pw_date(until))
+), hits AS (
+    SELECT m.doc, m.i, m.first_block FROM pw_match(pw_terms_of(query, 'any')) m
+    UNION ALL
+    SELECT s.doc, t.i, NULL FROM pw_counted(pw_terms_of(query, 'title')) t JOIN scoped s ON s.title_block = t.block
+    WHERE t.n > 0
+), matched AS (
+    SELECT doc, list(i) AS matched, min(i) FILTER (WHERE first_block IS NOT NULL) AS first_i,
+           arg_min(first_block, i) FILTER (WHERE first_block IS NOT NULL) AS first_block
+    FROM hits GROUP BY doc
+), rows AS (
+    SELECT s.*, m.matched, m.first_i, m.first_block FROM matched m JOIN scoped s ON s.doc = m.doc
+    WHERE pw_anchored(query)
+    UNION ALL
+    SELECT s.*, coalesce(m.matched, []), m.first_i, m.first_block FROM scoped s LEFT JOIN matched m ON m.doc = s.doc
+    WHERE NOT pw_anchored(query)
+), kept AS (
+    SELECT r.* FROM rows r
+    WHERE len(list_filter(pw_groups(query), g -> len(list_filter(g,
+              x -> (CASE WHEN x.field = 'source' THEN lower(r.source) = lower(x.term)
+                         ELSE list_contains(r.matched, x.i) END) <> x.neg)) = 0)) = 0
+)
+SELECT hit.article_id, hit.version, hit.source, hit.published_at, hit.title, hit.canonical_url,
+       coalesce(pw_snippet(b.text, list_filter(pw_clauses(query), x -> x.i = hit.first_i)[1].term,
+                           list_filter(pw_clauses(query), x -> x.i = hit.first_i)[1].prefix),
+                CASE WHEN len(pw_terms_of(query, 'title')) > 0 THEN hit.title END) AS snippet
+FROM kept hit LEFT JOIN search_blocks b ON b.block = hit.first_block
+ORDER BY hit.day DESC, hit.article_id, hit.version DESC;
