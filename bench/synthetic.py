@@ -28,6 +28,7 @@ from bench.harness import summarize
 from bench.real import ENV as REAL_ENV
 from warehouse.clusters import presign
 from warehouse.db import connect, location, open_location
+from warehouse.search_index import prepare_batch, rebuild
 from warehouse.staging import StagedBatch
 
 PARAGRAPHS = 4000  # generated paragraphs, when the real pages are not on this machine
@@ -203,7 +204,7 @@ class _StepTimer:
             fn = getattr(loader, name)
             if (
                 callable(fn)
-                and (name.startswith("_") and not name.startswith("__") or name == "refresh_clusters")
+                and (name.startswith("_") and not name.startswith("__") or name in ("refresh_clusters", "index_batch"))
                 and getattr(fn, "__module__", "").startswith("warehouse")
                 and not isinstance(fn, type)
             ):
@@ -232,20 +233,26 @@ def timed_load(db: Path, batch: StagedBatch) -> dict:
     signing = time.perf_counter()
     presigned = presign(batch.records)  # as load_pending does, before it takes the lock
     presign_s = time.perf_counter() - signing
+    preparing = time.perf_counter()
+    prepared = prepare_batch(batch.records)  # the term index's tokens, likewise
+    prepare_s = time.perf_counter() - preparing
     timer = _StepTimer()
     try:
         started = time.perf_counter()
         with connect(db, wait=60) as con:
             opened = time.perf_counter()
-            result = timer.loader.load_batch(con, batch, presigned)
+            result = timer.loader.load_batch(con, batch, presigned, prepared)
             loaded = time.perf_counter()
         closed = time.perf_counter()
     finally:
         steps = timer.restore()
+        if prepared is not None:
+            prepared.discard()
     return {
         "lock_s": round(closed - started, 3),
         "load_batch_s": round(loaded - opened, 3),
         "presign_before_lock_s": round(presign_s, 3),
+        "index_tokens_before_lock_s": round(prepare_s, 3),
         "open_s": round(opened - started, 3),
         "close_s": round(closed - loaded, 3),
         "steps_s": steps,
@@ -365,10 +372,18 @@ def build_warehouse(path: Path, versions: int, per_article: int = 4, sources: in
         """)
         clusters = _fill_clusters(con, articles, sources)
         count = con.execute("SELECT count(*) FROM article_versions").fetchall()[0][0]
+        versions_s = time.perf_counter() - started
+        # The term index, written by the loader's own code (index_versions, a slice of articles at a
+        # time, as `presswatch reindex` does), then merged and sorted as `presswatch maintain` does.
+        rebuild(con)
+        con.execute("CALL ducklake_merge_adjacent_files('presswatch')")
     return {
         "versions": count,
         "articles": articles,
         "clusters": clusters,
+        "paragraphs": pool_origin(),
+        "versions_s": round(versions_s, 1),
+        "index_s": round(time.perf_counter() - started - versions_s, 1),
         "build_s": round(time.perf_counter() - started, 1),
         "file_mb": round(folder_bytes(path) / 2**20, 1),
     }

@@ -2,7 +2,7 @@
 `presswatch reindex`, `presswatch upgrade` and the migration itself).
 
 1. Before the write lock (`prepare_batch`): the batch's titles and texts are cut into lines, and
-   each distinct line is tokenised by the index's own SQL macros (pw_terms, pw_tail, taken from the
+   each distinct line is tokenised by the index's own SQL macros (pw_terms, taken from the
    migration, so there is one tokeniser) in a private in-memory DuckDB. That is the slow part
    (regular expressions over every word); it writes two small Parquet files.
 2. Under the lock (`index_versions`, called with the batch's id by the loader): the versions the
@@ -30,7 +30,7 @@ MIGRATION = 6
 # What the index's content depends on: the tokeniser (migration 006) and the regular-expression
 # engine's Unicode tables, which come with DuckDB. Another method makes the next writer rebuild.
 METHOD = f"lines-v1 tokeniser=006 duckdb={duckdb.__version__}"
-TOKENISER_MACROS = ("pw_cjk_chars", "pw_is_cjk", "pw_terms", "pw_tail")
+TOKENISER_MACROS = ("pw_cjk_chars", "pw_is_cjk", "pw_terms")
 REBUILD_SLICE = 400_000  # versions per slice of a rebuild: bounds its memory
 
 
@@ -91,9 +91,7 @@ def prepare_batch(records: Path) -> Prepared | None:
                     UNION ALL SELECT title FROM caps WHERE title IS NOT NULL)
                 """
             )
-            con.execute(
-                f"COPY (SELECT hash, hash2, text, pw_tail(text) AS tail FROM lines) TO '{folder / 'blocks.parquet'}'"
-            )
+            con.execute(f"COPY (SELECT hash, hash2 FROM lines) TO '{folder / 'blocks.parquet'}'")
             con.execute(
                 f"""
                 COPY (SELECT hash, hash2, term, count(*)::INTEGER AS n
@@ -167,24 +165,38 @@ def _index(con, where: str, params: list, prepared: Prepared | None) -> int:
         return 0
     # A new version or a tombstone ends the article's current live row.
     con.execute("DELETE FROM search_live WHERE article_id IN (SELECT article_id FROM pw_new)")
+    # Each article's number and first sighting: from the selection when it holds version 1, else
+    # from the article's documents already indexed (an edit, a restoration).
     earlier = con.execute(
         "SELECT count(*) FROM pw_new n WHERE n.version > 1 AND NOT EXISTS "
         "(SELECT 1 FROM pw_new f WHERE f.article_id = n.article_id AND f.version = 1)"
     ).fetchall()[0][0]
-    first_seen = "SELECT article_id, min(valid_from) AS first_seen FROM pw_new GROUP BY article_id" + (
-        " UNION ALL SELECT article_id, min(first_seen) FROM search_docs"
-        " WHERE article_id IN (SELECT article_id FROM pw_new WHERE version > 1) GROUP BY article_id"
+    known = (
+        """SELECT article_id, min(art) AS art, min(first_seen) AS first_seen FROM search_docs
+           WHERE article_id IN (SELECT article_id FROM pw_new WHERE version > 1) GROUP BY article_id"""
         if earlier
-        else ""
+        else "SELECT NULL::VARCHAR AS article_id, NULL::BIGINT AS art, NULL::TIMESTAMP AS first_seen WHERE false"
     )
     con.execute(
         f"""
         CREATE TEMP TABLE pw_docs AS
-        WITH firsts AS (SELECT article_id, min(first_seen) AS first_seen FROM ({first_seen}) GROUP BY article_id)
+        WITH known AS ({known}),
+        firsts AS (
+            SELECT n.article_id, coalesce(any_value(k.art), -1) AS art,
+                   least(min(n.valid_from), any_value(k.first_seen)) AS first_seen
+            FROM pw_new n LEFT JOIN known k USING (article_id)
+            GROUP BY n.article_id
+        ), numbered AS (
+            SELECT article_id, first_seen,
+                   CASE WHEN art >= 0 THEN art
+                        ELSE (SELECT coalesce(max(art), 0) FROM search_docs)
+                             + row_number() OVER (PARTITION BY art >= 0 ORDER BY first_seen, article_id) END AS art
+            FROM firsts
+        )
         SELECT (SELECT coalesce(max(doc), 0) FROM search_docs)
                  + row_number() OVER (ORDER BY n.valid_from, n.article_id, n.version) AS doc,
-               n.*, f.first_seen, string_split(n.body, chr(10)) AS parts
-        FROM pw_new n JOIN firsts f USING (article_id)
+               f.art, n.*, f.first_seen, string_split(n.body, chr(10)) AS parts
+        FROM pw_new n JOIN numbered f USING (article_id)
         WHERE n.change_kind <> 'deleted'
         """
     )
@@ -226,9 +238,9 @@ def _index(con, where: str, params: list, prepared: Prepared | None) -> int:
     )
     con.execute(
         """
-        INSERT INTO search_docs (doc, article_id, version, source, published_at, valid_from, first_seen, title,
+        INSERT INTO search_docs (doc, art, article_id, version, source, published_at, valid_from, first_seen, title,
                                  canonical_url, title_block, lines)
-        SELECT d.doc, d.article_id, d.version, d.source, d.published_at, d.valid_from, d.first_seen, d.title,
+        SELECT d.doc, d.art, d.article_id, d.version, d.source, d.published_at, d.valid_from, d.first_seen, d.title,
                d.canonical_url, b.block, len(d.parts)
         FROM pw_docs d LEFT JOIN pw_blocks b ON b.hash = md5_number_lower(d.title) AND b.hash2 = md5_number_upper(d.title)
         ORDER BY d.doc
@@ -251,11 +263,9 @@ def _write_blocks(con, prepared: Prepared | None) -> None:
     """The new blocks and their terms: prepared before the lock where it saw the line, else tokenised here."""
     if prepared is not None:
         con.execute(
-            f"""
-            INSERT INTO search_blocks (block, hash, hash2, text, tail)
-            SELECT b.block, b.hash, b.hash2, b.text, coalesce(p.tail, pw_tail(b.text))
-            FROM pw_blocks b LEFT JOIN read_parquet('{prepared.blocks}') p ON p.hash = b.hash AND p.hash2 = b.hash2
-            WHERE b.known IS NULL ORDER BY b.block
+            """
+            INSERT INTO search_blocks (block, hash, hash2, text)
+            SELECT block, hash, hash2, text FROM pw_blocks WHERE known IS NULL ORDER BY block
             """
         )
         con.execute(
@@ -277,8 +287,8 @@ def _write_blocks(con, prepared: Prepared | None) -> None:
         return
     con.execute(
         """
-        INSERT INTO search_blocks (block, hash, hash2, text, tail)
-        SELECT block, hash, hash2, text, pw_tail(text) FROM pw_blocks WHERE known IS NULL ORDER BY block
+        INSERT INTO search_blocks (block, hash, hash2, text)
+        SELECT block, hash, hash2, text FROM pw_blocks WHERE known IS NULL ORDER BY block
         """
     )
     con.execute(
@@ -291,17 +301,21 @@ def _write_blocks(con, prepared: Prepared | None) -> None:
     )
 
 
-def scan_macros() -> list[str]:
-    """Migration 003's term_trend and phrase_spread, which scan every text, as temporary macros named
-    term_trend_scan and phrase_spread_scan: the definition the index's answers are compared with."""
+def scan_macros(original: bool = False) -> list[str]:
+    """term_trend and phrase_spread as migration 003 wrote them, scanning every text, as temporary
+    macros term_trend_scan and phrase_spread_scan: what the index's answers are compared with. They
+    count with the current mention_count; `original` brings 003's own (which let a phrase run over
+    a line break) as mention_count_003, pw_pattern_003 and pw_probe_003."""
     from warehouse.db import migrations
 
     sql = next(text for number, _, text in migrations() if number == 3)
+    renamed = {"term_trend": "term_trend_scan", "phrase_spread": "phrase_spread_scan"}
+    if original:
+        renamed.update({name: f"{name}_003" for name in ("mention_count", "pw_pattern", "pw_probe")})
     found = []
     for statement in duckdb.extract_statements(sql):
-        match = re.search(r"CREATE MACRO (term_trend|phrase_spread)\(", statement.query)
-        if match:
-            found.append(
-                statement.query.replace(match.group(0), f"CREATE OR REPLACE TEMP MACRO {match.group(1)}_scan(", 1)
-            )
+        match = re.search(r"CREATE MACRO (\w+)\(", statement.query)
+        if match and match.group(1) in renamed:
+            text = re.sub(r"\b(" + "|".join(renamed) + r")\(", lambda m: renamed[m.group(1)] + "(", statement.query)
+            found.append(text.replace("CREATE MACRO", "CREATE OR REPLACE TEMP MACRO", 1))
     return found

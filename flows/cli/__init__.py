@@ -280,7 +280,7 @@ def _exit_for(summary) -> None:
 
 
 # Commands that live in their own modules register themselves on `cli` when imported.
-from flows.cli import alerts, check, history, lake, ops, sources, trends  # noqa: E402,F401
+from flows.cli import alerts, check, history, lake, ops, search, sources, trends  # noqa: E402,F401
 
 
 def main() -> None:

@@ -1,8 +1,8 @@
 -- Search and trends from a term index that lives in the lake, kept by every load in the same
 -- transaction as the versions it covers (warehouse/search_index.py writes it; any DuckDB client
--- reads it through the macros below). The scan is the definition of a match (mention_count, migration
--- 003), the index is the speed: the index names candidates, and every candidate that the index alone
--- cannot decide is verified with mention_count itself, so the answers equal a scan of the texts.
+-- reads it through the macros below). The scan is the definition of a match (mention_count), the
+-- index is the speed: the index names candidates, and every candidate that the index alone cannot
+-- decide is counted by mention_count itself, so the answers equal a scan of the texts.
 --
 --   SELECT * FROM term_trend('police');                    -- per week and source, with share
 --   SELECT * FROM phrase_spread('according to the');       -- who said it first
@@ -35,9 +35,24 @@ CREATE OR REPLACE MACRO pw_terms(line) AS
                      r -> list_concat(list_transform(range(1, length(r)), i -> substr(r, i, 2)), [right(r, 1)]))))
          ELSE regexp_extract_all(lower(line), '[\pL\pN\pM]+') END;
 
--- A line's last run of non-space characters, lower-cased: a phrase can only run over a line break
--- when the line before ends with one of its words (see pw_risky).
-CREATE OR REPLACE MACRO pw_tail(line) AS regexp_extract(lower(line), '(\S+)\s*$', 1);
+-- The definition of a mention, as migration 003 wrote it, with two corrections that make it the
+-- same line by line as over a whole text (so that counting each distinct line once is exact):
+-- * a phrase does not run over a line break: a text's lines are its paragraphs (and its title), and
+--   "...the prime" ending one paragraph and "Minister..." opening the next are not a mention of
+--   "prime minister"; the white space inside a phrase matches spaces and tabs, not line breaks;
+-- * every white-space run of a term is one space (003 collapsed only the first run, so "a  b  c"
+--   needed two spaces between b and c), and the probe is the term's first word.
+CREATE OR REPLACE MACRO pw_pattern(term) AS
+    '(?:^|[^\pL\pN\pM])'
+    || replace(regexp_escape(lower(regexp_replace(trim(term), '\s+', ' ', 'g'))), '\ ', '[\t\f\r ]+');
+CREATE OR REPLACE MACRO pw_probe(term) AS
+    CASE WHEN pw_is_cjk(term) THEN lower(trim(term))
+         ELSE lower(split_part(regexp_replace(trim(term), '\s+', ' ', 'g'), ' ', 1)) END;
+CREATE OR REPLACE MACRO mention_count(body, term) AS
+    CASE WHEN pw_is_cjk(term) THEN CASE WHEN contains(term, chr(10)) THEN 0 ELSE pw_count(lower(body), lower(trim(term))) END
+         WHEN NOT regexp_matches(term, '[\pL\pN]') THEN 0
+         ELSE len(regexp_extract_all(lower(body), pw_pattern(term)))
+              - len(regexp_extract_all(lower(body), pw_pattern(term) || '[\pL\pN\pM]')) END;
 
 -- What the index must find for a term: one key per word of a non-CJK term (whole words), or per
 -- CJK bigram of a CJK term, a lone CJK character and a `word*` prefix being ranges of terms.
@@ -56,11 +71,6 @@ CREATE OR REPLACE MACRO pw_exact(term, prefix) AS
     prefix OR (NOT pw_is_cjk(term) AND regexp_full_match(lower(trim(term)), '[\pL\pN\pM]+')
                AND regexp_matches(term, '[\pL\pN]'));
 
--- The pieces of a term before each of its white-space runs: a match can run over a line break only
--- where such a piece ends the line before it.
-CREATE OR REPLACE MACRO pw_risky(term) AS
-    (regexp_split_to_array(lower(trim(term)), '\s+'))[1:-2];
-
 -- A `word*` prefix matches a word that starts with it.
 CREATE OR REPLACE MACRO pw_prefix_count(body, prefix) AS
     len(regexp_extract_all(lower(body), '(?:^|[^\pL\pN\pM])' || regexp_escape(lower(trim(prefix)))));
@@ -72,8 +82,7 @@ CREATE TABLE search_blocks (
     block  BIGINT NOT NULL,
     hash   UBIGINT NOT NULL,         -- md5 of the text, low and high 64 bits: finds a line already
     hash2  UBIGINT NOT NULL,         -- stored (DuckLake 1.5.5 cannot join on 128-bit integers)
-    text   VARCHAR NOT NULL,
-    tail   VARCHAR                   -- pw_tail(text)
+    text   VARCHAR NOT NULL
 );
 
 CREATE TABLE search_terms (
@@ -90,6 +99,7 @@ CREATE TABLE search_lines (
 
 CREATE TABLE search_docs (
     doc           BIGINT NOT NULL,
+    art           BIGINT NOT NULL,     -- the article, as a number (phrase_spread groups by it)
     article_id    VARCHAR NOT NULL,
     version       INTEGER NOT NULL,
     source        VARCHAR NOT NULL,
@@ -133,82 +143,68 @@ ALTER TABLE search_docs SET SORTED BY (doc);
 ALTER TABLE search_live SET SORTED BY (source, published_at);
 ALTER TABLE article_versions SET SORTED BY (source, published_at, valid_from);
 
--- Which of the matching steps a list of query terms needs (constant for a given query, so DuckDB
--- drops the steps no term needs before it runs anything).
-CREATE OR REPLACE MACRO pw_needs_ranges(queries) AS
-    len(list_filter(queries, x -> len(list_filter(pw_keys(x.term, coalesce(x.prefix, false)), k -> k.lo <> k.hi)) > 0)) > 0;
-CREATE OR REPLACE MACRO pw_needs_texts(queries) AS
-    len(list_filter(queries, x -> NOT pw_exact(x.term, coalesce(x.prefix, false)))) > 0;
-CREATE OR REPLACE MACRO pw_needs_bodies(queries) AS
-    len(list_filter(queries, x -> len(pw_risky(x.term)) > 0 AND NOT coalesce(x.prefix, false))) > 0;
+-- The index rows each key of a term finds.
+CREATE OR REPLACE MACRO pw_found(term, prefix) AS TABLE
+WITH k AS (
+    SELECT j, key.lo AS lo, key.hi AS hi, len(pw_keys(term, prefix)) AS nkeys
+    FROM (SELECT unnest(pw_keys(term, prefix)) AS key, generate_subscripts(pw_keys(term, prefix), 1) AS j)
+)
+SELECT k.j, k.nkeys, t.block, t.n FROM k JOIN search_terms t ON t.term = k.lo WHERE k.lo = k.hi
+UNION ALL
+SELECT k.j, k.nkeys, t.block, t.n FROM k JOIN search_terms t ON t.term >= k.lo AND t.term <= k.hi
+WHERE k.lo <> k.hi AND len(list_filter(pw_keys(term, prefix), x -> x.lo <> x.hi)) > 0;
 
--- The documents (versions) that match each query term, with the term's mentions and the first
--- line that holds one. `queries` is a list of {i, term, prefix}. Whole words and prefixes are
--- counted from the index alone; any other term is counted by mention_count on the lines that hold
--- all its keys, and on the whole body of a document where a match may run over a line break.
-CREATE OR REPLACE MACRO pw_found(queries) AS TABLE
+-- The blocks that mention a term, and how often: the blocks holding every key of the term, counted
+-- by the index (whole words, prefixes) or by the definition, mention_count (anything else). The
+-- term is a constant of the query, so DuckDB keeps only the branch it needs and compiles the
+-- term's regular expression once.
+CREATE OR REPLACE MACRO pw_counted_one(i, term, prefix) AS TABLE
+WITH cand AS (
+    SELECT f.block, sum(f.n) AS n FROM pw_found(term, prefix) f
+    GROUP BY f.block HAVING count(DISTINCT f.j) = max(f.nkeys)
+)
+SELECT i AS i, c.block AS block, c.n AS n FROM cand c WHERE pw_exact(term, prefix)
+UNION ALL
+SELECT i AS i, c.block AS block, pw_mentions(b.text, term, prefix) AS n
+FROM cand c JOIN search_blocks b ON b.block = c.block WHERE NOT pw_exact(term, prefix);
+
+-- The same for each term of a list of {i, term, prefix} (search(): its terms are not constants of
+-- the query plan, so each candidate line is counted with the term's expression compiled for it).
+CREATE OR REPLACE MACRO pw_counted_all(queries) AS TABLE
 WITH q AS (
-    SELECT x.i, pw_keys(x.term, coalesce(x.prefix, false)) AS keys FROM (SELECT unnest(queries) AS x)
+    SELECT x.i, x.term, coalesce(x.prefix, false) AS prefix, pw_exact(x.term, coalesce(x.prefix, false)) AS exact,
+           pw_keys(x.term, coalesce(x.prefix, false)) AS keys
+    FROM (SELECT unnest(queries) AS x)
 ), k AS (
     SELECT q.i, len(q.keys) AS nkeys, j, q.keys[j].lo AS lo, q.keys[j].hi AS hi
     FROM q, range(1, len(q.keys) + 1) r(j)
-)
-SELECT k.i, k.nkeys, k.j, t.block, t.n FROM k JOIN search_terms t ON t.term = k.lo WHERE k.lo = k.hi
-UNION ALL
-SELECT k.i, k.nkeys, k.j, t.block, t.n FROM k JOIN search_terms t ON t.term >= k.lo AND t.term <= k.hi
-WHERE k.lo <> k.hi AND pw_needs_ranges(queries);
-
--- The blocks that mention each query term, and how often: the blocks holding every key of the
--- term, counted by the index (whole words, prefixes) or by the definition (anything else).
-CREATE OR REPLACE MACRO pw_counted(queries) AS TABLE
-WITH q AS (
-    SELECT x.i, x.term, coalesce(x.prefix, false) AS prefix, pw_exact(x.term, coalesce(x.prefix, false)) AS exact
-    FROM (SELECT unnest(queries) AS x)
+), found AS (
+    SELECT k.i, k.nkeys, k.j, t.block, t.n FROM k JOIN search_terms t ON t.term = k.lo WHERE k.lo = k.hi
+    UNION ALL
+    SELECT r.i, r.nkeys, r.j, t.block, t.n FROM (SELECT * FROM k WHERE k.lo <> k.hi) r
+    JOIN search_terms t ON t.term >= r.lo AND t.term <= r.hi
 ), cand AS (
-    SELECT f.i, f.block, sum(f.n) AS n FROM pw_found(queries) f
+    SELECT f.i, f.block, sum(f.n) AS n FROM found f
     GROUP BY f.i, f.block HAVING count(DISTINCT f.j) = max(f.nkeys)
 )
 SELECT c.i, c.block, c.n FROM cand c SEMI JOIN q ON q.i = c.i AND q.exact
 UNION ALL
 SELECT c.i, c.block, pw_mentions(b.text, q.term, q.prefix) AS n
-FROM cand c JOIN q ON q.i = c.i AND NOT q.exact JOIN search_blocks b ON b.block = c.block
-WHERE pw_needs_texts(queries);
+FROM cand c JOIN q ON q.i = c.i AND NOT q.exact JOIN search_blocks b ON b.block = c.block;
 
-CREATE OR REPLACE MACRO pw_match(queries) AS TABLE
-WITH q AS (
-    SELECT x.i, x.term, coalesce(x.prefix, false) AS prefix,
-           CASE WHEN coalesce(x.prefix, false) THEN [] ELSE pw_risky(x.term) END AS risky
-    FROM (SELECT unnest(queries) AS x)
-), found AS (
-    SELECT * FROM pw_found(queries)
-), counted AS (
-    SELECT * FROM pw_counted(queries)
-), by_lines AS (
-    SELECT c.i, l.doc, sum(c.n) AS mentions, min(l.line) AS first_line, arg_min(l.block, l.line) AS first_block
-    FROM search_lines l JOIN counted c ON l.block = c.block WHERE c.n > 0
-    GROUP BY c.i, l.doc
-), risky_blocks AS (  -- lines that end with a piece of the term after which a match may go on
-    SELECT q.i, b.block FROM q JOIN search_blocks b ON len(list_filter(q.risky, p -> ends_with(b.tail, p))) > 0
-    WHERE pw_needs_bodies(queries)
-), risky_docs AS (    -- ... in documents that hold every key somewhere
-    SELECT r.i, l.doc
-    FROM (SELECT DISTINCT r.i, l.doc FROM search_lines l JOIN risky_blocks r ON r.block = l.block) r
-    JOIN search_lines l ON l.doc = r.doc JOIN found f ON f.i = r.i AND f.block = l.block
-    WHERE pw_needs_bodies(queries)
-    GROUP BY r.i, l.doc HAVING count(DISTINCT f.j) = max(f.nkeys)
-), whole AS (         -- ... are counted on their whole body
-    SELECT r.i, r.doc,
-           pw_mentions(string_agg(b.text, chr(10) ORDER BY l.line), any_value(q.term), any_value(q.prefix)) AS mentions,
-           min(l.line) FILTER (WHERE pw_mentions(b.text, q.term, q.prefix) > 0) AS first_line,
-           arg_min(l.block, l.line) FILTER (WHERE pw_mentions(b.text, q.term, q.prefix) > 0) AS first_block
-    FROM risky_docs r JOIN q ON q.i = r.i JOIN search_lines l ON l.doc = r.doc JOIN search_blocks b ON b.block = l.block
-    WHERE pw_needs_bodies(queries)
-    GROUP BY r.i, r.doc
-)
-SELECT i, doc, mentions, first_line, first_block FROM by_lines b
-WHERE NOT pw_needs_bodies(queries) OR NOT EXISTS (SELECT 1 FROM risky_docs r WHERE r.i = b.i AND r.doc = b.doc)
-UNION ALL
-SELECT i, doc, mentions, first_line, first_block FROM whole WHERE mentions > 0;
+-- The documents (versions) that mention each query term: how often, and the first line that does.
+CREATE OR REPLACE MACRO pw_match_all(queries) AS TABLE
+SELECT c.i, l.doc, sum(c.n) AS mentions, min(l.line) AS first_line, arg_min(l.block, l.line) AS first_block
+FROM search_lines l JOIN pw_counted_all(queries) c ON l.block = c.block
+WHERE c.n > 0
+GROUP BY c.i, l.doc;
+
+-- The documents (versions) that mention a term, and how often.
+CREATE OR REPLACE MACRO pw_match_one(term) AS TABLE
+SELECT l.doc, sum(c.n) AS mentions
+FROM search_lines l JOIN pw_counted_one(1, term, false) c ON l.block = c.block
+WHERE c.n > 0
+GROUP BY l.doc;
 
 -- term_trend from the index: the same rows as migration 003's scan, plus `share`, the articles
 -- mentioning the term over all live articles of that bucket and source (Media Cloud's normalized
@@ -216,7 +212,7 @@ SELECT i, doc, mentions, first_line, first_block FROM whole WHERE mentions > 0;
 CREATE OR REPLACE MACRO term_trend(term, bucket := 'week', source := '') AS TABLE
 WITH hits AS (
     SELECT a.doc, a.source, coalesce(a.published_at, a.first_seen::DATE) AS day, m.mentions
-    FROM pw_match([{'i': 1, 'term': term, 'prefix': false}]) m JOIN search_live a ON a.doc = m.doc
+    FROM pw_match_one(term) m JOIN search_live a ON a.doc = m.doc
     WHERE coalesce(source, '') = '' OR a.source = source
 ), totals AS (
     SELECT date_trunc(pw_bucket(bucket), coalesce(a.published_at, a.first_seen::DATE))::DATE AS bucket, a.source AS source,
@@ -239,26 +235,30 @@ ORDER BY 2, 3;
 -- version, deleted articles included), ordered by date, with the lag in days behind the first.
 CREATE OR REPLACE MACRO phrase_spread(phrase) AS TABLE
 WITH used AS (
-    SELECT d.article_id, d.version, d.source, d.title, d.canonical_url, d.valid_from,
+    SELECT d.doc, d.art, d.version, d.source, d.valid_from,
            CASE WHEN d.version = 1 THEN coalesce(d.published_at, d.first_seen::DATE) ELSE d.valid_from::DATE END AS said_on
-    FROM pw_match([{'i': 1, 'term': phrase, 'prefix': false}]) m JOIN search_docs d ON d.doc = m.doc
+    FROM pw_match_one(phrase) m JOIN search_docs d ON d.doc = m.doc
 ), dated AS (
     SELECT u.* FROM used u
-    QUALIFY row_number() OVER (PARTITION BY u.article_id ORDER BY u.version) = 1
-), per_source AS (
-    SELECT d.*, count(*) OVER (PARTITION BY d.source) AS articles
+    QUALIFY row_number() OVER (PARTITION BY u.art ORDER BY u.version) = 1
+), per_source AS (   -- the article_id breaks ties as 003 did: read for the tied candidates only
+    SELECT d.*, count(*) OVER (PARTITION BY d.source) AS articles,
+           min(d.said_on) OVER (PARTITION BY d.source) AS first_day
     FROM dated d
-    QUALIFY row_number() OVER (PARTITION BY d.source ORDER BY d.said_on, d.valid_from, d.article_id) = 1
+), firsts AS (
+    SELECT p.*, s.article_id FROM per_source p JOIN search_docs s ON s.doc = p.doc
+    WHERE p.said_on = p.first_day
+    QUALIFY row_number() OVER (PARTITION BY p.source ORDER BY p.said_on, p.valid_from, s.article_id) = 1
 )
-SELECT row_number() OVER (ORDER BY p.said_on, p.valid_from, p.source) AS rank,
-       p.source AS source,
-       p.said_on AS first_used,
-       date_diff('day', min(p.said_on) OVER (), p.said_on) AS lag_days,
-       p.articles AS articles,
-       p.title AS title,
-       p.canonical_url AS canonical_url,
-       p.article_id AS article_id
-FROM per_source p
+SELECT row_number() OVER (ORDER BY f.said_on, f.valid_from, f.source) AS rank,
+       f.source AS source,
+       f.said_on AS first_used,
+       date_diff('day', min(f.said_on) OVER (), f.said_on) AS lag_days,
+       f.articles AS articles,
+       d.title AS title,
+       d.canonical_url AS canonical_url,
+       f.article_id AS article_id
+FROM firsts f JOIN search_docs d ON d.doc = f.doc
 ORDER BY 1;
 
 -- A search query in the language Media Cloud users type (`presswatch search` also takes
@@ -295,6 +295,8 @@ CREATE OR REPLACE MACRO pw_query_problem(query) AS
               THEN 'the query has an unbalanced " (at character ' || (length(query) - strpos(reverse(query), '"') + 1) || ')'
          WHEN len(pw_all_clauses(query)) = 0 THEN 'the query is empty: give a word or a "phrase"'
          WHEN pw_is_op(pw_tokens(query)[-1]) THEN 'the query ends with ' || pw_tokens(query)[-1] || ': give what follows it'
+         WHEN list_contains(pw_tokens(query), 'AND') AND list_contains(pw_tokens(query), 'OR')
+              THEN 'AND and OR together need parentheses, which presswatch search takes: (a AND b) OR c'
          WHEN pw_tokens(query)[1] IN ('OR', 'AND') THEN 'the query starts with ' || pw_tokens(query)[1] || ': give what comes before it'
          WHEN len(list_filter(pw_all_clauses(query), x -> x.field <> 'source' AND NOT regexp_matches(x.term, '[\pL\pN]'))) > 0
               THEN 'nothing to search for in ' || list_filter(pw_all_clauses(query), x -> x.field <> 'source' AND NOT regexp_matches(x.term, '[\pL\pN]'))[1].term
@@ -308,27 +310,11 @@ CREATE OR REPLACE MACRO pw_query_problem(query) AS
     END;
 CREATE OR REPLACE MACRO pw_clauses(query) AS
     CASE WHEN pw_query_problem(query) IS NULL THEN pw_all_clauses(query) ELSE error(pw_query_problem(query)) END;
-CREATE OR REPLACE MACRO pw_groups(query) AS
-    list_transform(range(1, coalesce(list_max(list_transform(pw_clauses(query), x -> x.grp)), 0) + 1),
-                   g -> list_filter(pw_clauses(query), x -> x.grp = g));
--- A group of plain (not negated) word or title clauses: every answer matches one of them, so the
--- index's matches are the candidates; otherwise every document is.
-CREATE OR REPLACE MACRO pw_anchored(query) AS
-    len(list_filter(pw_groups(query), g -> len(list_filter(g, x -> x.neg OR x.field = 'source')) = 0)) > 0;
-CREATE OR REPLACE MACRO pw_terms_of(query, wanted) AS
-    list_transform(list_filter(pw_clauses(query), x -> x.field = wanted),
-                   x -> {'i': x.i, 'term': x.term, 'prefix': x.prefix});
-
--- Up to 160 characters of `line` around the first mention of `term`.
-CREATE OR REPLACE MACRO pw_snippet_start(line, term, prefix) AS
-    greatest(1, length(regexp_extract(lower(line),
-        '^([\s\S]*?)' || CASE WHEN pw_is_cjk(term) THEN regexp_escape(lower(trim(term)))
-                              WHEN prefix THEN '(?:^|[^\pL\pN\pM])' || regexp_escape(lower(trim(term)))
-                              ELSE pw_pattern(term) END, 1)) - 50);
-CREATE OR REPLACE MACRO pw_snippet(line, term, prefix) AS
-    CASE WHEN pw_snippet_start(line, term, prefix) > 1 THEN '…' ELSE '' END
-    || substr(line, pw_snippet_start(line, term, prefix), 160)
-    || CASE WHEN pw_snippet_start(line, term, prefix) + 160 <= length(line) THEN '…' ELSE '' END;
+-- Up to 160 characters of `line` from a little before `needle` (the term's first word, lower-cased).
+CREATE OR REPLACE MACRO pw_snippet(line, start) AS
+    CASE WHEN start > 1 THEN '…' ELSE '' END || substr(line, start, 160)
+    || CASE WHEN start + 160 <= length(line) THEN '…' ELSE '' END;
+CREATE OR REPLACE MACRO pw_snippet_start(line, needle) AS greatest(1, strpos(lower(line), needle) - 50);
 
 -- One row per live article that matches `query`, newest first (published_at, else first seen),
 -- with a snippet around the first match; `versions := true` gives every version that matched,
@@ -337,41 +323,59 @@ CREATE OR REPLACE MACRO pw_snippet(line, term, prefix) AS
 CREATE OR REPLACE MACRO pw_date(value) AS
     CASE WHEN coalesce(CAST(value AS VARCHAR), '') = '' THEN NULL ELSE CAST(value AS DATE) END;
 CREATE OR REPLACE MACRO search(query, source := '', since := '', until := '', versions := false) AS TABLE
-WITH u AS (
-    SELECT l.doc, l.article_id, l.version, l.source, l.published_at, l.first_seen, l.title, l.canonical_url, l.title_block
-    FROM search_live l WHERE NOT versions
+WITH parsed AS (
+    SELECT clauses,
+           list_transform(range(1, coalesce(list_max(list_transform(clauses, x -> x.grp)), 0) + 1),
+                          g -> list_filter(clauses, x -> x.grp = g)) AS groups
+    FROM (SELECT pw_clauses(query) AS clauses)
+), plan AS (  -- a group of plain word or title clauses: every answer matches one of them
+    SELECT clauses, groups,
+           len(list_filter(groups, g -> len(list_filter(g, x -> x.neg OR x.field = 'source')) = 0)) > 0 AS anchored
+    FROM parsed
+), u AS (
+    SELECT l.doc, l.source, coalesce(l.published_at, l.first_seen::DATE) AS day, l.title_block FROM search_live l WHERE NOT versions
     UNION ALL
-    SELECT d.doc, d.article_id, d.version, d.source, d.published_at, d.first_seen, d.title, d.canonical_url, d.title_block
-    FROM search_docs d WHERE versions
+    SELECT d.doc, d.source, coalesce(d.published_at, d.first_seen::DATE) AS day, d.title_block FROM search_docs d WHERE versions
 ), scoped AS (
-    SELECT u.*, coalesce(u.published_at, u.first_seen::DATE) AS day FROM u
+    SELECT u.* FROM u
     WHERE (coalesce(source, '') = '' OR u.source = source)
-      AND (pw_date(since) IS NULL OR coalesce(u.published_at, u.first_seen::DATE) >= pw_date(since))
-      AND (pw_date(until) IS NULL OR coalesce(u.published_at, u.first_seen::DATE) <= pw_date(until))
+      AND (pw_date(since) IS NULL OR u.day >= pw_date(since))
+      AND (pw_date(until) IS NULL OR u.day <= pw_date(until))
 ), hits AS (
-    SELECT m.doc, m.i, m.first_block FROM pw_match(pw_terms_of(query, 'any')) m
+    SELECT m.doc, m.i, m.first_block
+    FROM pw_match_all((SELECT list_transform(list_filter(clauses, x -> x.field = 'any'),
+                                             x -> {'i': x.i, 'term': x.term, 'prefix': x.prefix}) FROM parsed)) m
     UNION ALL
-    SELECT s.doc, t.i, NULL FROM pw_counted(pw_terms_of(query, 'title')) t JOIN scoped s ON s.title_block = t.block
+    SELECT s.doc, t.i, NULL
+    FROM pw_counted_all((SELECT list_transform(list_filter(clauses, x -> x.field = 'title'),
+                                               x -> {'i': x.i, 'term': x.term, 'prefix': x.prefix}) FROM parsed)) t
+    JOIN scoped s ON s.title_block = t.block
     WHERE t.n > 0
 ), matched AS (
     SELECT doc, list(i) AS matched, min(i) FILTER (WHERE first_block IS NOT NULL) AS first_i,
            arg_min(first_block, i) FILTER (WHERE first_block IS NOT NULL) AS first_block
     FROM hits GROUP BY doc
-), rows AS (
-    SELECT s.*, m.matched, m.first_i, m.first_block FROM matched m JOIN scoped s ON s.doc = m.doc
-    WHERE pw_anchored(query)
+), kept AS MATERIALIZED (
+    SELECT s.doc, s.day, m.first_i, m.first_block
+    FROM scoped s LEFT JOIN matched m ON m.doc = s.doc, plan p
+    WHERE (m.doc IS NOT NULL OR NOT p.anchored)
+      AND len(list_filter(p.groups, g -> len(list_filter(g,
+              x -> (CASE WHEN x.field = 'source' THEN lower(s.source) = lower(x.term)
+                         ELSE list_contains(coalesce(m.matched, []), x.i) END) <> x.neg)) = 0)) = 0
+), shown AS (
+    SELECT k.*, pw_probe(list_filter(p.clauses, x -> x.i = k.first_i)[1].term) AS needle,
+           len(list_filter(p.clauses, x -> x.field = 'title')) > 0 AS titled
+    FROM kept k, plan p
+), lines AS (        -- the text of each first matching line (few distinct lines: read once each)
+    SELECT b.block, b.text FROM search_blocks b WHERE b.block IN (SELECT DISTINCT first_block FROM kept)
+), described AS (
+    SELECT l.doc, l.article_id, l.version, l.source, l.published_at, l.title, l.canonical_url FROM search_live l
+    WHERE NOT versions AND l.doc IN (SELECT doc FROM kept)
     UNION ALL
-    SELECT s.*, coalesce(m.matched, []), m.first_i, m.first_block FROM scoped s LEFT JOIN matched m ON m.doc = s.doc
-    WHERE NOT pw_anchored(query)
-), kept AS (
-    SELECT r.* FROM rows r
-    WHERE len(list_filter(pw_groups(query), g -> len(list_filter(g,
-              x -> (CASE WHEN x.field = 'source' THEN lower(r.source) = lower(x.term)
-                         ELSE list_contains(r.matched, x.i) END) <> x.neg)) = 0)) = 0
+    SELECT d.doc, d.article_id, d.version, d.source, d.published_at, d.title, d.canonical_url FROM search_docs d
+    WHERE versions AND d.doc IN (SELECT doc FROM kept)
 )
-SELECT hit.article_id, hit.version, hit.source, hit.published_at, hit.title, hit.canonical_url,
-       coalesce(pw_snippet(b.text, list_filter(pw_clauses(query), x -> x.i = hit.first_i)[1].term,
-                           list_filter(pw_clauses(query), x -> x.i = hit.first_i)[1].prefix),
-                CASE WHEN len(pw_terms_of(query, 'title')) > 0 THEN hit.title END) AS snippet
-FROM kept hit LEFT JOIN search_blocks b ON b.block = hit.first_block
-ORDER BY hit.day DESC, hit.article_id, hit.version DESC;
+SELECT d.article_id, d.version, d.source, d.published_at, d.title, d.canonical_url,
+       coalesce(pw_snippet(b.text, pw_snippet_start(b.text, h.needle)), CASE WHEN h.titled THEN d.title END) AS snippet
+FROM shown h JOIN described d ON d.doc = h.doc LEFT JOIN lines b ON b.block = h.first_block
+ORDER BY h.day DESC, d.article_id, d.version DESC;
