@@ -128,6 +128,22 @@ def index_batch(con, batch_id: str, prepared: Prepared | None = None) -> None:
     index_versions(con, "batch_id = ?", [batch_id], prepared)
 
 
+def reindex(db, wait: float = 60.0) -> int:
+    """Rebuild the term index of the warehouse at `db` in one transaction (under the write lock);
+    returns the versions indexed."""
+    from warehouse.db import connect
+
+    with connect(db, wait=wait, create=False) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            versions = rebuild(con)
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return versions
+
+
 def rebuild(con, slice_size: int = REBUILD_SLICE) -> int:
     """Rebuild the whole index inside the caller's transaction; returns the versions indexed."""
     for table in (*SEARCH_TABLES, "search_settings"):

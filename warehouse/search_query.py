@@ -47,6 +47,7 @@ def flat_query(query: str) -> str:
         raise BadQuery('the query is empty: give a word or a "phrase"')
     if query.count('"') % 2:
         raise BadQuery(f'the query has an unbalanced " (at character {query.rfind(chr(34)) + 1})')
+    _check_parentheses(query)
     try:
         parsed = parser.parse(query)
     except ParseError as exc:
@@ -55,6 +56,22 @@ def flat_query(query: str) -> str:
     if len(groups) > MAX_CLAUSES or sum(len(g) for g in groups) > MAX_CLAUSES:
         raise BadQuery(f"the query is too complex once its parentheses are multiplied out (over {MAX_CLAUSES} terms)")
     return " ".join(" OR ".join(clause.flat() for clause in group) for group in groups)
+
+
+def _check_parentheses(query: str) -> None:
+    opened: list[int] = []
+    quoted = False
+    for position, char in enumerate(query):
+        if char == '"' and (position == 0 or query[position - 1] != "\\"):
+            quoted = not quoted
+        elif not quoted and char == "(":
+            opened.append(position)
+        elif not quoted and char == ")":
+            if not opened:
+                raise BadQuery(f"the ) at character {position + 1} closes nothing")
+            opened.pop()
+    if opened:
+        raise BadQuery(f"the ( at character {opened[-1] + 1} is never closed")
 
 
 def _parse_problem(query: str, message: str) -> str:
