@@ -285,31 +285,35 @@ CREATE OR REPLACE MACRO pw_clause(tokens, i) AS {
                  WHEN ends_with(pw_value(tokens[i]), '*') THEN rtrim(pw_value(tokens[i]), '*')
                  ELSE pw_value(tokens[i]) END,
     'prefix': NOT pw_quoted(pw_value(tokens[i])) AND ends_with(pw_value(tokens[i]), '*')};
-CREATE OR REPLACE MACRO pw_all_clauses(query) AS
-    list_transform(list_filter(range(1, len(pw_tokens(query)) + 1), i -> NOT pw_is_op(pw_tokens(query)[i])),
-                   i -> pw_clause(pw_tokens(query), i));
+CREATE OR REPLACE MACRO pw_clauses_of(tokens) AS
+    list_transform(list_filter(range(1, len(tokens) + 1), i -> NOT pw_is_op(tokens[i])), i -> pw_clause(tokens, i));
 
--- Why a query cannot be searched (NULL when it can).
-CREATE OR REPLACE MACRO pw_query_problem(query) AS
+-- Why a query cannot be searched (NULL when it can), from its text, tokens and clauses.
+CREATE OR REPLACE MACRO pw_query_problem(query, tokens, clauses) AS
     CASE WHEN (length(query) - length(replace(query, '"', ''))) % 2 = 1
               THEN 'the query has an unbalanced " (at character ' || (length(query) - strpos(reverse(query), '"') + 1) || ')'
-         WHEN len(pw_all_clauses(query)) = 0 THEN 'the query is empty: give a word or a "phrase"'
-         WHEN pw_is_op(pw_tokens(query)[-1]) THEN 'the query ends with ' || pw_tokens(query)[-1] || ': give what follows it'
-         WHEN list_contains(pw_tokens(query), 'AND') AND list_contains(pw_tokens(query), 'OR')
+         WHEN len(clauses) = 0 THEN 'the query is empty: give a word or a "phrase"'
+         WHEN pw_is_op(tokens[-1]) THEN 'the query ends with ' || tokens[-1] || ': give what follows it'
+         WHEN list_contains(tokens, 'AND') AND list_contains(tokens, 'OR')
               THEN 'AND and OR together need parentheses, which presswatch search takes: (a AND b) OR c'
-         WHEN pw_tokens(query)[1] IN ('OR', 'AND') THEN 'the query starts with ' || pw_tokens(query)[1] || ': give what comes before it'
-         WHEN len(list_filter(pw_all_clauses(query), x -> x.field <> 'source' AND NOT regexp_matches(x.term, '[\pL\pN]'))) > 0
-              THEN 'nothing to search for in ' || list_filter(pw_all_clauses(query), x -> x.field <> 'source' AND NOT regexp_matches(x.term, '[\pL\pN]'))[1].term
+         WHEN tokens[1] IN ('OR', 'AND') THEN 'the query starts with ' || tokens[1] || ': give what comes before it'
+         WHEN len(list_filter(clauses, x -> x.field <> 'source' AND NOT regexp_matches(x.term, '[\pL\pN]'))) > 0
+              THEN 'nothing to search for in ' || list_filter(clauses, x -> x.field <> 'source' AND NOT regexp_matches(x.term, '[\pL\pN]'))[1].term
                    || ': give words with letters or digits'
-         WHEN len(list_filter(pw_all_clauses(query), x -> x.field = 'source' AND x.term = '')) > 0
+         WHEN len(list_filter(clauses, x -> x.field = 'source' AND x.term = '')) > 0
               THEN 'source: needs a source name, as in source:xinhua'
-         WHEN len(list_filter(pw_all_clauses(query), x -> x.prefix AND NOT regexp_full_match(lower(x.term), '[\pL\pN\pM]+'))) > 0
+         WHEN len(list_filter(clauses, x -> x.prefix AND NOT regexp_full_match(lower(x.term), '[\pL\pN\pM]+'))) > 0
               THEN 'a * may only end a single word, as in vaccin*'
-         WHEN len(list_filter(pw_all_clauses(query), x -> x.prefix AND pw_is_cjk(x.term))) > 0
+         WHEN len(list_filter(clauses, x -> x.prefix AND pw_is_cjk(x.term))) > 0
               THEN 'a * cannot end Chinese, Japanese or Korean: those match anywhere already'
     END;
-CREATE OR REPLACE MACRO pw_clauses(query) AS
-    CASE WHEN pw_query_problem(query) IS NULL THEN pw_all_clauses(query) ELSE error(pw_query_problem(query)) END;
+
+-- The clauses of a query, or an error saying why there are none.
+CREATE OR REPLACE MACRO pw_clauses(query) AS (
+    SELECT CASE WHEN problem IS NULL THEN clauses ELSE error(problem) END
+    FROM (SELECT clauses, pw_query_problem(query, tokens, clauses) AS problem
+          FROM (SELECT tokens, pw_clauses_of(tokens) AS clauses FROM (SELECT pw_tokens(query) AS tokens))));
+
 -- Up to 160 characters of `line` from a little before `needle` (the term's first word, lower-cased).
 CREATE OR REPLACE MACRO pw_snippet(line, start) AS
     CASE WHEN start > 1 THEN '…' ELSE '' END || substr(line, start, 160)
@@ -327,7 +331,9 @@ WITH parsed AS (
     SELECT clauses,
            list_transform(range(1, coalesce(list_max(list_transform(clauses, x -> x.grp)), 0) + 1),
                           g -> list_filter(clauses, x -> x.grp = g)) AS groups
-    FROM (SELECT pw_clauses(query) AS clauses)
+    FROM (SELECT CASE WHEN problem IS NULL THEN clauses ELSE error(problem) END AS clauses
+          FROM (SELECT clauses, pw_query_problem(query, tokens, clauses) AS problem
+                FROM (SELECT tokens, pw_clauses_of(tokens) AS clauses FROM (SELECT pw_tokens(query) AS tokens))))
 ), plan AS (  -- a group of plain word or title clauses: every answer matches one of them
     SELECT clauses, groups,
            len(list_filter(groups, g -> len(list_filter(g, x -> x.neg OR x.field = 'source')) = 0)) > 0 AS anchored
