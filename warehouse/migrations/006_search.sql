@@ -318,7 +318,9 @@ CREATE OR REPLACE MACRO pw_clauses(query) AS (
 CREATE OR REPLACE MACRO pw_snippet(line, start) AS
     CASE WHEN start > 1 THEN '…' ELSE '' END || substr(line, start, 160)
     || CASE WHEN start + 160 <= length(line) THEN '…' ELSE '' END;
-CREATE OR REPLACE MACRO pw_snippet_start(line, needle) AS greatest(1, strpos(lower(line), needle) - 50);
+CREATE OR REPLACE MACRO pw_snippet_start(line, needle) AS
+    CASE WHEN strpos(lower(line), needle) <= 50 THEN 1   -- else from the word that starts 50 characters before it
+         ELSE strpos(lower(line), needle) - 50 + strpos(substr(line, strpos(lower(line), needle) - 50, 20), ' ') END;
 
 -- One row per live article that matches `query`, newest first (published_at, else first seen),
 -- with a snippet around the first match; `versions := true` gives every version that matched,
