@@ -176,17 +176,16 @@ def _index(con, where: str, params: list, prepared: Prepared | None) -> int:
         """,
         params,
     )
-    touched = con.execute("SELECT count(*) FROM pw_new").fetchall()[0][0]
-    if not touched:
+    if not con.execute("SELECT count(*) FROM pw_new").fetchall()[0][0]:
         return 0
-    # A new version or a tombstone ends the article's current live row.
-    con.execute("DELETE FROM search_live WHERE article_id IN (SELECT article_id FROM pw_new)")
+    later, earlier = con.execute(
+        "SELECT count(*) FILTER (WHERE n.version > 1), count(*) FILTER (WHERE n.version > 1 AND NOT EXISTS "
+        "(SELECT 1 FROM pw_new f WHERE f.article_id = n.article_id AND f.version = 1)) FROM pw_new n"
+    ).fetchall()[0]
+    if later:  # a new version or a tombstone ends the article's current live row
+        con.execute("DELETE FROM search_live WHERE article_id IN (SELECT article_id FROM pw_new WHERE version > 1)")
     # Each article's number and first sighting: from the selection when it holds version 1, else
     # from the article's documents already indexed (an edit, a restoration).
-    earlier = con.execute(
-        "SELECT count(*) FROM pw_new n WHERE n.version > 1 AND NOT EXISTS "
-        "(SELECT 1 FROM pw_new f WHERE f.article_id = n.article_id AND f.version = 1)"
-    ).fetchall()[0][0]
     known = (
         """SELECT article_id, min(art) AS art, min(first_seen) AS first_seen FROM search_docs
            WHERE article_id IN (SELECT article_id FROM pw_new WHERE version > 1) GROUP BY article_id"""
@@ -249,7 +248,6 @@ def _index(con, where: str, params: list, prepared: Prepared | None) -> int:
         """
         INSERT INTO search_lines (block, doc, line)
         SELECT b.block, l.doc, l.line FROM pw_lines l JOIN pw_blocks b ON b.hash = l.hash AND b.hash2 = l.hash2
-        ORDER BY b.block, l.doc
         """
     )
     con.execute(
@@ -259,7 +257,6 @@ def _index(con, where: str, params: list, prepared: Prepared | None) -> int:
         SELECT d.doc, d.art, d.article_id, d.version, d.source, d.published_at, d.valid_from, d.first_seen, d.title,
                d.canonical_url, b.block, len(d.parts)
         FROM pw_docs d LEFT JOIN pw_blocks b ON b.hash = md5_number_lower(d.title) AND b.hash2 = md5_number_upper(d.title)
-        ORDER BY d.doc
         """
     )
     con.execute(
@@ -269,19 +266,19 @@ def _index(con, where: str, params: list, prepared: Prepared | None) -> int:
         SELECT d.doc, d.article_id, d.version, d.source, d.published_at, d.first_seen, d.title, d.canonical_url, b.block
         FROM pw_docs d LEFT JOIN pw_blocks b ON b.hash = md5_number_lower(d.title) AND b.hash2 = md5_number_upper(d.title)
         WHERE d.valid_to IS NULL
-        ORDER BY d.source, d.published_at
         """
     )
     return int(con.execute("SELECT count(*) FROM pw_docs").fetchall()[0][0])
 
 
 def _write_blocks(con, prepared: Prepared | None) -> None:
-    """The new blocks and their terms: prepared before the lock where it saw the line, else tokenised here."""
+    """The new blocks and their terms: prepared before the lock where it saw the line, else tokenised here.
+    (No ORDER BY in these inserts: DuckLake sorts each table by its SORTED BY keys as it writes.)"""
     if prepared is not None:
         con.execute(
             """
             INSERT INTO search_blocks (block, hash, hash2, text)
-            SELECT block, hash, hash2, text FROM pw_blocks WHERE known IS NULL ORDER BY block
+            SELECT block, hash, hash2, text FROM pw_blocks WHERE known IS NULL
             """
         )
         con.execute(
@@ -297,14 +294,13 @@ def _write_blocks(con, prepared: Prepared | None) -> None:
                     ANTI JOIN read_parquet('{prepared.blocks}') p ON p.hash = b.hash AND p.hash2 = b.hash2
                     WHERE b.known IS NULL)
                 GROUP BY ALL)
-            ORDER BY term, block
             """
         )
         return
     con.execute(
         """
         INSERT INTO search_blocks (block, hash, hash2, text)
-        SELECT block, hash, hash2, text FROM pw_blocks WHERE known IS NULL ORDER BY block
+        SELECT block, hash, hash2, text FROM pw_blocks WHERE known IS NULL
         """
     )
     con.execute(
@@ -312,7 +308,7 @@ def _write_blocks(con, prepared: Prepared | None) -> None:
         INSERT INTO search_terms (term, block, n)
         SELECT term, block, count(*)::INTEGER FROM (
             SELECT block, unnest(pw_terms(text)) AS term FROM pw_blocks WHERE known IS NULL)
-        GROUP BY ALL ORDER BY term, block
+        GROUP BY ALL
         """
     )
 
