@@ -89,7 +89,7 @@ def run_queries(target: Path, repeat: int, scan_repeat: int) -> dict:
             out[index_call] = {"index": fast, "scan": slow, "identical_to_scan": compare(same, scan_rows)}
         for query in SEARCHES:
             call = f"search('{flat_query(query)}')"
-            page, _ = timed(con, f"SELECT * FROM {call} LIMIT 20", repeat)
+            page, _ = timed(con, f"SELECT * FROM {call[:-1]}, newest := 20)", repeat)
             count, _ = timed(con, f"SELECT count(*) FROM {call}", repeat)
             every, rows = timed(con, f"SELECT article_id FROM {call}", repeat)
             slow, scan_rows = timed(con, scan_search_sql(con, query), scan_repeat)

@@ -73,8 +73,9 @@ def search(
     elif count_by is not None:
         raise QueryError(f"count by one of {', '.join(COUNT_BY)}, not {count_by!r}")
     else:
-        statements = [f"SELECT * FROM {call}" + (f" LIMIT {int(limit)}" if limit is not None else "")]
-        if limit is not None:
+        statements = [f"SELECT * FROM {call}"]
+        if limit is not None:  # the newest: only their titles and snippets are read
+            statements = [f"SELECT * FROM {call[:-1]}, newest := {int(limit)})"]
             statements.append(f"SELECT count(*) AS matches FROM {call}")
     with connect(db, read_only=True, wait=wait) as con:
         if source is not None:

@@ -324,11 +324,12 @@ CREATE OR REPLACE MACRO pw_snippet_start(line, needle) AS
 
 -- One row per live article that matches `query`, newest first (published_at, else first seen),
 -- with a snippet around the first match; `versions := true` gives every version that matched,
--- deleted articles' included. `source`, `since` and `until` (dates, inclusive) narrow it.
+-- deleted articles' included. `source`, `since` and `until` (dates, inclusive) narrow it;
+-- `newest := N` keeps the N newest, and reads the titles and snippets of those only.
 -- (An empty since or until is no bound: DuckLake cannot keep a NULL default.)
 CREATE OR REPLACE MACRO pw_date(value) AS
     CASE WHEN coalesce(CAST(value AS VARCHAR), '') = '' THEN NULL ELSE CAST(value AS DATE) END;
-CREATE OR REPLACE MACRO search(query, source := '', since := '', until := '', versions := false) AS TABLE
+CREATE OR REPLACE MACRO search(query, source := '', since := '', until := '', versions := false, newest := 0) AS TABLE
 WITH parsed AS (
     SELECT clauses,
            list_transform(range(1, coalesce(list_max(list_transform(clauses, x -> x.grp)), 0) + 1),
@@ -370,20 +371,22 @@ WITH parsed AS (
       AND len(list_filter(p.groups, g -> len(list_filter(g,
               x -> (CASE WHEN x.field = 'source' THEN lower(s.source) = lower(x.term)
                          ELSE list_contains(coalesce(m.matched, []), x.i) END) <> x.neg)) = 0)) = 0
+), chosen AS (
+    SELECT * FROM kept ORDER BY day DESC, doc DESC LIMIT CASE WHEN newest > 0 THEN newest END
 ), shown AS (
     SELECT k.*, pw_probe(list_filter(p.clauses, x -> x.i = k.first_i)[1].term) AS needle,
            len(list_filter(p.clauses, x -> x.field = 'title')) > 0 AS titled
-    FROM kept k, plan p
+    FROM chosen k, plan p
 ), lines AS (        -- the text of each first matching line (few distinct lines: read once each)
-    SELECT b.block, b.text FROM search_blocks b WHERE b.block IN (SELECT DISTINCT first_block FROM kept)
+    SELECT b.block, b.text FROM search_blocks b WHERE b.block IN (SELECT DISTINCT first_block FROM chosen)
 ), described AS (
     SELECT l.doc, l.article_id, l.version, l.source, l.published_at, l.title, l.canonical_url FROM search_live l
-    WHERE NOT versions AND l.doc IN (SELECT doc FROM kept)
+    WHERE NOT versions AND l.doc IN (SELECT doc FROM chosen)
     UNION ALL
     SELECT d.doc, d.article_id, d.version, d.source, d.published_at, d.title, d.canonical_url FROM search_docs d
-    WHERE versions AND d.doc IN (SELECT doc FROM kept)
+    WHERE versions AND d.doc IN (SELECT doc FROM chosen)
 )
 SELECT d.article_id, d.version, d.source, d.published_at, d.title, d.canonical_url,
        coalesce(pw_snippet(b.text, pw_snippet_start(b.text, h.needle)), CASE WHEN h.titled THEN d.title END) AS snippet
 FROM shown h JOIN described d ON d.doc = h.doc LEFT JOIN lines b ON b.block = h.first_block
-ORDER BY h.day DESC, d.article_id, d.version DESC;
+ORDER BY h.day DESC, h.doc DESC;
