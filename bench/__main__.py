@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         "--no-reuse-versions", type=int, default=0, help="also measure a warehouse whose articles share no paragraph"
     )
     q.add_argument("--keep", action="store_true", help="keep the no-reuse warehouse")
+    q.add_argument("--quick", action="store_true", help="two trend and two search queries only (a smoke test)")
 
     d = sub.add_parser("direct-crawl", help="crawl and load without Prefect (used by run --crawl-via direct)")
     d.add_argument("--db", required=True)
