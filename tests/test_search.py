@@ -275,3 +275,25 @@ def test_an_older_warehouse_gets_its_index_when_migrated(demo, tmp_path):
 def test_search_help_documents_the_language():
     result = run_cli("search", "--help")
     assert result.returncode == 0 and "title:word" in result.stdout and "--count-by" in result.stdout
+
+
+def test_maintain_leaves_the_index_and_versions_sorted_for_their_lookups(demo, tmp_path):
+    """DuckLake's SET SORTED BY (migration 006) is applied when maintain merges a table's files."""
+    db = tmp_path / "warehouse"
+    shutil.copytree(demo.db, db)
+    done = run_cli("--db", str(db), "maintain", "--retention", "0s", "--grace", "0s")
+    assert done.returncode == 0, done.stderr
+    with connect(db, read_only=True) as con:
+        for table, keys in (("search_terms", "term, block"), ("article_versions", "source, published_at, valid_from")):
+            files = [
+                row[0]
+                for row in con.execute(f"SELECT data_file FROM ducklake_list_files('presswatch', '{table}')").fetchall()
+            ]
+            assert len(files) == 1, files  # merged
+            unsorted = con.execute(
+                f"SELECT count(*) FROM (SELECT {keys}, lag(({keys})) OVER () AS before FROM read_parquet(?)) "
+                f"WHERE before > ({keys})",
+                [files[0]],
+            ).fetchall()[0][0]
+            assert unsorted == 0, table
+    assert run_cli("--db", str(db), "--data", str(demo.settings.data), "check").returncode == 0
