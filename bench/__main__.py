@@ -7,6 +7,7 @@ python -m bench run --pages 2000 --real-pages /work/.mirror/adbar+trafilatura   
 python -m bench serve --pages 2000                               # the corpus server alone
 python -m bench profile --pages 2000                             # py-spy over a first crawl
 python -m bench serverbench --pages 2000                         # asyncio server vs a threaded one
+python -m bench queries --versions 1000000 --workdir /work/bench-data   # search and trends: index, scan, native
 """
 
 from __future__ import annotations
@@ -118,6 +119,24 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--articles", type=int, default=20_000)
     m.add_argument("--workdir", help="work folder (default: a temporary one, removed)")
 
+    q = sub.add_parser("queries", help="search and trends on a big synthetic warehouse: index, scan, native file")
+    q.add_argument("--versions", type=int, nargs="+", default=[1_000_000], help="warehouse sizes [%(default)s]")
+    q.add_argument("--workdir", required=True, help="where the warehouses are built (not the repository)")
+    q.add_argument("--out", default="bench/results-search.json")
+    q.add_argument("--repeat", type=int, default=3, help="warm runs of each index query")
+    q.add_argument("--scan-repeat", type=int, default=1, help="warm runs of each scan")
+    q.add_argument(
+        "--reuse-built", action="store_true", help="reuse a warehouse (and native copy) already in --workdir"
+    )
+    q.add_argument("--skip-native", action="store_true", help="no native DuckDB file")
+    q.add_argument("--load-articles", type=int, default=0, help="also time loads of this many articles (lock held)")
+    q.add_argument("--load-into-big", action="store_true", help="... and into a copy of the big warehouse")
+    q.add_argument(
+        "--no-reuse-versions", type=int, default=0, help="also measure a warehouse whose articles share no paragraph"
+    )
+    q.add_argument("--keep", action="store_true", help="keep the no-reuse warehouse")
+    q.add_argument("--quick", action="store_true", help="two trend and two search queries only (a smoke test)")
+
     d = sub.add_parser("direct-crawl", help="crawl and load without Prefect (used by run --crawl-via direct)")
     d.add_argument("--db", required=True)
     d.add_argument("--sources", required=True)
@@ -144,6 +163,15 @@ def main(argv: list[str] | None = None) -> int:
             args.query_repeat = 1
         results = run(args)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
+        print(table(results))
+        print(f"\nwritten: {args.out}")
+        return 0
+    if args.command == "queries":
+        from bench.search import measure, table
+
+        args.command_line = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
+        results = measure(args)
         Path(args.out).write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
         print(table(results))
         print(f"\nwritten: {args.out}")

@@ -237,3 +237,51 @@ def presswatch_quality(corpus: RealCorpus, db: Path, base: str) -> dict:
         if page is not None:
             texts[page.url] = text
     return score(list(first.values()), texts)
+
+
+# ---------------------------------------------------------------------------- real paragraphs
+
+MIN_PARAGRAPH = 40  # characters: shorter lines are mostly bylines, captions and menu leftovers
+
+
+def _extract_text(body: bytes) -> str:
+    import trafilatura
+
+    try:
+        return trafilatura.extract(body, include_comments=False, include_tables=False, include_formatting=False) or ""
+    except Exception:  # noqa: BLE001 - a page trafilatura cannot read gives no paragraphs
+        return ""
+
+
+def real_paragraphs(folder: Path) -> list[str]:
+    """The distinct paragraphs (lines of at least MIN_PARAGRAPH characters) trafilatura extracts from
+    the saved pages in `folder`, in page order; cached beside the pages (paragraphs.json)."""
+    cached = folder / "paragraphs.json"
+    if cached.is_file():
+        return json.loads(cached.read_text(encoding="utf-8"))
+    from concurrent.futures import ProcessPoolExecutor
+
+    pages = load_saved(folder)
+    with ProcessPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:
+        texts = list(pool.map(_extract_text, [page.body for page in pages], chunksize=8))
+    seen: set[str] = set()
+    paragraphs = []
+    for text in texts:
+        for line in text.splitlines():
+            line = norm(line)
+            if len(line) >= MIN_PARAGRAPH and line not in seen:
+                seen.add(line)
+                paragraphs.append(line)
+    partial = cached.with_suffix(".partial")
+    partial.write_text(json.dumps(paragraphs, ensure_ascii=False), encoding="utf-8")
+    partial.rename(cached)
+    return paragraphs
+
+
+def find_pages() -> Path | None:
+    """The real pages if this machine has them: PRESSWATCH_BENCH_REAL, else a copy already extracted to the cache."""
+    explicit = os.environ.get(ENV)
+    if explicit:
+        return prepare(explicit)
+    extracted = sorted(CACHE.glob("trafilatura-*/evaldata.json"))
+    return extracted[-1].parent if extracted else None

@@ -9,11 +9,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
 import resource
 import shutil
+import sys
 import time
 import zlib
 from datetime import datetime, timedelta
@@ -23,17 +25,51 @@ import duckdb
 
 from bench import text as T
 from bench.harness import summarize
+from bench.real import ENV as REAL_ENV
 from warehouse.clusters import presign
 from warehouse.db import connect, location, open_location
+from warehouse.search_index import prepare_batch, rebuild
 from warehouse.staging import StagedBatch
 
-PARAGRAPHS = 4000
+PARAGRAPHS = 4000  # generated paragraphs, when the real pages are not on this machine
 TERM = "vaccine"
+INSERT_SLICE = 125_000  # articles per INSERT of the big warehouse
 
 
 def paragraph_pool(count: int = PARAGRAPHS, seed: int = 7) -> list[str]:
+    """The paragraphs synthetic texts are made of: the real paragraphs trafilatura extracts from its
+    evaluation pages (bench/real.py: PRESSWATCH_BENCH_REAL, or a copy already in the cache) when this
+    machine has them, else `count` generated ones (bench/text.py). Says on stderr which (pool_origin())."""
+    origin, pool = _pool(count, seed)
+    _say_origin(origin)
+    return list(pool)
+
+
+def pool_origin(count: int = PARAGRAPHS, seed: int = 7) -> str:
+    """Where paragraph_pool's paragraphs come from, in words (for results files)."""
+    return _pool(count, seed)[0]
+
+
+@functools.cache
+def _pool(count: int, seed: int) -> tuple[str, tuple[str, ...]]:
+    from bench.real import RealPagesError, find_pages, real_paragraphs
+
+    try:
+        folder = find_pages()
+        if folder is not None:
+            real = real_paragraphs(folder)
+            return f"{len(real):,} real paragraphs extracted by trafilatura from the pages in {folder}", tuple(real)
+        why = f"no real pages ({REAL_ENV} unset, none extracted under the bench cache)"
+    except RealPagesError as exc:
+        why = f"the real pages cannot be read ({exc})"
     rng = random.Random(f"pool:{seed}")
-    return [T.paragraph(rng, (3, 6)) for _ in range(count)]
+    generated = tuple(T.paragraph(rng, (3, 6)) for _ in range(count))
+    return f"{count:,} generated paragraphs (bench/text.py): {why}", generated
+
+
+@functools.cache
+def _say_origin(origin: str) -> None:
+    print(f"paragraph_pool: {origin}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------- staged batches
@@ -169,7 +205,7 @@ class _StepTimer:
             fn = getattr(loader, name)
             if (
                 callable(fn)
-                and (name.startswith("_") and not name.startswith("__") or name == "refresh_clusters")
+                and (name.startswith("_") and not name.startswith("__") or name in ("refresh_clusters", "index_batch"))
                 and getattr(fn, "__module__", "").startswith("warehouse")
                 and not isinstance(fn, type)
             ):
@@ -198,20 +234,26 @@ def timed_load(db: Path, batch: StagedBatch) -> dict:
     signing = time.perf_counter()
     presigned = presign(batch.records)  # as load_pending does, before it takes the lock
     presign_s = time.perf_counter() - signing
+    preparing = time.perf_counter()
+    prepared = prepare_batch(batch.records)  # the term index's tokens, likewise
+    prepare_s = time.perf_counter() - preparing
     timer = _StepTimer()
     try:
         started = time.perf_counter()
         with connect(db, wait=60) as con:
             opened = time.perf_counter()
-            result = timer.loader.load_batch(con, batch, presigned)
+            result = timer.loader.load_batch(con, batch, presigned, prepared)
             loaded = time.perf_counter()
         closed = time.perf_counter()
     finally:
         steps = timer.restore()
+        if prepared is not None:
+            prepared.discard()
     return {
         "lock_s": round(closed - started, 3),
         "load_batch_s": round(loaded - opened, 3),
         "presign_before_lock_s": round(presign_s, 3),
+        "index_tokens_before_lock_s": round(prepare_s, 3),
         "open_s": round(opened - started, 3),
         "close_s": round(closed - loaded, 3),
         "steps_s": steps,
@@ -272,8 +314,13 @@ def load_lock(work: Path, articles: int, repeat: int, big_warehouse: Path | None
 # ---------------------------------------------------------------------------- the big warehouse
 
 
-def build_warehouse(path: Path, versions: int, per_article: int = 4, sources: int = 12) -> dict:
-    """`versions` rows in article_versions (per_article versions each, 5 % of articles deleted at the end)."""
+def build_warehouse(path: Path, versions: int, per_article: int = 4, sources: int = 12, reuse: bool = True) -> dict:
+    """`versions` rows in article_versions (per_article versions each, 5 % of articles deleted at the end).
+
+    Texts are five paragraphs of paragraph_pool() each; an edit replaces the third. With reuse=False
+    each article's paragraphs are its own (a pool paragraph with its words rotated by an amount
+    drawn from the article), so articles share no line unless one reprints another: the index's
+    size then has no help from the small pool."""
     shutil.rmtree(path, ignore_errors=True)
     started = time.perf_counter()
     articles = versions // per_article
@@ -282,46 +329,20 @@ def build_warehouse(path: Path, versions: int, per_article: int = 4, sources: in
         con.execute("SET VARIABLE pool = ?::VARCHAR[]", [pool])
         con.execute("SET VARIABLE words = ?::VARCHAR[]", [list(T.NOUNS + T.ADJECTIVES)])
         p = len(pool)
-        con.execute(f"""
-            INSERT INTO article_versions BY NAME
-            WITH g AS (
-                SELECT a, v, (hash(a) % 1000000007)::BIGINT AS h,
-                   CASE WHEN a % 50 = 1 AND (a - 1) % 20 <> 0 THEN a - 1 ELSE a END AS src_a,  -- 2 % reprints
-                       getvariable('pool') AS pool,
-                       TIMESTAMP '2024-06-30 12:00:00' - to_minutes((a * 1051 % 1051200)::BIGINT) AS born
-                FROM range({articles}) t(a), range(1, {per_article + 1}) s(v)
-            ), x AS (
-                SELECT *, born + to_hours((v - 1) * (6 + h % 60)::BIGINT) AS vf,
-                       CASE WHEN v < {per_article} THEN born + to_hours(v * (6 + h % 60)::BIGINT) END AS vt,
-                       v = {per_article} AND a % 20 = 0 AS gone
-                FROM g
-            )
-            SELECT substr(md5(a::VARCHAR), 1, 20) AS article_id, v AS version,
-                   'https://src' || (a % {sources}) || '.example/news/' || a || '.html' AS canonical_url,
-                   'src' || (a % {sources}) AS source,
-                   CASE WHEN v = 1 THEN 'new' WHEN gone THEN 'deleted' WHEN h % 10 = 0 THEN 'retitled' ELSE 'edited' END AS change_kind,
-                   CASE WHEN v > 1 AND NOT gone THEN ['text'] END AS changed_fields,
-                   CASE WHEN v > 1 AND NOT gone THEN h % 3 = 0 END AS silent,
-                   CASE WHEN v > 1 AND NOT gone THEN (h % 40)::INTEGER END AS words_added,
-                   CASE WHEN v > 1 AND NOT gone THEN (h % 25)::INTEGER END AS words_removed,
-                   CASE WHEN v > 1 AND NOT gone THEN pool[1 + (hash(src_a, 2, v) % {p})::BIGINT][1:120] END AS changed_sentence,
-                   CASE WHEN v > 1 AND NOT gone THEN pool[1 + (hash(src_a, 2, v - 1) % {p})::BIGINT][1:120] END AS previous_sentence,
-                   getvariable('words')[1 + h % 50] || ' ' || getvariable('words')[1 + (h >> 8) % 50] || ' news ' || a AS title,
-                   CASE WHEN NOT gone THEN
-                       pool[1 + (hash(a, 0) % {p})::BIGINT] || chr(10) || pool[1 + (hash(src_a, 1) % {p})::BIGINT] || chr(10) ||
-                       pool[1 + (hash(src_a, 2, v) % {p})::BIGINT] || chr(10) || pool[1 + (hash(src_a, 3) % {p})::BIGINT] || chr(10) ||
-                       pool[1 + (hash(src_a, 4) % {p})::BIGINT] || chr(10) || 'Reference number ' || src_a || '.'
-                   END AS text,
-                   'Author ' || (h % 300) AS author, born::DATE AS published_at, 'en' AS language,
-                   'Source ' || (a % {sources}) AS site_name, ['world'] AS tags,
-                   md5(a::VARCHAR || ':' || v) AS content_hash, 'trafilatura' AS extractor,
-                   '2.3.1+bench' AS extractor_version, md5('raw' || a || ':' || v) AS raw_hash,
-                   'https://src' || (a % {sources}) || '.example/news/' || a || '.html' AS url,
-                   CASE WHEN gone THEN 404 ELSE 200 END AS http_status,
-                   vf AS valid_from, vt AS valid_to, coalesce(vt, TIMESTAMP '2024-07-01 00:00:00') AS last_seen_at,
-                   'synthetic-' || v AS batch_id
-            FROM x
-        """)
+        con.execute(
+            "CREATE OR REPLACE TEMP MACRO rotated(words, r) AS "
+            "array_to_string(list_concat(words[r + 1:], words[1:r]), ' ')"
+        )
+
+        def para(pick: str, key: str) -> str:
+            chosen = f"getvariable('pool')[1 + ({pick} % {p})::BIGINT]"
+            if reuse:
+                return chosen
+            return f"rotated(string_split({chosen}, ' '), (hash({key}, 'rotate') % len(string_split({chosen}, ' ')))::BIGINT)"
+
+        # A slice of articles per statement: one INSERT of 10,000,000 versions holds them all in memory.
+        for first in range(0, articles, INSERT_SLICE):
+            _insert_versions(con, para, first, min(articles, first + INSERT_SLICE), per_article, sources, p)
         con.execute("""
             INSERT INTO article_state (article_id, source, url, first_seen_at, last_checked_at, last_changed_at,
                                        missing_count, etag, raw_hash, last_discovered_at, discovered_via)
@@ -331,13 +352,64 @@ def build_warehouse(path: Path, versions: int, per_article: int = 4, sources: in
         """)
         clusters = _fill_clusters(con, articles, sources)
         count = con.execute("SELECT count(*) FROM article_versions").fetchall()[0][0]
+        versions_s = time.perf_counter() - started
+        # The term index, written by the loader's own code (index_versions, a slice of articles at a
+        # time, as `presswatch reindex` does), then merged and sorted as `presswatch maintain` does.
+        rebuild(con)
+        con.execute("CALL ducklake_merge_adjacent_files('presswatch')")
     return {
         "versions": count,
         "articles": articles,
         "clusters": clusters,
+        "paragraphs": pool_origin()
+        + ("" if reuse else ", each article's words rotated (no line shared across articles)"),
+        "versions_s": round(versions_s, 1),
+        "index_s": round(time.perf_counter() - started - versions_s, 1),
         "build_s": round(time.perf_counter() - started, 1),
         "file_mb": round(folder_bytes(path) / 2**20, 1),
     }
+
+
+def _insert_versions(con, para, first: int, last: int, per_article: int, sources: int, p: int) -> None:
+    con.execute(f"""
+        INSERT INTO article_versions BY NAME
+        WITH g AS (
+            SELECT a, v, (hash(a) % 1000000007)::BIGINT AS h,
+               CASE WHEN a % 50 = 1 AND (a - 1) % 20 <> 0 THEN a - 1 ELSE a END AS src_a,  -- 2 % reprints
+                   TIMESTAMP '2024-06-30 12:00:00' - to_minutes((a * 1051 % 1051200)::BIGINT) AS born
+            FROM range({first}, {last}) t(a), range(1, {per_article + 1}) s(v)
+        ), x AS (
+            SELECT *, born + to_hours((v - 1) * (6 + h % 60)::BIGINT) AS vf,
+                   CASE WHEN v < {per_article} THEN born + to_hours(v * (6 + h % 60)::BIGINT) END AS vt,
+                   v = {per_article} AND a % 20 = 0 AS gone
+            FROM g
+        )
+        SELECT substr(md5(a::VARCHAR), 1, 20) AS article_id, v AS version,
+               'https://src' || (a % {sources}) || '.example/news/' || a || '.html' AS canonical_url,
+               'src' || (a % {sources}) AS source,
+               CASE WHEN v = 1 THEN 'new' WHEN gone THEN 'deleted' WHEN h % 10 = 0 THEN 'retitled' ELSE 'edited' END AS change_kind,
+               CASE WHEN v > 1 AND NOT gone THEN ['text'] END AS changed_fields,
+               CASE WHEN v > 1 AND NOT gone THEN h % 3 = 0 END AS silent,
+               CASE WHEN v > 1 AND NOT gone THEN (h % 40)::INTEGER END AS words_added,
+               CASE WHEN v > 1 AND NOT gone THEN (h % 25)::INTEGER END AS words_removed,
+               CASE WHEN v > 1 AND NOT gone THEN getvariable('pool')[1 + (hash(src_a, 2, v) % {p})::BIGINT][1:120] END AS changed_sentence,
+               CASE WHEN v > 1 AND NOT gone THEN getvariable('pool')[1 + (hash(src_a, 2, v - 1) % {p})::BIGINT][1:120] END AS previous_sentence,
+               getvariable('words')[1 + h % 50] || ' ' || getvariable('words')[1 + (h >> 8) % 50] || ' news ' || a AS title,
+               CASE WHEN NOT gone THEN
+                   {para("hash(a, 0)", "a, 0")} || chr(10) || {para("hash(src_a, 1)", "src_a, 1")} || chr(10) ||
+                   {para("hash(src_a, 2, v)", "src_a, 2, v")} || chr(10) || {para("hash(src_a, 3)", "src_a, 3")} || chr(10) ||
+                   {para("hash(src_a, 4)", "src_a, 4")} || chr(10) || 'Reference number ' || src_a || '.'
+               END AS text,
+               'Author ' || (h % 300) AS author, born::DATE AS published_at, 'en' AS language,
+               'Source ' || (a % {sources}) AS site_name, ['world'] AS tags,
+               md5(a::VARCHAR || ':' || v) AS content_hash, 'trafilatura' AS extractor,
+               '2.3.1+bench' AS extractor_version, md5('raw' || a || ':' || v) AS raw_hash,
+               'https://src' || (a % {sources}) || '.example/news/' || a || '.html' AS url,
+               CASE WHEN gone THEN 404 ELSE 200 END AS http_status,
+               vf AS valid_from, vt AS valid_to, coalesce(vt, TIMESTAMP '2024-07-01 00:00:00') AS last_seen_at,
+               'synthetic-' || v AS batch_id
+        FROM x
+    """)
 
 
 def folder_bytes(path: Path) -> int:

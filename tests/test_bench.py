@@ -81,3 +81,17 @@ def test_loadmem_reports_each_loader_step_of_one_batch(tmp_path):
     result = json.loads("{" + report)
     assert result["articles"] == 40 and result["counts"]["new"] == 40
     assert not (tmp_path / "loadmem").exists()  # its warehouse is removed afterwards
+
+
+def test_bench_queries_smoke(tmp_path):
+    """`python -m bench queries` on a tiny warehouse: every index answer is compared with the scan's."""
+    out = tmp_path / "search.json"
+    done = bench(
+        "queries", "--quick", "--versions", "2000", "--skip-native", "--repeat", "0", "--scan-repeat", "0",
+        "--workdir", str(tmp_path / "work"), "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(out.read_text(encoding="utf-8"))["versions"]["2000"]
+    compared = [entry["identical_to_scan"] for entry in results["lake"].values() if "identical_to_scan" in entry]
+    assert len(compared) == 4 and all(compared)
+    assert results["sizes"]["index_mb"] > 0 and results["warehouse"]["index_s"] >= 0

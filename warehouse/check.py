@@ -29,6 +29,7 @@ from pathlib import Path
 
 from warehouse.archive_store import capture_file_size, is_url
 from warehouse.db import connect
+from warehouse.search_index import METHOD
 from warehouse.staging import MANIFEST, RECORDS, WRITER, _alive
 
 EXAMPLES = 5
@@ -104,6 +105,8 @@ def check_warehouse(
     with connect(db, read_only=True, wait=wait) as con:
         for spec in _SQL_CHECKS:
             report.checks.append(_sql_check(con, *spec, limit=examples))
+        for spec in _INDEX_CHECKS:
+            report.checks.append(_sql_check(con, *spec, limit=examples))
         loaded_ids = {row[0] for row in con.execute("SELECT batch_id FROM loaded_batches").fetchall()}
         if staging is not None or loaded is not None:
             report.checks.append(
@@ -136,6 +139,13 @@ _KEYS = (
     ("story_signatures", "article_id"),
     ("story_members", "article_id"),
     ("schema_migrations", "version"),
+    ("search_docs", "doc"),
+    ("search_docs", "article_id, version"),
+    ("search_live", "article_id"),
+    ("search_blocks", "block"),
+    ("search_blocks", "hash, hash2"),
+    ("search_terms", "term, block"),
+    ("search_lines", "doc, line"),
 )
 
 # Each: (name, title, SQL counting what is checked, SQL of the rows that break it, example format).
@@ -252,6 +262,99 @@ _SQL_CHECKS = [
         ANTI JOIN article_state s ON s.article_id = v.article_id ORDER BY 2
         """,
         "{1} (article {0}) has versions but no article_state row",
+    ),
+]
+
+
+# The term index (migration 006) against the texts: it must find exactly what a scan finds.
+_INDEXED = "SELECT * FROM article_versions WHERE change_kind <> 'deleted'"
+_INDEX_CHECKS = [
+    (
+        "search_docs",
+        "the term index has one document per version with text, with that version's source, dates and title",
+        f"SELECT count(*) FROM ({_INDEXED})",
+        f"""
+        WITH v AS ({_INDEXED}), firsts AS (
+            SELECT article_id, min(valid_from) AS first_seen FROM article_versions GROUP BY article_id
+        )
+        SELECT coalesce(v.canonical_url, d.canonical_url, d.article_id), coalesce(v.version, d.version),
+               CASE WHEN d.doc IS NULL THEN 'has no document' WHEN v.article_id IS NULL THEN 'is indexed but has no text'
+                    ELSE 'is indexed with other fields' END
+        FROM v FULL JOIN search_docs d ON d.article_id = v.article_id AND d.version = v.version
+        LEFT JOIN firsts f ON f.article_id = coalesce(v.article_id, d.article_id)
+        WHERE d.doc IS NULL OR v.article_id IS NULL
+           OR v.source IS DISTINCT FROM d.source OR v.published_at IS DISTINCT FROM d.published_at
+           OR v.valid_from IS DISTINCT FROM d.valid_from OR f.first_seen IS DISTINCT FROM d.first_seen
+           OR v.title IS DISTINCT FROM d.title OR v.canonical_url IS DISTINCT FROM d.canonical_url
+        ORDER BY 1, 2
+        """,
+        "{0} v{1} {2}",
+    ),
+    (
+        "search_lines",
+        "each indexed version's lines, joined, are its title and text (article_body)",
+        "SELECT count(*) FROM search_docs",
+        f"""
+        WITH bodies AS (
+            SELECT l.doc, string_agg(b.text, chr(10) ORDER BY l.line) AS body, count(*) AS lines,
+                   count(b.block) AS found, max(l.line) AS last
+            FROM search_lines l LEFT JOIN search_blocks b ON b.block = l.block GROUP BY l.doc
+        )
+        SELECT v.canonical_url, v.version FROM ({_INDEXED}) v
+        JOIN search_docs d ON d.article_id = v.article_id AND d.version = v.version
+        LEFT JOIN bodies x ON x.doc = d.doc
+        WHERE x.body IS DISTINCT FROM article_body(v.title, v.text) OR x.lines <> d.lines OR x.found <> x.lines
+           OR x.last <> x.lines
+        ORDER BY 1, 2
+        """,
+        "{0} v{1}: its indexed lines are not its text",
+    ),
+    (
+        "search_terms",
+        "each indexed line's terms are the tokeniser's (pw_terms), with their counts; titles are indexed",
+        "SELECT count(*) FROM search_blocks",
+        """
+        WITH want AS (
+            SELECT block, term, count(*)::INTEGER AS n FROM (SELECT block, unnest(pw_terms(text)) AS term FROM search_blocks)
+            GROUP BY ALL
+        ), wrong AS (
+            (SELECT block, term, n FROM want EXCEPT ALL SELECT block, term, n FROM search_terms)
+            UNION ALL
+            (SELECT block, term, n FROM search_terms EXCEPT ALL SELECT block, term, n FROM want)
+        )
+        SELECT b.block, left(b.text, 60), count(*) FROM wrong w LEFT JOIN search_blocks b USING (block)
+        GROUP BY ALL
+        UNION ALL
+        SELECT b.block, left(b.text, 60), -1 FROM search_blocks b
+        WHERE b.hash <> md5_number_lower(b.text) OR b.hash2 <> md5_number_upper(b.text)
+        UNION ALL
+        SELECT d.title_block, left(d.title, 60), -2 FROM search_docs d LEFT JOIN search_blocks b ON b.block = d.title_block
+        WHERE b.text IS DISTINCT FROM d.title
+        ORDER BY 1
+        """,
+        "block {0} ({1!r}): {2} index rows differ from its text (-1: its hash, -2: a title's block)",
+    ),
+    (
+        "search_live",
+        "the index's live set is each live article's current version",
+        "SELECT count(*) FROM articles",
+        """
+        SELECT coalesce(a.canonical_url, l.article_id), coalesce(a.version, l.version) FROM articles a
+        FULL JOIN (SELECT l.*, d.version AS doc_version, d.title AS doc_title FROM search_live l
+                   LEFT JOIN search_docs d ON d.doc = l.doc) l ON l.article_id = a.article_id
+        WHERE a.article_id IS NULL OR l.article_id IS NULL OR l.version <> a.version OR l.doc_version <> a.version
+           OR l.source <> a.source OR l.published_at IS DISTINCT FROM a.published_at OR l.title IS DISTINCT FROM a.title
+        ORDER BY 1
+        """,
+        "{0} v{1}: live in the warehouse and in the index differ",
+    ),
+    (
+        "search_settings",
+        "the index was built by this presswatch's method",
+        "SELECT 1",
+        "SELECT coalesce((SELECT string_agg(method, ', ') FROM search_settings), 'nothing') WHERE "
+        f"(SELECT list(method) FROM search_settings) IS DISTINCT FROM ['{METHOD}']",
+        "built by {0}: `presswatch reindex` rebuilds it",
     ),
 ]
 

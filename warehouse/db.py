@@ -205,6 +205,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         for number, name, sql in pending:
             con.execute(sql)
             con.execute("INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [number, name])
+        from warehouse.search_index import after_migrations  # it reads the migrations: imported late
+
+        after_migrations(con, [number for number, _, _ in pending])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

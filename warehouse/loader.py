@@ -19,6 +19,7 @@ from warehouse.db import connect
 from warehouse.errors import BatchError, LoadConflict
 from warehouse.outcomes import crawl_outcome
 from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE
+from warehouse.search_index import Prepared, index_batch, prepare_batch
 from warehouse.staging import StagedBatch, mark_loaded, pending_batches
 from warehouse.textdiff import first_changed_sentence, word_counts
 
@@ -101,26 +102,34 @@ def load_pending(db, staging: Path, loaded: Path, wait: float = 10.0, keep=None)
     if not wanted:
         return []
     presigned = {b.batch_id: presign(b.records) for b in wanted if b.records.exists()}  # before the lock
+    prepared = {b.batch_id: prepare_batch(b.records) for b in wanted}  # the term index's tokens, likewise
     results = []
-    with connect(db, wait=wait) as con:
-        for batch in pending_batches(staging):
-            if keep is not None and not keep(batch):
-                continue
-            try:
-                results.append(_load_with_retries(con, batch, presigned.get(batch.batch_id)))
-            except BatchError as exc:  # one unreadable batch stays staged; the others still load
-                source = batch.manifest.get("source") or "unknown"
-                results.append(LoadResult(batch.batch_id, source, "failed", skipped=True, error=str(exc)))
-                continue
-            mark_loaded(batch, loaded)
+    try:
+        with connect(db, wait=wait) as con:
+            for batch in pending_batches(staging):
+                if keep is not None and not keep(batch):
+                    continue
+                try:
+                    results.append(
+                        _load_with_retries(con, batch, presigned.get(batch.batch_id), prepared.get(batch.batch_id))
+                    )
+                except BatchError as exc:  # one unreadable batch stays staged; the others still load
+                    source = batch.manifest.get("source") or "unknown"
+                    results.append(LoadResult(batch.batch_id, source, "failed", skipped=True, error=str(exc)))
+                    continue
+                mark_loaded(batch, loaded)
+    finally:
+        for tokens in prepared.values():
+            if tokens is not None:
+                tokens.discard()
     return results
 
 
-def _load_with_retries(con, batch: StagedBatch, presigned: dict | None) -> LoadResult:
+def _load_with_retries(con, batch: StagedBatch, presigned: dict | None, prepared: Prepared | None) -> LoadResult:
     """load_batch, retried whole when its commit conflicts with a writer that skipped the lock."""
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         try:
-            return load_batch(con, batch, presigned)
+            return load_batch(con, batch, presigned, prepared)
         except duckdb.TransactionException as exc:
             if "conflict" not in str(exc).lower():
                 raise
@@ -132,8 +141,11 @@ def _load_with_retries(con, batch: StagedBatch, presigned: dict | None) -> LoadR
     raise AssertionError("unreachable")
 
 
-def load_batch(con, batch: StagedBatch, presigned: dict | None = None) -> LoadResult:
-    """Merge one staged batch in one transaction; a batch already loaded changes nothing."""
+def load_batch(con, batch: StagedBatch, presigned: dict | None = None, prepared: Prepared | None = None) -> LoadResult:
+    """Merge one staged batch in one transaction; a batch already loaded changes nothing.
+
+    `presigned` and `prepared` are the batch's story signatures and index tokens computed before the
+    lock (presign, prepare_batch); without them that work is done here."""
     manifest = batch.manifest
     result = LoadResult(batch.batch_id, manifest.get("source") or "unknown", manifest.get("status", "complete"))
     already = con.execute("SELECT count(*) FROM loaded_batches WHERE batch_id = ?", [batch.batch_id]).fetchall()
@@ -154,6 +166,7 @@ def load_batch(con, batch: StagedBatch, presigned: dict | None = None) -> LoadRe
         )
         _attach_diffs(con)
         _write_versions(con)
+        index_batch(con, batch.batch_id, prepared)
         _update_state(con)
         refresh_clusters(con, _changed_articles(con), presigned)
         dropped = _track_discovery(con, result.source, manifest)

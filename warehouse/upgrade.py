@@ -2,7 +2,7 @@
 
 Every table the old file has is copied row for row into the migrated lake (versions, fetches,
 runs, article state, clusters, loaded batches: the archive pointers are columns, so they come
-along); the counts are compared before the commit. The old file is only read, never changed.
+along); the counts are compared and the term index is built before the commit. The old file is only read, never changed.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from warehouse.db import ALIAS, connect, location
 from warehouse.errors import WarehouseError
 from warehouse.location import _is_duckdb_file, _quote
 from warehouse.outcomes import BACKFILL_SQL
+from warehouse.search_index import rebuild
 
 LEGACY = "presswatch_legacy"
 
@@ -68,6 +69,7 @@ def upgrade(old_file: str | Path, target, wait: float = 30.0) -> Upgrade:
                     raise UpgradeError(f"{table}: copied {got} rows of {want}; nothing was written")
                 result.rows[table] = int(got)
             con.execute(BACKFILL_SQL)
+            rebuild(con)  # the term index of migration 006, which 0.1 did not have
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")

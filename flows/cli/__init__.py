@@ -279,7 +279,7 @@ def _exit_for(summary) -> None:
 
 
 # Commands that live in their own modules register themselves on `cli` when imported.
-from flows.cli import alerts, article_history, changes, check, diff, lake, ops, reextract, sources, trends  # noqa: E402,F401
+from flows.cli import alerts, article_history, changes, check, diff, lake, ops, reextract, search, sources, trends  # noqa: E402,F401
 
 
 def main() -> None:

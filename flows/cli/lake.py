@@ -114,3 +114,27 @@ def upgrade(settings: Settings, old_file):
     for table, rows in result.rows.items():
         click.echo(f"{table:20} {rows:>10,} rows")
     click.echo(f"converted {result.source} into {result.target}")
+
+
+@cli.command()
+@click.pass_obj
+@friendly
+def reindex(settings: Settings):
+    """Rebuild the term index that search, term_trend and phrase_spread read, from every version's text.
+
+    Loads keep the index current; `check` says when it is not (a file restored by hand, an index
+    built by another presswatch). Takes the write lock for the rebuild, one transaction; readers
+    see the old index until it commits.
+
+    Example:
+
+    \b
+        presswatch reindex && presswatch check
+    """
+    import time
+
+    from warehouse.search_index import reindex as rebuild_index
+
+    started = time.monotonic()
+    versions = rebuild_index(settings.db, wait=settings.load_wait)
+    click.echo(f"term index rebuilt: {versions:,} versions in {time.monotonic() - started:.1f}s")

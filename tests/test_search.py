@@ -1,0 +1,299 @@
+"""Search and trends from the term index (issue 20), on a warehouse crawled from the demo site
+through an edit, a deletion and a restoration: the index answers what a scan of the texts answers,
+`search()` and `presswatch search` speak the query language, `check` catches a tampered index and
+`reindex` repairs it.
+
+Expected answers are computed here by the definition itself: migration 003's scanning macros and
+mention_count run over every text (`scan_macros`), never written down by hand.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+
+import duckdb
+import pytest
+
+from crawlers.registry import load_registry
+from demo_site import DemoSite, demo_registry
+from flows.crawl_step import crawl_source_process
+from tests.conftest import Pipeline, make_pipeline, run_cli
+from warehouse.attach import attach_statements
+from warehouse.db import connect
+from warehouse.loader import load_pending
+from warehouse.search_index import scan_macros
+
+OUTLETS = ("chinadaily", "globaltimes", "xjgov")
+TERMS = (
+    "xinjiang",
+    "human rights",
+    "vocational education and training",
+    "supported by the facts",  # only in the edited version
+    "lies fabricated",  # only in the version the edit replaced
+    "tourism",  # the article deleted, then restored, is about it
+    "幸福生活",
+    "疆",  # one CJK character
+    "COVID-19",
+    "nothing-like-this",
+)
+
+
+def _crawl(pipeline: Pipeline, *names: str) -> None:
+    """Crawl the sources at once (one process each, as `presswatch crawl --parallel` does), then load."""
+    sources = load_registry(pipeline.settings.registry).select(list(names))
+    with ThreadPoolExecutor(len(sources)) as pool:
+        list(pool.map(lambda source: crawl_source_process(source, pipeline.settings), sources))
+    load_pending(pipeline.settings.db, pipeline.settings.staging, pipeline.settings.loaded, wait=30)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Pipeline:
+    """Three outlets crawled at stage 1; then the site edits one article and deletes another
+    (stage 2), then restores it (stage 3), each crawled and loaded."""
+    pipeline = make_pipeline(tmp_path_factory.mktemp("search"))
+    with DemoSite(port=0) as site:
+        pipeline.use_registry(demo_registry(site.base_url))
+        _crawl(pipeline, *OUTLETS)
+        site.set_stage(2)
+        _crawl(pipeline, "chinadaily", "globaltimes")
+        site.set_stage(3)
+        _crawl(pipeline, "chinadaily")
+    return pipeline
+
+
+def _session(db) -> duckdb.DuckDBPyConnection:
+    """A fresh DuckDB session set up by `presswatch attach`'s statements, as an analyst's would be."""
+    con = duckdb.connect()
+    for statement in attach_statements(db):
+        con.execute(statement)
+    for statement in scan_macros():
+        con.execute(statement)
+    return con
+
+
+def test_the_index_answers_what_a_scan_answers_through_edits_deletions_and_restorations(demo):
+    kinds = {kind for (kind,) in demo.query("SELECT DISTINCT change_kind FROM article_versions")}
+    assert {"new", "edited", "deleted", "restored"} <= kinds
+    with _session(demo.db) as con:
+        for term in TERMS:
+            for bucket in ("week", "month") if term in ("xinjiang", "疆") else ("week",):
+                index = con.execute(
+                    "SELECT term, bucket, source, articles, mentions FROM term_trend(?, bucket := ?) ORDER BY ALL",
+                    [term, bucket],
+                ).fetchall()
+                scan = con.execute(
+                    "SELECT * FROM term_trend_scan(?, bucket := ?) ORDER BY ALL", [term, bucket]
+                ).fetchall()
+                assert index == scan, term
+            spread = con.execute("SELECT * FROM phrase_spread(?)", [term]).fetchall()
+            assert spread == con.execute("SELECT * FROM phrase_spread_scan(?)", [term]).fetchall(), term
+        assert con.execute("SELECT count(*) FROM term_trend('supported by the facts')").fetchall()[0][0] > 0
+        assert con.execute("SELECT count(*) FROM term_trend('lies fabricated')").fetchall()[0][0] == 0
+        assert con.execute("SELECT count(*) FROM phrase_spread('lies fabricated')").fetchall()[0][0] == 1
+        # share: the articles mentioning the term over all live articles of that bucket and source
+        for bucket, source, articles, share in con.execute(
+            "SELECT bucket, source, articles, share FROM term_trend('xinjiang', bucket := 'month')"
+        ).fetchall():
+            live = con.execute(
+                "SELECT count(*) FROM articles WHERE source = ? AND date_trunc('month', coalesce(published_at, "
+                "version_since::DATE)) = ?",
+                [source, bucket],
+            ).fetchall()[0][0]
+            assert share == round(articles / live, 4)
+    assert run_cli("--db", str(demo.db), "--data", str(demo.settings.data), "check").returncode == 0
+
+
+def _scan_search(con, clauses: list[tuple[str, str, bool]]) -> set[str]:
+    """Live article ids matching every (field, term, negated) clause, by scanning every text."""
+    found = None
+    for field, term, negated in clauses:
+        where = {
+            "any": "mention_count(article_body(title, text), ?) > 0",
+            "title": "mention_count(title, ?) > 0",
+            "source": "source = ?",
+        }[field]
+        hits = {row[0] for row in con.execute(f"SELECT article_id FROM articles WHERE {where}", [term]).fetchall()}
+        if negated:
+            hits = {row[0] for row in con.execute("SELECT article_id FROM articles").fetchall()} - hits
+        found = hits if found is None else found & hits
+    return found or set()
+
+
+@pytest.mark.parametrize(
+    "query, clauses",
+    [
+        ('"human rights" xinjiang', [("any", "human rights", False), ("any", "xinjiang", False)]),
+        ("xinjiang -tourism", [("any", "xinjiang", False), ("any", "tourism", True)]),
+        ("xinjiang NOT tourism", [("any", "xinjiang", False), ("any", "tourism", True)]),
+        ("新疆 幸福生活", [("any", "新疆", False), ("any", "幸福生活", False)]),
+        ("title:xinjiang source:globaltimes", [("title", "xinjiang", False), ("source", "globaltimes", False)]),
+    ],
+)
+def test_search_macro_in_any_duckdb_session(demo, query, clauses):
+    with _session(demo.db) as con:
+        rows = con.execute("SELECT article_id, published_at FROM search(?)", [query]).fetchall()
+        assert {row[0] for row in rows} == _scan_search(con, clauses)
+        assert rows, query
+        dates = [row[1] for row in rows]
+        assert dates == sorted(dates, reverse=True)  # newest first
+
+
+def test_search_or_prefix_versions_and_bounds(demo):
+    with _session(demo.db) as con:
+        either = {r[0] for r in con.execute("SELECT article_id FROM search('tourism OR 幸福生活')").fetchall()}
+        assert either == _scan_search(con, [("any", "tourism", False)]) | _scan_search(
+            con, [("any", "幸福生活", False)]
+        )
+        prefixed = {r[0] for r in con.execute("SELECT article_id FROM search('vocation*')").fetchall()}
+        words = {
+            r[0]
+            for r in con.execute(
+                "SELECT article_id FROM articles WHERE regexp_matches(lower(article_body(title, text)), "
+                "'(^|[^\\pL\\pN\\pM])vocation')"
+            ).fetchall()
+        }
+        assert prefixed == words and prefixed
+        # every version that said it, the replaced one and the deleted article's included
+        said = con.execute("SELECT article_id, version FROM search('\"lies fabricated\"', versions := true)").fetchall()
+        assert len(said) == 1 and not con.execute("SELECT * FROM search('\"lies fabricated\"')").fetchall()
+        first = con.execute("SELECT min(published_at) FROM search('xinjiang')").fetchall()[0][0]
+        later = con.execute("SELECT count(*) FROM search('xinjiang', since := ?)", [first]).fetchall()[0][0]
+        assert later == con.execute("SELECT count(*) FROM search('xinjiang')").fetchall()[0][0]
+        assert not con.execute("SELECT * FROM search('xinjiang', until := ?)", [first.replace(year=2000)]).fetchall()
+        with pytest.raises(duckdb.InvalidInputException, match="unbalanced"):
+            con.execute("SELECT * FROM search('\"human rights')").fetchall()
+
+
+def test_presswatch_search_table_formats_counts_and_sql(demo):
+    db = ["--db", str(demo.db)]
+    table = run_cli(*db, "search", "xinjiang OR 新疆", "--limit", "2")
+    assert table.returncode == 0, table.stderr
+    total = len(json.loads(run_cli(*db, "search", "xinjiang OR 新疆", "--format", "json").stdout))
+    assert f"{total - 2:,} more (of {total:,} matches)" in table.stdout
+    rows = list(
+        csv.DictReader(io.StringIO(run_cli(*db, "search", "(xinjiang OR 新疆) -tourism", "--format", "csv").stdout))
+    )
+    assert rows and all(row["snippet"] for row in rows)
+    counted = run_cli(*db, "search", "xinjiang", "--count-by", "source", "--format", "json")
+    assert sum(row["matches"] for row in json.loads(counted.stdout)) == len(
+        json.loads(run_cli(*db, "search", "xinjiang", "--format", "json").stdout)
+    )
+    shown = run_cli(*db, "search", "(tourism OR 疆) source:chinadaily OR source:xjgov", "--format", "json", "--sql")
+    statement = shown.stderr.strip()
+    assert statement.startswith("SELECT * FROM search(") and statement.endswith(";")
+    with _session(demo.db) as con:  # the SQL it printed, in any DuckDB session, gives the same rows
+        again = con.execute(statement.rstrip(";")).fetchall()
+    assert [row[0] for row in again] == [row["article_id"] for row in json.loads(shown.stdout)]
+
+
+@pytest.mark.parametrize(
+    "query, said",
+    [
+        ('"human rights', 'unbalanced " (at character 1)'),
+        ("xinjiang OR", "ends too soon"),
+        ("(xinjiang OR tourism", "the ( at character 1 is never closed"),
+        ("xinjiang~2", "is not supported"),
+        ("colour:red", "unknown field colour"),
+        ("!!!", "nothing to search for"),
+    ],
+)
+def test_a_malformed_query_gets_one_sentence(demo, query, said):
+    result = run_cli("--db", str(demo.db), "search", query)
+    assert result.returncode == 2 and said in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_check_fails_on_a_tampered_index_and_reindex_repairs_it(demo, tmp_path):
+    db = tmp_path / "warehouse"
+    shutil.copytree(demo.db, db)
+    with connect(db) as con:
+        con.execute(
+            "DELETE FROM search_terms WHERE term = 'xinjiang' AND block = (SELECT min(block) FROM search_terms "
+            "WHERE term = 'xinjiang')"
+        )
+    where = ("--db", str(db), "--data", str(demo.settings.data))
+    tampered = run_cli(*where, "check")
+    assert tampered.returncode == 4, tampered.stdout
+    assert "violation(s)" in tampered.stderr and "search_terms (1)" in tampered.stderr, tampered.stderr
+    repaired = run_cli(*where, "reindex")
+    assert repaired.returncode == 0 and "term index rebuilt" in repaired.stdout, repaired.stderr
+    assert run_cli(*where, "check").returncode == 0
+    with _session(db) as con:
+        assert (
+            con.execute(
+                "SELECT term, bucket, source, articles, mentions FROM term_trend('xinjiang') ORDER BY ALL"
+            ).fetchall()
+            == con.execute("SELECT * FROM term_trend_scan('xinjiang') ORDER BY ALL").fetchall()
+        )
+
+
+def test_an_older_warehouse_gets_its_index_when_migrated(demo, tmp_path):
+    """A warehouse of the previous release (migrations 1-5, no index) is indexed by the migration
+    that creates the index, in the same transaction: no snapshot has versions without their index."""
+    from warehouse.db import migrations, open_location
+    from warehouse.location import parse
+
+    old = tmp_path / "warehouse"
+    con = open_location(parse(str(old)), read_only=False)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute("CREATE TABLE schema_migrations (version INTEGER NOT NULL, name VARCHAR, applied_at TIMESTAMP)")
+        for number, name, sql in migrations():
+            if number < 6:
+                con.execute(sql)
+                con.execute("INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [number, name])
+        con.execute("COMMIT")
+    finally:
+        con.close()
+    with connect(demo.db, read_only=True) as source:
+        rows = source.execute("SELECT * FROM article_versions").fetchall()
+        columns = [d[0] for d in source.execute("SELECT * FROM article_versions LIMIT 0").description]
+    con = open_location(parse(str(old)), read_only=False)
+    try:
+        marks = ", ".join("?" for _ in columns)
+        con.executemany(f"INSERT INTO article_versions ({', '.join(columns)}) VALUES ({marks})", rows)
+    finally:
+        con.close()
+    with connect(old) as migrated:  # the next writer migrates
+        assert migrated.execute("SELECT count(*) FROM search_docs").fetchall()[0][0] == sum(
+            1 for row in rows if row[columns.index("change_kind")] != "deleted"
+        )
+    with _session(old) as con:
+        for term in ("xinjiang", "幸福生活"):
+            assert (
+                con.execute(
+                    "SELECT term, bucket, source, articles, mentions FROM term_trend(?) ORDER BY ALL", [term]
+                ).fetchall()
+                == con.execute("SELECT * FROM term_trend_scan(?) ORDER BY ALL", [term]).fetchall()
+            )
+
+
+def test_search_help_documents_the_language():
+    result = run_cli("search", "--help")
+    assert result.returncode == 0 and "title:word" in result.stdout and "--count-by" in result.stdout
+
+
+def test_maintain_leaves_the_index_and_versions_sorted_for_their_lookups(demo, tmp_path):
+    """DuckLake's SET SORTED BY (migration 006) is applied when maintain merges a table's files."""
+    db = tmp_path / "warehouse"
+    shutil.copytree(demo.db, db)
+    done = run_cli("--db", str(db), "maintain", "--retention", "0s", "--grace", "0s")
+    assert done.returncode == 0, done.stderr
+    with connect(db, read_only=True) as con:
+        for table, keys in (("search_terms", "term, block"), ("article_versions", "source, published_at, valid_from")):
+            files = [
+                row[0]
+                for row in con.execute(f"SELECT data_file FROM ducklake_list_files('presswatch', '{table}')").fetchall()
+            ]
+            assert len(files) == 1, files  # merged
+            unsorted = con.execute(
+                f"SELECT count(*) FROM (SELECT {keys}, lag(({keys})) OVER () AS before FROM read_parquet(?)) "
+                f"WHERE before > ({keys})",
+                [files[0]],
+            ).fetchall()[0][0]
+            assert unsorted == 0, table
+    assert run_cli("--db", str(db), "--data", str(demo.settings.data), "check").returncode == 0
