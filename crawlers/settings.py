@@ -62,4 +62,5 @@ PRESSWATCH_EXTRACT_WORKERS = 0
 PRESSWATCH_EXTRACT_TASKS_PER_WORKER = int(os.environ.get("PRESSWATCH_EXTRACT_TASKS_PER_WORKER", "500"))
 REMOTE_CONTROL_ENABLED = False
 PRESSWATCH_RUN_ID = None
-PRESSWATCH_EXTRACT_TIMEOUT = 120.0
+# Seconds one page's extraction may take; its worker is killed after that, even in a retired pool.
+PRESSWATCH_EXTRACT_TIMEOUT = float(os.environ.get("PRESSWATCH_EXTRACT_TIMEOUT", "120"))

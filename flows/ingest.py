@@ -6,28 +6,25 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import threading
-import time
 import uuid
 from dataclasses import asdict, dataclass, field
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import get_run_context
+from prefect.exceptions import MissingContextError
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
 from crawlers.registry import load_registry
 from flows.crawl_step import CrawlFailed, HostUnreachable, crawl_source_process, extraction_workers, stop_crawls
+from flows.loadable import load_staged, loadable_batch, run_lock
 from flows.report import markdown_report, one_line
 from flows.settings import Settings, resolve
-from warehouse.archive_store import ArchiveUnavailable
-from warehouse.archive_store import publish as publish_archive
 from warehouse.db import connect
-from warehouse.errors import DatabaseLocked
-from warehouse.loader import load_pending
+from warehouse.errors import DatabaseLocked, SharedPartUnavailable, WarehouseError
 from warehouse.staging import pending_batches
 
 # Crawl processes allowed at once, per run: the task runner has more threads than that.
@@ -99,13 +96,10 @@ def _unless_stopping(task, task_run, state) -> bool:
     """Retry a failed crawl, unless the run is stopping or the source's host is unreachable."""
     if _STOPPING.is_set():
         return False
-    try:
-        state.result()
-    except HostUnreachable:
-        return False  # does not resolve / refuses connections: a retry in seconds fails the same way
-    except Exception:
-        return True
-    return True
+    failure = state.result(raise_on_failure=False)
+    # A host that does not resolve or refuses connections fails the same way seconds later; a bug
+    # (any other exception) fails every attempt.
+    return isinstance(failure, CrawlFailed) and not isinstance(failure, HostUnreachable)
 
 
 @task(
@@ -126,105 +120,13 @@ def crawl_source(source_name: str, settings: Settings, run_id: str, workers: int
 
 @task(name="load")
 def load(settings: Settings, run_id: str | None = None) -> tuple[list, str | None]:
-    """Merge the pending batches, not those of other runs still going; when the file stays locked, leave them staged."""
+    """Merge the pending batches, not those of other runs still going; when the warehouse stays locked
+    or a shared part (catalog, storage, archive) is down, leave them staged and say why."""
     try:
-        with _load_lock(settings):
-            return _load_pending(settings, run_id), None
-    except DatabaseLocked as exc:
+        return load_staged(settings, run_id), None
+    except (DatabaseLocked, SharedPartUnavailable) as exc:
         get_run_logger().warning("load deferred: %s; batches stay staged for the next run", exc)
-        return [], str(exc)
-
-
-def _load_pending(settings: Settings, run_id: str | None) -> list:
-    """Load pending batches, leaving out those whose run is still in progress elsewhere.
-
-    Served runs overlap: without this the first to load takes the others' batches, and each
-    run's report would describe someone else's crawl.
-    """
-    published: dict[str, bool] = {}  # load_pending asks twice (before and under the lock): publish once
-
-    def keep(batch) -> bool:
-        if not _loadable_batch(settings, batch, run_id):
-            return False
-        if batch.batch_id not in published:
-            published[batch.batch_id] = _published(settings, batch)
-        return published[batch.batch_id]
-
-    return load_pending(settings.db, settings.staging, settings.loaded, wait=settings.load_wait, keep=keep)
-
-
-def _published(settings: Settings, batch) -> bool:
-    """With a shared archive (PRESSWATCH_ARCHIVE), the batch's WARC files are copied there before it loads."""
-    shared = settings.archive_root
-    if shared == settings.archive:
-        return True
-    try:
-        publish_archive(settings.archive, str(shared), batch.batch_id)
-    except ArchiveUnavailable as exc:
-        get_run_logger().warning("batch %s stays staged: %s", batch.batch_id, exc)
-        return False
-    return True
-
-
-def _loadable_batch(settings: Settings, batch, run_id: str | None) -> bool:
-    """A batch of this run, of no run, or of a run that is over."""
-    owner = batch.manifest.get("run_id")
-    return owner in (None, run_id) or not _run_in_progress(settings, owner)
-
-
-@contextlib.contextmanager
-def _run_lock(settings: Settings, run_id: str):
-    """Hold work/run-ID.lock while the run lives; the kernel lets go when its process dies."""
-    settings.work.mkdir(parents=True, exist_ok=True)
-    path = settings.work / f"run-{run_id}.lock"
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            path.unlink(missing_ok=True)
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _run_in_progress(settings: Settings, run_id: str) -> bool:
-    try:
-        handle = open(settings.work / f"run-{run_id}.lock")
-    except OSError:
-        return False
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
-
-
-@contextlib.contextmanager
-def _load_lock(settings: Settings):
-    """One load at a time per data folder, across processes (served runs overlap).
-
-    Two loaders listing the same staged batch would both try to move it (the second fails), so
-    the pending list must be read by one loader at a time; the DuckDB file lock alone is too late.
-    """
-    settings.data.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + settings.load_wait
-    with open(settings.data / "load.lock", "w") as handle:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise DatabaseLocked(
-                        f"another run's load still holds {settings.data / 'load.lock'}; "
-                        f"waited {settings.load_wait:.0f}s"
-                    ) from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        return list(getattr(exc, "loaded", [])), str(exc)
 
 
 def _migrate(settings: Settings) -> None:
@@ -237,6 +139,8 @@ def _migrate(settings: Settings) -> None:
             pass
     except DatabaseLocked:
         pass  # someone holds it: a reader does not stop the read-only crawl step, and a load migrates
+    except SharedPartUnavailable as exc:  # the crawls still stage their batches; the next run loads them
+        get_run_logger().warning("the warehouse cannot be reached now; crawling without revisits: %s", exc)
 
 
 @task(name="alerts")
@@ -247,7 +151,7 @@ def send_alerts(settings: Settings, run_id: str) -> list[dict]:
     try:
         rules = [r for r in load_registry(settings.registry).alerts if not r.is_digest]
         deliveries = deliver(settings.db, settings.data, rules, run_id=run_id, wait=settings.load_wait)
-    except Exception as exc:  # the warehouse locked, a bug: the ledger still holds every unsent change
+    except (WarehouseError, OSError) as exc:  # the warehouse unreachable: the next run sends every unsent change
         get_run_logger().warning("alerts not sent this run (the next run sends them): %s: %s", type(exc).__name__, exc)
         return [{"rule": "*", "channel": "-", "changes": 0, "error": f"{type(exc).__name__}: {exc}"}]
     for failed in (d for d in deliveries if d.error):
@@ -262,7 +166,7 @@ def publish(settings: Settings) -> None:
 
     try:
         publish_all(settings)
-    except Exception as exc:  # a report that cannot be written must not fail the crawl
+    except (WarehouseError, OSError) as exc:  # a report that cannot be written must not fail the crawl
         get_run_logger().warning("feeds and change report not rewritten: %s: %s", type(exc).__name__, exc)
 
 
@@ -307,7 +211,7 @@ def ingest(
 def run_ingest(settings: Settings, names: list[str] | None, publish: bool = False) -> RunSummary:
     """Crawl, load and report, holding the run's lock so overlapping runs leave its batches alone."""
     run_id = _run_id()
-    with _run_lock(settings, run_id):
+    with run_lock(settings, run_id):
         return _run_ingest(settings, names, run_id, publish)
 
 
@@ -315,6 +219,7 @@ def _run_ingest(settings: Settings, names: list[str] | None, run_id: str, publis
     logger = get_run_logger()
     _STOPPING.clear()
     chosen = load_registry(settings.registry).select(names)
+    settings.check_archive()  # a shared warehouse with this machine's own archive: refused before crawling
     _migrate(settings)
     crawl = crawl_source.with_options(
         retries=settings.crawl_retries,
@@ -329,12 +234,9 @@ def _run_ingest(settings: Settings, names: list[str] | None, run_id: str, publis
         for name, future in futures.items():
             try:
                 future.result()
-            except CrawlFailed as exc:
+            except (CrawlFailed, WarehouseError, OSError) as exc:  # a bug is not a source's failure: it fails the run
                 logger.warning("source %s failed: %s", name, exc)
                 reports[name].status, reports[name].error = "failed", str(exc)
-            except Exception as exc:  # an unexpected bug in one source must not stop the others
-                logger.error("source %s failed unexpectedly: %s: %s", name, type(exc).__name__, exc)
-                reports[name].status, reports[name].error = "failed", f"{type(exc).__name__}: {exc}"
     except BaseException:
         _STOPPING.set()  # cancelled or terminated (SIGTERM to a served run): no retries, no orphan crawls
         stop_crawls()
@@ -352,7 +254,7 @@ def _run_ingest(settings: Settings, names: list[str] | None, run_id: str, publis
         for key, value in result.counts.items():
             entry.counts[key] = entry.counts.get(key, 0) + value
         entry.changes.extend(asdict(c) for c in result.changes if c.kind != "new")
-    staged = [b for b in pending_batches(settings.staging) if _loadable_batch(settings, b, run_id)]
+    staged = [b for b in pending_batches(settings.staging) if loadable_batch(settings, b, run_id)]
     for batch in staged:  # crawled but not loaded: say so, never a row of zeros that looks like success
         entry = reports.setdefault(
             batch.manifest.get("source") or "unknown", SourceReport(batch.manifest.get("source") or "unknown")
@@ -376,6 +278,8 @@ def _run_ingest(settings: Settings, names: list[str] | None, run_id: str, publis
 
 def _run_id() -> str:
     try:
-        return str(get_run_context().flow_run.id)  # type: ignore[union-attr]  # None outside a flow: caught
-    except Exception:
+        context = get_run_context()
+    except MissingContextError:  # called outside a run
         return uuid.uuid4().hex
+    flow_run = getattr(context, "flow_run", None)  # a task run's context has none
+    return str(flow_run.id) if flow_run else uuid.uuid4().hex

@@ -14,12 +14,26 @@ from importlib import resources
 
 import duckdb
 
-from warehouse.errors import DatabaseCorrupt, DatabaseMissing
+from warehouse.errors import DatabaseCorrupt, DatabaseMissing, StorageUnavailable, WarehouseError, first_line
 from warehouse.extensions import connection_config
 from warehouse.location import ALIAS, CATALOG_FILE, DEFAULT_DB, Location, named, parse
-from warehouse.locks import write_lock
+from warehouse.locks import FileLock, write_lock
+from warehouse.outages import unavailable_part
+from warehouse.pgcatalog import holds_lake
+from warehouse.pglock import HeldLock
 
-__all__ = ["ALIAS", "DEFAULT_DB", "connect", "db_path", "location", "migrations", "migrate", "open_location"]
+__all__ = [
+    "ALIAS",
+    "DEFAULT_DB",
+    "confirm_write_lock",
+    "connect",
+    "db_path",
+    "location",
+    "migrations",
+    "migrate",
+    "open_location",
+    "rollback",
+]
 
 _MIGRATION = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 _LEDGER = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, name VARCHAR, applied_at TIMESTAMP)"
@@ -58,10 +72,23 @@ def open_location(where: Location, read_only: bool) -> duckdb.DuckDBPyConnection
             con.execute(statement)
     except duckdb.Error as exc:
         con.close()
-        if read_only and where.folder is not None and _catalog_being_created(where.folder / CATALOG_FILE):
-            raise DatabaseMissing(f"{where} is still being created: its catalog holds no DuckLake yet") from None
-        raise DatabaseCorrupt(f"{where}: cannot be attached: {_first_line(exc)}") from None
+        raise _attach_failure(where, read_only, exc) from None
     return con
+
+
+def _attach_failure(where: Location, read_only: bool, exc: duckdb.Error) -> WarehouseError:
+    """The named error for a warehouse that could not be attached."""
+    if where.shared:
+        if "Secret Validation Failure" in str(exc):
+            return StorageUnavailable(
+                f"{where}: no S3 credentials for {where.data_path}: set AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY (or a profile in ~/.aws)"
+            )
+        if not holds_lake(where):  # CatalogUnreachable when its server does not answer
+            return DatabaseMissing(f"{where} holds no DuckLake yet")
+    elif read_only and where.folder is not None and _catalog_being_created(where.folder / CATALOG_FILE):
+        return DatabaseMissing(f"{where} is still being created: its catalog holds no DuckLake yet")
+    return DatabaseCorrupt(f"{where}: cannot be attached: {first_line(exc)}")
 
 
 def _catalog_being_created(catalog) -> bool:
@@ -77,33 +104,91 @@ def _catalog_being_created(catalog) -> bool:
         return False  # unreadable or not SQLite at all: that is corrupt
 
 
+# The write lock held by each open writer connection (by id), so a load can check it before COMMIT.
+_HELD: dict[int, FileLock | HeldLock] = {}
+
+
 @contextmanager
 def connect(
     path=None, *, read_only: bool = False, wait: float = 10.0, create: bool = True
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the warehouse, closed on exit.
 
-    Read-only: never waits, sees the latest snapshot. Otherwise holds the write lock (waiting up
-    to `wait` s, then DatabaseLocked) for the connection's life and migrates first.
+    Read-only: never waits for a writer, sees the latest snapshot; an empty shared catalog (its
+    first contact) is made a warehouse first, under the write lock (waiting up to `wait` s).
+    Otherwise holds the write lock (waiting up to `wait` s, then DatabaseLocked) for the
+    connection's life and migrates first.
     """
     where = location(path)
     if not where.exists() and (read_only or not create):
         raise DatabaseMissing(f"{where} does not exist")
     if read_only:
-        con = open_location(where, read_only=True)
+        con = _open_reader(where, wait)
         try:
-            _check_current(con, where)
-            yield con
+            with _naming_outages(where):
+                yield con
         finally:
             con.close()
         return
-    with write_lock(where, wait):
+    with write_lock(where, wait) as held:
         con = open_location(where, read_only=False)
+        _HELD[id(con)] = held
         try:
-            migrate(con)
-            yield con
+            with _naming_outages(where):
+                migrate(con)
+                yield con
         finally:
+            _HELD.pop(id(con), None)
             con.close()
+
+
+@contextmanager
+def _naming_outages(where: Location) -> Iterator[None]:
+    """A statement that failed because a shared part went away raises CatalogUnreachable or
+    StorageUnavailable (one sentence naming it) instead of DuckDB's error."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        failure = unavailable_part(where, exc)
+        if failure is None:
+            raise
+        raise failure from None
+
+
+def confirm_write_lock(con: duckdb.DuckDBPyConnection) -> None:
+    """Raise CatalogUnreachable if the write lock `con` was opened under has been lost (a shared
+    catalog's server restarted): what the connection was about to commit must not be committed."""
+    held = _HELD.get(id(con))
+    if held is not None:
+        held.check()
+
+
+def _open_reader(where: Location, wait: float) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to a current warehouse; a shared catalog without one gets it made first."""
+    try:
+        return _open_current(where)
+    except DatabaseMissing:
+        if not where.shared:
+            raise
+    try:
+        with connect(where, wait=wait):  # creates the lake and runs the migrations, once, under the lock
+            pass
+    except DatabaseCorrupt as exc:
+        raise DatabaseMissing(
+            f"{where} holds no warehouse yet, and this connection cannot create it ({exc}): "
+            "the first `presswatch crawl` with a role that may create tables does"
+        ) from None
+    return _open_current(where)
+
+
+def _open_current(where: Location) -> duckdb.DuckDBPyConnection:
+    con = open_location(where, read_only=True)
+    try:
+        _check_current(con, where)
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -123,12 +208,24 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         con.execute(_LEDGER)
         for number, name, sql in pending:
             con.execute(sql)
-            con.execute("INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [number, name])
+            con.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, now()::TIMESTAMP)",
+                [number, name],
+            )
         con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
+    except BaseException:
+        rollback(con)
         raise
     return [name for _, name, _ in pending]
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction; when the catalog's connection died, it is gone already, and
+    the error that killed it (not this one) is the one to report."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
 
 
 def _has_ledger(con) -> bool:
@@ -150,7 +247,3 @@ def _check_current(con, where: Location) -> None:
         raise DatabaseMissing(f"{where} has no tables yet")
     if "schema_migrations" not in tables:
         raise DatabaseCorrupt(f"{where} is a DuckLake but not a presswatch warehouse")
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

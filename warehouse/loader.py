@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 
 from warehouse.clusters import presign, refresh_clusters
-from warehouse.db import connect
-from warehouse.errors import BatchError, LoadConflict
+from warehouse.db import confirm_write_lock, connect, rollback
+from warehouse.errors import BatchError, LoadConflict, SharedPartUnavailable
 from warehouse.outcomes import crawl_outcome
 from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE
 from warehouse.staging import StagedBatch, mark_loaded, pending_batches
@@ -99,18 +99,22 @@ def load_pending(db, staging: Path, loaded: Path, wait: float = 10.0, keep=None)
     if not wanted:
         return []
     presigned = {b.batch_id: presign(b.records) for b in wanted if b.records.exists()}  # before the lock
-    results = []
-    with connect(db, wait=wait) as con:
-        for batch in pending_batches(staging):
-            if keep is not None and not keep(batch):
-                continue
-            try:
-                results.append(_load_with_retries(con, batch, presigned.get(batch.batch_id)))
-            except BatchError as exc:  # one unreadable batch stays staged; the others still load
-                source = batch.manifest.get("source") or "unknown"
-                results.append(LoadResult(batch.batch_id, source, "failed", skipped=True, error=str(exc)))
-                continue
-            mark_loaded(batch, loaded)
+    results: list[LoadResult] = []
+    try:
+        with connect(db, wait=wait) as con:
+            for batch in pending_batches(staging):
+                if keep is not None and not keep(batch):
+                    continue
+                try:
+                    results.append(_load_with_retries(con, batch, presigned.get(batch.batch_id)))
+                except BatchError as exc:  # one unreadable batch stays staged; the others still load
+                    source = batch.manifest.get("source") or "unknown"
+                    results.append(LoadResult(batch.batch_id, source, "failed", skipped=True, error=str(exc)))
+                    continue
+                mark_loaded(batch, loaded)
+    except SharedPartUnavailable as exc:  # the batches left stay staged; say which ones did load
+        exc.loaded = results
+        raise
     return results
 
 
@@ -159,12 +163,13 @@ def load_batch(con, batch: StagedBatch, presigned: dict | None = None) -> LoadRe
         result.changes = _changes(con)
         _record_run(con, batch, result)
         con.execute(
-            "INSERT INTO loaded_batches VALUES (?, ?, ?, now()::TIMESTAMP)",
+            "INSERT INTO loaded_batches (batch_id, source, records, loaded_at) VALUES (?, ?, ?, now()::TIMESTAMP)",
             [batch.batch_id, result.source, result.counts.get("records", 0)],
         )
+        confirm_write_lock(con)  # a shared catalog that restarted freed the lock: another load may hold it now
         con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
+    except BaseException:
+        rollback(con)
         raise
     finally:
         for table in ("staged", "cap", "decided", "diffs", "state_new"):
@@ -199,8 +204,8 @@ def _upsert_source(con, name: str, settings: dict) -> None:
         [*values, registry, name],
     )
     con.execute(
-        "INSERT INTO sources SELECT ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP, ? "
-        "WHERE NOT EXISTS (SELECT 1 FROM sources WHERE name = ?)",
+        "INSERT INTO sources (name, label, language, allowed_domains, first_seen_at, updated_at, registry) "
+        "SELECT ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP, ? WHERE NOT EXISTS (SELECT 1 FROM sources WHERE name = ?)",
         [name, *values, registry, name],
     )
 
@@ -208,7 +213,8 @@ def _upsert_source(con, name: str, settings: dict) -> None:
 def _insert_fetches(con) -> None:
     con.execute(
         """
-        INSERT INTO fetches
+        INSERT INTO fetches (batch_id, source, kind, url, final_url, status, bytes, duration_ms, outcome, error,
+                             article_id, fetched_at)
         SELECT batch_id, source, kind, url, final_url, status, bytes, duration_ms,
                CASE WHEN type = 'fetch' THEN (CASE WHEN error IS NULL THEN 'ok' ELSE 'failed' END) ELSE outcome END,
                coalesce(error, reason), article_id, fetched_at
@@ -468,8 +474,11 @@ def _record_run(con, batch: StagedBatch, result: LoadResult) -> None:
     m, c = batch.manifest, result.counts
     con.execute(
         """
-        INSERT INTO crawl_runs VALUES (?, ?, ?, ?, try_cast(? AS TIMESTAMP), try_cast(? AS TIMESTAMP),
-                                       now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO crawl_runs (batch_id, run_id, source, status, started_at, finished_at, loaded_at,
+                                pages_fetched, new_articles, edited, retitled, deleted, restored, reextracted,
+                                unchanged, not_modified, missing, errors, archive_bytes, error, outcome)
+        VALUES (?, ?, ?, ?, try_cast(? AS TIMESTAMP), try_cast(? AS TIMESTAMP),
+                now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
             batch.batch_id,
