@@ -4,7 +4,8 @@ request for a while before passing it on ("slow").
 
 A fault can start at a precise moment: `fail_at(rule, mode)` switches modes when the first
 request matching `rule` (method and path) arrives, and that request already gets the fault (a
-data file cut off mid-upload). Every request is logged, so a test waits for one rather than sleeping.
+data file cut off mid-upload); `scope` limits the faults to some requests (the archive's prefix),
+the others pass. Every request is logged, so a test waits for one rather than sleeping.
 """
 
 from __future__ import annotations
@@ -40,10 +41,11 @@ def puts_under(prefix: str) -> Rule:
 class FaultyS3:
     """The proxy; use as a context manager. `url` is what AWS_ENDPOINT_URL should point at."""
 
-    def __init__(self, upstream: str, delay: float = 1.0):
+    def __init__(self, upstream: str, delay: float = 1.0, scope: Rule | None = None):
         split = urlsplit(upstream)
         self.upstream = (split.hostname or "127.0.0.1", split.port or 80)
         self.delay = delay
+        self.scope = scope
         self.mode = UP
         self.requests: list[Request] = []
         self._trigger: tuple[Rule, str] | None = None
@@ -155,7 +157,7 @@ class FaultyS3:
                 mode = self._trigger[1]
                 self._trigger = None
                 self._switch(mode)
-            mode = self.mode
+            mode = self.mode if self.scope is None or self.scope(handler.command, handler.path) else UP
             self.requests.append(Request(handler.command, handler.path, mode))
             self._changed.notify_all()
         if mode == DOWN:
