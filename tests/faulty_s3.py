@@ -4,8 +4,10 @@ request for a while before passing it on ("slow").
 
 A fault can start at a precise moment: `fail_at(rule, mode)` switches modes when the first
 request matching `rule` (method and path) arrives, and that request already gets the fault (a
-data file cut off mid-upload); `scope` limits the faults to some requests (the archive's prefix),
-the others pass. Every request is logged, so a test waits for one rather than sleeping.
+data file cut off mid-upload); `call_at(rule, action)` runs `action` (stop the catalog's server)
+while that request waits; `hold_at(rule)` keeps it until the test releases it (or drops it, as a
+client killed mid-upload leaves it). `scope` limits the modes to some requests (the archive's
+prefix), the others pass. Every request is logged, so a test waits for one rather than sleeping.
 """
 
 from __future__ import annotations
@@ -33,6 +35,25 @@ class Request:
 Rule = Callable[[str, str], bool]  # (method, path) -> whether the fault starts here
 
 
+class Hold:
+    """One request kept waiting by the proxy: `arrived` is set when it is; `release` lets it through
+    (forward=True) or cuts its connection without an answer (forward=False)."""
+
+    def __init__(self):
+        self.arrived = threading.Event()
+        self._released = threading.Event()
+        self.forward = True
+
+    def release(self, forward: bool = True) -> None:
+        self.forward = forward
+        self._released.set()
+
+    def __call__(self) -> bool:
+        self.arrived.set()
+        self._released.wait(120)
+        return self.forward
+
+
 def puts_under(prefix: str) -> Rule:
     """Uploads (PUT, and POST for multipart) of objects whose path starts with `prefix` (e.g. /presswatch/lake/)."""
     return lambda method, path: method in ("PUT", "POST") and path.startswith(prefix)
@@ -48,7 +69,7 @@ class FaultyS3:
         self.scope = scope
         self.mode = UP
         self.requests: list[Request] = []
-        self._trigger: tuple[Rule, str] | None = None
+        self._triggers: list[tuple[Rule, Callable[[], bool | None]]] = []  # one-shot actions, in order
         self._changed = threading.Condition()
         self._connections: set[socket.socket] = set()
         self._server: ThreadingHTTPServer | None = None
@@ -69,15 +90,26 @@ class FaultyS3:
     # -- faults -------------------------------------------------------------------------------
 
     def set(self, mode: str) -> None:
-        """Switch to `mode` now (DOWN closes the port and cuts open connections; UP listens again)."""
+        """Switch to `mode` now (DOWN closes the port and cuts open connections; UP listens again);
+        actions not triggered yet are dropped."""
         with self._changed:
-            self._trigger = None
+            self._triggers.clear()
         self._switch(mode)
 
     def fail_at(self, rule: Rule, mode: str) -> None:
         """Switch to `mode` when the first request matching `rule` arrives (that request gets the fault)."""
+        self.call_at(rule, lambda: self._switch(mode))
+
+    def call_at(self, rule: Rule, action: Callable[[], bool | None]) -> None:
+        """Run `action` when the first request matching `rule` arrives, before it is served (False: drop it)."""
         with self._changed:
-            self._trigger = (rule, mode)
+            self._triggers.append((rule, action))
+
+    def hold_at(self, rule: Rule) -> Hold:
+        """Keep the first request matching `rule` waiting until the returned Hold is released."""
+        hold = Hold()
+        self.call_at(rule, hold)
+        return hold
 
     def wait_for(self, rule: Rule, deadline: float = 60.0) -> Request:
         """The first logged request matching `rule`, waiting for it (AssertionError after `deadline` s)."""
@@ -153,13 +185,16 @@ class FaultyS3:
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         body = _read_body(handler)
         with self._changed:
-            if self._trigger and self._trigger[0](handler.command, handler.path):
-                mode = self._trigger[1]
-                self._trigger = None
-                self._switch(mode)
-            mode = self.mode if self.scope is None or self.scope(handler.command, handler.path) else UP
-            self.requests.append(Request(handler.command, handler.path, mode))
+            self.requests.append(Request(handler.command, handler.path, self.mode))
             self._changed.notify_all()
+            matched = [t for t in self._triggers if t[0](handler.command, handler.path)][:1]
+            for trigger in matched:
+                self._triggers.remove(trigger)
+        if matched and matched[0][1]() is False:  # the action dropped the request
+            handler.close_connection = True
+            handler.connection.shutdown(socket.SHUT_RDWR)
+            return
+        mode = self.mode if self.scope is None or self.scope(handler.command, handler.path) else UP
         if mode == DOWN:
             handler.close_connection = True
             handler.connection.shutdown(socket.SHUT_RDWR)

@@ -3,6 +3,9 @@ DuckLake yet, and the connection that holds the write lock (warehouse/pglock.py)
 
 from __future__ import annotations
 
+import os
+import socket
+
 from warehouse.errors import CatalogUnreachable, first_line
 from warehouse.location import Location
 
@@ -15,17 +18,28 @@ def conninfo(location: Location) -> str:
 
 
 def catalog_connection(location: Location):
-    """An autocommit psycopg connection to the catalog's server; CatalogUnreachable when it does not answer."""
+    """An autocommit psycopg connection to the catalog's server; CatalogUnreachable when it does not answer.
+
+    It names this machine and process in pg_stat_activity (`presswatch HOST PID`): who holds the lock.
+    """
     import psycopg
 
     try:
-        return psycopg.connect(conninfo(location), autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+        return psycopg.connect(
+            conninfo(location),
+            autocommit=True,
+            connect_timeout=CONNECT_TIMEOUT,
+            application_name=f"presswatch {socket.gethostname()} {os.getpid()}"[:63],
+        )
     except psycopg.Error as exc:
         raise unreachable(location, exc) from None
 
 
 def unreachable(location: Location, exc: BaseException) -> CatalogUnreachable:
-    return CatalogUnreachable(f"the catalog's PostgreSQL server of {location} cannot be reached: {first_line(exc)}")
+    # libpq says "connection failed: connection to server at "HOST", port N failed: REASON": the
+    # location names the server already, the reason is the news.
+    reason = first_line(exc).rsplit(" failed: ", 1)[-1]
+    return CatalogUnreachable(f"the catalog's PostgreSQL server of {location} cannot be reached: {reason}")
 
 
 def holds_lake(location: Location) -> bool:

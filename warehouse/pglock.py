@@ -53,11 +53,12 @@ def advisory_lock(location: Location, wait: float) -> Iterator[HeldLock]:
             while not (connection.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone() or (False,))[0]:
                 if time.monotonic() - started >= wait:
                     holder = connection.execute(
-                        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                        "AND objid = (%s::bigint & x'FFFFFFFF'::bigint)::oid LIMIT 1",
+                        "SELECT l.pid, a.application_name FROM pg_locks l LEFT JOIN pg_stat_activity a USING (pid) "
+                        "WHERE l.locktype = 'advisory' AND l.granted "
+                        "AND l.objid = (%s::bigint & x'FFFFFFFF'::bigint)::oid LIMIT 1",
                         [key],
                     ).fetchone()
-                    who = f" (backend {holder[0]})" if holder else ""
+                    who = f" ({holder[1] or 'backend'}, backend {holder[0]})" if holder else ""
                     raise DatabaseLocked(f"another load{who} is writing to {location}; waited {wait:.0f}s")
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
