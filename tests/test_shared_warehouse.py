@@ -2,7 +2,8 @@
 PostgreSQL server and whose data path and WARC archive are in an S3 bucket (moto's server), all on
 loopback. Every test starts where an operator does: an empty database (`createdb`), an empty
 bucket, the shared environment of step 3. Nothing is prepared from Python first: each command's
-first contact with the empty catalog is the one a user makes.
+first contact with the empty catalog is the one a user makes. (Served and pool runs are the same
+`ingest` flow: tests/test_work_pool.py runs two at once, on two workers, against an empty database.)
 """
 
 from __future__ import annotations
