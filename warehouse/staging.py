@@ -177,6 +177,9 @@ def _writer_lock(folder: Path):
         return
     with handle:
         info = _read_info(handle)
+        if not info:  # unreadable (a disk error): not salvaged blindly
+            yield None
+            return
         if info.get("locked"):
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
