@@ -31,60 +31,90 @@ def _as_postgres(*command: str) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else list(command)
 
 
-@contextmanager
-def postgres_server():
-    """A private PostgreSQL server on 127.0.0.1: yields a libpq conninfo of its `presswatch` database."""
-    if not (PG_BIN / "initdb").exists():
-        raise ServerUnavailable("PostgreSQL 15's server is not installed (Debian's postgresql-15)")
-    folder = Path(tempfile.mkdtemp(prefix="pw-pg-"))
-    os.chmod(folder, 0o777)
-    data = folder / "data"
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres")
-    port = free_port()
-    subprocess.run(
-        _as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"),
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        _as_postgres(
-            str(PG_BIN / "pg_ctl"),
-            "-D",
-            str(data),
-            "-l",
-            str(folder / "log"),
-            "-w",
-            "start",
-            "-o",
-            f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off",
-        ),
-        check=True,
-        capture_output=True,
-    )
-    try:
-        conninfo = f"host=127.0.0.1 port={port} user=postgres"
+class PostgresCluster:
+    """A private PostgreSQL cluster on 127.0.0.1 (trust auth, no fsync) that a test may stop and start
+    again on the same port with its data intact, as an operator's restart would."""
+
+    def __init__(self):
+        if not (PG_BIN / "initdb").exists():
+            raise ServerUnavailable("PostgreSQL 15's server is not installed (Debian's postgresql-15)")
+        self.folder = Path(tempfile.mkdtemp(prefix="pw-pg-"))
+        os.chmod(self.folder, 0o777)
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres")
+        self.data = self.folder / "data"
+        self.port = free_port()
+        subprocess.run(
+            _as_postgres(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync"),
+            check=True,
+            capture_output=True,
+        )
+
+    def conninfo(self, database: str = "presswatch") -> str:
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname={database}"
+
+    def start(self) -> None:
         subprocess.run(
             _as_postgres(
-                str(PG_BIN.parent / "bin" / "psql") if (PG_BIN / "psql").exists() else "psql",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "-U",
-                "postgres",
-                "-c",
-                "CREATE DATABASE presswatch",
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.folder / "log"),
+                "-w",
+                "start",
+                "-o",
+                f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off",
             ),
             check=True,
             capture_output=True,
         )
-        yield f"{conninfo} dbname=presswatch"
-    finally:
+
+    def stop(self) -> None:
+        """Stop at once, as a crash would (`-m immediate`): open transactions are lost, committed ones kept."""
         subprocess.run(
-            _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"), capture_output=True
+            _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"), capture_output=True
         )
-        shutil.rmtree(folder, ignore_errors=True)
+
+    def running(self) -> bool:
+        status = subprocess.run(
+            _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "status"), capture_output=True
+        )
+        return status.returncode == 0
+
+    def create_database(self, name: str) -> str:
+        """A new, empty database; its conninfo."""
+        psql = str(PG_BIN / "psql") if (PG_BIN / "psql").exists() else "psql"
+        subprocess.run(
+            _as_postgres(
+                psql, "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-c", f"CREATE DATABASE {name}"
+            ),
+            check=True,
+            capture_output=True,
+        )
+        return self.conninfo(name)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextmanager
+def postgres_cluster():
+    """A started PostgresCluster, removed on exit."""
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+@contextmanager
+def postgres_server():
+    """A private PostgreSQL server on 127.0.0.1: yields a libpq conninfo of its (empty) `presswatch` database."""
+    with postgres_cluster() as cluster:
+        yield cluster.create_database("presswatch")
 
 
 @contextmanager

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from trafilatura.settings import Document
 
 EXTRACTOR = "trafilatura"
+# The outcome of a page the extractor failed on (an exception, a crash, a time-out): the page was
+# fetched, but nothing is known of its content, so it is never taken for a page without an article
+# (which, confirmed, tombstones the article); the current version stays as it is.
+EXTRACT_FAILED = "extract_failed"
 _UPDATED_LABEL = re.compile(
     r"(?:Updated|Last updated|Modified|更新时间|更新於|发布时间)\s*[:：]?\s*"
     r"([0-9]{4}[-/.年][0-9]{1,2}[-/.月][0-9]{1,2}日?(?:\s+[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?"
@@ -86,7 +90,8 @@ def content_hash(title: str | None, text: str | None) -> str:
 
 
 def extract_page(html: str, url: str, options: ExtractionOptions) -> dict:
-    """Article fields of one page, or {"outcome": "no_article", "reason": ...} when it holds none.
+    """Article fields of one page, {"outcome": "no_article", "reason": ...} when it holds none, or
+    {"outcome": "extract_failed", "reason": ...} when the extractor raised.
 
     The page is parsed once: what presswatch reads beyond trafilatura (the html lang, the canonical
     link, the modified-date metas) is read from the tree before trafilatura prunes its copy of it.
@@ -107,8 +112,8 @@ def extract_page(html: str, url: str, options: ExtractionOptions) -> dict:
             favor_recall=options.favor_recall,
             prune_xpath=options.prune_xpath(),
         )
-    except Exception as exc:  # trafilatura raises many kinds on hostile markup; the page is still recorded
-        return {"outcome": "no_article", "reason": f"extractor failed: {type(exc).__name__}: {exc}"[:300]}
+    except Exception as exc:  # noqa: BLE001 - whatever the library raised, the page is recorded, never "no article"
+        return extraction_failure(exc)
     # bare_extraction returns a Document unless asked for a dict (as_dict defaults to False here).
     doc = cast("Document | None", doc)
     text = _DATE_LINE.sub("", _strip_patterns((doc.text or "") if doc else "", options.ignore_patterns))
@@ -133,6 +138,11 @@ def extract_page(html: str, url: str, options: ExtractionOptions) -> dict:
         "extractor": EXTRACTOR,
         "extractor_version": options.extractor_version,
     }
+
+
+def extraction_failure(exc: BaseException) -> dict:
+    """The record of a page whose extraction raised `exc`."""
+    return {"outcome": EXTRACT_FAILED, "reason": f"extractor failed: {type(exc).__name__}: {exc}"[:300]}
 
 
 def _strip_patterns(text: str, patterns: tuple[str, ...]) -> str:

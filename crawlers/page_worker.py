@@ -7,7 +7,7 @@ here, in the worker processes, so the crawl process stays free to fetch.
 from __future__ import annotations
 
 from crawlers.encoding import decode_html
-from crawlers.extraction import ExtractionOptions, extract_page
+from crawlers.extraction import ExtractionOptions, extract_page, extraction_failure
 from crawlers.warc import record_bytes
 
 
@@ -19,10 +19,16 @@ def process_page(
     fetched_at: str,
     options: ExtractionOptions,
 ) -> dict:
-    """Article fields (or no_article) plus `encoding`, a charset-mismatch `reason` and `_warc` (record bytes)."""
+    """Article fields (or no_article, or extract_failed) plus `encoding`, a charset-mismatch `reason` and
+    `_warc` (record bytes). Never raises for the page's sake: its capture is archived whatever happens."""
     content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
-    decoded = decode_html(body, content_type)
-    result = extract_page(decoded.text, final_url, options)
+    try:
+        decoded = decode_html(body, content_type)
+        result = extract_page(decoded.text, final_url, options)
+    except Exception as exc:  # noqa: BLE001 - a bug in decoding or extraction costs this page's extraction only
+        result = extraction_failure(exc)
+        result["_warc"] = record_bytes(final_url, status, headers, body, fetched_at)
+        return result
     result["encoding"] = decoded.encoding
     if decoded.mismatch and result.get("outcome") == "article":
         if decoded.replaced:

@@ -1,7 +1,9 @@
 """Scrapy settings shared by every source; the spider overrides the politeness ones per source."""
 
+import os
+
 from crawlers.registry import source_defaults
-from crawlers.workerpool import tasks_per_worker_default
+from crawlers.workerpool import DEFAULT_DEADLINE, tasks_per_worker_default
 
 # Per-source politeness defaults come from the registry's one table (crawlers/registry.Source);
 # the spider sets each source's own values over them.
@@ -61,4 +63,5 @@ PRESSWATCH_EXTRACT_WORKERS = 0
 PRESSWATCH_EXTRACT_TASKS_PER_WORKER = tasks_per_worker_default()  # the environment's, else the pool's default
 REMOTE_CONTROL_ENABLED = False
 PRESSWATCH_RUN_ID = None
-PRESSWATCH_EXTRACT_TIMEOUT = 120.0
+# Seconds one page's extraction may take; its worker is killed after that, even in a retired pool.
+PRESSWATCH_EXTRACT_TIMEOUT = float(os.environ.get("PRESSWATCH_EXTRACT_TIMEOUT") or DEFAULT_DEADLINE)

@@ -4,7 +4,9 @@ trafilatura grows in memory over long runs (trafilatura#216), so workers are rep
 fixed number of pages. Not with ProcessPoolExecutor(max_tasks_per_child=...): that deadlocks on
 Python 3.11-3.14 once a worker retires with work queued (cpython gh-115634). Instead, after
 `workers * tasks_per_worker` submissions the pool is swapped for a fresh one; the old pool
-finishes what it holds and its workers exit.
+finishes what it holds and its workers exit. A retired pool gets `deadline` seconds for that: a
+worker still busy then (hung on a page) is killed, by `restart` when its page timed out, else by
+the next submission or `shutdown` after the deadline, so a hung worker never keeps the process alive.
 
 Workers are forks of a fork server that has imported `preload` once, so a recycled worker is
 cheap and none inherits the parent's threads or sockets.
@@ -14,11 +16,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
 DEFAULT_TASKS_PER_WORKER = 500
+DEFAULT_DEADLINE = 120.0  # seconds one page's extraction may take (PRESSWATCH_EXTRACT_TIMEOUT); a retired pool gets as long
 
 
 def available_cores() -> int:
@@ -43,14 +47,24 @@ def tasks_per_worker_default() -> int:
 class WorkerPool:
     """`submit` like an executor; `map` in order with a bounded window; `restart` after a crash or a hang."""
 
-    def __init__(self, workers: int, tasks_per_worker: int | None = None, preload: Iterable[str] = ()):
+    def __init__(
+        self,
+        workers: int,
+        tasks_per_worker: int | None = None,
+        preload: Iterable[str] = (),
+        deadline: float = DEFAULT_DEADLINE,
+    ):
         self.workers = max(1, workers)
         self.tasks_per_worker = max(1, tasks_per_worker or tasks_per_worker_default())
         self.preload = list(preload)
+        self.deadline = deadline
         self.pools_started = 0
         self.submitted = 0
         # Started on the first page, not before: a recrawl where every page answers 304 never pays for it.
         self.pool: ProcessPoolExecutor | None = None
+        # Pools rotated out: (pool, its worker processes, when those get killed). The processes are
+        # noted before shutdown(), which forgets them.
+        self.retired: list[tuple[ProcessPoolExecutor, list, float]] = []
 
     def _new_pool(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
@@ -62,23 +76,27 @@ class WorkerPool:
 
     def submit(self, fn: Callable, *args) -> tuple[Future, ProcessPoolExecutor]:
         """The future and the pool it went to (pass that pool to `restart` if the future breaks or hangs)."""
+        self._reap()
         if self.pool is None:
             self.pool = self._new_pool()
         elif self.submitted >= self.tasks_per_worker * self.workers:
             old, self.pool = self.pool, self._new_pool()
+            self.retired.append((old, _processes(old), time.monotonic() + self.deadline))
             old.shutdown(wait=False)
         self.submitted += 1
         pool = self.pool
         return pool.submit(fn, *args), pool
 
     def restart(self, broken: ProcessPoolExecutor) -> None:
-        """Kill `broken`'s workers and start a fresh pool, unless another caller already replaced it."""
-        if self.pool is not broken:
+        """Kill `broken`'s workers (it crashed, or one hangs); start a fresh pool if it was the current one."""
+        if self.pool is broken:
+            _kill(broken, _processes(broken))
+            self.pool = self._new_pool()
             return
-        for process in list((getattr(broken, "_processes", None) or {}).values()):
-            process.kill()
-        broken.shutdown(wait=False, cancel_futures=True)
-        self.pool = self._new_pool()
+        for pool, processes, _ in self.retired:  # a hang in a pool already rotated out
+            if pool is broken:
+                _kill(pool, processes)
+        self.retired = [entry for entry in self.retired if entry[0] is not broken]
 
     def map(self, fn: Callable, items: Iterable, window: int | None = None) -> Iterator:
         """fn(item) for every item, in order, with at most `window` (default 4 per worker) in flight."""
@@ -92,5 +110,32 @@ class WorkerPool:
             yield pending.popleft().result()
 
     def shutdown(self, wait: bool = True) -> None:
+        """Stop the current pool (waiting for its workers with `wait`); retired pools still busy are
+        waited for until their deadline, then killed."""
         if self.pool is not None:
             self.pool.shutdown(wait=wait, cancel_futures=True)
+        for pool, processes, due in self.retired:
+            for process in processes:
+                process.join(max(0.0, due - time.monotonic()) if wait else 0)
+            _kill(pool, processes)
+        self.retired = []
+
+    def _reap(self) -> None:
+        """Kill the workers of retired pools past their deadline."""
+        now = time.monotonic()
+        for pool, processes, due in self.retired:
+            if due <= now:
+                _kill(pool, processes)
+        self.retired = [entry for entry in self.retired if entry[2] > now]
+
+
+def _processes(pool: ProcessPoolExecutor) -> list:
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def _kill(pool: ProcessPoolExecutor, processes: list) -> None:
+    """Kill the pool's worker processes (those still alive) and let its manager thread wind down."""
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)

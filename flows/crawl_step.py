@@ -17,9 +17,9 @@ from pathlib import Path
 from crawlers.registry import Source
 from crawlers.workerpool import available_cores
 from flows.settings import Settings
-from warehouse.errors import DatabaseLocked
+from warehouse.errors import DatabaseLocked, SharedPartUnavailable
 from warehouse.revisits import export_known
-from warehouse.staging import new_batch_id, note_error, salvage
+from warehouse.staging import new_batch_id, note_error, salvage, update_manifest
 
 logger = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -68,8 +68,8 @@ def crawl_source_process(
     known = settings.work / f"{batch_id}.known.jsonl"
     try:
         due = export_known(settings.db, source, known, wait=settings.load_wait)
-    except DatabaseLocked as exc:  # a long load elsewhere: discover only, revisit next run
-        logger.warning("%s: no revisits this run, the warehouse is busy (%s)", source.name, exc)
+    except (DatabaseLocked, SharedPartUnavailable) as exc:  # busy or unreachable: discover only, revisit next run
+        logger.warning("%s: no revisits this run, the warehouse is busy or unreachable (%s)", source.name, exc)
         known.write_text("", encoding="utf-8")
         due = 0
     command = [
@@ -229,12 +229,8 @@ def _keep_run_id(folder: Path, run_id: str | None) -> None:
     path = folder / "manifest.json"
     if not run_id or not path.exists():
         return
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    if not manifest.get("run_id"):
-        manifest["run_id"] = run_id
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
+    if not json.loads(path.read_text(encoding="utf-8")).get("run_id"):
+        update_manifest(folder, run_id=run_id)
 
 
 def _tail(path: Path, lines: int = 3) -> str:

@@ -13,6 +13,7 @@ import uuid
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import get_run_context
+from prefect.exceptions import MissingContextError
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
@@ -22,12 +23,12 @@ from flows.ingest_run import (
     MAX_PARALLEL,
     AllSourcesFailed,
     crawl_source,
+    load_step,
     publish_reports,
     run_ingest,
     send_alerts,
     should_retry,
 )
-from flows.load_step import load_staged
 from flows.report import markdown_report
 from flows.run_summary import RunSummary
 from flows.settings import Settings, resolve
@@ -62,11 +63,8 @@ _quiet_console()
 
 def _unless_stopping(task, task_run, state) -> bool:
     """Retry a failed crawl (see `should_retry`)."""
-    try:
-        state.result()
-    except Exception as exc:  # noqa: BLE001 - the state re-raises whatever the crawl raised; should_retry judges it
-        return should_retry(exc)
-    return True
+    failure = state.result(raise_on_failure=False)
+    return isinstance(failure, BaseException) and should_retry(failure)
 
 
 crawl_task = task(
@@ -78,9 +76,9 @@ crawl_task = task(
 
 
 @task(name="load")
-def load_task(settings: Settings, run_id: str | None = None) -> tuple[list, str | None]:
+def load_task(settings: Settings, run_id: str) -> tuple[list, str | None]:
     """Merge the pending batches, not those of other runs still going; when the warehouse stays locked, leave them staged."""
-    return load_staged(settings, run_id, get_run_logger())
+    return load_step(settings, run_id, get_run_logger())
 
 
 @task(name="alerts")
@@ -161,6 +159,8 @@ def ingest(
 
 def _run_id() -> str:
     try:
-        return str(get_run_context().flow_run.id)  # type: ignore[union-attr]  # None outside a flow: caught
-    except Exception:  # noqa: BLE001 - no flow run context (a task called directly)
+        context = get_run_context()
+    except MissingContextError:  # called outside a run
         return uuid.uuid4().hex
+    flow_run = getattr(context, "flow_run", None)  # a task run's context has none
+    return str(flow_run.id) if flow_run else uuid.uuid4().hex

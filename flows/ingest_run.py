@@ -16,13 +16,12 @@ from typing import Protocol
 
 from crawlers.registry import load_registry
 from flows.crawl_step import CrawlFailed, HostUnreachable, crawl_source_process, extraction_workers, stop_crawls
-from flows.load_step import loadable_batch
+from flows.loadable import load_staged, loadable_batch, run_lock
 from flows.report import one_line
-from flows.run_locks import run_lock
 from flows.run_summary import RunSummary, SourceReport
 from flows.settings import Settings
 from warehouse.db import connect
-from warehouse.errors import DatabaseLocked, WarehouseError
+from warehouse.errors import DatabaseLocked, SharedPartUnavailable, WarehouseError
 from warehouse.staging import pending_batches
 
 # Crawl processes allowed at once, per run: `crawl --parallel` goes up to 64.
@@ -61,9 +60,11 @@ class Runner(Protocol):
 
 
 def should_retry(exc: BaseException) -> bool:
-    """Retry a failed crawl, unless the run is stopping or the source's host is unreachable
-    (it does not resolve or refuses connections: a retry seconds later fails the same way)."""
-    return not STOPPING.is_set() and isinstance(exc, SOURCE_FAILURES) and not isinstance(exc, HostUnreachable)
+    """Retry a failed crawl, unless the run is stopping or the source's host is unreachable (it does
+    not resolve or refuses connections: a retry seconds later fails the same way); a warehouse or a
+    disk that failed the crawl step is not retried either, and a bug (any other exception) fails
+    every attempt."""
+    return not STOPPING.is_set() and isinstance(exc, CrawlFailed) and not isinstance(exc, HostUnreachable)
 
 
 def crawl_source(source_name: str, settings: Settings, run_id: str, workers: int | None = None) -> str:
@@ -76,6 +77,16 @@ def crawl_source(source_name: str, settings: Settings, run_id: str, workers: int
         return crawl_source_process(source, settings, run_id, workers=workers).batch_id
     with slot:
         return crawl_source_process(source, settings, run_id, workers=workers).batch_id
+
+
+def load_step(settings: Settings, run_id: str, log: logging.Logger | logging.LoggerAdapter) -> tuple[list, str | None]:
+    """Merge the pending batches this run may take; when the warehouse stays locked or a shared part
+    (catalog, storage, archive) is down, leave the rest staged and say why (the second value)."""
+    try:
+        return load_staged(settings, run_id), None
+    except (DatabaseLocked, SharedPartUnavailable) as exc:
+        log.warning("load deferred: %s; batches stay staged for the next run", exc)
+        return list(getattr(exc, "loaded", [])), str(exc)
 
 
 def send_alerts(settings: Settings, run_id: str, log: logging.Logger | logging.LoggerAdapter) -> list[dict]:
@@ -113,7 +124,8 @@ def _run(settings: Settings, names: list[str] | None, runner: Runner, run_id: st
     log = runner.log
     STOPPING.clear()
     chosen = load_registry(settings.registry).select(names)
-    migrate_first(settings)
+    settings.check_archive()  # a shared warehouse with this machine's own archive: refused before crawling
+    migrate_first(settings, log)
     reports = {s.name: SourceReport(s.name) for s in chosen}
     at_once = max(1, min(settings.parallel, len(chosen), MAX_PARALLEL))
     _SLOTS[run_id] = threading.BoundedSemaphore(at_once)
@@ -172,7 +184,7 @@ def _reason(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, CrawlFailed) else f"{type(exc).__name__}: {exc}"
 
 
-def migrate_first(settings: Settings) -> None:
+def migrate_first(settings: Settings, log: logging.Logger | logging.LoggerAdapter) -> None:
     """Apply pending warehouse migrations before the crawl step reads the warehouse.
 
     That read is read-only, and a read-only open refuses a warehouse an upgrade has not migrated yet.
@@ -182,3 +194,5 @@ def migrate_first(settings: Settings) -> None:
             pass
     except DatabaseLocked:
         pass  # someone holds it: a reader does not stop the read-only crawl step, and a load migrates
+    except SharedPartUnavailable as exc:  # the crawls still stage their batches; the next run loads them
+        log.warning("the warehouse cannot be reached now; crawling without revisits: %s", exc)

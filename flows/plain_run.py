@@ -17,12 +17,12 @@ from flows.ingest_run import (
     MAX_PARALLEL,
     STOPPING,
     crawl_source,
+    load_step,
     publish_reports,
     run_ingest,
     send_alerts,
     should_retry,
 )
-from flows.load_step import load_staged
 from flows.run_summary import RunSummary
 from flows.settings import Settings
 
@@ -52,7 +52,7 @@ class PlainRunner:
         return self.pool.submit(retrying, crawl_source, source, settings, run_id, workers)
 
     def load(self, settings: Settings, run_id: str) -> tuple[list, str | None]:
-        return load_staged(settings, run_id, self.log)
+        return load_step(settings, run_id, self.log)
 
     def alerts(self, settings: Settings, run_id: str) -> list[dict]:
         return send_alerts(settings, run_id, self.log)

@@ -14,9 +14,9 @@ from crawlers.extraction import ExtractionOptions
 from crawlers.pipelines.extract import options_for
 from crawlers.registry import load_registry
 from crawlers.workerpool import WorkerPool, available_cores
+from flows.loadable import load_staged
 from flows.reextract_worker import extract_capture
 from flows.settings import Settings
-from warehouse.loader import load_pending
 from warehouse.reextract import CurrentCapture, current_captures, reextract_record
 from warehouse.staging import BatchWriter, new_batch_id
 
@@ -38,9 +38,12 @@ def run_reextract(
 ) -> list[SourceResult]:
     """Re-extract every live article of the named sources (default: all in the registry) and load the changes."""
     sources = load_registry(settings.registry).select(names)
-    # Load what crawls left staged first, so each capture is judged against the version it came from.
+    settings.check_archive()
+    # Load what crawls left staged first, so each capture is judged against the version it came from;
+    # as a crawl's run does: never a batch of a run still going, never one whose captures are not
+    # in the shared archive yet.
     if not dry_run:
-        load_pending(settings.db, settings.staging, settings.loaded, wait=settings.load_wait)
+        load_staged(settings)
     captures = current_captures(settings.db, [s.name for s in sources], wait=settings.load_wait)
     options = {s.name: options_for(s) for s in sources}
     results = {s.name: SourceResult(s.name) for s in sources}
@@ -66,7 +69,7 @@ def run_reextract(
         records = changed.get(source.name)
         if records:
             results[source.name].batch_id = _stage(settings, source, records)
-    for loaded in load_pending(settings.db, settings.staging, settings.loaded, wait=settings.load_wait):
+    for loaded in load_staged(settings):
         if loaded.source in results and loaded.batch_id == results[loaded.source].batch_id:
             results[loaded.source].reextracted = loaded.counts.get("reextracted", 0)
     return list(results.values())

@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from crawlers.registry import registry_path
-from warehouse.location import db_path
+from warehouse.errors import ArchiveNotShared
+from warehouse.location import POSTGRES_PREFIX, db_path, parse
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,28 @@ class Settings:
         return self.data / "archive"
 
     @property
+    def shared(self) -> bool:
+        """Whether the warehouse is shared between machines (a PostgreSQL catalog)."""
+        return str(self.db).startswith(POSTGRES_PREFIX)
+
+    @property
     def archive_root(self) -> Path | str:
-        """Where captures are read from: PRESSWATCH_ARCHIVE (shared storage, an fsspec URL) or the local archive."""
+        """Where captures are read from: PRESSWATCH_ARCHIVE (shared storage, an fsspec URL) or the local archive.
+
+        A shared warehouse needs a shared archive: with this machine's own folder, its versions would
+        point at captures no other machine has (ArchiveNotShared, before anything loads).
+        """
+        self.check_archive()
         return os.environ.get("PRESSWATCH_ARCHIVE") or self.archive
+
+    def check_archive(self) -> None:
+        """Raise ArchiveNotShared for a shared warehouse whose archive would be this machine's own folder."""
+        if self.shared and not os.environ.get("PRESSWATCH_ARCHIVE"):
+            raise ArchiveNotShared(
+                f"the warehouse {parse(self.db)} is shared, but PRESSWATCH_ARCHIVE is not set, so its "
+                f"captures would stay in this machine's {self.archive}: set PRESSWATCH_ARCHIVE to storage "
+                "every machine reaches (s3://bucket/archive, or a shared mount)"
+            )
 
     @property
     def work(self) -> Path:

@@ -61,8 +61,10 @@ def body_text(message) -> str:
 
 
 @contextmanager
-def webhook_receiver(port: int | None = None):
-    """An HTTP server on 127.0.0.1 keeping every POSTed body; yields (port, list of (path, parsed JSON or form))."""
+def webhook_receiver(port: int | None = None, on_receive=None):
+    """An HTTP server on 127.0.0.1 keeping every POSTed body; yields (port, list of (path, parsed JSON or form)).
+
+    `on_receive(path)` runs when a message has arrived, before it is answered."""
     received: list[tuple[str, dict]] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -73,6 +75,8 @@ def webhook_receiver(port: int | None = None):
             except ValueError:
                 payload = {"raw": body.decode("utf-8", "replace")}
             received.append((self.path, payload))
+            if on_receive is not None:
+                on_receive(self.path)
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -13,9 +13,11 @@ class Route:
         status: int = 200,
         headers: dict | None = None,
         content_type: str = "text/html; charset=utf-8",
+        hold: threading.Event | None = None,
     ):
         self.body = body.encode("utf-8") if isinstance(body, str) else body
         self.status = status
+        self.hold = hold  # the answer waits until the test sets it (a server that hangs, on cue)
         self.headers = {"Content-Type": content_type, **(headers or {})} if content_type else dict(headers or {})
 
 
@@ -35,6 +37,8 @@ class StaticSite:
                 route = site.routes.get(self.path) or site.routes.get(self.path.split("?", 1)[0])
                 if route is None:
                     route = Route("<html><body>not found</body></html>", status=404)
+                if route.hold is not None:
+                    route.hold.wait(120)
                 self.send_response(route.status)
                 for key, value in route.headers.items():
                     self.send_header(key, value)
@@ -98,3 +102,10 @@ def registry_entry(name: str, base: str, **keys) -> str:
     }
     lines = ["[[sources]]"] + [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in values.items()]
     return "\n".join(lines) + "\n"
+
+
+def rss_feed(base: str, paths: list[str]) -> Route:
+    """An RSS feed linking to `paths` on the site at `base`, in that order."""
+    items = "".join(f"<item><title>t</title><link>{base}{path}</link></item>" for path in paths)
+    body = f"<?xml version='1.0'?><rss version='2.0'><channel><title>x</title>{items}</channel></rss>"
+    return Route(body, content_type="application/rss+xml")

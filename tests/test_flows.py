@@ -307,3 +307,25 @@ def test_overlapping_runs_each_load_their_own_batch_once(harness, site, paths):
     loaded = sorted(p.name.split("-")[1] for p in (paths["data"] / "loaded").iterdir())
     assert loaded == ["unnews", "xjgov"]
     assert all((p / "records.jsonl").exists() for p in (paths["data"] / "loaded").iterdir())
+
+
+def test_a_bug_in_a_crawl_step_fails_the_run_and_is_never_retried_as_a_source_failure(
+    harness, site, paths, monkeypatch
+):
+    """A programming error is no source's failure: the run fails with it (its traceback in Prefect's
+    log), and it is not retried as if the site had been down. The bug is simulated where the crawl
+    step starts, the one place a test can put one without changing the code under test."""
+    import flows.ingest_run
+
+    calls = []
+
+    def crawl_step_with_a_bug(source, settings, run_id=None, workers=None):
+        calls.append(source.name)
+        raise TypeError("unsupported operand type(s) for +: 'int' and 'str'")
+
+    monkeypatch.setattr(flows.ingest_run, "crawl_source_process", crawl_step_with_a_bug)
+    paths["registry"].write_text(demo_sources(site.base_url, "unnews"), encoding="utf-8")
+    state, _ = run(paths, crawl_retries=2)
+    assert state.is_failed()
+    assert isinstance(state.result(raise_on_failure=False), TypeError)
+    assert calls == ["unnews"]  # tried once: a retry would fail the same way

@@ -1,8 +1,9 @@
-"""A shared warehouse (issue: beyond one machine): a DuckLake whose catalog is a real PostgreSQL
-server and whose data path is an S3 bucket (moto's server), both on loopback.
-
-Two "machines" (two processes, each with its own data folder) crawl two different demo sites at
-the same time into it, while an analyst session attached with `presswatch attach` reads throughout.
+"""A shared warehouse (docs/operations.md, "On many machines"): a DuckLake whose catalog is a real
+PostgreSQL server and whose data path and WARC archive are in an S3 bucket (moto's server), all on
+loopback. Every test starts where an operator does: an empty database (`createdb`), an empty
+bucket, the shared environment of step 3. Nothing is prepared from Python first: each command's
+first contact with the empty catalog is the one a user makes. (Served and pool runs are the same
+`ingest` flow: tests/test_work_pool.py runs two at once, on two workers, against an empty database.)
 """
 
 from __future__ import annotations
@@ -15,47 +16,35 @@ import threading
 
 import pytest
 
-from crawlers.registry import load_registry
 from demo_site import DemoSite, demo_registry
 from demo_site.content import EXPECTED
 from tests.conftest import ROOT, run_cli
-from tests.shared_servers import postgres_server, s3_server
-from warehouse.db import connect
+from tests.shared_servers import shared_setup
+from warehouse.query import run_query
 
-MACHINES = {"a": ("chinadaily", "xjgov"), "b": ("globaltimes", "unnews")}
+MACHINES = {"a": "xjgov", "b": "unnews"}
 
 
 @pytest.fixture(scope="module")
-def shared():
-    """The environment of every machine: PRESSWATCH_DB on PostgreSQL, PRESSWATCH_LAKE_DATA on S3."""
-    with postgres_server() as conninfo, s3_server() as aws:
-        yield {
-            **aws,
-            "PRESSWATCH_DB": f"ducklake:postgres:{conninfo}",
-            "PRESSWATCH_LAKE_DATA": "s3://presswatch/lake/",
-            "PRESSWATCH_ARCHIVE": "s3://presswatch/archive",
-            "PRESSWATCH_CRAWL_RETRIES": "0",
-            "PRESSWATCH_RETRY_DELAY": "0",
-            "PRESSWATCH_LOAD_WAIT": "120",
-        }
+def servers():
+    with shared_setup() as setup:
+        yield setup
 
 
-def _registry(site: DemoSite, names: tuple[str, ...], path):
-    text = demo_registry(site.base_url)
-    registry = load_registry(_write(path.with_suffix(".all.toml"), text))
-    blocks = text.split("[[sources]]")
-    keep = [b for b in blocks[1:] if any(f'name = "{n}"' in b or f"name = '{n}'" in b for n in names)]
-    assert len(keep) == len(names) and registry
-    return _write(path, blocks[0] + "".join("[[sources]]" + b for b in keep))
+@pytest.fixture(scope="module")
+def demo():
+    with DemoSite(port=0) as site:
+        yield site
 
 
-def _write(path, text):
-    path.write_text(text, encoding="utf-8")
-    return path
+def _sql(env: dict, query: str) -> list[dict]:
+    done = run_cli("sql", query, "--format", "json", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)
 
 
 ANALYST = """
-import duckdb, sys, time
+import duckdb, select, sys
 con = duckdb.connect()
 con.execute(open(sys.argv[1]).read())
 seen = []
@@ -65,149 +54,128 @@ while True:
     except Exception as exc:
         print("ERROR", type(exc).__name__, exc, flush=True)
         break
-    if sys.stdin in __import__("select").select([sys.stdin], [], [], 0.2)[0]:
+    if select.select([sys.stdin], [], [], 0.1)[0]:
         break
 print(min(seen), max(seen), len(seen), flush=True)
 """
 
 
-def test_two_machines_crawl_into_one_shared_warehouse_while_an_analyst_reads(shared, tmp_path, monkeypatch):
-    for name, value in shared.items():
-        monkeypatch.setenv(name, value)
-    env = dict(os.environ)
-    with DemoSite(port=0) as one, DemoSite(port=0) as two:
-        registries = {
-            "a": _registry(one, MACHINES["a"], tmp_path / "a.toml"),
-            "b": _registry(two, MACHINES["b"], tmp_path / "b.toml"),
-        }
-        with connect(shared["PRESSWATCH_DB"]):  # the catalog exists (migrated) before the analyst attaches
-            pass
-        attach = run_cli("attach", env=shared)
-        assert attach.returncode == 0, attach.stderr
-        (tmp_path / "attach.sql").write_text(attach.stdout)
-        analyst = subprocess.Popen(
-            [sys.executable, "-c", ANALYST, str(tmp_path / "attach.sql")],
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
+def test_two_machines_crawl_at_once_into_an_empty_shared_catalog_while_an_analyst_attaches(
+    servers, demo, tmp_path, monkeypatch
+):
+    shared = servers.environment()
+    registries = {}
+    for machine, source in MACHINES.items():
+        registries[machine] = tmp_path / f"{machine}.toml"
+        registries[machine].write_text(demo_registry(demo.base_url, (source,)), encoding="utf-8")
+    crawls = {}
+
+    def machine(name):
+        crawls[name] = run_cli(
+            "--sources", str(registries[name]), "--data", str(tmp_path / name), "crawl", env=shared, timeout=120
         )
-        crawls = {}
 
-        def machine(name):
-            crawls[name] = run_cli(
-                "--sources", str(registries[name]), "--data", str(tmp_path / name), "crawl", env=shared, timeout=600
-            )
-
-        threads = [threading.Thread(target=machine, args=(name,)) for name in MACHINES]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        analyst.stdin.write("stop\n")
-        analyst.stdin.flush()
-        report = analyst.stdout.readline().split()
-        analyst.wait(timeout=60)
-    for name, result in crawls.items():
-        assert result.returncode == 0, (name, result.stdout[-2000:], result.stderr[-2000:])
-        assert "batches loaded: 2" in result.stdout and "left staged" not in result.stdout
-    assert report[0] != "ERROR", report
-    low, high, reads = map(int, report)
-    assert reads >= 2 and low <= high
-    expected = sum(EXPECTED[n] for names in MACHINES.values() for n in names)
-    counts = json.loads(
-        run_cli(
-            "sql",
-            "select source, count(*) as n, count(DISTINCT article_id) as ids from article_versions "
-            "group by source order by source",
-            "--format",
-            "json",
-            env=shared,
-        ).stdout
-    )
-    assert {c["source"]: c["n"] for c in counts} == {n: EXPECTED[n] for names in MACHINES.values() for n in names}
-    assert all(c["n"] == c["ids"] for c in counts) and sum(c["n"] for c in counts) == expected  # none lost or doubled
-    for name in MACHINES:
-        check = run_cli("--data", str(tmp_path / name), "check", env=shared)
-        assert check.returncode == 0, check.stdout + check.stderr
-
-
-KILLED_LOAD = """
-import sys, time
-from warehouse import loader
-from warehouse.loader import load_pending
-
-write_versions = loader._write_versions
-def paused(con):
-    write_versions(con)
-    print("PAUSED", flush=True)  # inside the load's transaction, holding the advisory lock
-    time.sleep(120)
-loader._write_versions = paused
-load_pending(sys.argv[1], sys.argv[2], sys.argv[3], wait=30)
-"""
-
-
-def test_a_machine_killed_during_its_load_leaves_the_warehouse_consistent(shared, tmp_path, monkeypatch):
-    from flows.crawl_step import crawl_source_process
-    from flows.settings import Settings
-    from warehouse.loader import load_pending
-    from warehouse.staging import pending_batches
-
-    for name, value in shared.items():
-        monkeypatch.setenv(name, value)
-    settings = Settings(
-        db=shared["PRESSWATCH_DB"],
-        data=tmp_path / "machine",
-        registry=tmp_path / "sources.toml",
-        load_wait=30.0,
-        crawl_retries=0,
-        retry_delay=0.0,
-    )
-    with DemoSite(port=0) as site:
-        settings.registry.write_text(demo_registry(site.base_url), encoding="utf-8")
-        crawl_source_process(load_registry(settings.registry).get("xinhua"), settings)
-    before = json.loads(
-        run_cli(
-            "sql", "select count(*) as n from article_versions where source = 'xinhua'", "--format", "json", env=shared
-        ).stdout
-    )[0]["n"]
-    loader = subprocess.Popen(
-        [sys.executable, "-c", KILLED_LOAD, shared["PRESSWATCH_DB"], str(settings.staging), str(settings.loaded)],
-        cwd=ROOT,
-        env=dict(os.environ),
+    threads = [threading.Thread(target=machine, args=(name,)) for name in MACHINES]
+    for thread in threads:
+        thread.start()
+    # The analyst attaches while both machines make their first contact with the empty catalog.
+    attach = run_cli("attach", env=shared)
+    assert attach.returncode == 0, attach.stderr
+    (tmp_path / "attach.sql").write_text(attach.stdout)
+    analyst = subprocess.Popen(
+        [sys.executable, "-c", ANALYST, str(tmp_path / "attach.sql")],
+        env={**os.environ, **shared},
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
-    try:
-        assert loader.stdout.readline().strip() == "PAUSED"
-    finally:
-        loader.kill()  # SIGKILL mid-transaction: the catalog's server rolls it back and frees the lock
-        loader.wait()
-    after_kill = json.loads(
-        run_cli(
-            "sql", "select count(*) as n from article_versions where source = 'xinhua'", "--format", "json", env=shared
-        ).stdout
-    )[0]["n"]
-    assert after_kill == before  # nothing half-written
-    assert len(pending_batches(settings.staging)) == 1  # the batch is still there, on its machine
-    check = run_cli("--data", str(settings.data), "check", env=shared)
-    assert check.returncode == 0, check.stdout + check.stderr
-    results = load_pending(settings.db, settings.staging, settings.loaded, wait=30)  # its next run
-    assert [r.source for r in results] == ["xinhua"] and results[0].counts["new"] == EXPECTED["xinhua"]
-    assert pending_batches(settings.staging) == []
+    for thread in threads:
+        thread.join()
+    analyst.stdin.write("stop\n")
+    analyst.stdin.flush()
+    report = analyst.stdout.readline().split()
+    analyst.wait(timeout=60)
+    for name, result in crawls.items():
+        assert result.returncode == 0, (name, result.stdout[-2000:], result.stderr[-2000:])
+        assert "batches loaded: 1" in result.stdout and "left staged" not in result.stdout
+    assert report and report[0] != "ERROR", report
+    low, high, reads = map(int, report)
+    assert reads >= 2 and low <= high
+    for name, value in shared.items():
+        monkeypatch.setenv(name, value)
+    _, counts = run_query(
+        shared["PRESSWATCH_DB"],
+        "select source, count(*), count(DISTINCT article_id) from article_versions group by source",
+    )
+    assert {source: (n, ids) for source, n, ids in counts} == {
+        source: (EXPECTED[source], EXPECTED[source]) for source in MACHINES.values()
+    }  # every page once: none lost, none doubled
+    third = run_cli("--data", str(tmp_path / "third"), "check", "--deep", env=shared)  # reads the shared archive
+    assert third.returncode == 0, third.stdout + third.stderr
 
 
-def test_messages_about_a_shared_warehouse_never_show_its_password(shared, tmp_path):
+def test_sql_attach_and_check_each_meet_an_empty_shared_catalog(servers, tmp_path):
+    secret = "pw-test-secret-key-7c41"
+    for command in ("sql", "attach", "check"):
+        env = {**servers.environment(), "AWS_SECRET_ACCESS_KEY": secret}
+        if command == "sql":
+            assert _sql(env, "select count(*) as n from articles") == [{"n": 0}]
+        elif command == "check":
+            checked = run_cli("--data", str(tmp_path / "analyst"), "check", env=env)
+            assert checked.returncode == 0, checked.stdout + checked.stderr
+            assert "FAIL" not in checked.stdout
+        else:
+            attach = run_cli("attach", env=env)
+            assert attach.returncode == 0, attach.stderr
+            assert (
+                secret not in attach.stdout and "credential_chain" in attach.stdout
+            )  # the key stays in the environment
+            script = tmp_path / "attach.sql"
+            script.write_text(attach.stdout)
+            # A plain DuckDB session (no presswatch code) with the analyst's own AWS_* variables.
+            read = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "import duckdb, sys; con = duckdb.connect(); con.execute(open(sys.argv[1]).read()); "
+                    "print(con.execute('select count(*) from articles').fetchall()[0][0])",
+                    str(script),
+                ],
+                env={**os.environ, **env},
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert read.returncode == 0 and read.stdout.strip() == "0", read.stderr
+            explicit = run_cli("attach", "--with-secret", env=env)
+            assert explicit.returncode == 0 and f"SECRET '{secret}'" in explicit.stdout
+
+
+def test_a_shared_catalog_with_a_machine_local_archive_is_refused_before_anything_loads(servers, demo, tmp_path):
+    env = {k: v for k, v in servers.environment().items() if k != "PRESSWATCH_ARCHIVE"}
+    env["PRESSWATCH_ARCHIVE"] = ""  # unset on this machine (run_cli merges it over the test's environment)
+    registry = tmp_path / "sources.toml"
+    registry.write_text(demo_registry(demo.base_url, ("xjgov",)), encoding="utf-8")
+    crawl = run_cli("--sources", str(registry), "--data", str(tmp_path / "m"), "crawl", env=env)
+    said = crawl.stdout + crawl.stderr
+    assert crawl.returncode == 2, said
+    assert "is shared, but PRESSWATCH_ARCHIVE is not set" in said and "Traceback" not in said
+    assert not (tmp_path / "m" / "staging").exists()  # refused before the crawl: nothing to load later either
+    check = run_cli("--data", str(tmp_path / "m"), "check", env=env)
+    assert check.returncode == 2 and "PRESSWATCH_ARCHIVE is not set" in check.stderr, check.stdout + check.stderr
+
+
+def test_messages_about_a_shared_warehouse_never_show_its_password(servers, tmp_path):
     import duckdb
 
     legacy = tmp_path / "presswatch.duckdb"
     with duckdb.connect(str(legacy)) as old:
         old.execute((ROOT / "tests" / "fixtures" / "schema_0_1.sql").read_text(encoding="utf-8"))
+    shared = servers.environment()
     env = {**shared, "PRESSWATCH_DB": shared["PRESSWATCH_DB"] + " password=hunter2"}  # trust auth ignores it
-    # Refused when the crawls above filled the warehouse; converted (no rows) when this test runs alone.
     upgraded = run_cli("upgrade", str(legacy), env=env)
     said = upgraded.stdout + upgraded.stderr
-    assert ("already holds data" in said) if upgraded.returncode else ("converted" in said), said
+    assert upgraded.returncode == 0 and "converted" in said, said
     assert "password=***" in said and "hunter2" not in said
     stories = run_cli("stories", env=env)
     assert "hunter2" not in stories.stderr + stories.stdout

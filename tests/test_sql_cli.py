@@ -103,3 +103,20 @@ def test_reads_run(db, statement):
     result = run_cli("--db", db, "sql", statement, "--format", "json")
     assert result.returncode == 0, result.stderr
     assert isinstance(json.loads(result.stdout), list)
+
+
+def test_readers_never_wait_for_a_load_and_offer_no_wait(db):
+    """`sql` and `check` read their own snapshot while a writer holds the warehouse's write lock (as a
+    load does), so neither has a --wait to offer."""
+    import fcntl
+    from pathlib import Path
+
+    from warehouse.locks import LOCK_FILE
+
+    with open(Path(db) / LOCK_FILE, "a+") as writer:
+        fcntl.flock(writer, fcntl.LOCK_EX)  # a load in progress
+        answered = run_cli("--db", db, "sql", "select count(*) as n from articles", "--format", "json")
+        assert answered.returncode == 0 and json.loads(answered.stdout) == [{"n": 0}], answered.stderr
+        for command in (["sql", "select 1"], ["check"]):
+            offered = run_cli("--db", db, *command, "--wait", "5")
+            assert offered.returncode == 2 and "No such option '--wait'" in offered.stderr, command

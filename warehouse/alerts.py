@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from warehouse.changes import Change
 from warehouse.changes import recent_changes as recent_changes  # what rules match: the one query of changes
-from warehouse.db import connect
+from warehouse.db import connect, rollback
 
 CLAIM_TIMEOUT = timedelta(minutes=15)  # a claim older than this (its run died mid-send) may be retried
 
@@ -48,7 +48,7 @@ def claim(
             _insert(con, rule, channel_hash, channel, fresh, "claimed", None, message_id, now, run_id)
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            rollback(con)
             raise
     return fresh
 
@@ -83,24 +83,62 @@ def record(
 
 
 def _insert(con, rule, channel_hash, channel, changes, status, error, message_id, now, run_id) -> None:
-    if changes:
+    _insert_rows(con, _rows(rule, channel_hash, channel, changes, status, error, message_id, now, run_id))
+
+
+def _rows(rule, channel_hash, channel, changes, status, error, message_id, now, run_id) -> list[tuple]:
+    """One ledger row per change, in DELIVERY_COLUMNS order."""
+    return [
+        (rule, channel_hash, channel, c.article_id, c.version, c.change_kind, status, error, message_id, now, run_id)
+        for c in changes
+    ]
+
+
+# The ledger's columns, named in every insert: a column a later migration adds must not break an
+# older machine still writing during a rolling upgrade.
+DELIVERY_COLUMNS = (
+    "rule",
+    "channel_hash",
+    "channel",
+    "article_id",
+    "version",
+    "change_kind",
+    "status",
+    "error",
+    "message_id",
+    "attempted_at",
+    "run_id",
+)
+
+
+def _insert_rows(con, rows: Sequence[tuple]) -> None:
+    if rows:
         con.executemany(
-            "INSERT INTO alert_deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO alert_deliveries ({', '.join(DELIVERY_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in DELIVERY_COLUMNS)})",
+            list(rows),
+        )
+
+
+def delivery_rows(
+    rule: str, channel_hash: str, channel: str, changes: Sequence[Change], message_id: str, run_id: str | None
+) -> list[dict]:
+    """The ledger rows saying that `changes` were sent now, as column -> value (what a sender keeps
+    when the ledger cannot be written, for `record_rows` later)."""
+    rows = _rows(rule, channel_hash, channel, changes, "sent", None, message_id, _now().isoformat(), run_id)
+    return [dict(zip(DELIVERY_COLUMNS, row)) for row in rows]
+
+
+def record_rows(db, rows: Sequence[dict], wait: float = 30.0) -> None:
+    """Write ledger rows made by `delivery_rows` (kept by their sender while the ledger was out of reach)."""
+    if not rows:
+        return
+    with connect(db, wait=wait) as con:
+        _insert_rows(
+            con,
             [
-                [
-                    rule,
-                    channel_hash,
-                    channel,
-                    c.article_id,
-                    c.version,
-                    c.change_kind,
-                    status,
-                    error,
-                    message_id,
-                    now,
-                    run_id,
-                ]
-                for c in changes
+                tuple(datetime.fromisoformat(row[c]) if c == "attempted_at" else row.get(c) for c in DELIVERY_COLUMNS)
+                for row in rows
             ],
         )
 
@@ -108,7 +146,7 @@ def _insert(con, rule, channel_hash, channel, changes, status, error, message_id
 def record_digest(db, rule: str, changes: int, wait: float = 30.0) -> None:
     """Note that a digest of `rule` ran now, carrying `changes` changes."""
     with connect(db, wait=wait) as con:
-        con.execute("INSERT INTO alert_digests VALUES (?, ?, ?)", [rule, _now(), changes])
+        con.execute("INSERT INTO alert_digests (rule, ran_at, changes) VALUES (?, ?, ?)", [rule, _now(), changes])
 
 
 @dataclass(frozen=True)

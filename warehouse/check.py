@@ -30,7 +30,7 @@ from pathlib import Path
 from warehouse.archive_store import capture_file_size, is_url
 from warehouse.db import connect
 from warehouse.search_index import METHOD
-from warehouse.staging import MANIFEST, RECORDS, WRITER, _alive
+from warehouse.staging import MANIFEST, RECORDS, WRITER, writer_alive
 
 EXAMPLES = 5
 
@@ -437,7 +437,7 @@ def _staged_state(folder: Path) -> tuple[str, str]:
         except (OSError, ValueError):
             info = {}
         # a live writer is a crawl in progress; a dead one is salvaged by the next load
-        return ("crawling" if _alive(info.get("pid")) else "pending"), info.get("batch_id", folder.name)
+        return ("crawling" if writer_alive(folder) else "pending"), info.get("batch_id", folder.name)
     records = folder / RECORDS
     if records.exists() and records.stat().st_size:
         return "stuck", folder.name

@@ -15,12 +15,26 @@ from importlib import resources
 
 import duckdb
 
-from warehouse.errors import DatabaseCorrupt, DatabaseMissing
+from warehouse.errors import DatabaseCorrupt, DatabaseMissing, StorageUnavailable, WarehouseError, first_line
 from warehouse.extensions import connection_config
 from warehouse.location import ALIAS, CATALOG_FILE, DEFAULT_DB, Location, db_path, parse
-from warehouse.locks import write_lock
+from warehouse.locks import FileLock, write_lock
+from warehouse.outages import unavailable_part
+from warehouse.pgcatalog import holds_lake
+from warehouse.pglock import HeldLock
 
-__all__ = ["ALIAS", "DEFAULT_DB", "connect", "db_path", "location", "migrations", "migrate", "open_location"]
+__all__ = [
+    "ALIAS",
+    "DEFAULT_DB",
+    "confirm_write_lock",
+    "connect",
+    "db_path",
+    "location",
+    "migrations",
+    "migrate",
+    "open_location",
+    "rollback",
+]
 
 _MIGRATION = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 _LEDGER = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, name VARCHAR, applied_at TIMESTAMP)"
@@ -42,7 +56,7 @@ def migrations() -> list[tuple[int, str, str]]:
 
 
 def open_location(where: Location, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """A fresh DuckDB connection (an instance of its own) with the warehouse attached as `presswatch` and in use."""
+    """A fresh DuckDB connection with the warehouse attached as `presswatch` and in use."""
     if where.folder is not None and not read_only:
         where.folder.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(config=connection_config(*where.extensions))
@@ -55,10 +69,32 @@ def open_location(where: Location, read_only: bool) -> duckdb.DuckDBPyConnection
     return con
 
 
-def _attach_failure(where: Location, read_only: bool, exc: duckdb.Error) -> Exception:
-    if read_only and where.folder is not None and _catalog_being_created(where.folder / CATALOG_FILE):
+def _attach_failure(where: Location, read_only: bool, exc: duckdb.Error) -> WarehouseError:
+    """The named error for a warehouse that could not be attached."""
+    if where.shared:
+        if "Secret Validation Failure" in str(exc):
+            return StorageUnavailable(
+                f"{where}: no S3 credentials for {where.data_path}: set AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY (or a profile in ~/.aws)"
+            )
+        if not holds_lake(where):  # CatalogUnreachable when its server does not answer
+            return DatabaseMissing(f"{where} holds no DuckLake yet")
+    elif read_only and where.folder is not None and _catalog_being_created(where.folder / CATALOG_FILE):
         return DatabaseMissing(f"{where} is still being created: its catalog holds no DuckLake yet")
-    return DatabaseCorrupt(f"{where}: cannot be attached: {_first_line(exc)}")
+    return DatabaseCorrupt(f"{where}: cannot be attached: {first_line(exc)}")
+
+
+def _catalog_being_created(catalog) -> bool:
+    """Whether the SQLite catalog file exists but holds no DuckLake table yet: its first writer is
+    creating it (a reader cannot attach it then, and must not call it corrupt)."""
+    try:
+        if catalog.stat().st_size == 0:
+            return True
+        with closing(sqlite3.connect(f"file:{catalog}?mode=ro", uri=True)) as db:
+            found = db.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'ducklake%'").fetchone()
+        return found[0] == 0
+    except (OSError, sqlite3.Error):
+        return False  # unreadable or not SQLite at all: that is corrupt
 
 
 class _ProcessInstance:
@@ -146,23 +182,18 @@ def _opened(where: Location, read_only: bool) -> Iterator[duckdb.DuckDBPyConnect
     try:
         yield con
     finally:
-        if shared:
-            _SHARED.release(con)
-        else:
-            con.close()
+        _release(con, shared)
 
 
-def _catalog_being_created(catalog) -> bool:
-    """Whether the SQLite catalog file exists but holds no DuckLake table yet: its first writer is
-    creating it (a reader cannot attach it then, and must not call it corrupt)."""
-    try:
-        if catalog.stat().st_size == 0:
-            return True
-        with closing(sqlite3.connect(f"file:{catalog}?mode=ro", uri=True)) as db:
-            found = db.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'ducklake%'").fetchone()
-        return found[0] == 0
-    except (OSError, sqlite3.Error):
-        return False  # unreadable or not SQLite at all: that is corrupt
+def _release(con: duckdb.DuckDBPyConnection, shared: bool) -> None:
+    if shared:
+        _SHARED.release(con)
+    else:
+        con.close()
+
+
+# The write lock held by each open writer connection (by id), so a load can check it before COMMIT.
+_HELD: dict[int, FileLock | HeldLock] = {}
 
 
 @contextmanager
@@ -171,20 +202,80 @@ def connect(
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the warehouse, closed on exit.
 
-    Read-only: never waits, sees the latest snapshot. Otherwise holds the write lock (waiting up
-    to `wait` s, then DatabaseLocked) for the connection's life and migrates first.
+    Read-only: never waits for a writer, sees the latest snapshot; an empty shared catalog (its
+    first contact) is made a warehouse first, under the write lock (waiting up to `wait` s).
+    Otherwise holds the write lock (waiting up to `wait` s, then DatabaseLocked) for the
+    connection's life and migrates first.
     """
     where = location(path)
     if not where.exists() and (read_only or not create):
         raise DatabaseMissing(f"{where} does not exist")
     if read_only:
-        with _opened(where, read_only=True) as con:
-            _check_current(con, where)
+        with _reader(where, wait) as con, _naming_outages(where):
             yield con
         return
-    with write_lock(where, wait), _opened(where, read_only=False) as con:
-        migrate(con)
+    with write_lock(where, wait) as held, _opened(where, read_only=False) as con:
+        _HELD[id(con)] = held
+        try:
+            with _naming_outages(where):
+                migrate(con)
+                yield con
+        finally:
+            _HELD.pop(id(con), None)
+
+
+@contextmanager
+def _naming_outages(where: Location) -> Iterator[None]:
+    """A statement that failed because a shared part went away raises CatalogUnreachable or
+    StorageUnavailable (one sentence naming it) instead of DuckDB's error."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        failure = unavailable_part(where, exc)
+        if failure is None:
+            raise
+        raise failure from None
+
+
+def confirm_write_lock(con: duckdb.DuckDBPyConnection) -> None:
+    """Raise CatalogUnreachable if the write lock `con` was opened under has been lost (a shared
+    catalog's server restarted): what the connection was about to commit must not be committed."""
+    held = _HELD.get(id(con))
+    if held is not None:
+        held.check()
+
+
+@contextmanager
+def _reader(where: Location, wait: float) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to a current warehouse; a shared catalog without one gets it made first."""
+    try:
+        con, shared = _open_current(where)
+    except DatabaseMissing:
+        if not where.shared:
+            raise
+        try:
+            with connect(where, wait=wait):  # creates the lake and runs the migrations, once, under the lock
+                pass
+        except DatabaseCorrupt as exc:
+            raise DatabaseMissing(
+                f"{where} holds no warehouse yet, and this connection cannot create it ({exc}): "
+                "the first `presswatch crawl` with a role that may create tables does"
+            ) from None
+        con, shared = _open_current(where)
+    try:
         yield con
+    finally:
+        _release(con, shared)
+
+
+def _open_current(where: Location) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    con, shared = _SHARED.open(where, read_only=True)
+    try:
+        _check_current(con, where)
+    except BaseException:
+        _release(con, shared)
+        raise
+    return con, shared
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -204,15 +295,27 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         con.execute(_LEDGER)
         for number, name, sql in pending:
             con.execute(sql)
-            con.execute("INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [number, name])
+            con.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, now()::TIMESTAMP)",
+                [number, name],
+            )
         from warehouse.search_index import after_migrations  # it reads the migrations: imported late
 
         after_migrations(con, [number for number, _, _ in pending])
         con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
+    except BaseException:
+        rollback(con)
         raise
     return [name for _, name, _ in pending]
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction; when the catalog's connection died, it is gone already, and
+    the error that killed it (not this one) is the one to report."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
 
 
 def _has_ledger(con) -> bool:
@@ -234,7 +337,3 @@ def _check_current(con, where: Location) -> None:
         raise DatabaseMissing(f"{where} has no tables yet")
     if "schema_migrations" not in tables:
         raise DatabaseCorrupt(f"{where} is a DuckLake but not a presswatch warehouse")
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

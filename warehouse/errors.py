@@ -1,6 +1,12 @@
 """Named failures of the warehouse; the CLI turns each into one line with a next step."""
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's message as one line (the first), or its type's name when it has none."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class WarehouseError(Exception):
     """Base class for warehouse failures."""
 
@@ -43,3 +49,22 @@ class LocationError(WarehouseError):
 
 class LoadConflict(WarehouseError):
     """A load's commit conflicted with another writer's every time it was retried."""
+
+
+class SharedPartUnavailable(WarehouseError):
+    """A part of a shared warehouse (its PostgreSQL catalog, its S3 storage) cannot be reached or used:
+    a load leaves its batch staged and the next run loads it."""
+
+    loaded: list = []  # set by a load that stopped part way: the batches it loaded before the failure
+
+
+class CatalogUnreachable(SharedPartUnavailable):
+    """The shared warehouse's PostgreSQL server does not answer (or dropped the connection)."""
+
+
+class StorageUnavailable(SharedPartUnavailable):
+    """The shared warehouse's S3 storage (data path or archive) cannot be read or written."""
+
+
+class ArchiveNotShared(LocationError):
+    """A shared warehouse with this machine's own WARC archive: other machines could not read its captures."""

@@ -25,6 +25,7 @@ WHEELS = {
     "sqlite_scanner": ("duckdb_extension_sqlite", "sqlite.duckdb_extension"),
     "postgres_scanner": ("duckdb_extension_postgres_scanner", "postgres_scanner.duckdb_extension"),
     "httpfs": ("duckdb_extension_httpfs", "httpfs.duckdb_extension"),
+    "aws": ("duckdb_extension_aws", "aws.duckdb_extension"),
 }
 
 

@@ -15,8 +15,8 @@ import duckdb
 from warehouse.change_kinds import PUBLISHER_KINDS, REEXTRACTED
 from warehouse.change_kinds import VERSIONED_KINDS as VERSIONED
 from warehouse.clusters import presign, refresh_clusters
-from warehouse.db import connect
-from warehouse.errors import BatchError, LoadConflict
+from warehouse.db import confirm_write_lock, connect, rollback
+from warehouse.errors import BatchError, LoadConflict, SharedPartUnavailable
 from warehouse.outcomes import crawl_outcome
 from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE
 from warehouse.search_index import Prepared, index_batch, prepare_batch
@@ -103,7 +103,7 @@ def load_pending(db, staging: Path, loaded: Path, wait: float = 10.0, keep=None)
         return []
     presigned = {b.batch_id: presign(b.records) for b in wanted if b.records.exists()}  # before the lock
     prepared = {b.batch_id: prepare_batch(b.records) for b in wanted}  # the term index's tokens, likewise
-    results = []
+    results: list[LoadResult] = []
     try:
         with connect(db, wait=wait) as con:
             for batch in pending_batches(staging):
@@ -118,6 +118,9 @@ def load_pending(db, staging: Path, loaded: Path, wait: float = 10.0, keep=None)
                     results.append(LoadResult(batch.batch_id, source, "failed", skipped=True, error=str(exc)))
                     continue
                 mark_loaded(batch, loaded)
+    except SharedPartUnavailable as exc:  # the batches left stay staged; say which ones did load
+        exc.loaded = results
+        raise
     finally:
         for tokens in prepared.values():
             if tokens is not None:
@@ -175,12 +178,13 @@ def load_batch(con, batch: StagedBatch, presigned: dict | None = None, prepared:
         result.changes = _changes(con)
         _record_run(con, batch, result)
         con.execute(
-            "INSERT INTO loaded_batches VALUES (?, ?, ?, now()::TIMESTAMP)",
+            "INSERT INTO loaded_batches (batch_id, source, records, loaded_at) VALUES (?, ?, ?, now()::TIMESTAMP)",
             [batch.batch_id, result.source, result.counts.get("records", 0)],
         )
+        confirm_write_lock(con)  # a shared catalog that restarted freed the lock: another load may hold it now
         con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
+    except BaseException:
+        rollback(con)
         raise
     finally:
         for table in ("staged", "cap", "decided", "diffs", "state_new"):
@@ -227,8 +231,8 @@ def _upsert_source(con, name: str, settings: dict) -> None:
         [*values, registry, name],
     )
     con.execute(
-        "INSERT INTO sources SELECT ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP, ? "
-        "WHERE NOT EXISTS (SELECT 1 FROM sources WHERE name = ?)",
+        "INSERT INTO sources (name, label, language, allowed_domains, first_seen_at, updated_at, registry) "
+        "SELECT ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP, ? WHERE NOT EXISTS (SELECT 1 FROM sources WHERE name = ?)",
         [name, *values, registry, name],
     )
 
@@ -236,7 +240,8 @@ def _upsert_source(con, name: str, settings: dict) -> None:
 def _insert_fetches(con) -> None:
     con.execute(
         """
-        INSERT INTO fetches
+        INSERT INTO fetches (batch_id, source, kind, url, final_url, status, bytes, duration_ms, outcome, error,
+                             article_id, fetched_at)
         SELECT batch_id, source, kind, url, final_url, status, bytes, duration_ms,
                CASE WHEN type = 'fetch' THEN (CASE WHEN error IS NULL THEN 'ok' ELSE 'failed' END) ELSE outcome END,
                coalesce(error, reason), article_id, fetched_at
@@ -496,8 +501,11 @@ def _record_run(con, batch: StagedBatch, result: LoadResult) -> None:
     m, c = batch.manifest, result.counts
     con.execute(
         """
-        INSERT INTO crawl_runs VALUES (?, ?, ?, ?, try_cast(? AS TIMESTAMP), try_cast(? AS TIMESTAMP),
-                                       now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO crawl_runs (batch_id, run_id, source, status, started_at, finished_at, loaded_at,
+                                pages_fetched, new_articles, edited, retitled, deleted, restored, reextracted,
+                                unchanged, not_modified, missing, errors, archive_bytes, error, outcome)
+        VALUES (?, ?, ?, ?, try_cast(? AS TIMESTAMP), try_cast(? AS TIMESTAMP),
+                now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
             batch.batch_id,

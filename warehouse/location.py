@@ -3,8 +3,9 @@
 * a plain path: the embedded warehouse, a folder holding a SQLite catalog (`catalog.sqlite`, WAL
   mode) and the Parquet data files (`files/`); no server.
 * `ducklake:postgres:<libpq conninfo>`: a shared warehouse whose catalog is in PostgreSQL; its data
-  path is PRESSWATCH_LAKE_DATA (a folder, or an `s3://bucket/prefix/` URL whose endpoint and
-  credentials come from the standard AWS_* variables).
+  path is PRESSWATCH_LAKE_DATA (a folder, or an `s3://bucket/prefix/` URL whose endpoint comes
+  from AWS_ENDPOINT_URL and whose credentials DuckDB's `aws` extension reads from the environment
+  or ~/.aws at run time: the SQL never holds the key).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class Location:
     def extensions(self) -> tuple[str, ...]:
         needed = ["ducklake", "postgres_scanner" if self.shared else "sqlite_scanner"]
         if self.data_path.startswith("s3://"):
-            needed.append("httpfs")
+            needed += ["httpfs", "aws"]
         return tuple(needed)
 
     def exists(self) -> bool:
@@ -66,10 +67,14 @@ class Location:
             return str(self.folder)
         return POSTGRES_PREFIX + _redact_conninfo(self.catalog.removeprefix("postgres:"))
 
-    def attach_statements(self, read_only: bool) -> list[str]:
-        """The SQL that attaches this warehouse as `presswatch` on a connection with the extensions loaded."""
+    def attach_statements(self, read_only: bool, explicit_secret: bool = False) -> list[str]:
+        """The SQL that attaches this warehouse as `presswatch` on a connection with the extensions loaded.
+
+        An S3 data path's credentials come from the credential chain, unless `explicit_secret`
+        writes the AWS_* values of this environment into the SQL itself.
+        """
         statements = [f"LOAD {name}" for name in self.extensions]
-        statements += s3_secret_statements(self.data_path)
+        statements += s3_secret_statements(self.data_path, explicit_secret)
         options = [f"DATA_PATH {_quote(self.data_path)}"]
         if not self.shared:
             # The folder is the warehouse: its files are found beside its catalog wherever it was moved.
@@ -83,19 +88,30 @@ class Location:
         return statements
 
 
-def s3_secret_statements(data_path: str) -> list[str]:
-    """A DuckDB secret for an s3:// data path, from the standard AWS_* environment variables."""
+# The credential chain's sources: the AWS_* variables, then ~/.aws (profiles). Never the instance
+# metadata service, which would be a network call to an address outside the deployment's own.
+CREDENTIAL_CHAIN = "env;config"
+
+
+def s3_secret_statements(data_path: str, explicit: bool = False) -> list[str]:
+    """A DuckDB secret for an s3:// data path: its credentials read from the environment by DuckDB's
+    `aws` extension when the secret is created, or (`explicit`) this environment's keys written out."""
     if not data_path.startswith("s3://"):
         return []
-    parts = ["TYPE s3", "PROVIDER config"]
-    for option, variable in (
-        ("KEY_ID", "AWS_ACCESS_KEY_ID"),
-        ("SECRET", "AWS_SECRET_ACCESS_KEY"),
-        ("REGION", "AWS_REGION"),
-        ("SESSION_TOKEN", "AWS_SESSION_TOKEN"),
-    ):
-        if os.environ.get(variable):
-            parts.append(f"{option} {_quote(os.environ[variable])}")
+    parts = ["TYPE s3"]
+    if explicit:
+        parts.append("PROVIDER config")
+        for option, variable in (
+            ("KEY_ID", "AWS_ACCESS_KEY_ID"),
+            ("SECRET", "AWS_SECRET_ACCESS_KEY"),
+            ("SESSION_TOKEN", "AWS_SESSION_TOKEN"),
+        ):
+            if os.environ.get(variable):
+                parts.append(f"{option} {_quote(os.environ[variable])}")
+    else:
+        parts += ["PROVIDER credential_chain", f"CHAIN {_quote(CREDENTIAL_CHAIN)}"]
+    if os.environ.get("AWS_REGION"):
+        parts.append(f"REGION {_quote(os.environ['AWS_REGION'])}")
     endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
         split = urlsplit(endpoint if "://" in endpoint else "https://" + endpoint)

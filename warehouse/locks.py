@@ -12,21 +12,36 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from warehouse.errors import DatabaseLocked
 from warehouse.location import Location
 
+if TYPE_CHECKING:
+    from warehouse.pglock import HeldLock
+
 LOCK_FILE = "write.lock"
 
 
+class FileLock:
+    """The embedded warehouse's lock while it is held: the kernel keeps it for as long as the process lives."""
+
+    def __init__(self, waited: float):
+        self.waited = waited
+
+    def check(self) -> None:
+        """Nothing can take a held flock away."""
+
+
 @contextmanager
-def write_lock(location: Location, wait: float) -> Iterator[float]:
-    """Hold the warehouse's write lock; yields the seconds spent waiting for it."""
+def write_lock(location: Location, wait: float) -> Iterator[FileLock | HeldLock]:
+    """Hold the warehouse's write lock; yields it (`waited`: the seconds spent waiting, `check()`:
+    raises if the lock was lost, which only a shared warehouse's dropped connection does)."""
     if location.shared:
         from warehouse.pglock import advisory_lock
 
-        with advisory_lock(location, wait) as waited:
-            yield waited
+        with advisory_lock(location, wait) as held:
+            yield held
         return
     assert location.folder is not None
     location.folder.mkdir(parents=True, exist_ok=True)
@@ -34,20 +49,19 @@ def write_lock(location: Location, wait: float) -> Iterator[float]:
     started = time.monotonic()
     with open(path, "a+") as handle:
         if not flock_within(handle, wait):
-            holder = _holder(path)
-            raise DatabaseLocked(f"another load{holder} is writing to {location}; waited {wait:.0f}s")
+            raise DatabaseLocked(f"another load{_holder(path)} is writing to {location}; waited {wait:.0f}s")
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
         try:
-            yield time.monotonic() - started
+            yield FileLock(time.monotonic() - started)
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def flock_within(handle, wait: float) -> bool:
-    """Take an exclusive flock on the open file `handle`, trying for up to `wait` s; whether it was taken."""
+    """Take an exclusive flock on the open file `handle`, trying for up to `wait` s; False if it stayed held."""
     deadline = time.monotonic() + max(wait, 0.0)
     delay = 0.02
     while True:

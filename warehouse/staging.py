@@ -3,17 +3,26 @@
 A folder holds `records.jsonl` (one JSON record per line, appended as the crawl goes) and, once
 the crawl ends, `manifest.json`. A folder without a manifest whose writer has died is salvaged:
 its last partial line is cut and it is marked interrupted, so what was fetched is not lost.
+
+The writer holds an exclusive `flock` on its `writer.json` for its whole life, taken before the
+file appears; the kernel lets go when the process dies, so a writer is alive exactly while its lock
+is held (a PID can be reused by another process; a lock cannot be faked). Salvage takes that same
+lock, so two salvagers, or a salvager and a writer that is just closing, never interleave.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
 import shutil
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 RECORDS = "records.jsonl"
 MANIFEST = "manifest.json"
@@ -37,10 +46,11 @@ class BatchWriter:
         self.run_id = run_id
         self.started_at = datetime.now(UTC).isoformat()
         self.counts: dict[str, int] = {}
-        _write_json(
+        self._lock: IO[bytes] | None = _write_locked_json(
             self.folder / WRITER,
             {
                 "pid": os.getpid(),
+                "locked": True,  # alive while writer.json is flocked (older writers only left their pid)
                 "batch_id": batch_id,
                 "source": source,
                 "run_id": run_id,
@@ -73,6 +83,9 @@ class BatchWriter:
         }
         _write_json(self.folder / MANIFEST, manifest)
         (self.folder / WRITER).unlink(missing_ok=True)
+        if self._lock is not None:
+            self._lock.close()  # a salvager waiting on the lock now finds the manifest
+            self._lock = None
         return self.folder
 
 
@@ -109,39 +122,95 @@ def pending_batches(staging: Path) -> list[StagedBatch]:
 
 
 def salvage(folder: Path) -> bool:
-    """Make a dead crawl's batch loadable: cut a torn last line and write an `interrupted` manifest."""
-    writer = folder / WRITER
-    try:
-        info = json.loads(writer.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    if _alive(info.get("pid")):
-        return False
-    records = folder / RECORDS
-    _cut_partial_line(records)
-    _write_json(
-        folder / MANIFEST,
-        {
-            "batch_id": info.get("batch_id", folder.name),
-            "source": info.get("source"),
-            "run_id": info.get("run_id"),
-            "status": "interrupted",
-            "started_at": info.get("started_at"),
-            "finished_at": None,
-            "counts": {},
-            "loader_settings": info.get("loader_settings", {}),
-        },
-    )
-    writer.unlink(missing_ok=True)
+    """Make a dead crawl's batch loadable: cut a torn last line and write an `interrupted` manifest.
+
+    True when the folder is loadable afterwards (salvaged now, or closed by its writer meanwhile).
+    """
+    folder = Path(folder)
+    with _writer_lock(folder) as info:
+        if info is None:  # a live writer, or no writer file at all
+            return (folder / MANIFEST).exists()
+        if (folder / MANIFEST).exists():  # the writer closed the batch while we waited for its lock
+            return True
+        _cut_partial_line(folder / RECORDS)
+        _write_json(
+            folder / MANIFEST,
+            {
+                "batch_id": info.get("batch_id", folder.name),
+                "source": info.get("source"),
+                "run_id": info.get("run_id"),
+                "status": "interrupted",
+                "started_at": info.get("started_at"),
+                "finished_at": None,
+                "counts": {},
+                "loader_settings": info.get("loader_settings", {}),
+            },
+        )
+        (folder / WRITER).unlink(missing_ok=True)
     return True
+
+
+def writer_alive(folder: Path) -> bool:
+    """Whether the crawl writing the batch in `folder` still runs (its writer's lock is held)."""
+    try:
+        handle = open(Path(folder) / WRITER, "rb")
+    except OSError:
+        return False
+    with handle:
+        info = _read_info(handle)
+        if not info.get("locked"):
+            return _alive(info.get("pid"))
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        return False
+
+
+@contextmanager
+def _writer_lock(folder: Path):
+    """Yield the dead writer's info while holding its lock (None when the writer lives or is gone)."""
+    try:
+        handle = open(folder / WRITER, "rb")
+    except OSError:
+        yield None
+        return
+    with handle:
+        info = _read_info(handle)
+        if not info:  # unreadable (a disk error): not salvaged blindly
+            yield None
+            return
+        if info.get("locked"):
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield None  # the writer holds it: alive
+                return
+        elif _alive(info.get("pid")):  # a batch staged by a presswatch that did not lock its writer file
+            yield None
+            return
+        yield info
+
+
+def _read_info(handle: IO[bytes]) -> dict:
+    try:
+        info = json.loads(handle.read().decode("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
 
 
 def note_error(folder: Path, error: str) -> None:
     """Record in a batch's manifest why its crawl ended early; the loader copies it to crawl_runs."""
+    update_manifest(folder, error=error)
+
+
+def update_manifest(folder: Path, **fields) -> None:
+    """Set `fields` in a batch's manifest (rewritten whole, atomically), if it has one."""
     path = Path(folder) / MANIFEST
     if path.exists():
         manifest = json.loads(path.read_text(encoding="utf-8"))
-        manifest["error"] = error
+        manifest.update(fields)
         _write_json(path, manifest)
 
 
@@ -186,8 +255,28 @@ def _alive(pid) -> bool:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    """Write `path` atomically: a temporary file of its own (never shared with another writer), fsynced,
+    renamed over it."""
+    _replace(path, data, locked=False).close()
+
+
+def _write_locked_json(path: Path, data: dict) -> IO[bytes]:
+    """`_write_json`, the file flocked before it appears; the lock lasts until the returned handle is
+    closed or the process dies."""
+    return _replace(path, data, locked=True)
+
+
+def _replace(path: Path, data: dict, locked: bool) -> IO[bytes]:
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
+    try:
+        if locked:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.write(json.dumps(data, ensure_ascii=False, indent=1, default=str).encode("utf-8"))
+        handle.flush()
+        os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        handle.close()
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    return handle

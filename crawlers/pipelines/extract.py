@@ -14,7 +14,7 @@ import logging
 from concurrent.futures.process import BrokenProcessPool
 
 from crawlers import settings as defaults
-from crawlers.extraction import ExtractionOptions
+from crawlers.extraction import EXTRACT_FAILED, ExtractionOptions
 from crawlers.page_worker import process_page
 from crawlers.urls import article_id, canonical_url
 from crawlers.warc import plain_headers
@@ -47,7 +47,9 @@ class ExtractPipeline:
     def open_spider(self):
         self.source = self.crawler.spider.source
         self.options = options_for(self.source)
-        self.pool = WorkerPool(self.workers, self.tasks_per_worker, preload=["crawlers.page_worker"])
+        self.pool = WorkerPool(
+            self.workers, self.tasks_per_worker, preload=["crawlers.page_worker"], deadline=self.timeout
+        )
         self.crawler.stats.set_value(WORKERS_STAT, self.workers)
 
     def close_spider(self):
@@ -78,10 +80,10 @@ class ExtractPipeline:
                 "%s: extraction of %s took over %.0fs; worker pool restarted", self.source.name, url, self.timeout
             )
             workers.restart(pool)
-            return {"outcome": "extract_failed", "reason": f"extraction took over {self.timeout:.0f}s"}
+            return {"outcome": EXTRACT_FAILED, "reason": f"extraction took over {self.timeout:.0f}s"}
         except BrokenProcessPool:
             workers.restart(pool)
             if retry:  # the crash may have been another page's: try once more on a fresh pool
                 return await self._extract(body, headers, status, url, fetched_at, retry=False)
             logger.warning("%s: extraction of %s crashed its worker", self.source.name, url)
-            return {"outcome": "extract_failed", "reason": "the extractor process crashed on this page"}
+            return {"outcome": EXTRACT_FAILED, "reason": "the extractor process crashed on this page"}

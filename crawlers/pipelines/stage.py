@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from twisted.python.failure import Failure
+
+from crawlers.pipelines.archive import archive_closing
 from crawlers.pipelines.extract import WORKERS_STAT
 from warehouse.staging import BatchWriter, new_batch_id
 
@@ -39,6 +42,10 @@ class StagePipeline:
             self.writer.write(record)
         for url, via in spider.discovered.items():
             self.writer.write({"type": "discovered", "source": spider.source.name, "url": url, "via": via})
+        # The captures reach the disk before the records that point at them and the manifest do.
+        for _, failure in self.crawler.signals.send_catch_log(archive_closing):
+            if isinstance(failure, Failure):
+                status, reason = "interrupted", f"archive not synced: {failure.getErrorMessage()}"
         self.writer.close(
             status,
             extra={

@@ -20,6 +20,7 @@ from warehouse.errors import (
     DatabaseMissing,
     LocationError,
     QueryError,
+    SharedPartUnavailable,
     WarehouseError,
 )
 
@@ -66,6 +67,8 @@ def friendly(command):
             raise UsageFailure(str(exc)) from None
         except QueryError as exc:
             raise Failure(str(exc)) from None
+        except SharedPartUnavailable as exc:
+            raise Failure(f"{exc}: start it or check this machine reaches it, then try again") from None
         except WarehouseError as exc:
             raise Failure(str(exc)) from None
         except PermissionError as exc:
@@ -209,10 +212,9 @@ def crawl(settings: Settings, names, parallel, verbose):
     show_default=True,
     help="Several statements give one table, CSV block (blank line between) or JSON array each.",
 )
-@click.option("--wait", type=float, default=5.0, show_default=True, help="Seconds to wait for a load holding the lock.")
 @click.pass_obj
 @friendly
-def sql(settings: Settings, query, fmt, wait):
+def sql(settings: Settings, query, fmt):
     """Run read-only SQL on the warehouse: one statement, or several separated by `;`.
 
     Only reads run: SELECT (and DESCRIBE, SHOW, SUMMARIZE), EXPLAIN and PRAGMAs that show
@@ -228,7 +230,7 @@ def sql(settings: Settings, query, fmt, wait):
     from flows.cli.output import print_rows
     from warehouse.query import run_queries
 
-    results = run_queries(settings.db, query, wait=wait)
+    results = run_queries(settings.db, query, wait=settings.load_wait)  # readers never wait: only a first contact does
     for number, result in enumerate(results):
         if number and fmt != "json":
             click.echo()
@@ -265,12 +267,13 @@ def _preflight(settings: Settings) -> None:
     for folder in (settings.data, settings.staging, settings.archive):
         if folder.exists() and not folder.is_dir():
             raise UsageFailure(f"{folder} is a file, not a folder: move it away or pass another --data")
+    settings.check_archive()
     if location(settings.db).exists():
         try:
-            with connect(settings.db, read_only=True, wait=0):
+            with connect(settings.db, read_only=True, wait=settings.load_wait):
                 pass
-        except DatabaseLocked:
-            pass  # a load in progress elsewhere: the run waits for it later
+        except (DatabaseLocked, SharedPartUnavailable):
+            pass  # a load in progress elsewhere, a shared part down: the crawl stages, its load says why
 
 
 def _exit_for(summary) -> None:

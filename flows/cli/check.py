@@ -23,10 +23,9 @@ EXIT_VIOLATIONS = 4
 )
 @click.option("--deep", is_flag=True, help="Also read every archived record back and compare its hash.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--wait", type=float, default=5.0, show_default=True, help="Seconds to wait for a load holding the lock.")
 @click.pass_obj
 @friendly
-def check(settings: Settings, examples, deep, fmt, wait):
+def check(settings: Settings, examples, deep, fmt):
     """Verify the warehouse's invariants; exit 4 naming each violation.
 
     Checks: one current version per article; version numbers 1, 2, 3...; valid_from/valid_to
@@ -47,7 +46,7 @@ def check(settings: Settings, examples, deep, fmt, wait):
         archive=settings.archive_root,
         examples=examples,
         deep=deep,
-        wait=wait,
+        wait=settings.load_wait,
     )
     if fmt == "json":
         click.echo(json.dumps(report.as_dict(), indent=1, default=str))

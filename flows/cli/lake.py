@@ -12,14 +12,21 @@ from flows.settings import Settings
 
 
 @cli.command()
+@click.option(
+    "--with-secret",
+    is_flag=True,
+    help="Write this environment's S3 key into the SQL, for a session that cannot read it from its own "
+    "environment or ~/.aws (the output is then a secret: keep it out of shell history and notebooks).",
+)
 @click.pass_obj
 @friendly
-def attach(settings: Settings):
+def attach(settings: Settings, with_secret):
     """Print the SQL that attaches the warehouse read-only in any DuckDB session (Python or CLI).
 
     The session can then use every table, view and macro unqualified. It loads DuckDB's
     extensions offline from the installed wheels. Each transaction it opens sees one snapshot and
-    never delays a load.
+    never delays a load. A shared warehouse's S3 credentials are read by the session from its own
+    environment (AWS_*) or ~/.aws when it runs the SQL: the SQL holds no key.
 
     Example:
 
@@ -30,9 +37,10 @@ def attach(settings: Settings):
     from warehouse.attach import attach_sql
     from warehouse.db import connect
 
-    with connect(settings.db, read_only=True):  # a missing or foreign warehouse is refused here
+    # A missing or foreign warehouse is refused here; an empty shared catalog is made a warehouse.
+    with connect(settings.db, read_only=True, wait=settings.load_wait):
         pass
-    click.echo(attach_sql(settings.db), nl=False)
+    click.echo(attach_sql(settings.db, explicit_secret=with_secret), nl=False)
 
 
 def _duration(value: str, option: str):

@@ -3,7 +3,9 @@
 For every rule: the matching changes come from the warehouse (warehouse.alerts.recent_changes);
 per channel, the ledger claims those not yet sent, one message carries them all, and its outcome
 is recorded. A channel that fails keeps its changes unsent, so the next run retries them (with
-whatever is new) in one message. Channel URLs may read secrets from the environment
+whatever is new) in one message. A message that went out while its outcome could not be recorded
+(the warehouse locked or out of reach) is kept in the data folder's outbox (flows/notify/outbox.py)
+and recorded by the next delivery, never sent again; the other rules and channels go on. Channel URLs may read secrets from the environment
 (`mailto://user:${SMTP_PASS}@host`); only a hash of the URL as written and a redacted form
 (Apprise's privacy URL, without its query) reach the ledger, the logs and the errors.
 """
@@ -23,9 +25,11 @@ from urllib.parse import quote
 from crawlers.alert_rules import AlertRule
 from crawlers.durations import parse_duration
 from flows.change_report.paths import report_base
+from flows.notify import outbox
 from flows.notify.match import matching
 from flows.notify.render import Message, render
 from warehouse import alerts as ledger
+from warehouse.errors import WarehouseError
 
 log = logging.getLogger("presswatch.alerts")
 
@@ -70,7 +74,8 @@ class Delivery:
     rule: str
     channel: str  # redacted
     changes: int
-    error: str | None
+    error: str | None  # not sent (the next run retries)
+    note: str | None = None  # sent, with something to know (its record waits in the outbox)
 
 
 def channel_hash(template: str) -> str:
@@ -173,48 +178,60 @@ def deliver(
 ) -> list[Delivery]:
     """Send each rule's pending matches, one message per rule and channel; returns what happened.
 
-    Raises only what the warehouse raises (DatabaseLocked, ...): channel failures are recorded.
+    Raises only what reading the changes raises (CatalogUnreachable, ...): a channel's failure, and a
+    ledger that cannot be written for one channel, are that channel's Delivery; the others go on.
     """
     now = now or datetime.now(UTC)
     if not rules:
         return []
     changes = ledger.recent_changes(db, window_start(now), wait=wait)
+    unrecorded = outbox.flush(db, data, wait)  # sent earlier, their record still to be written
     base = report_base(data)
     results: list[Delivery] = []
     for rule in rules:
         wanted = matching(rule, changes)
         for template in rule.channels:
-            results.extend(_deliver_channel(db, rule, template, wanted, base, run_id, digest, wait))
+            digest_hash = channel_hash(template)
+            unsent = [c for c in wanted if (rule.name, digest_hash, *c.key) not in unrecorded]
+            results.extend(_deliver_channel(db, data, rule, template, unsent, base, run_id, digest, wait))
         if digest:
-            ledger.record_digest(db, rule.name, len(wanted), wait=wait)
+            try:
+                ledger.record_digest(db, rule.name, len(wanted), wait=wait)
+            except WarehouseError as exc:
+                log.warning("alert digest %s: its run could not be recorded: %s", rule.name, exc)
     return results
 
 
-def _deliver_channel(db, rule, template, wanted, base, run_id, digest, wait) -> list[Delivery]:
+def _deliver_channel(db, data, rule, template, wanted, base, run_id, digest, wait) -> list[Delivery]:
     error: str | None = None
     try:
         channel = open_channel(template)
     except ChannelError as exc:
         channel = None
         error, shown = str(exc), redacted(template)
+    shown = channel.redacted if channel else shown
     message_id = uuid.uuid4().hex
-    claimed = ledger.claim(
-        db,
-        rule.name,
-        channel_hash(template),
-        channel.redacted if channel else shown,
-        wanted,
-        message_id,
-        run_id,
-        limit=MAX_CHANGES,
-        wait=wait,
-    )
+    try:
+        claimed = ledger.claim(
+            db, rule.name, channel_hash(template), shown, wanted, message_id, run_id, limit=MAX_CHANGES, wait=wait
+        )
+    except WarehouseError as exc:  # nothing claimed, nothing sent: the next run tries again
+        return [Delivery(rule.name, shown, 0, f"not sent: the alert ledger cannot be written: {exc}")] if wanted else []
     if not claimed:
         return []
     if channel is not None:
         error = send(channel, render(rule, claimed, base, digest=digest))
-        shown = channel.redacted
-    ledger.record(db, rule.name, channel_hash(template), shown, claimed, error, message_id, run_id, wait=wait)
+    try:
+        ledger.record(db, rule.name, channel_hash(template), shown, claimed, error, message_id, run_id, wait=wait)
+    except WarehouseError as exc:
+        if error is not None:  # not sent: its claim expires and a later run retries it
+            return [Delivery(rule.name, shown, len(claimed), f"{error} (and the ledger could not record it: {exc})")]
+        kept = outbox.keep(
+            data, ledger.delivery_rows(rule.name, channel_hash(template), shown, claimed, message_id, run_id)
+        )
+        note = f"sent, but the ledger could not record it ({exc}): kept in {kept} for the next run to record"
+        log.warning("alert %s: %s", rule.name, note)
+        return [Delivery(rule.name, shown, len(claimed), None, note)]
     if error:
         log.info("alert %s: %s failed (%d change(s) kept for the next run): %s", rule.name, shown, len(claimed), error)
     else:
