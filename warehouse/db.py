@@ -5,6 +5,7 @@ apply the numbered migrations this catalog has not seen.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import sqlite3
@@ -36,6 +37,7 @@ __all__ = [
     "rollback",
 ]
 
+_NO_LAKE = "creating a new DuckLake is explicitly disabled"  # DuckLake's read-only attach of an empty catalog
 _MIGRATION = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 _LEDGER = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, name VARCHAR, applied_at TIMESTAMP)"
 
@@ -77,7 +79,9 @@ def _attach_failure(where: Location, read_only: bool, exc: duckdb.Error) -> Ware
                 f"{where}: no S3 credentials for {where.data_path}: set AWS_ACCESS_KEY_ID and "
                 "AWS_SECRET_ACCESS_KEY (or a profile in ~/.aws)"
             )
-        if not holds_lake(where):  # CatalogUnreachable when its server does not answer
+        # DuckLake says the lake did not exist when it looked; another machine may have created it
+        # since, so that answer, not a second look, decides (the caller then takes the write lock).
+        if _NO_LAKE in str(exc) or not holds_lake(where):  # CatalogUnreachable when its server does not answer
             return DatabaseMissing(f"{where} holds no DuckLake yet")
     elif read_only and where.folder is not None and _catalog_being_created(where.folder / CATALOG_FILE):
         return DatabaseMissing(f"{where} is still being created: its catalog holds no DuckLake yet")
@@ -162,6 +166,13 @@ class _ProcessInstance:
             if not self.users:
                 self._detach()
 
+    def close(self) -> None:
+        """Close the instance (at exit: DuckDB's own teardown then runs before the interpreter's)."""
+        with self.lock:
+            if self.instance is not None and self.pid == os.getpid():
+                self.instance.close()
+            self.instance, self.attached, self.loaded = None, None, set()
+
     def _detach(self) -> None:
         self.attached = None
         if self.instance is not None:
@@ -174,6 +185,7 @@ class _ProcessInstance:
 
 
 _SHARED = _ProcessInstance()
+atexit.register(_SHARED.close)
 
 
 @contextmanager

@@ -21,9 +21,6 @@ DEFAULT_DB = Path("data/warehouse")
 ALIAS = "presswatch"  # the name the warehouse is attached under in every DuckDB session
 CATALOG_FILE = "catalog.sqlite"
 DATA_FOLDER = "files"
-# Inserts of up to this many rows are written into the catalog instead of a Parquet file each (DuckLake's
-# data inlining): a recrawl's load touches ten tables with a few rows each. `maintain` flushes them to Parquet.
-INLINED_ROWS = 500
 POSTGRES_PREFIX = "ducklake:postgres:"
 _DUCKDB_MAGIC = b"DUCK"
 
@@ -81,8 +78,7 @@ class Location:
             options += ["META_JOURNAL_MODE 'WAL'", "OVERRIDE_DATA_PATH true"]
         if read_only:
             options.append("READ_ONLY")
-        else:
-            options.append(f"DATA_INLINING_ROW_LIMIT {INLINED_ROWS}")
+
         statements.append(f"ATTACH {_quote('ducklake:' + self.catalog)} AS {ALIAS} ({', '.join(options)})")
         statements.append(f"USE {ALIAS}")
         return statements
