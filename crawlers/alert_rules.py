@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from croniter import croniter
 
-ALERT_KINDS = ("new", "edited", "retitled", "deleted", "restored")
+# "template": a change of a source's site template (one per change, never one per page); only rules
+# that list it get it.
+ALERT_KINDS = ("new", "edited", "retitled", "deleted", "restored", "template")
 # Apprise schemes a rule may use (https://github.com/caronc/apprise/wiki); checked against the
 # installed Apprise too, so a scheme it cannot send to is refused up front.
 _URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://\S+$", re.IGNORECASE)

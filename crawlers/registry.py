@@ -18,7 +18,7 @@ from croniter import croniter
 
 from crawlers.alert_rules import AlertRule, parse_alerts
 from crawlers.durations import parse_duration
-from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE
+from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE, TEMPLATE_MIN_ARTICLES, TEMPLATE_SHARE
 
 # Package data, so a non-editable install has it too (pyproject.toml lists it).
 DEFAULT_REGISTRY = Path(str(resources.files("crawlers").joinpath("sources.toml")))
@@ -80,6 +80,8 @@ class Source:
     revisit_after_edit: float = 7 * 86400.0
     ignore_selectors: tuple[str, ...] = ()
     ignore_patterns: tuple[str, ...] = ()
+    template_min_articles: int = TEMPLATE_MIN_ARTICLES  # a site block recurs in at least this many articles...
+    template_share: float = TEMPLATE_SHARE  # ...and this share of them (warehouse/rules.py)
     verified: bool | str = False  # false, true, or the date "YYYY-MM-DD" `presswatch sources check` passed
     notes: str = ""
 
@@ -105,6 +107,8 @@ class Source:
         return {
             "confirm_deletion": self.confirm_deletion,
             "deletion_grace": self.deletion_grace,
+            "template_min_articles": self.template_min_articles,
+            "template_share": self.template_share,
             "language": self.language,
             "label": self.label,
             "allowed_domains": list(self.allowed_domains),
@@ -270,6 +274,12 @@ def _check_numbers(entry: dict) -> list[str]:
             not isinstance(entry[key], (int, float)) or isinstance(entry[key], bool) or entry[key] < 0
         ):
             errors.append(f"{key} must be a number of seconds, not {entry[key]!r}")
+    least = entry.get("template_min_articles", 2)  # one article's own lines are never the site's
+    if not isinstance(least, int) or isinstance(least, bool) or least < 2:
+        errors.append(f"template_min_articles must be a whole number of at least 2, not {least!r}")
+    share = entry.get("template_share", 0.0)
+    if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 <= share <= 1:
+        errors.append(f"template_share must be a share between 0 and 1, not {share!r}")
     for key in ("autothrottle", "conditional_get"):
         if key in entry and not isinstance(entry[key], bool):
             errors.append(f"{key} must be true or false, not {entry[key]!r}")

@@ -352,6 +352,8 @@ def _run_ingest(settings: Settings, names: list[str] | None, run_id: str, publis
         for key, value in result.counts.items():
             entry.counts[key] = entry.counts.get(key, 0) + value
         entry.changes.extend(asdict(c) for c in result.changes if c.kind != "new")
+        if result.extraction_failure:  # the site's new layout broke extraction: its versions stay current
+            entry.status, entry.error = "failed", result.extraction_failure
     staged = [b for b in pending_batches(settings.staging) if _loadable_batch(settings, b, run_id)]
     for batch in staged:  # crawled but not loaded: say so, never a row of zeros that looks like success
         entry = reports.setdefault(

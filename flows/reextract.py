@@ -1,8 +1,9 @@
 """Re-extract archived captures with the registry's current extractor settings, stage the results, load them.
 
 Extraction runs in a pool of worker processes (trafilatura is not thread-safe and grows in memory,
-trafilatura#216). Only texts that came out different are staged: a staged capture also tells the
-loader the page was just seen, which a re-read of an old capture must not claim.
+trafilatura#216). Only texts that came out different are staged (compared, as the loader stores them,
+without the source's site blocks): a staged capture also tells the loader the page was just seen,
+which a re-read of an old capture must not claim.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from crawlers.pipelines.extract import options_for
 from crawlers.registry import load_registry
 from crawlers.workerpool import WorkerPool
 from flows.settings import Settings
+from warehouse.blocks import article_hash, strip_blocks
 from warehouse.loader import load_pending
 from warehouse.reextract import CurrentCapture, current_captures, reextract_record
 from warehouse.staging import BatchWriter, new_batch_id
+from warehouse.template import site_blocks
 
 
 @dataclass
@@ -42,6 +45,8 @@ def run_reextract(
     if not dry_run:
         load_pending(settings.db, settings.staging, settings.loaded, wait=settings.load_wait)
     captures = current_captures(settings.db, [s.name for s in sources], wait=settings.load_wait)
+    # Texts are compared as the loader stores them: without the site's blocks (warehouse/template.py).
+    site = site_blocks(settings.db, [s.name for s in sources], wait=settings.load_wait)
     options = {s.name: options_for(s) for s in sources}
     results = {s.name: SourceResult(s.name) for s in sources}
     changed: dict[str, list[dict]] = {}
@@ -53,7 +58,8 @@ def run_reextract(
         if outcome["outcome"] != "article":
             result.failed.append((capture.canonical_url, outcome.get("reason") or outcome["outcome"]))
             continue
-        if outcome["fields"]["content_hash"] == capture.content_hash:
+        article, _ = strip_blocks(outcome["fields"]["text"], site[capture.source])
+        if article_hash(outcome["fields"]["title"], article) == capture.content_hash:
             continue
         result.changed += 1
         fields = outcome["fields"]

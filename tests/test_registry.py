@@ -51,6 +51,8 @@ BROKEN = [
     ("bad number", {"concurrency": 0}, "concurrency must be a whole number of at least 1"),
     ("bad duration", {"deletion_grace": "soon"}, "deletion_grace"),
     ("bad url", {"feeds": ["ftp://example.org/feed"]}, "is not an http(s) URL"),
+    ("one-page template", {"template_min_articles": 1}, "template_min_articles must be a whole number of at least 2"),
+    ("bad template share", {"template_share": 1.5}, "template_share must be a share between 0 and 1"),
 ]
 
 

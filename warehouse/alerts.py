@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from warehouse.db import connect
 
 CLAIM_TIMEOUT = timedelta(minutes=15)  # a claim older than this (its run died mid-send) may be retried
-PUBLISHER_KINDS = ("new", "edited", "retitled", "deleted", "restored")
+PUBLISHER_KINDS = ("new", "edited", "retitled", "deleted", "restored", "template")
 
 
 @dataclass(frozen=True)
@@ -50,15 +50,23 @@ class Change:
 
 
 _CHANGE_SQL = """
-SELECT v.article_id, v.version, p.version, v.source, v.canonical_url, v.url,
-       coalesce(v.title, p.title), p.title, v.change_kind, v.silent, v.valid_from,
-       v.words_added, v.words_removed, v.previous_sentence, v.changed_sentence, v.http_status,
-       coalesce(v.language, p.language),
-       p.text, CASE WHEN v.change_kind = 'deleted' THEN NULL ELSE v.text END
-FROM article_versions v
-LEFT JOIN article_versions p ON p.article_id = v.article_id AND p.version = v.version - 1
-WHERE v.change_kind IN ({kinds}) AND v.valid_from >= ? {extra}
-ORDER BY v.valid_from, v.source, v.canonical_url, v.version
+SELECT * FROM (
+    SELECT v.article_id, v.version, p.version, v.source, v.canonical_url, v.url,
+           coalesce(v.title, p.title), p.title, v.change_kind, v.silent, v.valid_from,
+           v.words_added, v.words_removed, v.previous_sentence, v.changed_sentence, v.http_status,
+           coalesce(v.language, p.language),
+           p.text, CASE WHEN v.change_kind = 'deleted' THEN NULL ELSE v.text END
+    FROM article_versions v
+    LEFT JOIN article_versions p ON p.article_id = v.article_id AND p.version = v.version - 1
+    WHERE v.change_kind IN ({kinds}) AND v.valid_from >= ? {extra}
+    UNION ALL  -- a change of a source's site template: one per event, its "article" the source (migration 007)
+    SELECT v.article_id, v.to_version, v.from_version, v.source, v.canonical_url, v.url, v.title, NULL, v.change_kind,
+           v.silent, v.detected_at, v.words_added, v.words_removed, v.previous_sentence, v.changed_sentence,
+           v.http_status, NULL, v.old_text, v.new_text
+    FROM template_changes v
+    WHERE v.change_kind IN ({kinds}) AND v.detected_at >= ? {extra}
+)
+ORDER BY 11, 4, 5, 2
 """
 
 
@@ -82,6 +90,7 @@ def recent_changes(
     if article_id:
         extra += " AND v.article_id = ?"
         params.append(article_id)
+    params += params  # the same filters on the versions and on the template events
     sql = _CHANGE_SQL.format(kinds=", ".join("?" for _ in kinds), extra=extra)
     with connect(db, read_only=True, wait=wait) as con:
         rows = con.execute(sql, params).fetchall()

@@ -136,6 +136,10 @@ _KEYS = (
     ("story_signatures", "article_id"),
     ("story_members", "article_id"),
     ("schema_migrations", "version"),
+    ("article_blocks", "article_id, block"),
+    ("template_events", "source, event"),
+    ("template_state", "source"),
+    ("site_template", "source, block"),  # one open span per block of a source's model
 )
 
 # Each: (name, title, SQL counting what is checked, SQL of the rows that break it, example format).

@@ -16,7 +16,7 @@ from warehouse.errors import WarehouseError
 from warehouse.query import require_sources
 from warehouse.textdiff import opcodes, word_counts
 
-CHANGE_KINDS = ("edited", "retitled", "deleted", "restored", "reextracted")
+CHANGE_KINDS = ("edited", "retitled", "deleted", "restored", "reextracted", "template")
 CHANGE_COLUMNS = (
     "detected_at",
     "source",
@@ -294,6 +294,7 @@ def recent_changes(
     """Changes detected since `since` (UTC), newest first, from `article_changes`.
 
     Without `kinds`, every publisher change (re-extractions left out); `silent_only` keeps silent edits.
+    Template events (kind `template`, one per change of a source's site template) come with them.
     """
     where: list[str] = ["true"]
     params: list = []
@@ -310,8 +311,10 @@ def recent_changes(
         where.append("publisher_change")
     if silent_only:
         where.append("silent")
+    columns = ", ".join(CHANGE_COLUMNS)
     sql = (
-        f"SELECT {', '.join(CHANGE_COLUMNS)} FROM article_changes WHERE {' AND '.join(where)} "
+        f"SELECT {columns} FROM (SELECT {columns}, publisher_change FROM article_changes "
+        f"UNION ALL BY NAME SELECT {columns}, publisher_change FROM template_changes) WHERE {' AND '.join(where)} "
         "ORDER BY detected_at DESC, source, canonical_url"
     )
     with connect(db, read_only=True, wait=wait) as con:

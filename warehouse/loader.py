@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -18,6 +19,15 @@ from warehouse.errors import BatchError, LoadConflict
 from warehouse.outcomes import crawl_outcome
 from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE
 from warehouse.staging import StagedBatch, mark_loaded, pending_batches
+from warehouse.template import (
+    TemplateEvent,
+    Thresholds,
+    drop_temp_tables,
+    flag_extraction_failure,
+    forget_deleted,
+    learn,
+    strip,
+)
 from warehouse.textdiff import first_changed_sentence, word_counts
 
 # Every field a staged record may carry, with its type in the warehouse.
@@ -58,10 +68,12 @@ STAGED_COLUMNS = {
     "content_hash": "VARCHAR",
     "extractor": "VARCHAR",
     "extractor_version": "VARCHAR",
+    "blocks": "VARCHAR[]",  # the text's line hashes (warehouse/blocks.py); absent from older batches
 }
 VERSIONED = ("new", "edited", "retitled", "restored", "reextracted")
 COMMIT_ATTEMPTS = 3
 COUNTED = ("new", "edited", "retitled", "deleted", "restored", "reextracted", "same", "missing")
+TEMPLATE_KIND = "template"  # a change of a source's site template: one per load at most (warehouse/template.py)
 
 
 @dataclass
@@ -87,6 +99,8 @@ class LoadResult:
     error: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
+    template: TemplateEvent | None = None
+    extraction_failure: str | None = None  # why this load is an extraction failure for the source
 
 
 def load_pending(db, staging: Path, loaded: Path, wait: float = 10.0, keep=None) -> list[LoadResult]:
@@ -139,11 +153,16 @@ def load_batch(con, batch: StagedBatch, presigned: dict | None = None) -> LoadRe
         result.skipped = True
         return result
     settings = manifest.get("loader_settings") or {}
+    thresholds = Thresholds.from_settings(settings)
     con.execute("BEGIN TRANSACTION")
     try:
         _stage(con, batch.records)
         _upsert_source(con, result.source, settings)
+        failed, result.extraction_failure = flag_extraction_failure(con, result.source, thresholds)
         _insert_fetches(con)
+        now = datetime.now(UTC).replace(tzinfo=None)
+        result.template = learn(con, result.source, thresholds, batch.batch_id, now)
+        strip(con, result.source)
         _decide(
             con,
             int(settings.get("confirm_deletion", CONFIRM_DELETION)),
@@ -151,12 +170,14 @@ def load_batch(con, batch: StagedBatch, presigned: dict | None = None) -> LoadRe
         )
         _attach_diffs(con)
         _write_versions(con)
+        forget_deleted(con)
         _update_state(con)
         refresh_clusters(con, _changed_articles(con), presigned)
         dropped = _track_discovery(con, result.source, manifest)
         result.counts = _counts(con)
         result.counts["dropped_from_discovery"] = dropped
-        result.changes = _changes(con)
+        result.counts["extract_failed"] = failed
+        result.changes = _changes(con) + _template_changes(result.template)
         _record_run(con, batch, result)
         con.execute(
             "INSERT INTO loaded_batches VALUES (?, ?, ?, now()::TIMESTAMP)",
@@ -169,6 +190,7 @@ def load_batch(con, batch: StagedBatch, presigned: dict | None = None) -> LoadRe
     finally:
         for table in ("staged", "cap", "decided", "diffs", "state_new"):
             con.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        drop_temp_tables(con)
     return result
 
 
@@ -219,11 +241,15 @@ def _insert_fetches(con) -> None:
 
 # The texts stay in `staged` alone: `cap` and `decided` point at their record by `rec` (its rowid)
 # and the current version's text is read where it is compared, so a batch's texts are held once.
-_CAP_COLUMNS = ", ".join(name for name in STAGED_COLUMNS if name != "text")
+_CAP_COLUMNS = ", ".join(name for name in STAGED_COLUMNS if name not in ("text", "blocks"))
 
 
 def _decide(con, confirm: int, grace: float) -> None:
-    """Classify each article capture against the article's current version."""
+    """Classify each article capture against the article's current version.
+
+    Both sides are the article without the site's blocks: the capture's text was stripped in
+    `staged`, and `cur_art` holds the current versions stored before the model knew a block.
+    """
     con.execute(
         f"""
         CREATE TEMP TABLE cap AS
@@ -237,10 +263,11 @@ def _decide(con, confirm: int, grace: float) -> None:
         f"""
         CREATE TEMP TABLE decided AS
         WITH cur AS (
-            SELECT v.article_id, v.version, v.change_kind, v.title, v.text, v.canonical_url, v.source,
-                   v.valid_from, v.content_hash, v.raw_hash, v.modified_at, v.updated_label, v.last_modified,
-                   v.sitemap_lastmod
+            SELECT v.article_id, v.version, v.change_kind, v.title, coalesce(a.text, v.text) AS text,
+                   v.canonical_url, v.source, v.valid_from, coalesce(a.content_hash, v.content_hash) AS content_hash,
+                   v.raw_hash, v.modified_at, v.updated_label, v.last_modified, v.sitemap_lastmod
             FROM article_versions v SEMI JOIN cap ON v.article_id = cap.article_id
+            LEFT JOIN cur_art a ON a.article_id = v.article_id
             WHERE v.valid_to IS NULL
         ), joined AS (
             SELECT c.*,
@@ -287,9 +314,10 @@ def _attach_diffs(con) -> None:
     """Words added and removed and the first changed sentence, for each edit (computed here, once)."""
     rows = con.execute(
         """
-        SELECT d.article_id, v.text, t.text
+        SELECT d.article_id, coalesce(a.text, v.text), t.text
         FROM decided d JOIN staged t ON t.rowid = d.rec
         JOIN article_versions v ON v.article_id = d.article_id AND v.version = d.cur_version
+        LEFT JOIN cur_art a ON a.article_id = d.article_id
         WHERE d.final IN ('edited', 'retitled', 'reextracted')
         """
     ).fetchall()
@@ -331,7 +359,7 @@ def _write_versions(con) -> None:
                CASE WHEN d.final IN ('edited', 'retitled', 'reextracted') THEN d.changed_fields END AS changed_fields,
                CASE WHEN d.final IN ('edited', 'retitled') THEN d.signals_same END AS silent,
                x.words_added, x.words_removed, x.changed_sentence, x.previous_sentence,
-               d.title, t.text, d.author, try_cast(left(d.published_at, 10) AS DATE) AS published_at,
+               d.title, t.text, t.site_blocks, d.author, try_cast(left(d.published_at, 10) AS DATE) AS published_at,
                d.modified_at, d.updated_label, d.language, d.site_name, d.tags, d.description,
                d.content_hash, d.extractor, d.extractor_version, d.raw_hash, d.url, d.status AS http_status,
                d.last_modified, d.sitemap_lastmod, d.warc_file, d.warc_offset, d.warc_length,
@@ -464,8 +492,26 @@ def _changes(con) -> list[Change]:
     return [Change(*row) for row in rows]
 
 
+def _template_changes(event: TemplateEvent | None) -> list[Change]:
+    """The run summary's line for a change of the source's template: one, never one per page."""
+    if event is None:
+        return []
+    return [
+        Change(
+            event.source,
+            TEMPLATE_KIND,
+            event.title,
+            event.example_url or "",
+            event.event,
+            previous_sentence=event.went[0] if event.went else None,
+            changed_sentence=event.appeared[0] if event.appeared else None,
+        )
+    ]
+
+
 def _record_run(con, batch: StagedBatch, result: LoadResult) -> None:
     m, c = batch.manifest, result.counts
+    error = m.get("error") or result.extraction_failure
     con.execute(
         """
         INSERT INTO crawl_runs VALUES (?, ?, ?, ?, try_cast(? AS TIMESTAMP), try_cast(? AS TIMESTAMP),
@@ -490,8 +536,8 @@ def _record_run(con, batch: StagedBatch, result: LoadResult) -> None:
             c["missing"],
             c["errors"],
             c["archive_bytes"],
-            m.get("error"),
-            crawl_outcome(result.status, m.get("error")),
+            error,
+            crawl_outcome(result.status, error),
         ],
     )
 

@@ -13,7 +13,7 @@ from flows.notify.match import matching
 from flows.notify.render import describe, removed_added
 from warehouse.alerts import PUBLISHER_KINDS, recent_changes
 
-FEED_KINDS = ("edited", "retitled", "deleted", "restored")
+FEED_KINDS = ("edited", "retitled", "deleted", "restored", "template")
 MAX_ENTRIES = 200
 
 

@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flows.change_report.paths import page_name
+from flows.change_report.template import write_template_pages
 from flows.notify.render import describe, removed_added
 from warehouse.alerts import Change, recent_changes, versions_for
 from warehouse.history import Version, compare
 
-REPORT_KINDS = ("edited", "retitled", "deleted", "restored")
+REPORT_KINDS = ("edited", "retitled", "deleted", "restored", "template")
 
 _CSS = """
 body{font:15px/1.5 system-ui,sans-serif;margin:1.5em auto;max-width:78em;padding:0 1em;color:#222}
@@ -94,6 +95,7 @@ def write_site(
     _write(out / "index.html", _index(changes, now))
     for article_id, article_versions in versions.items():
         _write(out / "articles" / page_name(article_id), _article(article_versions))
+    write_template_pages(db, out / "articles", since, wait=wait)  # the pages template events link to
     return SiteResult(out, len(changes), len(versions))
 
 

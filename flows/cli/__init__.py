@@ -245,9 +245,10 @@ def sql(settings: Settings, query, fmt, wait):
 @click.pass_obj
 @friendly
 def demo(settings: Settings, port):
-    """Serve the bundled demo site on 127.0.0.1, crawl it, publish an edit and a deletion, crawl again, show the changes.
+    """Serve the bundled demo site on 127.0.0.1, crawl it, publish edits, a deletion and a redesign, crawl again, show the changes.
 
-    Works offline. Uses --db (default data/warehouse).
+    The redesign (a banner and a newsletter promo in every article) is one template event per
+    outlet, not a version per page. Works offline. Uses --db (default data/warehouse).
 
     Example:
 

@@ -299,8 +299,8 @@ def _kinds(ctx, param, value: str | None) -> list[str] | None:
     "--kind",
     "kinds",
     callback=_kinds,
-    help="Comma-separated kinds: edited, retitled, deleted, restored, reextracted "
-    "[default: every publisher change, not re-extractions].",
+    help="Comma-separated kinds: edited, retitled, deleted, restored, reextracted, template "
+    "(a change of a source's site template) [default: every publisher change, not re-extractions].",
 )
 @click.option("--silent", is_flag=True, help="Only silent edits (the page's own dates did not move).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
