@@ -23,6 +23,7 @@ import duckdb
 
 from bench import text as T
 from bench.harness import summarize
+from warehouse.blocks import block_hashes
 from warehouse.clusters import presign
 from warehouse.db import connect, location, open_location
 from warehouse.staging import StagedBatch
@@ -105,6 +106,7 @@ def write_batch(
                 "warc_length": 30000,
                 "title": title,
                 "text": title + "\n" + body,
+                "blocks": block_hashes(title + "\n" + body),  # as the extraction workers stage them
                 "author": "Synth Author",
                 "published_at": (base_time - timedelta(days=a % 700)).date().isoformat(),
                 "site_name": "Synth",

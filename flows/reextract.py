@@ -17,11 +17,11 @@ from crawlers.pipelines.extract import options_for
 from crawlers.registry import load_registry
 from crawlers.workerpool import WorkerPool
 from flows.settings import Settings
-from warehouse.blocks import article_hash, strip_blocks
+from warehouse.blocks import article_hash
 from warehouse.loader import load_pending
 from warehouse.reextract import CurrentCapture, current_captures, reextract_record
 from warehouse.staging import BatchWriter, new_batch_id
-from warehouse.template import site_blocks
+from warehouse.template import site_models
 
 
 @dataclass
@@ -46,7 +46,7 @@ def run_reextract(
         load_pending(settings.db, settings.staging, settings.loaded, wait=settings.load_wait)
     captures = current_captures(settings.db, [s.name for s in sources], wait=settings.load_wait)
     # Texts are compared as the loader stores them: without the site's blocks (warehouse/template.py).
-    site = site_blocks(settings.db, [s.name for s in sources], wait=settings.load_wait)
+    site = site_models(settings.db, [s.name for s in sources], wait=settings.load_wait)
     options = {s.name: options_for(s) for s in sources}
     results = {s.name: SourceResult(s.name) for s in sources}
     changed: dict[str, list[dict]] = {}
@@ -58,7 +58,7 @@ def run_reextract(
         if outcome["outcome"] != "article":
             result.failed.append((capture.canonical_url, outcome.get("reason") or outcome["outcome"]))
             continue
-        article, _ = strip_blocks(outcome["fields"]["text"], site[capture.source])
+        article = site[capture.source].strip(outcome["fields"]["text"])
         if article_hash(outcome["fields"]["title"], article) == capture.content_hash:
             continue
         result.changed += 1

@@ -5,7 +5,16 @@ from __future__ import annotations
 from crawlers.extraction import content_hash
 from tests.conftest import real_fixture
 from tests.servers import Route, StaticSite, registry_entry
-from warehouse.blocks import article_hash, article_hash_sql, block_hashes, blocks_sql
+from warehouse.blocks import (
+    article_hash,
+    article_hash_sql,
+    block_hash,
+    block_hashes,
+    blocks_sql,
+    inline_sql,
+    inline_texts,
+    strip_blocks,
+)
 from warehouse.db import connect
 
 XINHUA_ENGLISH = (7138034, 7338300, 7382664, 7404845, 7414867)  # news.xinhuanet.com/english, 2007-2008
@@ -38,12 +47,23 @@ def test_saved_xinhua_pages_show_their_recurring_blocks(pipeline):
     assert pipeline.scalar("SELECT min(length(text)) FROM articles") > 500
 
 
-def test_a_block_hashes_the_same_in_the_workers_and_in_the_warehouse(db_path):
-    title, text = "Xinjiang 新疆", "First line.\n第二行，中文。\n| | Back to Top |"
+PROMO = "Sign up for our morning newsletter: the day's top stories, every weekday at 7 am."
+
+
+def test_blocks_hash_and_strip_the_same_in_the_workers_and_in_the_warehouse(db_path):
+    """The extraction workers and reextract (Python) and the loader (SQL) must agree to the byte."""
+    title = "Xinjiang 新疆"
+    text = f"First line. {PROMO}\n第二行，中文。\n| | Back to Top |\n{PROMO}"
+    site = {block_hash("| | Back to Top |"), block_hash(PROMO)}
     with connect(db_path) as con:
-        blocks, digest = con.execute(
-            f"SELECT {blocks_sql('t')}, {article_hash_sql('h', 't')} FROM (SELECT ?::VARCHAR AS t, ?::VARCHAR AS h)",
-            [text, title],
+        blocks, digest, inline = con.execute(
+            f"SELECT {blocks_sql('t')}, {article_hash_sql('h', 't')}, "
+            f"list_transform(string_split(t, chr(10)), lambda l: {inline_sql('l', 'texts')}) "
+            "FROM (SELECT ?::VARCHAR AS t, ?::VARCHAR AS h, ?::VARCHAR[] AS texts)",
+            [text, title, [PROMO]],
         ).fetchall()[0]
-    assert blocks == block_hashes(text) and len(set(blocks)) == 3
+    assert blocks == block_hashes(text) and len(set(blocks)) == 4
     assert digest == article_hash(title, text) == content_hash(title, text)
+    stripped, hashes = strip_blocks(text, site, inline_texts([PROMO, "| | Back to Top |"]))
+    assert stripped == "First line.\n第二行，中文。" == "\n".join(inline[:2])  # the merged promo too
+    assert sorted(hashes) == sorted([block_hash("| | Back to Top |"), block_hash(PROMO), block_hash(PROMO)])

@@ -11,8 +11,13 @@ Pure functions and constants only: the extraction workers import this module.
 from __future__ import annotations
 
 import hashlib
+import re
 
 HASH_CHARS = 16
+# A site line at least this long is also taken out of the lines it was merged into (a promo a page
+# appended to a paragraph); shorter ones ("Share", "| | |") only as whole lines, never inside text.
+INLINE_MIN_CHARS = 40
+_SPACES = re.compile(" {2,}")
 
 
 def block_hash(line: str) -> str:
@@ -25,18 +30,32 @@ def block_hashes(text: str | None) -> list[str]:
     return [block_hash(line) for line in text.split("\n")] if text else []
 
 
-def strip_blocks(text: str | None, site: set[str] | frozenset[str]) -> tuple[str, list[str]]:
-    """`text` without its lines whose hash is in `site`, and the hashes of the lines taken out."""
-    if not text or not site:
+def inline_texts(texts) -> list[str]:
+    """The site lines long enough to be taken out of other lines too, in the order both strippers use."""
+    return sorted(t for t in texts if t and len(t) >= INLINE_MIN_CHARS)
+
+
+def strip_blocks(text: str | None, site, inline=()) -> tuple[str, list[str]]:
+    """`text` without its lines whose hash is in `site` and without the `inline` site lines a page
+    merged into one of its own (then with runs of spaces collapsed); the hashes taken out."""
+    if not text or not (site or inline):
         return text or "", []
-    kept, stripped = [], []
+    kept, whole = [], []
     for line in text.split("\n"):
         digest = block_hash(line)
         if digest in site:
-            stripped.append(digest)
-        else:
+            whole.append(digest)
+            continue
+        if any(t in line for t in inline):
+            for t in inline:
+                line = line.replace(t, "")
+            line = _SPACES.sub(" ", line).strip()
+        if line:
             kept.append(line)
-    return "\n".join(kept), stripped
+    merged = [
+        block_hash(t) for t in inline if any(t in line for line in text.split("\n") if block_hash(line) not in site)
+    ]
+    return "\n".join(kept), whole + merged
 
 
 def article_hash(title: str | None, text: str) -> str:
@@ -49,6 +68,15 @@ def blocks_sql(text: str) -> str:
     return (
         f"CASE WHEN coalesce({text}, '') = '' THEN []::VARCHAR[] "
         f"ELSE list_transform(string_split({text}, chr(10)), lambda l: left(md5(l), {HASH_CHARS})) END"
+    )
+
+
+def inline_sql(line: str, texts: str) -> str:
+    """SQL for one line without the site lines of the list `texts` merged into it (as `strip_blocks`)."""
+    return (
+        f"CASE WHEN len(list_filter({texts}, lambda x_site: contains({line}, x_site))) = 0 THEN {line} "
+        f"ELSE trim(regexp_replace(list_reduce(list_prepend({line}, {texts}), "
+        f"lambda x_acc, x_site: replace(x_acc, x_site, '')), ' {{2,}}', ' ', 'g')) END"
     )
 
 

@@ -22,14 +22,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from warehouse.blocks import article_hash_sql, blocks_sql
+from warehouse.blocks import (
+    HASH_CHARS,
+    INLINE_MIN_CHARS,
+    article_hash_sql,
+    blocks_sql,
+    inline_sql,
+    inline_texts,
+    strip_blocks,
+)
 from warehouse.db import connect
 from warehouse.rules import FAILURE_RETAINED, FAILURE_SHARE, TEMPLATE_MIN_ARTICLES, TEMPLATE_SHARE
 
 TEMP_TABLES = ("batch_caps", "batch_blocks", "touched", "art", "cur_art")
 _CAPTURE_BLOCKS = f"coalesce(t.blocks, {blocks_sql('t.text')})"
-# The source's site blocks now, as one list (a one-row table that the lambdas below can read).
-_SITE = "SELECT coalesce(list(block), []::VARCHAR[]) AS blocks FROM template_blocks WHERE source = ? AND until_event IS NULL"
 
 
 @dataclass(frozen=True)
@@ -416,53 +422,64 @@ def strip(con, source: str) -> None:
     """
     con.execute("ALTER TABLE staged ADD COLUMN site_blocks VARCHAR[]")
     con.execute("CREATE TEMP TABLE cur_art (article_id VARCHAR, text VARCHAR, content_hash VARCHAR)")
-    if not con.execute(
-        "SELECT count(*) FROM template_blocks WHERE source = ? AND until_event IS NULL", [source]
-    ).fetchall()[0][0]:
+    active = "SELECT count(*) FROM template_blocks WHERE source = ? AND until_event IS NULL"
+    if not con.execute(active, [source]).fetchall()[0][0]:
         return
-    con.execute(
-        f"""
-        CREATE TEMP TABLE art AS
-        WITH site AS ({_SITE}), caps AS (
-            SELECT t.rowid AS rec, t.title, string_split(t.text, chr(10)) AS lines, {_CAPTURE_BLOCKS} AS blocks
-            FROM staged t WHERE t.type = 'capture' AND t.outcome = 'article' AND t.text IS NOT NULL
-        ), kept AS (
-            SELECT c.rec, c.title,
-                   array_to_string(list_filter(c.lines, lambda l, i: NOT list_contains(s.blocks, c.blocks[i])), chr(10)) AS text,
-                   list_filter(c.blocks, lambda b: list_contains(s.blocks, b)) AS stripped
-            FROM caps c, site s
-            WHERE list_has_any(c.blocks, s.blocks)
-        )
-        SELECT rec, text, {article_hash_sql("title", "text")} AS content_hash, stripped FROM kept
-        """,
-        [source],
-    )
+    captures = f"""
+        SELECT t.rowid AS rec, t.title, t.text, string_split(t.text, chr(10)) AS lines, {_CAPTURE_BLOCKS} AS blocks
+        FROM staged t WHERE t.type = 'capture' AND t.outcome = 'article' AND t.text IS NOT NULL
+    """
+    con.execute(f"CREATE TEMP TABLE art AS {_stripped_sql(captures, 'rec')}", [source])
     con.execute(
         "UPDATE staged SET text = a.text, content_hash = a.content_hash, site_blocks = a.stripped "
         "FROM art a WHERE staged.rowid = a.rec"
     )
     con.execute("DROP TABLE art")
-    con.execute(
-        f"""
-        INSERT INTO cur_art
-        WITH site AS ({_SITE}), latest AS (
+    stored = f"""
+        WITH latest AS (
             SELECT t.article_id, t.content_hash FROM staged t
             WHERE t.type = 'capture' AND t.outcome = 'article' AND t.kind IS DISTINCT FROM 'reextract'
             QUALIFY row_number() OVER (PARTITION BY t.article_id ORDER BY t.fetched_at DESC) = 1
-        ), stored AS (
-            SELECT v.article_id, v.title, string_split(v.text, chr(10)) AS lines
-            FROM article_versions v JOIN latest l ON l.article_id = v.article_id
-            WHERE v.valid_to IS NULL AND v.change_kind <> 'deleted' AND v.content_hash <> l.content_hash
-        ), kept AS (
-            SELECT d.article_id, d.title, len(d.lines) AS before,
-                   list_filter(d.lines, lambda l: NOT list_contains(s.blocks, left(md5(l), 16))) AS lines
-            FROM stored d, site s
         )
-        SELECT article_id, array_to_string(lines, chr(10)), {article_hash_sql("title", "array_to_string(lines, chr(10))")}
-        FROM kept WHERE len(lines) < before
-        """,
-        [source],
+        SELECT v.article_id, v.title, v.text, string_split(v.text, chr(10)) AS lines, {blocks_sql("v.text")} AS blocks
+        FROM article_versions v JOIN latest l ON l.article_id = v.article_id
+        WHERE v.valid_to IS NULL AND v.change_kind <> 'deleted' AND v.content_hash <> l.content_hash
+    """
+    con.execute(
+        f"INSERT INTO cur_art SELECT rec, text, content_hash FROM ({_stripped_sql(stored, 'article_id')})", [source]
     )
+
+
+# The source's model as the strippers read it: whole-line block hashes, and the long site lines
+# that are also taken out of the lines a page merged them into (warehouse/blocks.py).
+_MODEL = f"""
+    SELECT coalesce(list(block ORDER BY block), []::VARCHAR[]) AS blocks,
+           coalesce(list(text ORDER BY text) FILTER (WHERE length(text) >= {INLINE_MIN_CHARS}), []::VARCHAR[]) AS texts
+    FROM template_blocks WHERE source = ? AND until_event IS NULL
+"""
+
+
+def _stripped_sql(rows: str, key: str) -> str:
+    """(rec, text, content_hash, stripped) of the `rows` (key, title, text, lines, blocks) carrying site text."""
+    kept_text = "array_to_string(kept, chr(10))"
+    return f"""
+        WITH site AS ({_MODEL}), whole AS (
+            SELECT r.{key} AS rec, r.title, s.texts,
+                   list_filter(r.lines, lambda l, i: NOT list_contains(s.blocks, r.blocks[i])) AS whole_kept,
+                   list_filter(r.blocks, lambda b: list_contains(s.blocks, b)) AS whole_stripped
+            FROM ({rows}) r, site s
+            WHERE list_has_any(r.blocks, s.blocks) OR len(list_filter(s.texts, lambda x: contains(r.text, x))) > 0
+        ), cleaned AS (
+            SELECT rec, title,
+                   list_filter(list_transform(whole_kept, lambda l: {inline_sql("l", "texts")}), lambda l: l <> '') AS kept,
+                   whole_stripped || list_transform(
+                       list_filter(texts, lambda x: len(list_filter(whole_kept, lambda l: contains(l, x))) > 0),
+                       lambda x: left(md5(x), {HASH_CHARS})) AS stripped
+            FROM whole
+        )
+        SELECT rec, {kept_text} AS text, {article_hash_sql("title", kept_text)} AS content_hash, stripped
+        FROM cleaned WHERE len(stripped) > 0
+    """
 
 
 def forget_deleted(con) -> None:
@@ -494,15 +511,27 @@ def read_events(db, since: datetime | None = None, wait: float = 10.0) -> list[T
     return [TemplateEvent(*row) for row in rows]
 
 
-def site_blocks(db, sources, wait: float = 10.0) -> dict[str, frozenset[str]]:
-    """The block hashes each of `sources` strips now (what `reextract` compares texts without)."""
+@dataclass(frozen=True)
+class SiteModel:
+    """What the loader strips from a source's texts now: whole lines by hash, long site lines inside others too."""
+
+    blocks: frozenset[str] = frozenset()
+    inline: tuple[str, ...] = ()
+
+    def strip(self, text: str | None) -> str:
+        """`text` as the loader stores it (warehouse/blocks.py strip_blocks)."""
+        return strip_blocks(text, self.blocks, self.inline)[0]
+
+
+def site_models(db, sources, wait: float = 10.0) -> dict[str, SiteModel]:
+    """Each of `sources`' model now (what `reextract` compares re-extracted texts without)."""
     if not sources:
         return {}
     with connect(db, read_only=True, wait=wait) as con:
         rows = con.execute(
-            "SELECT source, list(block) FROM template_blocks WHERE until_event IS NULL AND list_contains(?, source) "
-            "GROUP BY source",
+            "SELECT source, list(block), list(text) FROM template_blocks "
+            "WHERE until_event IS NULL AND list_contains(?, source) GROUP BY source",
             [list(sources)],
         ).fetchall()
-    found = {source: frozenset(blocks) for source, blocks in rows}
-    return {source: found.get(source, frozenset()) for source in sources}
+    found = {source: SiteModel(frozenset(blocks), tuple(inline_texts(texts))) for source, blocks, texts in rows}
+    return {source: found.get(source, SiteModel()) for source in sources}
