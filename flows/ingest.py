@@ -150,7 +150,14 @@ def _load_pending(settings: Settings, run_id: str | None) -> list:
             published[batch.batch_id] = _published(settings, batch)
         return published[batch.batch_id]
 
-    return load_pending(settings.db, settings.staging, settings.loaded, wait=settings.load_wait, keep=keep)
+    return load_pending(
+        settings.db,
+        settings.staging,
+        settings.loaded,
+        wait=settings.load_wait,
+        keep=keep,
+        archive=settings.archive_root,
+    )
 
 
 def _published(settings: Settings, batch) -> bool:

@@ -83,7 +83,10 @@ class Pipeline:
                 self.failures[source.name] = str(exc)
         if not load:
             return []
-        return load_pending(self.settings.db, self.settings.staging, self.settings.loaded, wait=self.settings.load_wait)
+        settings = self.settings
+        return load_pending(
+            settings.db, settings.staging, settings.loaded, wait=settings.load_wait, archive=settings.archive_root
+        )
 
     def cli(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
         """`presswatch` (run_cli) on this pipeline's warehouse, registry and data folder."""

@@ -48,6 +48,7 @@ class ChurningSite:
         self.hits = itertools.count()
         self.stub: str | None = None  # a layout that hides every article behind this one paragraph
         self.related: str | None = None  # a line the site adds to every article
+        self.note_inside: set[int] = set()  # articles whose own "filed under" note a new layout moved into the body
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -94,12 +95,15 @@ class ChurningSite:
                 modified = article["modified"]
                 body = "".join(f"<p>{p}</p>" for p in ([self.stub] if self.stub else article["paragraphs"]))
                 body += f"<p>{self.related}</p>" if self.related else ""
+                number = int(path[3:-5])
+                note = f"<p>Filed under {TOPICS[number % 5]}: our correspondent wrote this report, number {number}.</p>"
+                body, aside = (body + note, "") if number in self.note_inside else (body, f"<aside>{note}</aside>")
                 html = (
                     f"<html lang='en'><head><title>{article['title']}</title>"
                     f"<meta property='article:modified_time' content='{modified.isoformat()}'></head><body>"
                     f"<nav><a href='/'>Home</a> <a href='/list.html'>News</a></nav>{self.furniture()}"
                     f"<article><h1>{article['title']}</h1><p class='info'>Updated: {modified:%Y-%m-%d %H:%M}</p>"
-                    f"{body}</article>{self.furniture()}<footer>© Demo</footer></body></html>"
+                    f"{body}</article>{aside}{self.furniture()}<footer>© Demo</footer></body></html>"
                 )
                 return 200, html.encode(), {"Last-Modified": format_datetime(modified, usegmt=True)}
         return 404, b"<html><body>Not found</body></html>", {}
@@ -207,6 +211,21 @@ def test_a_redesign_that_breaks_extraction_is_an_extraction_failure_not_twenty_e
     site.edit(1, 2, "Paragraph 2 was rewritten while the app-only layout was up.", announce=False)
     [fixed] = pipeline.crawl()
     assert fixed.extraction_failure is None and fixed.counts["edited"] == 1 and fixed.counts["same"] == 19
+
+
+def test_a_line_a_new_layout_lets_the_extractor_keep_is_no_edit(pipeline, churning_site):
+    """Three pages move their own "filed under" note into the body: the extractor now keeps a line
+    that was on those pages all along (warehouse/flips.py); only the real edit is a version."""
+    site = churning_site
+    pipeline.use_registry(_churn_registry(site))
+    pipeline.crawl()
+    site.note_inside = {3, 7, 11}
+    site.edit(1, 2, "Paragraph 2 now says something else entirely about the programme.", announce=False)
+    [result] = pipeline.crawl()
+    assert (result.counts["edited"], result.counts["same"]) == (1, 19)
+    assert [
+        url.rsplit("/", 1)[1] for (url,) in pipeline.query("SELECT url FROM article_versions WHERE version > 1")
+    ] == ["1.html"]
 
 
 def test_a_block_learned_late_invents_no_edits_and_reextract_stores_texts_without_it(pipeline, churning_site):

@@ -16,6 +16,7 @@ import duckdb
 from warehouse.clusters import presign, refresh_clusters
 from warehouse.db import connect
 from warehouse.errors import BatchError, LoadConflict
+from warehouse.flips import extraction_flips
 from warehouse.outcomes import crawl_outcome
 from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE
 from warehouse.staging import StagedBatch, mark_loaded, pending_batches
@@ -23,6 +24,7 @@ from warehouse.template import (
     TemplateEvent,
     Thresholds,
     drop_temp_tables,
+    explain,
     flag_extraction_failure,
     forget_deleted,
     learn,
@@ -103,23 +105,28 @@ class LoadResult:
     extraction_failure: str | None = None  # why this load is an extraction failure for the source
 
 
-def load_pending(db, staging: Path, loaded: Path, wait: float = 10.0, keep=None) -> list[LoadResult]:
+def load_pending(
+    db, staging: Path, loaded: Path, wait: float = 10.0, keep=None, archive: str | Path | None = None
+) -> list[LoadResult]:
     """Load every pending batch under `staging` (those `keep(batch)` accepts) in one session.
 
     Raises DatabaseLocked after `wait` s. Batches are listed once the lock is held, so two
-    loaders never take the same batch; an unreadable batch stays staged and is reported.
+    loaders never take the same batch; an unreadable batch stays staged and is reported. With the
+    WARC `archive` the captures were written to, lines the extractor alone gained or lost are not
+    edits (warehouse/flips.py).
     """
     wanted = [b for b in pending_batches(staging) if keep is None or keep(b)]
     if not wanted:
         return []
     presigned = {b.batch_id: presign(b.records) for b in wanted if b.records.exists()}  # before the lock
+    flips = {b.batch_id: extraction_flips(db, b, archive) for b in wanted if archive is not None}  # before it too
     results = []
     with connect(db, wait=wait) as con:
         for batch in pending_batches(staging):
             if keep is not None and not keep(batch):
                 continue
             try:
-                results.append(_load_with_retries(con, batch, presigned.get(batch.batch_id)))
+                results.append(_load_with_retries(con, batch, presigned.get(batch.batch_id), flips.get(batch.batch_id)))
             except BatchError as exc:  # one unreadable batch stays staged; the others still load
                 source = batch.manifest.get("source") or "unknown"
                 results.append(LoadResult(batch.batch_id, source, "failed", skipped=True, error=str(exc)))
@@ -128,11 +135,11 @@ def load_pending(db, staging: Path, loaded: Path, wait: float = 10.0, keep=None)
     return results
 
 
-def _load_with_retries(con, batch: StagedBatch, presigned: dict | None) -> LoadResult:
+def _load_with_retries(con, batch: StagedBatch, presigned: dict | None, flips: dict | None = None) -> LoadResult:
     """load_batch, retried whole when its commit conflicts with a writer that skipped the lock."""
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         try:
-            return load_batch(con, batch, presigned)
+            return load_batch(con, batch, presigned, flips)
         except duckdb.TransactionException as exc:
             if "conflict" not in str(exc).lower():
                 raise
@@ -144,8 +151,11 @@ def _load_with_retries(con, batch: StagedBatch, presigned: dict | None) -> LoadR
     raise AssertionError("unreachable")
 
 
-def load_batch(con, batch: StagedBatch, presigned: dict | None = None) -> LoadResult:
-    """Merge one staged batch in one transaction; a batch already loaded changes nothing."""
+def load_batch(con, batch: StagedBatch, presigned: dict | None = None, flips: dict | None = None) -> LoadResult:
+    """Merge one staged batch in one transaction; a batch already loaded changes nothing.
+
+    `flips`: per article, the lines of its new text that are the extractor's doing (warehouse/flips.py).
+    """
     manifest = batch.manifest
     result = LoadResult(batch.batch_id, manifest.get("source") or "unknown", manifest.get("status", "complete"))
     already = con.execute("SELECT count(*) FROM loaded_batches WHERE batch_id = ?", [batch.batch_id]).fetchall()
@@ -163,6 +173,7 @@ def load_batch(con, batch: StagedBatch, presigned: dict | None = None) -> LoadRe
         now = datetime.now(UTC).replace(tzinfo=None)
         result.template = learn(con, result.source, thresholds, batch.batch_id, now)
         strip(con, result.source)
+        explain(con, flips)
         _decide(
             con,
             int(settings.get("confirm_deletion", CONFIRM_DELETION)),
@@ -279,7 +290,8 @@ def _decide(con, confirm: int, grace: float) -> None:
                      WHEN c.outcome = 'article' THEN CASE
                        WHEN v.article_id IS NULL THEN 'new'
                        WHEN v.change_kind = 'deleted' THEN 'restored'
-                       WHEN v.content_hash = c.content_hash THEN 'same'
+                       WHEN v.content_hash = c.content_hash OR c.article_id IN (SELECT article_id FROM explained)
+                         THEN 'same'
                        WHEN v.raw_hash = c.raw_hash THEN 'reextracted'
                        WHEN v.text = t.text OR replace(v.text, v.title, '') = replace(t.text, c.title, '') THEN 'retitled'
                        ELSE 'edited' END

@@ -34,7 +34,7 @@ from warehouse.blocks import (
 from warehouse.db import connect
 from warehouse.rules import FAILURE_RETAINED, FAILURE_SHARE, TEMPLATE_MIN_ARTICLES, TEMPLATE_SHARE
 
-TEMP_TABLES = ("batch_caps", "batch_blocks", "touched", "art", "cur_art")
+TEMP_TABLES = ("batch_caps", "batch_blocks", "touched", "art", "cur_art", "flip_lines", "explained")
 _CAPTURE_BLOCKS = f"coalesce(t.blocks, {blocks_sql('t.text')})"
 
 
@@ -480,6 +480,40 @@ def _stripped_sql(rows: str, key: str) -> str:
         SELECT rec, {kept_text} AS text, {article_hash_sql("title", kept_text)} AS content_hash, stripped
         FROM cleaned WHERE len(stripped) > 0
     """
+
+
+def explain(con, flips: dict[str, list[str]] | None) -> None:
+    """`explained`: the captures whose every line differing from their current version (both without
+    the site's blocks) is an extraction flip found before the lock (warehouse/flips.py): the same article."""
+    con.execute("CREATE TEMP TABLE explained (article_id VARCHAR)")
+    if not flips:
+        return
+    con.execute("CREATE TEMP TABLE flip_lines (article_id VARCHAR, blocks VARCHAR[])")
+    con.executemany("INSERT INTO flip_lines VALUES (?, ?)", list(flips.items()))
+    new_blocks, old_blocks = blocks_sql("l.text"), blocks_sql("coalesce(a.text, v.text)")
+    con.execute(
+        f"""
+        INSERT INTO explained
+        WITH latest AS (
+            SELECT t.article_id, t.title, t.text, t.content_hash FROM staged t
+            WHERE t.type = 'capture' AND t.outcome = 'article' AND t.kind IS DISTINCT FROM 'reextract'
+            QUALIFY row_number() OVER (PARTITION BY t.article_id ORDER BY t.fetched_at DESC) = 1
+        ), pairs AS (
+            SELECT l.article_id, f.blocks AS flips, list_distinct({new_blocks}) AS n, list_distinct({old_blocks}) AS o
+            FROM latest l JOIN flip_lines f ON f.article_id = l.article_id
+            JOIN article_versions v ON v.article_id = l.article_id AND v.valid_to IS NULL AND v.change_kind <> 'deleted'
+            LEFT JOIN cur_art a ON a.article_id = l.article_id
+            WHERE l.title IS NOT DISTINCT FROM v.title AND l.content_hash <> coalesce(a.content_hash, v.content_hash)
+        ), differing AS (
+            SELECT article_id, flips,
+                   list_filter(n, lambda x: NOT list_contains(o, x)) || list_filter(o, lambda x: NOT list_contains(n, x))
+                     AS lines
+            FROM pairs
+        )
+        SELECT article_id FROM differing
+        WHERE len(lines) > 0 AND len(list_filter(lines, lambda x: NOT list_contains(flips, x))) = 0
+        """
+    )
 
 
 def forget_deleted(con) -> None:
