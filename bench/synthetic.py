@@ -155,6 +155,10 @@ def write_batch(
     return StagedBatch(folder, manifest)
 
 
+# Steps load_batch calls by their public names (the clusters' and the site templates' modules).
+_PUBLIC_STEPS = ("refresh_clusters", "flag_extraction_failure", "learn", "strip", "explain", "forget_deleted")
+
+
 class _StepTimer:
     """Times the loader's steps by wrapping the module-level functions `load_batch` calls (the
     loader is not changed; the wrappers are removed afterwards), and notes this process's peak
@@ -171,7 +175,7 @@ class _StepTimer:
             fn = getattr(loader, name)
             if (
                 callable(fn)
-                and (name.startswith("_") and not name.startswith("__") or name == "refresh_clusters")
+                and (name.startswith("_") and not name.startswith("__") or name in _PUBLIC_STEPS)
                 and getattr(fn, "__module__", "").startswith("warehouse")
                 and not isinstance(fn, type)
             ):

@@ -34,7 +34,7 @@ from warehouse.blocks import (
 from warehouse.db import connect
 from warehouse.rules import FAILURE_RETAINED, FAILURE_SHARE, TEMPLATE_MIN_ARTICLES, TEMPLATE_SHARE
 
-TEMP_TABLES = ("batch_caps", "batch_blocks", "touched", "art", "cur_art", "flip_lines", "explained")
+TEMP_TABLES = ("known", "batch_caps", "batch_blocks", "touched", "art", "cur_art", "flip_lines", "explained")
 _CAPTURE_BLOCKS = f"coalesce(t.blocks, {blocks_sql('t.text')})"
 
 
@@ -86,37 +86,44 @@ def flag_extraction_failure(con, source: str, thresholds: Thresholds) -> tuple[i
     """Mark the captures of a source-wide extraction failure `extract_failed`; (their count, why).
 
     A known article lost its text when the page now holds no article (a 200 answer) or keeps
-    under FAILURE_RETAINED of its stored version's lines. One or a few such pages are the
-    publisher's doing (rewrites, soft 404s, handled as usual); most of the load's at once is the
-    extractor failing on a new layout.
+    under FAILURE_RETAINED of the lines its previous capture had (`article_blocks`). One or a few
+    such pages are the publisher's doing (rewrites, soft 404s, handled as usual); most of the
+    load's at once is the extractor failing on a new layout.
     """
-    rows = con.execute(
+    con.execute(
         f"""
-        WITH known AS (
-            SELECT t.rowid AS rec, t.outcome, t.content_hash, {_CAPTURE_BLOCKS} AS blocks,
-                   v.content_hash AS stored_hash, v.text AS stored
-            FROM staged t JOIN article_versions v
-              ON v.article_id = t.article_id AND v.valid_to IS NULL AND v.change_kind <> 'deleted'
-            WHERE t.type = 'capture' AND t.kind IS DISTINCT FROM 'reextract' AND t.fetched_at > v.valid_from
-              AND (t.outcome = 'article' OR (t.outcome = 'no_article' AND t.status = 200))
-            QUALIFY row_number() OVER (PARTITION BY t.article_id ORDER BY t.fetched_at DESC) = 1
-        ), lines AS (
-            SELECT rec, outcome, content_hash, stored_hash, blocks,
-                   CASE WHEN outcome = 'article' AND content_hash <> stored_hash
-                        THEN list_distinct({blocks_sql("stored")}) END AS stored_blocks
-            FROM known
-        )
-        SELECT rec, outcome = 'no_article'
-                    OR (stored_blocks IS NOT NULL AND len(stored_blocks) > 0
-                        AND len(list_intersect(stored_blocks, blocks)) < {FAILURE_RETAINED} * len(stored_blocks)) AS lost
-        FROM lines
+        CREATE TEMP TABLE known AS
+        SELECT t.rowid AS rec, t.article_id, t.outcome, {_CAPTURE_BLOCKS} AS blocks,
+               t.outcome = 'no_article' OR t.content_hash <> v.content_hash AS differs
+        FROM staged t JOIN article_versions v
+          ON v.article_id = t.article_id AND v.valid_to IS NULL AND v.change_kind <> 'deleted'
+        WHERE t.type = 'capture' AND t.kind IS DISTINCT FROM 'reextract' AND t.fetched_at > v.valid_from
+          AND (t.outcome = 'article' OR (t.outcome = 'no_article' AND t.status = 200))
+        QUALIFY row_number() OVER (PARTITION BY t.article_id ORDER BY t.fetched_at DESC) = 1
         """
-    ).fetchall()
-    lost = [rec for rec, gone in rows if gone]
-    if len(lost) < thresholds.min_articles or len(lost) < FAILURE_SHARE * len(rows):
+    )
+    seen, differing = con.execute("SELECT count(*), count(*) FILTER (WHERE differs) FROM known").fetchall()[0]
+    if differing < thresholds.min_articles or differing < FAILURE_SHARE * seen:
+        return 0, None  # too few pages changed at all for most of them to have lost their text
+    lost = [
+        rec
+        for (rec,) in con.execute(
+            f"""
+            WITH before AS (
+                SELECT article_id, list(block) AS blocks FROM article_blocks
+                WHERE source = ? AND article_id IN (SELECT article_id FROM known WHERE differs) GROUP BY article_id
+            )
+            SELECT k.rec FROM known k LEFT JOIN before b ON b.article_id = k.article_id
+            WHERE k.differs AND (k.outcome = 'no_article'
+                  OR len(list_intersect(b.blocks, k.blocks)) < {FAILURE_RETAINED} * len(b.blocks))
+            """,
+            [source],
+        ).fetchall()
+    ]
+    if len(lost) < thresholds.min_articles or len(lost) < FAILURE_SHARE * seen:
         return 0, None
     why = (
-        f"extraction failed: {len(lost)} of the {len(rows)} known articles this crawl read again lost their "
+        f"extraction failed: {len(lost)} of the {seen} known articles this crawl read again lost their "
         f"article text (no article found, or under {FAILURE_RETAINED:.0%} of their lines left), most likely a "
         "new page layout; their previous versions stay current until a crawl extracts them again"
     )
@@ -139,9 +146,7 @@ def learn(con, source: str, thresholds: Thresholds, batch_id: str | None, now: d
         WITH caps AS (
             SELECT t.rowid AS rec, t.article_id, t.canonical_url, list_distinct({_CAPTURE_BLOCKS}) AS blocks
             FROM staged t
-            LEFT JOIN article_versions v ON v.article_id = t.article_id AND v.valid_to IS NULL
             WHERE t.type = 'capture' AND t.outcome = 'article' AND t.article_id IS NOT NULL
-              AND (v.valid_from IS NULL OR t.fetched_at > v.valid_from)
             QUALIFY row_number() OVER (PARTITION BY t.article_id ORDER BY t.fetched_at DESC) = 1
         ), counted AS (
             SELECT article_id, list_sort(list(block)) AS blocks FROM article_blocks
@@ -211,15 +216,18 @@ def _learn(
         [source],
     )
     appeared, went, articles = _model_change(con, source, thresholds, recount_all)
-    _save_state(con, source, thresholds, now, existed is not None)
+    if recount_all:
+        _save_state(con, source, thresholds, now, existed is not None)
     if not appeared and not went:
         return None
     return _record_event(con, source, appeared, went, articles, batch_id, now, initial=existed is None)
 
 
 def _rebuild_from_stored(con, source: str) -> None:
-    """A source loaded for the first time since migration 007: its live articles' blocks, from their stored texts."""
-    con.execute("DELETE FROM article_blocks WHERE source = ?", [source])
+    """A source loaded for the first time since migration 007: its live articles' blocks, from their stored texts.
+
+    It has no rows yet: they are written in the transaction that writes its `template_state` row.
+    """
     con.execute(
         f"""
         INSERT INTO article_blocks (source, article_id, block)
@@ -234,25 +242,25 @@ def _rebuild_from_stored(con, source: str) -> None:
 
 def _model_change(con, source: str, thresholds: Thresholds, recount_all: bool) -> tuple[dict, list[str], int]:
     """({block: articles carrying it} that became the site's, blocks that went, the source's articles)."""
-    articles, loaded = con.execute(
-        "SELECT (SELECT count(DISTINCT article_id) FROM article_blocks WHERE source = ?), "
-        "(SELECT count(*) FROM batch_caps)",
-        [source],
-    ).fetchall()[0]
     considered = "" if recount_all else "AND a.block IN (SELECT block FROM touched)"
     least, share = thresholds.min_articles, thresholds.share
-    candidates = con.execute(
+    rows = con.execute(
         f"""
-        WITH counted AS (
+        WITH sizes AS (
+            SELECT (SELECT count(DISTINCT article_id) FROM article_blocks WHERE source = ?) AS articles,
+                   (SELECT count(*) FROM batch_caps) AS loaded
+        ), counted AS (
             SELECT a.block, count(*) AS articles FROM article_blocks a
             WHERE a.source = ? {considered} GROUP BY a.block HAVING count(*) >= {least}
         ), in_load AS (SELECT block, count(*) AS pages FROM batch_blocks GROUP BY block)
-        SELECT c.block, c.articles FROM counted c LEFT JOIN in_load l ON l.block = c.block
-        WHERE c.articles >= {share} * ?
-           OR (coalesce(l.pages, 0) >= {least} AND l.pages >= {share} * ?)
+        SELECT z.articles, c.block, c.articles
+        FROM sizes z LEFT JOIN (counted c LEFT JOIN in_load l ON l.block = c.block)
+          ON c.articles >= {share} * z.articles OR (coalesce(l.pages, 0) >= {least} AND l.pages >= {share} * z.loaded)
         """,
-        [source, articles, loaded],
+        [source, source],
     ).fetchall()
+    articles = rows[0][0]
+    candidates = [(block, count) for _, block, count in rows if block is not None]
     active = {
         b
         for (b,) in con.execute(
@@ -260,6 +268,8 @@ def _model_change(con, source: str, thresholds: Thresholds, recount_all: bool) -
         ).fetchall()
     }
     appeared = {block: count for block, count in candidates if block not in active}
+    if not active:
+        return appeared, [], int(articles)
     went = [
         b
         for (b,) in con.execute(
