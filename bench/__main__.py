@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--churn-recrawls", type=int, default=10)
     t.add_argument("--out", default="bench/results-template.json")
     t.add_argument("--project", help="crawl with this copy of presswatch (the code before a change)")
+    t.add_argument("--baseline", help="a template run of the code before (its F1 is the target)")
     t.add_argument("--workdir")
     t.add_argument("--keep", action="store_true")
 

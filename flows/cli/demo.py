@@ -62,9 +62,10 @@ def run_demo(settings: Settings, port: int = 8321) -> None:
         kind = f"{change['kind']} of {change['source']}" if change["kind"] == "template" else change["kind"]
         console.print(f"  [bold]{kind}[/]{flag}: {change['title']}", highlight=False)
         console.print(f"    {change['url']}", highlight=False, markup=False)
-        if change.get("previous_sentence") or change.get("changed_sentence"):
-            console.print(f"    [red]- {change.get('previous_sentence') or ''}[/]", highlight=False)
-            console.print(f"    [green]+ {change.get('changed_sentence') or ''}[/]", highlight=False)
+        if change.get("previous_sentence"):
+            console.print(f"    [red]- {change['previous_sentence']}[/]", highlight=False)
+        if change.get("changed_sentence"):
+            console.print(f"    [green]+ {change['changed_sentence']}[/]", highlight=False)
     db_flag = "" if settings.db == DEFAULT_DB else f" --db {settings.db}"
     console.print(
         f'\nQuery it: presswatch{db_flag} sql "select source, count(*) as articles from articles group by source"'
