@@ -1,8 +1,9 @@
 """`presswatch demo`: the whole pipeline against the bundled demo site on 127.0.0.1, offline.
 
-Crawl the site, let it publish an edit and a deletion while it rolls out a redesign (a new banner and
-a newsletter promo in every article, with three more real edits), crawl again, and show what changed:
-the four edits and the deletion, and one template event per outlet rather than a version per page.
+Crawl the site, let it publish an edit and a deletion, crawl again, and show what changed. With
+`redesign` the site also rolls out a redesign (a banner and a newsletter promo in every article, with
+three more real edits) before the second crawl: the four edits and the deletion are shown, and one
+template event per outlet rather than a version per page.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def start_site(port: int) -> DemoSite:
     return site
 
 
-def run_demo(settings: Settings, port: int = 8321) -> None:
+def run_demo(settings: Settings, port: int = 8321, redesign: bool = False) -> None:
     started = time.monotonic()
     site = start_site(port)
     try:
@@ -45,11 +46,14 @@ def run_demo(settings: Settings, port: int = 8321) -> None:
             print_summary(run_flow(settings, None), time.monotonic() - step)
 
             site.set_stage(2)
-            site.set_redesign(3)
-            console.print(
-                "\n[bold]2. The site is redesigned[/] (a banner, a newsletter promo in every article) "
-                "[bold]while it edits four articles and deletes one; second crawl[/]"
-            )
+            if redesign:
+                site.set_redesign(3)
+                console.print(
+                    "\n[bold]2. The site is redesigned[/] (a banner, a newsletter promo in every article) "
+                    "[bold]while it edits four articles and deletes one; second crawl[/]"
+                )
+            else:
+                console.print("\n[bold]2. The site edits one article and deletes another; second crawl[/]")
             step = time.monotonic()
             summary = run_flow(settings, None)
             print_summary(summary, time.monotonic() - step, show_changes=False)
