@@ -8,6 +8,7 @@ python -m bench serve --pages 2000                               # the corpus se
 python -m bench profile --pages 2000                             # py-spy over a first crawl
 python -m bench serverbench --pages 2000                         # asyncio server vs a threaded one
 python -m bench queries --versions 1000000 --workdir /work/bench-data   # search and trends: index, scan, native
+python -m bench template --real-pages /work/.mirror/adbar+trafilatura --pages 200   # redesign, rollout, churn
 """
 
 from __future__ import annotations
@@ -136,6 +137,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     q.add_argument("--keep", action="store_true", help="keep the no-reuse warehouse")
     q.add_argument("--quick", action="store_true", help="two trend and two search queries only (a smoke test)")
+    t = sub.add_parser("template", help="a site redesign, a rollout and churn on the real pages (issue 21)")
+    t.add_argument("--real-pages", metavar="PATH", required=True, help="as for run --real-pages")
+    t.add_argument("--pages", type=int, default=200, help="saved pages served (each its own URL)")
+    t.add_argument("--churn-recrawls", type=int, default=10)
+    t.add_argument("--out", default="bench/results-template.json")
+    t.add_argument("--project", help="crawl with this copy of presswatch (the code before a change)")
+    t.add_argument("--baseline", help="a template run of the code before (its F1 is the target)")
+    t.add_argument("--workdir")
+    t.add_argument("--keep", action="store_true")
 
     d = sub.add_parser("direct-crawl", help="crawl and load without Prefect (used by run --crawl-via direct)")
     d.add_argument("--db", required=True)
@@ -161,21 +171,12 @@ def main(argv: list[str] | None = None) -> int:
             args.upkeep_loads = min(args.upkeep_loads, 5)
             args.upkeep_articles = min(args.upkeep_articles, 10)
             args.query_repeat = 1
-        results = run(args)
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
-        print(table(results))
-        print(f"\nwritten: {args.out}")
-        return 0
+        return _report(run(args), args.out, table)
     if args.command == "queries":
         from bench.search import measure, table
 
         args.command_line = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
-        results = measure(args)
-        Path(args.out).write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
-        print(table(results))
-        print(f"\nwritten: {args.out}")
-        return 0
+        return _report(measure(args), args.out, table)
     if args.command == "profile":
         from bench.profile import profile
 
@@ -204,12 +205,25 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{step:<20} {result['steps_s'].get(step, 0):>7} {mb:>19}")
         print(json.dumps(result, indent=1))
         return 0
+    if args.command == "template":
+        from bench.template import run_template, table
+
+        return _report(run_template(args), args.out, table)
     if args.command == "serverbench":
         from bench.serverbench import compare
 
         print(json.dumps(compare(args.pages, args.requests, args.clients), indent=1))
         return 0
     return 2
+
+
+def _report(results: dict, out: str, table) -> int:
+    """Write the JSON report and print its table."""
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
+    print(table(results))
+    print(f"\nwritten: {out}")
+    return 0
 
 
 if __name__ == "__main__":

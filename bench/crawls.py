@@ -114,7 +114,7 @@ def direct_crawl(db: str, registry: str, data: str) -> int:
     settings = Settings(db=Path(db), data=Path(data), registry=Path(registry), crawl_retries=0, retry_delay=0.0)
     for source in load_registry(settings.registry).sources:
         crawl_source_process(source, settings)
-    load_pending(settings.db, settings.staging, settings.loaded, wait=settings.load_wait)
+    load_pending(settings.db, settings.staging, settings.loaded, wait=settings.load_wait, archive=settings.archive_root)
     return 0
 
 

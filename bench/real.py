@@ -115,10 +115,22 @@ def load_saved(folder: Path) -> list[SavedPage]:
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
-class RealCorpus:
-    """N pages served from the saved ones, each under its own URL; the same interface the server uses of Corpus."""
+# A publisher's redesign (python -m bench template): a new header, and a promo paragraph inside the body.
+REDESIGN_HEADER = (
+    b'<header class="site-header-2024"><a href="/">Bench News</a> <nav><a href="/list/index.html">Latest</a> '
+    b'<a href="/feed.xml">RSS</a></nav><p class="tagline">Independent news since 1998</p></header>'
+)
+REDESIGN_PROMO = "Sign up for our morning newsletter: the day's top stories, every weekday at 7 am, free in your inbox."
+_BODY_TAG = re.compile(rb"<body[^>]*>", re.IGNORECASE)
 
-    furniture = False  # served byte for byte: no per-request counter slot
+
+class RealCorpus:
+    """N pages served from the saved ones, each under its own URL; the same interface the server uses of Corpus.
+
+    Served byte for byte unless asked otherwise: `churn` adds per-request furniture and drops the
+    validators (every crawl re-reads every page), `template_share` puts that share of the pages on a
+    redesigned template, `explicit_edits` edits named pages.
+    """
 
     def __init__(self, folder: str | os.PathLike, pages: int):
         self.folder = Path(folder)
@@ -127,6 +139,19 @@ class RealCorpus:
         self.seed = 0
         self.base = "http://127.0.0.1"
         self.edit_rounds: list[float] = []
+        self.explicit_edits: list[frozenset[int]] = []
+        self.template_share = 0.0
+        self.churn = False
+
+    @property
+    def furniture(self) -> bool:
+        """Whether the server inserts per-request furniture (only under churn)."""
+        return self.churn
+
+    def templated(self, i: int) -> bool:
+        """Whether page i is on the redesigned template (a fixed order: a page once redesigned stays so)."""
+        digest = hashlib.sha1(f"real:template:{i}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64 < self.template_share
 
     def saved_page(self, i: int) -> SavedPage:
         return self.saved[i % len(self.saved)]
@@ -146,29 +171,42 @@ class RealCorpus:
         return int.from_bytes(digest[:8], "big") / 2**64 < fraction
 
     def version(self, i: int) -> int:
-        return sum(1 for n, fraction in enumerate(self.edit_rounds, 1) if self.edited(i, n, fraction))
+        rounds = sum(1 for n, fraction in enumerate(self.edit_rounds, 1) if self.edited(i, n, fraction))
+        return rounds + sum(1 for pages in self.explicit_edits if i in pages)
 
     def apply_edits(self, fraction: float) -> list[int]:
         self.edit_rounds.append(fraction)
         n = len(self.edit_rounds)
         return [i for i in range(self.pages) if self.edited(i, n, fraction)]
 
-    def body(self, i: int, version: int) -> bytes:
-        """The saved bytes; an edited version adds a sentence to the last paragraph (ASCII fits every encoding here)."""
+    def body(self, i: int, version: int, templated: bool = False) -> bytes:
+        """The saved bytes; an edited version adds a sentence to the last paragraph (ASCII fits every encoding
+        here); the redesigned template adds a header after <body> and a promo paragraph after the middle one."""
         body = self.saved_page(i).body
         if version:
             cut = body.lower().rfind(b"</p>")
             if cut > 0:
                 body = body[:cut] + f" Correction {version}: this paragraph was updated.".encode() + body[cut:]
+        if templated:
+            ends = [m.end() for m in re.finditer(rb"</p>", body, re.IGNORECASE)]
+            at = ends[len(ends) // 2] if ends else len(body)
+            body = body[:at] + f"<p>{REDESIGN_PROMO}</p>".encode() + body[at:]
+            tag = _BODY_TAG.search(body)
+            at = tag.end() if tag else 0
+            body = body[:at] + REDESIGN_HEADER + body[at:]
         return body
 
     def render(self, i: int, version: int | None = None) -> Rendered:
         version = self.version(i) if version is None else version
-        modified = self.spec(i).published + timedelta(days=version)
-        etag = '"' + hashlib.sha1(f"real:{i}:{version}".encode()).hexdigest()[:20] + '"'
-        return Rendered(
-            self.body(i, version), b"", "text/html", etag, modified.astimezone(UTC).replace(microsecond=0), modified
-        )
+        templated = self.templated(i)
+        modified = self.spec(i).published + timedelta(days=version, hours=1 if templated else 0)
+        etag = '"' + hashlib.sha1(f"real:{i}:{version}:{templated}".encode()).hexdigest()[:20] + '"'
+        body, tail = self.body(i, version, templated), b""
+        if self.churn:  # the furniture goes inside the page, before </body>
+            cut = body.lower().rfind(b"</body>")
+            if cut > 0:
+                body, tail = body[:cut], body[cut:]
+        return Rendered(body, tail, "text/html", etag, modified.astimezone(UTC).replace(microsecond=0), modified)
 
     def html_text(self, i: int) -> str:
         """The page decoded as presswatch decodes it (no HTTP charset): for bare extraction."""

@@ -9,6 +9,10 @@ memory at start-up (`--lazy` renders each request from the seed instead). Routes
     /list/index.html, index_N.html   paginated listings, 50 articles a page, rel="next"
     /news/...                        the articles (ETag, Last-Modified, 304 on a match)
     /_bench/edit?fraction=F          a new edit round over a fixed choice of F of the pages
+    /_bench/edit?pages=1,5,9         a new edit round over those pages (real pages only)
+    /_bench/template?share=F         that share of the pages on a redesigned template (real pages only)
+    /_bench/churn?on=1               per-request furniture and no validators: every crawl re-reads all
+    /_bench/restore                  no edits, no redesign, as at start
     /_bench/stats                    requests served by status, bytes sent (JSON)
 
 Run it by hand with `python -m bench serve --pages 2000`; it prints one JSON line with its base
@@ -100,17 +104,15 @@ class Site:
         if i is not None:
             page = self.page(i)
             etag, modified = page.etag, page.last_modified
-            if _not_modified(headers, etag, modified):
+            churn = getattr(self.corpus, "churn", False)
+            if not churn and _not_modified(headers, etag, modified):
                 self.stats["articles_304"] += 1
                 return 304, [("ETag", etag), ("Last-Modified", _http_date(modified))], b""
             self.counter += 1
             self.stats["articles_200"] += 1
             body = page.body(furniture_bytes(i, self.counter) if getattr(self.corpus, "furniture", True) else b"")
-            return (
-                200,
-                [("Content-Type", page.content_type), ("ETag", etag), ("Last-Modified", _http_date(modified))],
-                body,
-            )
+            validators = [] if churn else [("ETag", etag), ("Last-Modified", _http_date(modified))]
+            return 200, [("Content-Type", page.content_type), *validators], body
         xml = self._xml(path)
         if xml is not None:
             body, ctype = xml
@@ -138,6 +140,10 @@ class Site:
         return 404, [("Content-Type", "text/html; charset=utf-8")], b"<html><body><h1>404 Not Found</h1></body></html>"
 
     def _control(self, path: str, query: dict) -> tuple[int, list, bytes]:
+        if path in ("/_bench/template", "/_bench/churn", "/_bench/restore") or (
+            path == "/_bench/edit" and "pages" in query
+        ):
+            return self._real_control(path, query)
         if path == "/_bench/edit":
             try:
                 fraction = float(query.get("fraction", ["0.05"])[0])
@@ -162,6 +168,32 @@ class Site:
             self.stats = {"requests": 0, "bytes": 0, "by_status": {}, "articles_200": 0, "articles_304": 0}
             return 200, [], b"ok"
         return 404, [], b"unknown control endpoint"
+
+    def _real_control(self, path: str, query: dict) -> tuple[int, list, bytes]:
+        """Redesign, named edits and churn, on the real pages (bench/real.py)."""
+        corpus = self.corpus
+        if not hasattr(corpus, "explicit_edits"):
+            return 400, [], b"only the real pages know this control"
+        try:
+            if path == "/_bench/template":
+                corpus.template_share = float(query.get("share", ["1"])[0])
+            elif path == "/_bench/churn":
+                corpus.churn = query.get("on", ["1"])[0] == "1"
+            elif path == "/_bench/edit":
+                corpus.explicit_edits.append(frozenset(int(n) for n in query["pages"][0].split(",") if n))
+            else:
+                corpus.template_share = 0.0
+                corpus.explicit_edits.clear()
+                corpus.edit_rounds.clear()
+        except ValueError:
+            return 400, [], b"bad number"
+        if self.cache is not None:
+            for i in range(corpus.pages):
+                self.cache[i] = corpus.render(i)
+        self._xml_cache.clear()
+        templated = sum(1 for i in range(corpus.pages) if corpus.templated(i))
+        state = {"template_share": corpus.template_share, "templated": templated, "churn": corpus.churn}
+        return 200, [("Content-Type", "application/json")], json.dumps(state).encode()
 
     def _xml(self, path: str) -> tuple[bytes, str] | None:
         if path == "/sitemap_index.xml":

@@ -26,6 +26,7 @@ import duckdb
 from bench import text as T
 from bench.harness import summarize
 from bench.real import ENV as REAL_ENV
+from warehouse.blocks import block_hashes
 from warehouse.clusters import presign
 from warehouse.db import connect, location, open_location
 from warehouse.search_index import prepare_batch, rebuild
@@ -141,6 +142,7 @@ def write_batch(
                 "warc_length": 30000,
                 "title": title,
                 "text": title + "\n" + body,
+                "blocks": block_hashes(title + "\n" + body),  # as the extraction workers stage them
                 "author": "Synth Author",
                 "published_at": (base_time - timedelta(days=a % 700)).date().isoformat(),
                 "site_name": "Synth",
@@ -189,6 +191,10 @@ def write_batch(
     return StagedBatch(folder, manifest)
 
 
+# Steps load_batch calls by their public names (the clusters' and the site templates' modules).
+_PUBLIC_STEPS = ("refresh_clusters", "index_batch", "flag_extraction_failure", "learn", "strip", "explain", "forget_deleted")
+
+
 class _StepTimer:
     """Times the loader's steps by wrapping the module-level functions `load_batch` calls (the
     loader is not changed; the wrappers are removed afterwards), and notes this process's peak
@@ -205,7 +211,7 @@ class _StepTimer:
             fn = getattr(loader, name)
             if (
                 callable(fn)
-                and (name.startswith("_") and not name.startswith("__") or name in ("refresh_clusters", "index_batch"))
+                and (name.startswith("_") and not name.startswith("__") or name in _PUBLIC_STEPS)
                 and getattr(fn, "__module__", "").startswith("warehouse")
                 and not isinstance(fn, type)
             ):

@@ -23,7 +23,7 @@ from crawlers.registry_types import (
     Texts,
     validate_tables,
 )
-from warehouse.change_kinds import CHANGED_KINDS, PUBLISHER_KINDS
+from warehouse.change_kinds import ALERT_KINDS, CHANGED_KINDS
 
 # Apprise schemes a rule may use (https://github.com/caronc/apprise/wiki); checked against the
 # installed Apprise too, so a scheme it cannot send to is refused up front.
@@ -58,9 +58,9 @@ def _channel(url: str) -> str:
 
 
 def _known_kinds(kinds: tuple[str, ...]) -> tuple[str, ...]:
-    unknown = [k for k in kinds if k not in PUBLISHER_KINDS]
+    unknown = [k for k in kinds if k not in ALERT_KINDS]
     if unknown:
-        raise Invalid(f"unknown kind(s) {', '.join(unknown)}; choose from {', '.join(PUBLISHER_KINDS)}")
+        raise Invalid(f"unknown kind(s) {', '.join(unknown)}; choose from {', '.join(ALERT_KINDS)}")
     return kinds
 
 
@@ -89,7 +89,7 @@ Kinds = Annotated[
     tuple[str, ...],
     Field(min_length=1),
     AfterValidator(_known_kinds),
-    WithJsonSchema({"type": "array", "items": {"enum": list(PUBLISHER_KINDS)}, "minItems": 1}),
+    WithJsonSchema({"type": "array", "items": {"enum": list(ALERT_KINDS)}, "minItems": 1}),
     Must("a list of strings"),
 ]
 
@@ -101,7 +101,9 @@ class AlertRule(BaseModel):
 
     name: Slug = Field(description="the rule's name on the command line and in the ledger")
     channels: Channels = Field(description="Apprise URLs to send to; ${VAR} reads a secret from the environment")
-    kinds: Kinds = Field(CHANGED_KINDS, description="kinds of change to send")
+    kinds: Kinds = Field(
+        CHANGED_KINDS, description="kinds of change to send (`template`: a change of a source's site template)"
+    )
     silent_only: Switch = Field(False, description="only edits whose page dates did not move")
     sources: Annotated[Texts, AfterValidator(_known_sources)] = Field((), description="only these sources (empty: all)")
     terms: Annotated[tuple[Annotated[str, AfterValidator(_term)], ...], Must("a list of strings")] = Field(

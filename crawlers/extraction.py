@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, cast
 import trafilatura
 from cssselect import GenericTranslator
 
+from warehouse.blocks import block_hashes
+
 if TYPE_CHECKING:
     from trafilatura.settings import Document
 
@@ -121,10 +123,12 @@ def extract_page(html: str, url: str, options: ExtractionOptions) -> dict:
         return {"outcome": "no_article", "reason": "no article text found"}
     title = normalise_text(_strip_patterns(doc.title or "", options.ignore_patterns)) or None
     tags = [t for t in (doc.categories or []) + (doc.tags or []) if t]
+    text = normalise_text(text)
     return {
         "outcome": "article",
         "title": title,
-        "text": normalise_text(text),
+        "text": text,
+        "blocks": block_hashes(text),  # per line, for the loader's template model (warehouse/template.py)
         "author": doc.author or None,
         "published_at": doc.date or None,
         "site_name": doc.sitename or None,

@@ -27,7 +27,9 @@ from crawlers.registry_types import (
     Regex,
     Regexes,
     Revisit,
+    ManyArticles,
     Seconds,
+    Share,
     Slug,
     Switch,
     Text,
@@ -35,7 +37,7 @@ from crawlers.registry_types import (
     Verified,
     validate_tables,
 )
-from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE
+from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE, TEMPLATE_MIN_ARTICLES, TEMPLATE_SHARE
 
 # Package data, so a non-editable install has it too (pyproject.toml lists it).
 DEFAULT_REGISTRY = Path(str(resources.files("crawlers").joinpath("sources.toml")))
@@ -97,6 +99,10 @@ class Source(BaseModel):
     revisit_after_edit: Duration = Field(7 * 86400.0, description="revisit every run for this long after an edit")
     ignore_selectors: Texts = Field((), description="CSS selectors removed before hashing")
     ignore_patterns: Regexes = Field((), description="regexes removed from the text before hashing")
+    template_min_articles: ManyArticles = Field(
+        TEMPLATE_MIN_ARTICLES, description="a site block recurs in at least this many articles..."
+    )
+    template_share: Share = Field(TEMPLATE_SHARE, description="...and in this share of them (warehouse/rules.py)")
     verified: Verified = Field(False, description="false, or the date `presswatch sources check --write` passed")
     notes: Text = ""
 
@@ -128,6 +134,8 @@ class Source(BaseModel):
         return {
             "confirm_deletion": self.confirm_deletion,
             "deletion_grace": self.deletion_grace,
+            "template_min_articles": self.template_min_articles,
+            "template_share": self.template_share,
             "language": self.language,
             "label": self.label,
             "allowed_domains": list(self.allowed_domains),

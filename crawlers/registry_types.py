@@ -201,6 +201,9 @@ Cron = Annotated[str, Strict(), AfterValidator(_cron), Must('a cron expression s
 Count = Annotated[int, Strict(), Field(ge=1), Must("a whole number of at least 1")]
 CountFromZero = Annotated[int, Strict(), Field(ge=0), Must("a whole number of at least 0")]
 Seconds = Annotated[float, Strict(), Field(ge=0), Must("a number of seconds")]
+# One article's own lines are never the site's: a site block recurs in two articles at least.
+ManyArticles = Annotated[int, Strict(), Field(ge=2), Must("a whole number of at least 2")]
+Share = Annotated[float, Strict(), Field(ge=0, le=1), Must("a share between 0 and 1")]
 Switch = Annotated[bool, Strict(), Must("true or false")]
 Duration = Annotated[float, BeforeValidator(_duration), WithJsonSchema(_DURATION_SCHEMA), Must("a duration")]
 Revisit = Annotated[

@@ -871,6 +871,42 @@ STAGES = tuple(STAGE_CHANGES)
 # When feeds, sitemaps and listings were last rebuilt at each stage (their Last-Modified).
 STAGE_DATES = {1: "2021-03-31T00:00:00+00:00", 2: "2021-04-07T00:00:00+00:00", 3: "2021-04-14T00:00:00+00:00"}
 
+# The redesign switch (DemoSite.set_redesign, /_control/redesign?step=N), independent of the stages:
+# a new banner above every page's header and a newsletter promo inside every article body, rolled
+# out in three steps over a share of each outlet's articles (in a fixed order, so a page once
+# redesigned stays so), each step with one real edit of a Global Times article. Step 3 straight
+# from 0 is a redesign of every page at once with the three edits. Article dates do not move (they
+# are the article's); the pages' ETags do.
+REDESIGN_SHARES = {0: 0.0, 1: 0.4, 2: 0.7, 3: 1.0}
+REDESIGN_STEPS = tuple(REDESIGN_SHARES)
+REDESIGN_BANNER = "New look: our website has been redesigned. Tell us what you think."
+REDESIGN_PROMO = {
+    "chinadaily": "Sign up for the China Daily morning newsletter: the day's top stories in your inbox at 7 am.",
+    "xinhua": "Sign up for the Xinhua morning newsletter: the day's top stories in your inbox at 7 am.",
+    "globaltimes": "Sign up for the Global Times morning newsletter: the day's top stories in your inbox at 7 am.",
+    "xjgov": "订阅新疆发布早间简报，每天早上7点把当天要闻送到您的邮箱。",
+    "unnews": "Sign up for the UN News morning newsletter: the day's top stories in your inbox at 7 am.",
+}
+# Step k's edit: `old` replaced by `new` in the article's paragraphs, or (old None) `new` added as its last paragraph.
+REDESIGN_EDITS: tuple[dict, ...] = (
+    {
+        "path": "/globaltimes/page/202103/1219450.shtml",
+        "old": "The region has provided 15 years of free education",
+        "new": "The region has provided 12 years of free education",
+    },
+    {
+        "path": "/globaltimes/page/202101/1211876.shtml",
+        "old": "sold more than 5,000 boxes of red dates",
+        "new": "sold about 3,000 boxes of red dates",
+    },
+    {
+        # a sentence that looks like a site's promo but is on this page alone: the article's
+        "path": "/globaltimes/page/202101/1212890.shtml",
+        "old": None,
+        "new": "Follow the Global Times on Twitter and Facebook for more stories from Xinjiang.",
+    },
+)
+
 # Articles visible per outlet at stage 1 (the robots-blocked private page is not counted).
 EXPECTED = {"chinadaily": 8, "xinhua": 6, "globaltimes": 9, "xjgov": 5, "unnews": 6}
 TOTAL_EXPECTED = sum(EXPECTED.values())

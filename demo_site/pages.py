@@ -21,6 +21,7 @@ class Furniture:
     csrf: str
     ad_id: str
     most_read: list[tuple[str, str]] = field(default_factory=list)  # (title, path)
+    banner: str = ""  # the redesigned template's banner above the header (content.REDESIGN_BANNER)
 
 
 @dataclass(frozen=True)
@@ -282,8 +283,9 @@ def _body(outlet: str, main: str, base: str, furn: Furniture) -> str:
     footer = " ".join(f'<a href="{href}">{escape(label)}</a>' for label, href in s.nav)
     site_map = "".join(f'<li><a href="{o.home}info/{i}.html">{escape(t)}</a></li>' for i, t in enumerate(s.footer))
     partners = "".join(f'<li><a href="http://example.com/partner/{i}">Partner site {i}</a></li>' for i in range(1, 9))
+    banner = f'<div class="site-banner"><p>{escape(furn.banner)}</p></div>\n' if furn.banner else ""
     return (
-        f'<body class="{outlet}" id="top">\n'
+        f'<body class="{outlet}" id="top">\n{banner}'
         f'<div class="topbar" id="topbar"><a href="{o.home}">{escape(o.label)}</a>'
         '<a href="/unnews/">UN News</a><a href="/xinhua/english/">Xinhua</a>'
         '<a href="/globaltimes/">Global Times</a><a href="/chinadaily/">China Daily</a></div>\n'

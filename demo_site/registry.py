@@ -67,6 +67,7 @@ def demo_registry(base_url: str, names: tuple[str, ...] | None = None) -> str:
             "confirm_deletion = 1",
             'deletion_grace = "0s"',
             'revisit = [["inf", "0s"]]  # the demo revisits everything on every run',
+            "template_min_articles = 2  # its outlets have 5 to 9 articles: the default, 10, would never be met",
         ]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"

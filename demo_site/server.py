@@ -20,6 +20,8 @@ from .content import (
     GLOBALTIMES_LISTING,
     GLOBALTIMES_PER_PAGE,
     OUTLETS,
+    REDESIGN_BANNER,
+    REDESIGN_STEPS,
     STAGE_DATES,
     STAGES,
     UNNEWS_FEED,
@@ -103,6 +105,7 @@ class DemoSite:
         self.host, self.port = host, port
         self._stage = 1
         self.set_stage(stage)
+        self._redesign = 0
         self._lock = threading.Lock()
         self._requests = 0
         self._httpd: ThreadingHTTPServer | None = None
@@ -117,6 +120,16 @@ class DemoSite:
         if n not in STAGES:
             raise ValueError(f"stage must be one of {STAGES}, not {n!r}")
         self._stage = n
+
+    @property
+    def redesign(self) -> int:
+        return self._redesign
+
+    def set_redesign(self, step: int) -> None:
+        """Roll the new template out to step `step` (0: none; 3: every page), with its real edits."""
+        if step not in REDESIGN_STEPS:
+            raise ValueError(f"redesign step must be one of {REDESIGN_STEPS}, not {step!r}")
+        self._redesign = step
 
     @property
     def base_url(self) -> str:
@@ -158,17 +171,20 @@ class DemoSite:
         base = "http://" + (host or headers.get("Host") or f"{self.host}:{self.port}")
         if path == "/_control/stage":
             return self._control(parse_qs(parts.query))
+        if path == "/_control/redesign":
+            return self._control(parse_qs(parts.query), "step", self.set_redesign, lambda: self._redesign)
         stage = self._stage
         resp = self._route(path, base, stage)
         if resp.status == 200 and not_modified(headers, resp.etag, resp.last_modified):
             return Response(304, b"", resp.content_type, resp.etag, resp.last_modified)
         return resp
 
-    def _control(self, query: dict) -> Response:
-        if "n" not in query:
-            return Response(200, str(self._stage).encode(), "text/plain; charset=utf-8")
+    def _control(self, query: dict, key: str = "n", setter=None, getter=None) -> Response:
+        setter, getter = setter or self.set_stage, getter or (lambda: self._stage)
+        if key not in query:
+            return Response(200, str(getter()).encode(), "text/plain; charset=utf-8")
         try:
-            self.set_stage(int(query["n"][0]))
+            setter(int(query[key][0]))
         except ValueError as exc:
             return Response(400, str(exc).encode(), "text/plain; charset=utf-8")
         return Response(200, b"ok", "text/plain; charset=utf-8")
@@ -202,7 +218,9 @@ class DemoSite:
             return feeds.xinhua_sitemap(path, base, stage), _XML
         return None
 
-    def _furniture(self, outlet: str, stage: int, current: str | None = None) -> pages.Furniture:
+    def _furniture(
+        self, outlet: str, stage: int, current: str | None = None, redesigned: bool | None = None
+    ) -> pages.Furniture:
         with self._lock:
             self._requests += 1
             n = self._requests
@@ -215,6 +233,7 @@ class DemoSite:
             csrf=secrets.token_urlsafe(24),
             ad_id=secrets.token_hex(4),
             most_read=(others[shift:] + others[:shift])[:5],
+            banner=REDESIGN_BANNER if (self._redesign > 0 if redesigned is None else redesigned) else "",
         )
 
     def _error(self, status: int, path: str) -> Response:
@@ -225,11 +244,12 @@ class DemoSite:
         status = stages.status(path, stage)
         if status is not None and status != stages.OK:  # callers route only article paths here
             return self._error(status, path)
-        a = BY_PATH[path]
-        title, paras = stages.title(a, stage), stages.paragraphs(a, stage)
-        html = pages.article_page(a, title, paras, base, self._furniture(a.outlet, stage, path))
+        a, redesign = BY_PATH[path], self._redesign
+        title, paras = stages.title(a, stage), stages.paragraphs(a, stage, redesign)
+        redesigned = stages.redesigned(a, redesign)
+        html = pages.article_page(a, title, paras, base, self._furniture(a.outlet, stage, path, redesigned))
         body, ctype = _html(a.outlet, html)
-        etag = _etag(a.path, title, paras, a.published, a.modified, a.author)
+        etag = _etag(a.path, title, paras, a.published, a.modified, a.author, redesigned)
         return Response(200, body, ctype, etag, datetime.fromisoformat(a.modified))
 
     def _listing(self, outlet: str, index: int, base: str, stage: int, path: str) -> Response:

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from .content import ARTICLES, BY_PATH, EDIT, RETITLE, STAGE_CHANGES, Article
+import hashlib
+import math
+
+from .content import (
+    ARTICLES,
+    BY_PATH,
+    EDIT,
+    REDESIGN_EDITS,
+    REDESIGN_PROMO,
+    REDESIGN_SHARES,
+    RETITLE,
+    STAGE_CHANGES,
+    Article,
+)
 
 OK, DELETED, GONE = 200, 404, 410
 
@@ -25,10 +38,31 @@ def title(article: Article, stage: int) -> str:
     return article.title
 
 
-def paragraphs(article: Article, stage: int) -> tuple[str, ...]:
+def paragraphs(article: Article, stage: int, redesign: int = 0) -> tuple[str, ...]:
+    """The article's paragraphs at `stage` and redesign step `redesign` (its edits and its promo)."""
+    found = article.paragraphs
     if article.path in STAGE_CHANGES[stage]["edited"]:
-        return tuple(p.replace(EDIT["old"], EDIT["new"]) for p in article.paragraphs)
-    return article.paragraphs
+        found = tuple(p.replace(EDIT["old"], EDIT["new"]) for p in found)
+    for edit in REDESIGN_EDITS[:redesign]:
+        if edit["path"] == article.path:
+            found = (
+                found + (edit["new"],)
+                if edit["old"] is None
+                else tuple(p.replace(edit["old"], edit["new"]) for p in found)
+            )
+    if redesigned(article, redesign):
+        found = found[:1] + (REDESIGN_PROMO[article.outlet],) + found[1:]
+    return found
+
+
+def redesigned(article: Article, redesign: int) -> bool:
+    """Whether the article is on the new template at redesign step `redesign`."""
+    mates = sorted((a for a in ARTICLES if a.outlet == article.outlet), key=_rollout_order)
+    return mates.index(article) < math.ceil(REDESIGN_SHARES[redesign] * len(mates))
+
+
+def _rollout_order(article: Article) -> str:
+    return hashlib.sha1(article.path.encode()).hexdigest()
 
 
 def visible(outlet: str, stage: int, include_private: bool = False) -> list[Article]:

@@ -168,6 +168,8 @@ def _summarize(settings, run_id, reports, outcomes, load_error, log) -> RunSumma
         for key, value in result.counts.items():
             entry.counts[key] = entry.counts.get(key, 0) + value
         entry.changes.extend(asdict(c) for c in result.changes if c.kind != "new")
+        if result.extraction_failure:  # the site's new layout broke extraction: its versions stay current
+            entry.status, entry.error = "failed", result.extraction_failure
     staged = [b for b in pending_batches(settings.staging) if loadable_batch(settings, b, run_id)]
     for batch in staged:  # crawled but not loaded: say so, never a row of zeros that looks like success
         name = batch.manifest.get("source") or "unknown"

@@ -21,8 +21,11 @@ from warehouse.locks import flock_within
 from warehouse.staging import StagedBatch
 
 
-def load_staged(settings: Settings, run_id: str | None = None) -> list[LoadResult]:
+def load_staged(settings: Settings, run_id: str | None = None, flips: bool = True) -> list[LoadResult]:
     """Load the batches that may load now (see the module), under the data folder's load lock.
+
+    `flips`: read the archive for lines the extractor alone gained or lost (warehouse/flips.py);
+    a re-extraction's own batches need not.
 
     Raises DatabaseLocked after `settings.load_wait`; ArchiveUnavailable, CatalogUnreachable or
     StorageUnavailable when a shared part is down (their `loaded`: what loaded before it).
@@ -38,7 +41,14 @@ def load_staged(settings: Settings, run_id: str | None = None) -> list[LoadResul
         return True
 
     with load_lock(settings):
-        return load_pending(settings.db, settings.staging, settings.loaded, wait=settings.load_wait, keep=keep)
+        return load_pending(
+            settings.db,
+            settings.staging,
+            settings.loaded,
+            wait=settings.load_wait,
+            keep=keep,
+            archive=settings.archive_root if flips else None,
+        )
 
 
 def publish(settings: Settings, batch: StagedBatch) -> None:

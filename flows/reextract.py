@@ -1,8 +1,9 @@
 """Re-extract archived captures with the registry's current extractor settings, stage the results, load them.
 
 Extraction runs in a pool of worker processes (trafilatura is not thread-safe and grows in memory,
-trafilatura#216). Only texts that came out different are staged: a staged capture also tells the
-loader the page was just seen, which a re-read of an old capture must not claim.
+trafilatura#216). Only texts that came out different are staged (compared, as the loader stores them,
+without the source's site blocks): a staged capture also tells the loader the page was just seen,
+which a re-read of an old capture must not claim.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from crawlers.workerpool import WorkerPool, available_cores
 from flows.loadable import load_staged
 from flows.reextract_worker import extract_capture
 from flows.settings import Settings
+from warehouse.blocks import article_hash
 from warehouse.reextract import CurrentCapture, current_captures, reextract_record
 from warehouse.staging import BatchWriter, new_batch_id
+from warehouse.template import site_models
 
 
 @dataclass
@@ -45,6 +48,8 @@ def run_reextract(
     if not dry_run:
         load_staged(settings)
     captures = current_captures(settings.db, [s.name for s in sources], wait=settings.load_wait)
+    # Texts are compared as the loader stores them: without the site's blocks (warehouse/template.py).
+    site = site_models(settings.db, [s.name for s in sources], wait=settings.load_wait)
     options = {s.name: options_for(s) for s in sources}
     results = {s.name: SourceResult(s.name) for s in sources}
     changed: dict[str, list[dict]] = {}
@@ -56,7 +61,8 @@ def run_reextract(
         if outcome["outcome"] != "article":
             result.failed.append((capture.canonical_url, outcome.get("reason") or outcome["outcome"]))
             continue
-        if outcome["fields"]["content_hash"] == capture.content_hash:
+        article = site[capture.source].strip(outcome["fields"]["text"])
+        if article_hash(outcome["fields"]["title"], article) == capture.content_hash:
             continue
         result.changed += 1
         fields = outcome["fields"]
@@ -69,7 +75,7 @@ def run_reextract(
         records = changed.get(source.name)
         if records:
             results[source.name].batch_id = _stage(settings, source, records)
-    for loaded in load_staged(settings):
+    for loaded in load_staged(settings, flips=False):
         if loaded.source in results and loaded.batch_id == results[loaded.source].batch_id:
             results[loaded.source].reextracted = loaded.counts.get("reextracted", 0)
     return list(results.values())

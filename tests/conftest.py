@@ -90,7 +90,15 @@ class Pipeline:
                 self.failures[source.name] = str(exc)
         if not load:
             return []
-        return load_pending(self.settings.db, self.settings.staging, self.settings.loaded, wait=self.settings.load_wait)
+        settings = self.settings
+        return load_pending(
+            settings.db, settings.staging, settings.loaded, wait=settings.load_wait, archive=settings.archive_root
+        )
+
+    def cli(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
+        """`presswatch` (run_cli) on this pipeline's warehouse, registry and data folder."""
+        folders = ("--db", str(self.db), "--sources", str(self.settings.registry), "--data", str(self.settings.data))
+        return run_cli(*folders, *args, **kwargs)
 
     def query(self, sql: str, params=None) -> list[tuple]:
         with connect(self.settings.db, read_only=True) as con:
@@ -144,6 +152,13 @@ def pipeline(tmp_path) -> Pipeline:
 def demo_pipeline(pipeline, site) -> Pipeline:
     """A Pipeline whose registry is the demo site's five outlets."""
     return pipeline.use_registry(demo_registry(site.base_url))
+
+
+@pytest.fixture(scope="module")
+def module_site():
+    """The demo site for the tests of one module (each test sets the stage or redesign step it needs)."""
+    with DemoSite(port=0) as demo:
+        yield demo
 
 
 @pytest.fixture(scope="session")

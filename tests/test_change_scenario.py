@@ -1,8 +1,13 @@
-"""The change-tracking scenario: furniture churn, body edits (one silent), a retitle, deletions, a restoration."""
+"""The change-tracking scenarios: furniture churn, body edits (one silent), a retitle, deletions, a
+restoration; a site redesign (in one crawl, and rolled out over three) that is one template event with
+the real edits kept; a redesign that breaks extraction; a site block the model learns late."""
 
+import html
 import itertools
+import json
 import re
 import secrets
+import shutil
 import threading
 import time
 from datetime import UTC, datetime
@@ -11,7 +16,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.conftest import run_cli
+from crawlers.registry import load_registry
+from demo_site import demo_registry
+from demo_site.content import REDESIGN_EDITS, REDESIGN_PROMO
+from flows.change_report.paths import page_name
+from flows.notify.deliver import deliver
+from tests.alert_receivers import webhook_receiver
+from tests.conftest import make_pipeline, run_cli
 from tests.servers import registry_entry
 
 TOPICS = ["vocational training", "poverty alleviation", "cotton harvest", "tourism", "rail links"]
@@ -35,6 +46,9 @@ class ChurningSite:
             for i in range(20)
         }
         self.hits = itertools.count()
+        self.stub: str | None = None  # a layout that hides every article behind this one paragraph
+        self.related: str | None = None  # a line the site adds to every article
+        self.note_inside: set[int] = set()  # articles whose own "filed under" note a new layout moved into the body
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -79,13 +93,17 @@ class ChurningSite:
             article = self.articles.get(int(path[3:-5]))
             if article and article["status"] == 200:
                 modified = article["modified"]
-                body = "".join(f"<p>{p}</p>" for p in article["paragraphs"])
+                body = "".join(f"<p>{p}</p>" for p in ([self.stub] if self.stub else article["paragraphs"]))
+                body += f"<p>{self.related}</p>" if self.related else ""
+                number = int(path[3:-5])
+                note = f"<p>Filed under {TOPICS[number % 5]}: our correspondent wrote this report, number {number}.</p>"
+                body, aside = (body + note, "") if number in self.note_inside else (body, f"<aside>{note}</aside>")
                 html = (
                     f"<html lang='en'><head><title>{article['title']}</title>"
                     f"<meta property='article:modified_time' content='{modified.isoformat()}'></head><body>"
                     f"<nav><a href='/'>Home</a> <a href='/list.html'>News</a></nav>{self.furniture()}"
                     f"<article><h1>{article['title']}</h1><p class='info'>Updated: {modified:%Y-%m-%d %H:%M}</p>"
-                    f"{body}</article>{self.furniture()}<footer>© Demo</footer></body></html>"
+                    f"{body}</article>{aside}{self.furniture()}<footer>© Demo</footer></body></html>"
                 )
                 return 200, html.encode(), {"Last-Modified": format_datetime(modified, usegmt=True)}
         return 404, b"<html><body>Not found</body></html>", {}
@@ -164,3 +182,146 @@ def test_scenario_yields_exactly_the_publishers_changes(pipeline, churning_site)
         assert shown.returncode == 0, shown.stderr
         added = " ".join(re.findall(r"\{\+(.*?)\+\}", shown.stdout, re.S))
         assert added and all(word in sentence for word in added.split())
+
+
+def _churn_registry(site, **keys) -> str:
+    return registry_entry(
+        "churn", site.url, listings=[site.url + "/list.html"], article_pattern=r"/a/\d+\.html$", **keys
+    )
+
+
+def test_a_redesign_that_breaks_extraction_is_an_extraction_failure_not_twenty_edits(pipeline, churning_site):
+    site = churning_site
+    pipeline.use_registry(_churn_registry(site))
+    pipeline.crawl()
+    site.stub = (
+        "This story is only available in our new app. Download it from your app store to keep reading the "
+        "full article, free of charge, on your phone or tablet."
+    )
+    [broken] = pipeline.crawl()
+    assert broken.extraction_failure and "20 of the 20 known articles" in broken.extraction_failure
+    assert broken.counts["edited"] == 0 and broken.template is None
+    assert pipeline.scalar("SELECT count(*) FROM article_versions") == 20  # every version stays current
+    assert pipeline.scalar("SELECT max(missing_count) FROM article_state") == 0  # nothing on its way to deletion
+    assert pipeline.scalar("SELECT count(*) FROM fetches WHERE outcome = 'extract_failed'") == 20
+    runs = json.loads(run_cli("--db", str(pipeline.db), "runs", "--format", "json").stdout)
+    assert runs[0]["status"] == "failed" and "extraction failed" in runs[0]["failures"]
+
+    site.stub = None  # extraction works again: only the edit made meanwhile is recorded
+    site.edit(1, 2, "Paragraph 2 was rewritten while the app-only layout was up.", announce=False)
+    [fixed] = pipeline.crawl()
+    assert fixed.extraction_failure is None and fixed.counts["edited"] == 1 and fixed.counts["same"] == 19
+
+
+def test_a_line_a_new_layout_lets_the_extractor_keep_is_no_edit(pipeline, churning_site):
+    """Three pages move their own "filed under" note into the body: the extractor now keeps a line
+    that was on those pages all along (warehouse/flips.py); only the real edit is a version."""
+    site = churning_site
+    pipeline.use_registry(_churn_registry(site))
+    pipeline.crawl()
+    site.note_inside = {3, 7, 11}
+    site.edit(1, 2, "Paragraph 2 now says something else entirely about the programme.", announce=False)
+    [result] = pipeline.crawl()
+    assert (result.counts["edited"], result.counts["same"]) == (1, 19)
+    assert [
+        url.rsplit("/", 1)[1] for (url,) in pipeline.query("SELECT url FROM article_versions WHERE version > 1")
+    ] == ["1.html"]
+
+
+def test_a_block_learned_late_invents_no_edits_and_reextract_stores_texts_without_it(pipeline, churning_site):
+    site = churning_site
+    site.related = "Related: more reports on the programme are in our archive."
+    pipeline.use_registry(_churn_registry(site, template_min_articles=25))  # 20 articles: never the site's
+    pipeline.crawl()
+    carrying = "SELECT count(*) FROM articles WHERE contains(text, 'Related: more reports')"
+    assert pipeline.scalar(carrying) == 20
+
+    pipeline.use_registry(_churn_registry(site))  # the default threshold: 20 articles carry it, it is the site's
+    [learned] = pipeline.crawl()
+    assert learned.counts["same"] == 20 and learned.counts["edited"] == 0
+    assert pipeline.query("SELECT appeared, went FROM template_events") == [([site.related], [])]
+    assert pipeline.scalar(carrying) == 20  # stored versions are not rewritten behind the analyst's back
+
+    done = pipeline.cli("reextract")
+    assert done.returncode == 0, done.stderr
+    assert pipeline.scalar("SELECT count(*) FROM article_versions WHERE change_kind = 'reextracted'") == 20
+    assert pipeline.scalar(carrying) == 0
+    listed = json.loads(pipeline.cli("changes", "--since", "all", "--format", "json").stdout)
+    assert [c["change_kind"] for c in listed] == ["template"]  # re-extractions are no publisher's change
+
+
+# ------------------------------------------------------------------ the demo site's redesign switch
+
+
+@pytest.fixture(scope="module")
+def crawled_outlet(module_site, tmp_path_factory):
+    """Global Times on the demo site, crawled once before any redesign; every crawl reads every page again
+    (no conditional GET), so the furniture that changes on each request is re-extracted each time."""
+    folder = tmp_path_factory.mktemp("outlet")
+    pipeline = make_pipeline(folder)
+    pipeline.use_registry(demo_registry(module_site.base_url, names=("globaltimes",)) + "conditional_get = false\n")
+    pipeline.crawl()
+    return folder
+
+
+@pytest.fixture
+def outlet(crawled_outlet, module_site, tmp_path):
+    module_site.set_redesign(0)
+    shutil.copytree(crawled_outlet, tmp_path / "copy")
+    return make_pipeline(tmp_path / "copy")
+
+
+def _edits(pipeline, base: str) -> dict[str, str]:
+    rows = pipeline.query("SELECT url, change_kind, changed_sentence FROM article_versions WHERE version > 1")
+    assert {kind for _, kind, _ in rows} <= {"edited"}, rows
+    return {url.removeprefix(base): sentence for url, _, sentence in rows}
+
+
+def test_a_redesign_of_every_page_with_three_edits_is_three_versions_and_one_template_event(
+    outlet, module_site, tmp_path
+):
+    base, promo = module_site.base_url, REDESIGN_PROMO["globaltimes"]
+    module_site.set_redesign(3)  # a banner and a promo in all 9 articles, and 3 real edits
+    [result] = outlet.crawl()
+    assert [c.kind for c in result.changes if c.kind != "edited"] == ["template"]  # the run summary's one line
+    edits = _edits(outlet, base)
+    assert set(edits) == {e["path"] for e in REDESIGN_EDITS}
+    for edit in REDESIGN_EDITS:
+        assert edit["new"] in edits[edit["path"]]  # each version names its edit, not the promo
+    assert outlet.query("SELECT appeared, went, pages, articles FROM template_events") == [([promo], [], 9, 9)]
+    assert outlet.scalar("SELECT count(*) FROM articles WHERE contains(text, ?)", [promo]) == 0
+    assert outlet.scalar("SELECT count(*) FROM stripped_blocks WHERE text = ?", [promo]) == 3  # what each lost
+
+    shown = outlet.cli("diff", base + REDESIGN_EDITS[0]["path"])
+    assert "[-15-]{+12+}" in shown.stdout and "newsletter" not in shown.stdout, shown.stdout
+    listed = json.loads(outlet.cli("changes", "--since", "all", "--format", "json").stdout)
+    assert sorted(c["change_kind"] for c in listed) == ["edited", "edited", "edited", "template"]
+    report = outlet.cli("report", str(tmp_path / "report"))
+    assert report.returncode == 0, report.stderr
+    template_page = tmp_path / "report" / "articles" / page_name("template:globaltimes")
+    assert html.escape(promo) in template_page.read_text(encoding="utf-8")
+
+    with webhook_receiver() as (port, received):  # only the rule that asks for template events gets it, once
+        text = (
+            outlet.settings.registry.read_text()
+            + f'\n[[alerts]]\nname = "site"\nkinds = ["template"]\nchannels = ["json://127.0.0.1:{port}/site"]\n'
+            + f'\n[[alerts]]\nname = "edits"\nchannels = ["json://127.0.0.1:{port}/edits"]\n'
+        )
+        outlet.settings.registry.write_text(text)
+        deliver(outlet.db, outlet.settings.data, load_registry(outlet.settings.registry).alerts)
+    sent = {path: [c["kind"] for c in json.loads(body["message"])["changes"]] for path, body in received}
+    assert sent == {"/site": ["template"], "/edits": ["edited", "edited", "edited"]}
+
+
+def test_a_rollout_over_three_crawls_under_churn_is_one_template_event_and_one_edit_per_step(outlet, module_site):
+    steps = []
+    for step in (1, 2, 3):  # 40 %, 70 %, then every page on the new template; one real edit each time
+        module_site.set_redesign(step)
+        [result] = outlet.crawl()
+        steps.append((result.counts["pages_fetched"] >= 9, result.counts["edited"], result.counts["retitled"]))
+        steps[-1] += (sum(1 for c in result.changes if c.kind == "template"),)
+    [still] = outlet.crawl()  # only the furniture changed
+    assert steps == [(True, 1, 0, 1), (True, 1, 0, 0), (True, 1, 0, 0)]
+    assert still.counts["edited"] == still.counts["retitled"] == 0 and still.template is None
+    assert set(_edits(outlet, module_site.base_url)) == {e["path"] for e in REDESIGN_EDITS}
+    assert outlet.scalar("SELECT count(*) FROM template_events") == 1

@@ -57,6 +57,8 @@ BROKEN = [
     ("bad date", {"verified": "2021-13-01"}, "verified must be true, false or a date \"YYYY-MM-DD\", not '2021-13-01'"),
     ("bad revisit", {"revisit": [["14d", "1d"], ["2d", "0s"]]}, "revisit: ages must increase"),
     ("no domains", {"allowed_domains": []}, "allowed_domains is empty"),
+    ("one-page template", {"template_min_articles": 1}, "template_min_articles must be a whole number of at least 2"),
+    ("bad template share", {"template_share": 1.5}, "template_share must be a share between 0 and 1"),
 ]
 
 

@@ -84,6 +84,8 @@ def test_upgrade_keeps_every_row_and_archive_pointer(tmp_path):
             assert table in ("story_edges", "story_members", "story_settings") or old > 0, table
         assert con.execute("SELECT max(version) FROM article_versions").fetchall()[0][0] == 2
         assert con.execute("SELECT DISTINCT outcome FROM crawl_runs").fetchall() == [("ok",)]  # filled in
+        # each source's site template counted from its stored texts (none recur on the demo site), no version added
+        assert con.execute("SELECT source FROM template_state ORDER BY 1").fetchall() == [("globaltimes",), ("xjgov",)]
     check = run_cli("--db", str(new), "--data", str(pipeline.settings.data), "check", "--deep")
     assert check.returncode == 0, check.stdout + check.stderr  # every archive pointer still reads back
     again = run_cli("--db", str(new), "upgrade", str(legacy))

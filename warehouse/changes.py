@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from warehouse.change_kinds import PUBLISHER_KINDS
+from warehouse.change_kinds import ALERT_KINDS, TEMPLATE
 from warehouse.db import connect
 from warehouse.query import require_sources
 
@@ -64,6 +64,11 @@ v.article_id, v.version, p.version, v.source, v.canonical_url, v.url, coalesce(v
 v.change_kind, v.silent, v.valid_from, v.words_added, v.words_removed, v.previous_sentence, v.changed_sentence,
 v.http_status, coalesce(v.language, p.language)"""
 _TEXTS = ", p.text, CASE WHEN v.change_kind = 'deleted' THEN NULL ELSE v.text END"
+_TEMPLATE_COLUMNS = """
+t.article_id, t.to_version, t.from_version, t.source, t.canonical_url, t.url, t.title, NULL, t.change_kind,
+t.silent, t.detected_at, t.words_added, t.words_removed, t.previous_sentence, t.changed_sentence,
+t.http_status, NULL"""
+_TEMPLATE_TEXTS = ", t.old_text, t.new_text"
 
 
 def find_changes(
@@ -74,48 +79,85 @@ def find_changes(
     article_id: str | None = None,
     texts: bool = True,
 ) -> list[Change]:
-    """Changes that any of `wanted` asks for, oldest first, on an open connection; `texts`: with both texts."""
+    """Changes that any of `wanted` asks for, oldest first, on an open connection; `texts`: with both texts.
+
+    Template events (kind `template`) come from the template_changes view of migration 007, one per
+    change of a source's site template; their article_id is `template:SOURCE`, their version the event."""
+    versions = _select(
+        con,
+        [Wanted([k for k in w.kinds if k != TEMPLATE], w.since, w.keys) for w in wanted],
+        f"SELECT {_COLUMNS}{_TEXTS if texts else ''} FROM article_versions v "
+        "LEFT JOIN article_versions p ON p.article_id = v.article_id AND p.version = v.version - 1",
+        ("v.change_kind", "v.valid_from", "v.version", "v.source", "v.silent", "v.article_id"),
+        "v.valid_from, v.source, v.canonical_url, v.version",
+        sources,
+        silent_only,
+        article_id,
+    )
+    templates = _select(
+        con,
+        [Wanted([TEMPLATE], w.since, w.keys) for w in wanted if TEMPLATE in w.kinds],
+        f"SELECT {_TEMPLATE_COLUMNS}{_TEMPLATE_TEXTS if texts else ''} FROM template_changes t",
+        ("t.change_kind", "t.detected_at", "t.to_version", "t.source", "t.silent", "t.article_id"),
+        "t.detected_at, t.source, t.canonical_url, t.to_version",
+        sources,
+        silent_only,
+        article_id,
+    )
+    if not templates:
+        return versions
+    return sorted(versions + templates, key=lambda c: (c.detected_at, c.source, c.canonical_url, c.version))
+
+
+def _select(
+    con,
+    wanted: Sequence[Wanted],
+    select: str,
+    names: tuple[str, str, str, str, str, str],
+    order: str,
+    sources: Sequence[str],
+    silent_only: bool,
+    article_id: str | None,
+) -> list[Change]:
+    """The rows of `select` that any of `wanted` asks for; `names`: its kind, time, version, source,
+    silent and article_id columns."""
+    kind, time, version, source, silent, article = names
     alternatives: list[str] = []
     params: list = []
     for want in wanted:
         if not want.kinds or want.keys is not None and not want.keys:
             continue
-        part = [f"v.change_kind IN ({', '.join('?' for _ in want.kinds)})"]
+        part = [f"{kind} IN ({', '.join('?' for _ in want.kinds)})"]
         params.extend(want.kinds)
         if want.since is not None:
-            part.append("v.valid_from >= ?")
+            part.append(f"{time} >= ?")
             params.append(naive_utc(want.since))
         if want.keys is not None:
             # A list of constants: DuckDB checks it while scanning, before it reads the texts.
             ids = sorted({a for a, _ in want.keys})
-            part.append(f"v.article_id IN ({', '.join('?' for _ in ids)})")
-            part.append("list_contains(?::VARCHAR[], v.article_id || '#' || v.version)")
+            part.append(f"{article} IN ({', '.join('?' for _ in ids)})")
+            part.append(f"list_contains(?::VARCHAR[], {article} || '#' || {version})")
             params.extend([*ids, [f"{a}#{n}" for a, n in want.keys]])
         alternatives.append("(" + " AND ".join(part) + ")")
     if not alternatives:
         return []
     where = ["(" + " OR ".join(alternatives) + ")"]
     if sources:
-        where.append(f"v.source IN ({', '.join('?' for _ in sources)})")
+        where.append(f"{source} IN ({', '.join('?' for _ in sources)})")
         params.extend(sources)
     if silent_only:
-        where.append("v.silent")
+        where.append(silent)
     if article_id:
-        where.append("v.article_id = ?")
+        where.append(f"{article} = ?")
         params.append(article_id)
-    rows = con.execute(
-        f"SELECT {_COLUMNS}{_TEXTS if texts else ''} FROM article_versions v "
-        "LEFT JOIN article_versions p ON p.article_id = v.article_id AND p.version = v.version - 1 "
-        f"WHERE {' AND '.join(where)} ORDER BY v.valid_from, v.source, v.canonical_url, v.version",
-        params,
-    ).fetchall()
+    rows = con.execute(f"{select} WHERE {' AND '.join(where)} ORDER BY {order}", params).fetchall()
     return [Change(*row) for row in rows]
 
 
 def recent_changes(
     db,
     since: datetime | None = None,
-    kinds: Sequence[str] = PUBLISHER_KINDS,
+    kinds: Sequence[str] = ALERT_KINDS,
     sources: Sequence[str] = (),
     silent_only: bool = False,
     article_id: str | None = None,
@@ -144,6 +186,16 @@ def versions_added_since(con, snapshot: int) -> frozenset[tuple[str, int]] | Non
 
     None when DuckLake no longer has those snapshots (expired by `maintain`): the caller starts over.
     """
+    return _inserted_since(con, snapshot, "article_versions", "article_id, version")
+
+
+def template_events_added_since(con, snapshot: int) -> frozenset[tuple[str, int]] | None:
+    """The template events inserted after `snapshot`, as the keys find_changes gives them
+    ('template:SOURCE', event); None as for versions_added_since."""
+    return _inserted_since(con, snapshot, "template_events", f"'{TEMPLATE}:' || source, event")
+
+
+def _inserted_since(con, snapshot: int, table: str, key: str) -> frozenset[tuple[str, int]] | None:
     now = current_snapshot(con)
     if snapshot == now:
         return frozenset()
@@ -152,8 +204,7 @@ def versions_added_since(con, snapshot: int) -> frozenset[tuple[str, int]] | Non
         return None
     try:
         rows = con.execute(
-            "SELECT DISTINCT article_id, version FROM presswatch.table_changes('article_versions', ?, ?) "
-            "WHERE change_type = 'insert'",
+            f"SELECT DISTINCT {key} FROM presswatch.table_changes('{table}', ?, ?) WHERE change_type = 'insert'",
             [snapshot + 1, now],
         ).fetchall()
     except duckdb.Error:

@@ -16,6 +16,8 @@ committed, so whatever moment a crawl or a load was killed at, these hold:
   `loaded_batches`. A batch that is both recorded as loaded and still pending is *not* a
   violation: a load killed between its COMMIT and moving the folder leaves exactly that, and the
   next load skips it (loading twice is a no-op) and moves it. It is reported as a note.
+* templates: a source's template events are numbered once, each block is counted once per article
+  and is in at most one open span of its source's model (part of `unique_keys`).
 * archive: each version's WARC file exists under the archive folder and its record
   (offset + length) lies within the file; with `deep`, each record is read back and its bytes
   hash to the version's raw_hash.
@@ -146,6 +148,10 @@ _KEYS = (
     ("search_blocks", "hash, hash2"),
     ("search_terms", "term, block"),
     ("search_lines", "doc, line"),
+    ("article_blocks", "article_id, block"),
+    ("template_events", "source, event"),
+    ("template_state", "source"),
+    ("site_template", "source, block"),  # one open span per block of a source's model
 )
 
 # Each: (name, title, SQL counting what is checked, SQL of the rows that break it, example format).

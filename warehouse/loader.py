@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -17,10 +18,21 @@ from warehouse.change_kinds import VERSIONED_KINDS as VERSIONED
 from warehouse.clusters import presign, refresh_clusters
 from warehouse.db import confirm_write_lock, connect, rollback
 from warehouse.errors import BatchError, LoadConflict, SharedPartUnavailable
+from warehouse.flips import extraction_flips
 from warehouse.outcomes import crawl_outcome
 from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE
 from warehouse.search_index import Prepared, index_batch, prepare_batch
 from warehouse.staging import StagedBatch, mark_loaded, pending_batches
+from warehouse.template import (
+    TemplateEvent,
+    Thresholds,
+    drop_temp_tables,
+    explain,
+    flag_extraction_failure,
+    forget_deleted,
+    learn,
+    strip,
+)
 from warehouse.textdiff import first_changed_sentence, word_counts
 
 # Every field a staged record may carry, with its type in the warehouse.
@@ -61,10 +73,12 @@ STAGED_COLUMNS = {
     "content_hash": "VARCHAR",
     "extractor": "VARCHAR",
     "extractor_version": "VARCHAR",
+    "blocks": "VARCHAR[]",  # the text's line hashes (warehouse/blocks.py); absent from older batches
 }
 COMMIT_ATTEMPTS = 3
 SMALL_BATCH_BYTES = 4 << 20  # records.jsonl below this loads on one thread (see _threads_for)
 COUNTED = (*PUBLISHER_KINDS, REEXTRACTED, "same", "missing")
+TEMPLATE_KIND = "template"  # a change of a source's site template: one per load at most (warehouse/template.py)
 
 
 @dataclass
@@ -90,19 +104,27 @@ class LoadResult:
     error: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
+    template: TemplateEvent | None = None
+    extraction_failure: str | None = None  # why this load is an extraction failure for the source
 
 
-def load_pending(db, staging: Path, loaded: Path, wait: float = 10.0, keep=None) -> list[LoadResult]:
+def load_pending(
+    db, staging: Path, loaded: Path, wait: float = 10.0, keep=None, archive: str | Path | None = None
+) -> list[LoadResult]:
     """Load every pending batch under `staging` (those `keep(batch)` accepts) in one session.
 
     Raises DatabaseLocked after `wait` s. Batches are listed once the lock is held, so two
-    loaders never take the same batch; an unreadable batch stays staged and is reported.
+    loaders never take the same batch; an unreadable batch stays staged and is reported. With the
+    WARC `archive` the captures were written to, lines the extractor alone gained or lost are not
+    edits (warehouse/flips.py).
     """
     wanted = [b for b in pending_batches(staging) if keep is None or keep(b)]
     if not wanted:
         return []
     presigned = {b.batch_id: presign(b.records) for b in wanted if b.records.exists()}  # before the lock
     prepared = {b.batch_id: prepare_batch(b.records) for b in wanted}  # the term index's tokens, likewise
+    # per article, the lines the extractor alone gained or lost (warehouse/flips.py), likewise
+    flips = {b.batch_id: extraction_flips(db, b, archive) for b in wanted if archive is not None}
     results: list[LoadResult] = []
     try:
         with connect(db, wait=wait) as con:
@@ -111,7 +133,13 @@ def load_pending(db, staging: Path, loaded: Path, wait: float = 10.0, keep=None)
                     continue
                 try:
                     results.append(
-                        _load_with_retries(con, batch, presigned.get(batch.batch_id), prepared.get(batch.batch_id))
+                        _load_with_retries(
+                            con,
+                            batch,
+                            presigned.get(batch.batch_id),
+                            prepared.get(batch.batch_id),
+                            flips.get(batch.batch_id),
+                        )
                     )
                 except BatchError as exc:  # one unreadable batch stays staged; the others still load
                     source = batch.manifest.get("source") or "unknown"
@@ -128,11 +156,13 @@ def load_pending(db, staging: Path, loaded: Path, wait: float = 10.0, keep=None)
     return results
 
 
-def _load_with_retries(con, batch: StagedBatch, presigned: dict | None, prepared: Prepared | None) -> LoadResult:
+def _load_with_retries(
+    con, batch: StagedBatch, presigned: dict | None, prepared: Prepared | None, flips: dict | None = None
+) -> LoadResult:
     """load_batch, retried whole when its commit conflicts with a writer that skipped the lock."""
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         try:
-            return load_batch(con, batch, presigned, prepared)
+            return load_batch(con, batch, presigned, prepared, flips)
         except duckdb.TransactionException as exc:
             if "conflict" not in str(exc).lower():
                 raise
@@ -144,11 +174,18 @@ def _load_with_retries(con, batch: StagedBatch, presigned: dict | None, prepared
     raise AssertionError("unreachable")
 
 
-def load_batch(con, batch: StagedBatch, presigned: dict | None = None, prepared: Prepared | None = None) -> LoadResult:
+def load_batch(
+    con,
+    batch: StagedBatch,
+    presigned: dict | None = None,
+    prepared: Prepared | None = None,
+    flips: dict | None = None,
+) -> LoadResult:
     """Merge one staged batch in one transaction; a batch already loaded changes nothing.
 
     `presigned` and `prepared` are the batch's story signatures and index tokens computed before the
-    lock (presign, prepare_batch); without them that work is done here."""
+    lock (presign, prepare_batch); without them that work is done here. `flips`: per article, the
+    lines of its new text that are the extractor's doing (warehouse/flips.py)."""
     manifest = batch.manifest
     result = LoadResult(batch.batch_id, manifest.get("source") or "unknown", manifest.get("status", "complete"))
     already = con.execute("SELECT count(*) FROM loaded_batches WHERE batch_id = ?", [batch.batch_id]).fetchall()
@@ -157,11 +194,17 @@ def load_batch(con, batch: StagedBatch, presigned: dict | None = None, prepared:
         return result
     settings = manifest.get("loader_settings") or {}
     _threads_for(con, batch.records)
+    thresholds = Thresholds.from_settings(settings)
     con.execute("BEGIN TRANSACTION")
     try:
         _stage(con, batch.records)
         _upsert_source(con, result.source, settings)
+        failed, result.extraction_failure = flag_extraction_failure(con, result.source, thresholds)
         _insert_fetches(con)
+        now = datetime.now(UTC).replace(tzinfo=None)
+        result.template = learn(con, result.source, thresholds, batch.batch_id, now)
+        strip(con, result.source)
+        explain(con, flips)
         _decide(
             con,
             int(settings.get("confirm_deletion", CONFIRM_DELETION)),
@@ -169,13 +212,15 @@ def load_batch(con, batch: StagedBatch, presigned: dict | None = None, prepared:
         )
         _attach_diffs(con)
         _write_versions(con)
+        forget_deleted(con)
         index_batch(con, batch.batch_id, prepared)
         _update_state(con)
         refresh_clusters(con, _changed_articles(con), presigned)
         dropped = _track_discovery(con, result.source, manifest)
         result.counts = _counts(con)
         result.counts["dropped_from_discovery"] = dropped
-        result.changes = _changes(con)
+        result.counts["extract_failed"] = failed
+        result.changes = _changes(con) + _template_changes(result.template)
         _record_run(con, batch, result)
         con.execute(
             "INSERT INTO loaded_batches (batch_id, source, records, loaded_at) VALUES (?, ?, ?, now()::TIMESTAMP)",
@@ -190,6 +235,7 @@ def load_batch(con, batch: StagedBatch, presigned: dict | None = None, prepared:
         for table in ("staged", "cap", "decided", "diffs", "state_new"):
             con.execute(f"DROP TABLE IF EXISTS temp.{table}")
         con.execute("RESET threads")  # the setting is the DuckDB instance's: give readers their threads back
+        drop_temp_tables(con)
     return result
 
 
@@ -252,11 +298,15 @@ def _insert_fetches(con) -> None:
 
 # The texts stay in `staged` alone: `cap` and `decided` point at their record by `rec` (its rowid)
 # and the current version's text is read where it is compared, so a batch's texts are held once.
-_CAP_COLUMNS = ", ".join(name for name in STAGED_COLUMNS if name != "text")
+_CAP_COLUMNS = ", ".join(name for name in STAGED_COLUMNS if name not in ("text", "blocks"))
 
 
 def _decide(con, confirm: int, grace: float) -> None:
-    """Classify each article capture against the article's current version."""
+    """Classify each article capture against the article's current version.
+
+    Both sides are the article without the site's blocks: the capture's text was stripped in
+    `staged`, and `cur_art` holds the current versions stored before the model knew a block.
+    """
     con.execute(
         f"""
         CREATE TEMP TABLE cap AS
@@ -270,10 +320,11 @@ def _decide(con, confirm: int, grace: float) -> None:
         f"""
         CREATE TEMP TABLE decided AS
         WITH cur AS (
-            SELECT v.article_id, v.version, v.change_kind, v.title, v.text, v.canonical_url, v.source,
-                   v.valid_from, v.content_hash, v.raw_hash, v.modified_at, v.updated_label, v.last_modified,
-                   v.sitemap_lastmod
+            SELECT v.article_id, v.version, v.change_kind, v.title, coalesce(a.text, v.text) AS text,
+                   v.canonical_url, v.source, v.valid_from, coalesce(a.content_hash, v.content_hash) AS content_hash,
+                   v.raw_hash, v.modified_at, v.updated_label, v.last_modified, v.sitemap_lastmod
             FROM article_versions v SEMI JOIN cap ON v.article_id = cap.article_id
+            LEFT JOIN cur_art a ON a.article_id = v.article_id
             WHERE v.valid_to IS NULL
         ), joined AS (
             SELECT c.*,
@@ -285,7 +336,8 @@ def _decide(con, confirm: int, grace: float) -> None:
                      WHEN c.outcome = 'article' THEN CASE
                        WHEN v.article_id IS NULL THEN 'new'
                        WHEN v.change_kind = 'deleted' THEN 'restored'
-                       WHEN v.content_hash = c.content_hash THEN 'same'
+                       WHEN v.content_hash = c.content_hash OR c.article_id IN (SELECT article_id FROM explained)
+                         THEN 'same'
                        WHEN v.raw_hash = c.raw_hash THEN 'reextracted'
                        WHEN v.text = t.text OR replace(v.text, v.title, '') = replace(t.text, c.title, '') THEN 'retitled'
                        ELSE 'edited' END
@@ -320,9 +372,10 @@ def _attach_diffs(con) -> None:
     """Words added and removed and the first changed sentence, for each edit (computed here, once)."""
     rows = con.execute(
         """
-        SELECT d.article_id, v.text, t.text
+        SELECT d.article_id, coalesce(a.text, v.text), t.text
         FROM decided d JOIN staged t ON t.rowid = d.rec
         JOIN article_versions v ON v.article_id = d.article_id AND v.version = d.cur_version
+        LEFT JOIN cur_art a ON a.article_id = d.article_id
         WHERE d.final IN ('edited', 'retitled', 'reextracted')
         """
     ).fetchall()
@@ -364,7 +417,7 @@ def _write_versions(con) -> None:
                CASE WHEN d.final IN ('edited', 'retitled', 'reextracted') THEN d.changed_fields END AS changed_fields,
                CASE WHEN d.final IN ('edited', 'retitled') THEN d.signals_same END AS silent,
                x.words_added, x.words_removed, x.changed_sentence, x.previous_sentence,
-               d.title, t.text, d.author, try_cast(left(d.published_at, 10) AS DATE) AS published_at,
+               d.title, t.text, t.site_blocks, d.author, try_cast(left(d.published_at, 10) AS DATE) AS published_at,
                d.modified_at, d.updated_label, d.language, d.site_name, d.tags, d.description,
                d.content_hash, d.extractor, d.extractor_version, d.raw_hash, d.url, d.status AS http_status,
                d.last_modified, d.sitemap_lastmod, d.warc_file, d.warc_offset, d.warc_length,
@@ -497,8 +550,26 @@ def _changes(con) -> list[Change]:
     return [Change(*row) for row in rows]
 
 
+def _template_changes(event: TemplateEvent | None) -> list[Change]:
+    """The run summary's line for a change of the source's template: one, never one per page."""
+    if event is None:
+        return []
+    return [
+        Change(
+            event.source,
+            TEMPLATE_KIND,
+            event.title,
+            event.example_url or "",
+            event.event,
+            previous_sentence=event.went[0] if event.went else None,
+            changed_sentence=event.appeared[0] if event.appeared else None,
+        )
+    ]
+
+
 def _record_run(con, batch: StagedBatch, result: LoadResult) -> None:
     m, c = batch.manifest, result.counts
+    error = m.get("error") or result.extraction_failure
     con.execute(
         """
         INSERT INTO crawl_runs (batch_id, run_id, source, status, started_at, finished_at, loaded_at,
@@ -526,8 +597,8 @@ def _record_run(con, batch: StagedBatch, result: LoadResult) -> None:
             c["missing"],
             c["errors"],
             c["archive_bytes"],
-            m.get("error"),
-            crawl_outcome(result.status, m.get("error")),
+            error,
+            crawl_outcome(result.status, error),
         ],
     )
 

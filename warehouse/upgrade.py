@@ -8,6 +8,7 @@ along); the counts are compared and the term index is built before the commit. T
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -17,6 +18,7 @@ from warehouse.errors import WarehouseError
 from warehouse.location import _is_duckdb_file, _quote
 from warehouse.outcomes import BACKFILL_SQL
 from warehouse.search_index import rebuild
+from warehouse.template import Thresholds, learn_stored
 
 LEGACY = "presswatch_legacy"
 
@@ -30,6 +32,7 @@ class Upgrade:
     source: str
     target: str
     rows: dict[str, int] = field(default_factory=dict)
+    templates: int = 0  # sources whose stored texts show site blocks (template events recorded)
 
 
 def upgrade(old_file: str | Path, target, wait: float = 30.0) -> Upgrade:
@@ -70,12 +73,25 @@ def upgrade(old_file: str | Path, target, wait: float = 30.0) -> Upgrade:
                 result.rows[table] = int(got)
             con.execute(BACKFILL_SQL)
             rebuild(con)  # the term index of migration 006, which 0.1 did not have
+            result.templates = _learn_templates(con)
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
             raise
         con.execute(f"DETACH {LEGACY}")
     return result
+
+
+def _learn_templates(con) -> int:
+    """Each source's site template, counted from its stored texts with the default thresholds.
+
+    No version is written or changed: the texts stay as they were extracted, and the first load of
+    each source compares its pages without the blocks found here (a registry with other thresholds
+    makes that load count again). `presswatch reextract` then stores the texts without them.
+    """
+    now = datetime.now(UTC).replace(tzinfo=None)
+    names = [name for (name,) in con.execute(f"SELECT name FROM {ALIAS}.main.sources ORDER BY 1").fetchall()]
+    return sum(1 for name in names if learn_stored(con, name, Thresholds(), now) is not None)
 
 
 def _tables(con, database: str) -> list[str]:

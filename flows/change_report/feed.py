@@ -11,15 +11,15 @@ from crawlers.alert_rules import AlertRule
 from flows.change_report.paths import page_url
 from flows.notify.match import matching
 from flows.notify.render import describe, removed_added
-from warehouse.change_kinds import CHANGED_KINDS, PUBLISHER_KINDS
+from warehouse.change_kinds import ALERT_KINDS, SHOWN_KINDS
 from warehouse.changes import Change
 
 MAX_ENTRIES = 200
 
 
 def feed_kinds(rule: AlertRule | None) -> tuple[str, ...]:
-    """What a feed lists: every change of a known article, or what a rule asks for (`new` too)."""
-    return PUBLISHER_KINDS if rule else CHANGED_KINDS
+    """What a feed lists: every change of a known article and template events, or what a rule may ask for."""
+    return ALERT_KINDS if rule else SHOWN_KINDS
 
 
 def atom_feed(

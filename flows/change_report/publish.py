@@ -15,7 +15,7 @@ from flows.change_report.feed import atom_feed
 from flows.change_report.paths import report_base, report_dir
 from flows.change_report.site import SiteResult, plan_site, write_site
 from flows.settings import Settings
-from warehouse.change_kinds import PUBLISHER_KINDS
+from warehouse.change_kinds import ALERT_KINDS
 from warehouse.changes import Wanted, find_changes, naive_utc
 from warehouse.db import connect
 
@@ -40,7 +40,7 @@ def publish_all(settings: Settings, now: datetime | None = None) -> Published:
     rules = load_registry(settings.registry).alerts
     with connect(settings.db, read_only=True, wait=settings.load_wait) as con:
         plan = plan_site(con, report_dir(settings.data))
-        changes = find_changes(con, Wanted(PUBLISHER_KINDS, since=now - FEED_WINDOW), plan.wanted(None))
+        changes = find_changes(con, Wanted(ALERT_KINDS, since=now - FEED_WINDOW), plan.wanted(None))
         site = write_site(con, plan, changes, now=now)
     recent = [c for c in changes if c.detected_at >= naive_utc(now - FEED_WINDOW)]
     folder = feeds_dir(settings.data)

@@ -23,10 +23,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flows.change_report.paths import page_name
+from flows.change_report.template_page import template_source, write_template_pages
 from flows.change_report.templating import render
 from flows.notify.render import describe, removed_added
-from warehouse.change_kinds import CHANGED_KINDS
-from warehouse.changes import Change, Wanted, current_snapshot, find_changes, naive_utc, versions_added_since
+from warehouse.change_kinds import SHOWN_KINDS
+from warehouse.changes import (
+    Change,
+    Wanted,
+    current_snapshot,
+    find_changes,
+    naive_utc,
+    template_events_added_since,
+    versions_added_since,
+)
 from warehouse.db import connect
 from warehouse.history import Version, compare, versions_of
 
@@ -58,11 +67,11 @@ class SitePlan:
 
     def wanted(self, since: datetime | None) -> Wanted:
         """The changes the report needs from the one query of changes (none when nothing was loaded)."""
-        return Wanted(CHANGED_KINDS, since=since) if self.full else Wanted(CHANGED_KINDS, keys=self.added)
+        return Wanted(SHOWN_KINDS, since=since) if self.full else Wanted(SHOWN_KINDS, keys=self.added)
 
     def reports(self, change: Change, since: datetime | None) -> bool:
         """Whether the report takes `change` (the one query of changes also serves the feeds)."""
-        if change.change_kind not in CHANGED_KINDS:
+        if change.change_kind not in SHOWN_KINDS:
             return False
         if self.full:
             return since is None or change.detected_at >= naive_utc(since)
@@ -77,9 +86,10 @@ def plan_site(con, directory: str | os.PathLike, since: datetime | None = None) 
     # A report of a window (`report --since 7d`) is written whole, and so is the one after it.
     windowed = since is not None or (state or {}).get("windowed", True)
     added = versions_added_since(con, state["snapshot"]) if state and not windowed else None
-    if state is None or added is None:
+    events = template_events_added_since(con, state["snapshot"]) if added is not None and state else None
+    if state is None or added is None or events is None:
         return SitePlan(out, snapshot, full=True)
-    return SitePlan(out, snapshot, full=False, changes=state["changes"], pages=set(state["pages"]), added=added)
+    return SitePlan(out, snapshot, full=False, changes=state["changes"], pages=set(state["pages"]), added=added | events)
 
 
 def write_site(
@@ -93,8 +103,10 @@ def write_site(
     # A version of any kind (a re-extraction too) changes the page of an article that has one.
     touched = {c.article_id for c in reported} | ({a for a, _ in plan.added} & plan.pages)
     written = 0
-    for article_id, versions in versions_of(con, sorted(touched)).items():
+    templates = {article_id: template_source(article_id) for article_id in touched}
+    for article_id, versions in versions_of(con, sorted(a for a, s in templates.items() if s is None)).items():
         written += _write(out / "articles" / page_name(article_id), _article(versions))
+    written += write_template_pages(con, out / "articles", sorted(s for s in templates.values() if s is not None))
     count = plan.changes
     if plan.full or reported:
         rows = [] if plan.full else _read_rows(out)

@@ -243,21 +243,29 @@ def sql(settings: Settings, query, fmt):
 @click.option(
     "--port", type=int, default=8321, show_default=True, help="Loopback port for the demo site (0: any free port)."
 )
+@click.option(
+    "--redesign",
+    is_flag=True,
+    help="The site also rolls out a redesign before the second crawl, with three more real edits.",
+)
 @click.pass_obj
 @friendly
-def demo(settings: Settings, port):
+def demo(settings: Settings, port, redesign):
     """Serve the bundled demo site on 127.0.0.1, crawl it, publish an edit and a deletion, crawl again, show the changes.
 
-    Works offline. Uses --db (default data/warehouse).
+    With --redesign the site also puts a banner and a newsletter promo in every article before the
+    second crawl: one template event per outlet, not a version per page. Works offline. Uses --db
+    (default data/warehouse).
 
     Example:
 
     \b
         presswatch --db /tmp/demo demo
+        presswatch --db /tmp/redesign demo --redesign
     """
     from flows.cli.demo import run_demo
 
-    run_demo(settings, port)
+    run_demo(settings, port, redesign)
 
 
 def _preflight(settings: Settings) -> None:

@@ -51,16 +51,17 @@ def _kinds(ctx, param, value: str | None) -> list[str] | None:
     "--kind",
     "kinds",
     callback=_kinds,
-    help=f"Comma-separated kinds: {', '.join(REPORTED_KINDS)} [default: every publisher change, not re-extractions].",
+    help=f"Comma-separated kinds: {', '.join(REPORTED_KINDS)} [default: every publisher change and template event, not re-extractions].",
 )
 @click.option("--silent", is_flag=True, help="Only silent edits (the page's own dates did not move).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.pass_obj
 @friendly
 def changes(settings, since, names, kinds, silent, fmt):
-    """Report the changes detected in a window: edits, retitles, deletions, restorations.
+    """Report the changes detected in a window: edits, retitles, deletions, restorations, template events.
 
-    The rows of the `article_changes` view. Re-extractions (presswatch re-reading its own archive with
+    The rows of the `article_changes` and `template_changes` views (a template event: a source's
+    site template changed, one row per change, never one per page). Re-extractions (presswatch re-reading its own archive with
     other extractor settings) are not publisher changes and are left out unless asked for.
 
     Example:
@@ -70,10 +71,10 @@ def changes(settings, since, names, kinds, silent, fmt):
         presswatch changes --since 2021-04-01 --source globaltimes --silent --format csv
     """
     from flows.cli.output import print_rows
-    from warehouse.change_kinds import CHANGED_KINDS
+    from warehouse.change_kinds import SHOWN_KINDS
     from warehouse.changes import recent_changes
 
-    found = recent_changes(settings.db, since, kinds or CHANGED_KINDS, names, silent, texts=False)
+    found = recent_changes(settings.db, since, kinds or SHOWN_KINDS, names, silent, texts=False)
     found.reverse()  # newest first
     rows = [tuple(getattr(c, _CHANGE_FIELDS.get(name, name)) for name in CHANGE_COLUMNS) for c in found]
     if fmt != "table":

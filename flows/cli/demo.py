@@ -1,6 +1,9 @@
 """`presswatch demo`: the whole pipeline against the bundled demo site on 127.0.0.1, offline.
 
-Crawl the site, let it publish an edit and a deletion, crawl again, and show what changed.
+Crawl the site, let it publish an edit and a deletion, crawl again, and show what changed. With
+`redesign` the site also rolls out a redesign (a banner and a newsletter promo in every article, with
+three more real edits) before the second crawl: the four edits and the deletion are shown, and one
+template event per outlet rather than a version per page.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ def start_site(port: int) -> DemoSite:
     return site
 
 
-def run_demo(settings: Settings, port: int = 8321) -> None:
+def run_demo(settings: Settings, port: int = 8321, redesign: bool = False) -> None:
     started = time.monotonic()
     site = start_site(port)
     try:
@@ -43,7 +46,14 @@ def run_demo(settings: Settings, port: int = 8321) -> None:
             print_summary(run_flow(settings, None), time.monotonic() - step)
 
             site.set_stage(2)
-            console.print("\n[bold]2. The site edits one article and deletes another; second crawl[/]")
+            if redesign:
+                site.set_redesign(3)
+                console.print(
+                    "\n[bold]2. The site is redesigned[/] (a banner, a newsletter promo in every article) "
+                    "[bold]while it edits four articles and deletes one; second crawl[/]"
+                )
+            else:
+                console.print("\n[bold]2. The site edits one article and deletes another; second crawl[/]")
             step = time.monotonic()
             summary = run_flow(settings, None)
             print_summary(summary, time.monotonic() - step, show_changes=False)
@@ -53,11 +63,13 @@ def run_demo(settings: Settings, port: int = 8321) -> None:
     console.print(f"\n[bold]What changed[/] ({len(changes)} change(s), demo took {time.monotonic() - started:.0f}s)")
     for change in changes:
         flag = " [yellow](silent: the page's dates did not move)[/]" if change.get("silent") else ""
-        console.print(f"  [bold]{change['kind']}[/]{flag}: {change['title']}", highlight=False)
+        kind = f"{change['kind']} of {change['source']}" if change["kind"] == "template" else change["kind"]
+        console.print(f"  [bold]{kind}[/]{flag}: {change['title']}", highlight=False)
         console.print(f"    {change['url']}", highlight=False, markup=False)
-        if change.get("previous_sentence") or change.get("changed_sentence"):
-            console.print(f"    [red]- {change.get('previous_sentence') or ''}[/]", highlight=False)
-            console.print(f"    [green]+ {change.get('changed_sentence') or ''}[/]", highlight=False)
+        if change.get("previous_sentence"):
+            console.print(f"    [red]- {change['previous_sentence']}[/]", highlight=False)
+        if change.get("changed_sentence"):
+            console.print(f"    [green]+ {change['changed_sentence']}[/]", highlight=False)
     db_flag = "" if settings.db == DEFAULT_DB else f" --db {settings.db}"
     console.print(
         f'\nQuery it: presswatch{db_flag} sql "select source, count(*) as articles from articles group by source"'

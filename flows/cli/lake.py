@@ -122,6 +122,8 @@ def upgrade(settings: Settings, old_file):
     for table, rows in result.rows.items():
         click.echo(f"{table:20} {rows:>10,} rows")
     click.echo(f"converted {result.source} into {result.target}")
+    if result.templates:
+        click.echo(f"site templates learned for {result.templates} source(s): presswatch changes --kind template")
 
 
 @cli.command()
