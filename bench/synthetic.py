@@ -192,7 +192,15 @@ def write_batch(
 
 
 # Steps load_batch calls by their public names (the clusters' and the site templates' modules).
-_PUBLIC_STEPS = ("refresh_clusters", "index_batch", "flag_extraction_failure", "learn", "strip", "explain", "forget_deleted")
+_PUBLIC_STEPS = (
+    "refresh_clusters",
+    "index_batch",
+    "flag_extraction_failure",
+    "learn",
+    "strip",
+    "explain",
+    "forget_deleted",
+)
 
 
 class _StepTimer:

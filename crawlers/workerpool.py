@@ -22,7 +22,9 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
 DEFAULT_TASKS_PER_WORKER = 500
-DEFAULT_DEADLINE = 120.0  # seconds one page's extraction may take (PRESSWATCH_EXTRACT_TIMEOUT); a retired pool gets as long
+DEFAULT_DEADLINE = (
+    120.0  # seconds one page's extraction may take (PRESSWATCH_EXTRACT_TIMEOUT); a retired pool gets as long
+)
 
 
 def available_cores() -> int:

@@ -243,6 +243,7 @@ def run_cli(
 def cli_environment(args, env: dict | None = None) -> dict:
     """This process's environment without PREFECT_API_URL, plus `env`; `demo` gets `shared_prefect_api()`."""
     merged = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    merged["PYTHONFAULTHANDLER"] = "1"  # a crash inside an extension prints its Python stack to stderr
     merged.update(env or {})
     if "demo" in args and "PREFECT_API_URL" not in merged:
         merged["PREFECT_API_URL"] = shared_prefect_api()

@@ -546,16 +546,6 @@ def drop_temp_tables(con) -> None:
 _EVENT_COLUMNS = "source, event, initial, appeared, went, pages, articles, example_url, detected_at"
 
 
-def read_events(db, since: datetime | None = None, wait: float = 10.0) -> list[TemplateEvent]:
-    """Every template event detected since `since` (UTC; default all), by source and number."""
-    with connect(db, read_only=True, wait=wait) as con:
-        rows = con.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM template_events WHERE detected_at >= ? ORDER BY source, event",
-            [since or datetime(1970, 1, 1)],
-        ).fetchall()
-    return [TemplateEvent(*row) for row in rows]
-
-
 def events_of(con, sources: Sequence[str]) -> dict[str, list[TemplateEvent]]:
     """Every template event of `sources`, by source, in order, on an open connection."""
     if not sources:

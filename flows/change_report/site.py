@@ -89,7 +89,9 @@ def plan_site(con, directory: str | os.PathLike, since: datetime | None = None) 
     events = template_events_added_since(con, state["snapshot"]) if added is not None and state else None
     if state is None or added is None or events is None:
         return SitePlan(out, snapshot, full=True)
-    return SitePlan(out, snapshot, full=False, changes=state["changes"], pages=set(state["pages"]), added=added | events)
+    return SitePlan(
+        out, snapshot, full=False, changes=state["changes"], pages=set(state["pages"]), added=added | events
+    )
 
 
 def write_site(

@@ -50,6 +50,8 @@ COMMANDS = {
     "alerts": ["alerts"],
     "feed": ["feed"],
     "report": ["report", "{tmp}/report"],
+    "search": ["search", "story"],
+    "reindex": ["reindex"],
 }
 NOT_RUN = {"demo": "takes half a minute; covered by its own tests"}
 # need an existing warehouse (`alerts` lists a registry without rules without one)
