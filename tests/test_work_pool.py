@@ -13,8 +13,7 @@ from pathlib import Path
 
 from demo_site import DemoSite, demo_registry
 from demo_site.content import EXPECTED
-from flows.prefect_server import PrefectServer
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_cli, shared_prefect_api
 from tests.shared_servers import postgres_server, s3_server
 
 SOURCES = ("unnews", "xjgov")
@@ -28,8 +27,7 @@ def _only(text: str, names) -> str:
 
 def test_deployments_on_a_pool_run_on_two_workers_into_the_shared_warehouse(tmp_path):
     with postgres_server() as conninfo, s3_server() as aws, DemoSite(port=0) as site:
-        server = PrefectServer(tmp_path / "prefect-server", port=0)
-        server.start()
+        api_url = shared_prefect_api()  # the session's server, as a team's long-running one
         workers = []
         try:
             registry = tmp_path / "sources.toml"
@@ -40,7 +38,7 @@ def test_deployments_on_a_pool_run_on_two_workers_into_the_shared_warehouse(tmp_
                 "PRESSWATCH_LAKE_DATA": "s3://presswatch/lake/",
                 "PRESSWATCH_ARCHIVE": "s3://presswatch/archive",
                 "PRESSWATCH_SOURCES": str(registry),
-                "PREFECT_API_URL": server.api_url,
+                "PREFECT_API_URL": api_url,
                 "PRESSWATCH_CRAWL_RETRIES": "0",
                 "PRESSWATCH_RETRY_DELAY": "0",
                 "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -78,7 +76,7 @@ def test_deployments_on_a_pool_run_on_two_workers_into_the_shared_warehouse(tmp_
                         stderr=subprocess.STDOUT,
                     )
                 )
-            runs = _run_deployments(server.api_url, [f"ingest/{name}" for name in SOURCES])
+            runs = _run_deployments(api_url, [f"ingest/{name}" for name in SOURCES])
             assert all(state == "COMPLETED" for state in runs.values()), (runs, _logs(tmp_path))
             listed = run_cli("--data", str(tmp_path / "one"), "runs", "--format", "json", env=shared)
             assert listed.returncode == 0, listed.stderr
@@ -102,7 +100,6 @@ def test_deployments_on_a_pool_run_on_two_workers_into_the_shared_warehouse(tmp_
                     worker.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     worker.kill()
-            server.stop()
 
 
 def _run_deployments(api_url: str, names: list[str], timeout: float = 600) -> dict[str, str]:
