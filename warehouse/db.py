@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_DB",
     "confirm_write_lock",
     "connect",
+    "drop_temp_tables",
     "db_path",
     "location",
     "migrations",
@@ -292,11 +293,7 @@ def _open_current(where: Location) -> tuple[duckdb.DuckDBPyConnection, bool]:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply the migrations this warehouse has not seen, all in one transaction (one snapshot)."""
-    done = (
-        {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
-        if _has_ledger(con)
-        else set()
-    )
+    done = _applied(con) or set()
     pending = [(number, name, sql) for number, name, sql in migrations() if number not in done]
     if not pending:
         return []
@@ -321,6 +318,19 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [name for _, name, _ in pending]
 
 
+def drop_temp_tables(con: duckdb.DuckDBPyConnection, names) -> None:
+    """Drop these temporary tables, with no transaction open, in one transaction of their own (an
+    autocommitted statement costs a commit of the attached lake: ~4 ms each, against ~0.4 ms)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name in names:
+            con.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    except BaseException:
+        rollback(con)
+        raise
+    con.execute("COMMIT")
+
+
 def rollback(con: duckdb.DuckDBPyConnection) -> None:
     """Roll back the open transaction; when the catalog's connection died, it is gone already, and
     the error that killed it (not this one) is the one to report."""
@@ -330,8 +340,13 @@ def rollback(con: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
-def _has_ledger(con) -> bool:
-    return bool(_tables(con) & {"schema_migrations"})
+def _applied(con) -> set[int] | None:
+    """The migrations the ledger lists; None when there is no ledger (asking the table itself costs
+    ~10 ms on a lake just attached, listing the lake's tables ~100 ms)."""
+    try:
+        return {row[0] for row in con.execute(f"SELECT version FROM {ALIAS}.main.schema_migrations").fetchall()}
+    except duckdb.CatalogException:
+        return None
 
 
 def _tables(con) -> set[str]:
@@ -344,8 +359,8 @@ def _check_current(con, where: Location) -> None:
 
     A lake with no tables yet is one whose first writer has not committed its migrations.
     """
-    tables = _tables(con)
-    if not tables:
+    if _applied(con) is not None:
+        return
+    if not _tables(con):
         raise DatabaseMissing(f"{where} has no tables yet")
-    if "schema_migrations" not in tables:
-        raise DatabaseCorrupt(f"{where} is a DuckLake but not a presswatch warehouse")
+    raise DatabaseCorrupt(f"{where} is a DuckLake but not a presswatch warehouse")

@@ -16,7 +16,7 @@ import duckdb
 from warehouse.change_kinds import PUBLISHER_KINDS, REEXTRACTED
 from warehouse.change_kinds import VERSIONED_KINDS as VERSIONED
 from warehouse.clusters import presign, refresh_clusters
-from warehouse.db import confirm_write_lock, connect, rollback
+from warehouse.db import confirm_write_lock, connect, drop_temp_tables, rollback
 from warehouse.errors import BatchError, LoadConflict, SharedPartUnavailable
 from warehouse.flips import extraction_flips
 from warehouse.outcomes import crawl_outcome
@@ -24,9 +24,11 @@ from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE
 from warehouse.search_index import Prepared, index_batch, prepare_batch
 from warehouse.staging import StagedBatch, mark_loaded, pending_batches
 from warehouse.template import (
+    TEMP_TABLES as TEMPLATE_TEMP_TABLES,
+)
+from warehouse.template import (
     TemplateEvent,
     Thresholds,
-    drop_temp_tables,
     explain,
     flag_extraction_failure,
     forget_deleted,
@@ -232,10 +234,8 @@ def load_batch(
         rollback(con)
         raise
     finally:
-        for table in ("staged", "cap", "decided", "diffs", "state_new"):
-            con.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        drop_temp_tables(con, ("staged", "cap", "decided", "diffs", "state_new", *TEMPLATE_TEMP_TABLES))
         con.execute("RESET threads")  # the setting is the DuckDB instance's: give readers their threads back
-        drop_temp_tables(con)
     return result
 
 

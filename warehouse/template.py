@@ -174,7 +174,8 @@ def learn_stored(con, source: str, thresholds: Thresholds, now: datetime) -> Tem
     try:
         return _learn(con, source, thresholds, None, now, existed)
     finally:
-        drop_temp_tables(con)
+        for table in TEMP_TABLES:  # inside `upgrade`'s transaction
+            con.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
 def _prepare(con, source: str) -> tuple | None:
@@ -533,11 +534,6 @@ def forget_deleted(con) -> None:
         con.execute(
             "DELETE FROM article_blocks WHERE article_id IN (SELECT article_id FROM decided WHERE final = 'deleted')"
         )
-
-
-def drop_temp_tables(con) -> None:
-    for table in TEMP_TABLES:
-        con.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
 # ------------------------------------------------------------------------------------ reading

@@ -70,7 +70,7 @@ def refresh_clusters(con, article_ids: list[str] | None = None, presigned: dict 
         result.edges = link(con)
         result.clusters, result.members = recluster(con, full)
         con.execute("DELETE FROM story_settings")
-        con.execute("INSERT INTO story_settings VALUES (?, now()::TIMESTAMP)", [METHOD])
+        con.execute("INSERT INTO story_settings (method, built_at) VALUES (?, now()::TIMESTAMP)", [METHOD])
     finally:
         for name in ("pw_story_ids", "pw_story_targets", "pw_story_seeds", "pw_story_nodes"):
             con.execute(f"DROP TABLE IF EXISTS temp.{name}")
@@ -178,11 +178,11 @@ def _insert_signed(con, signed: list[tuple]) -> int:
     )
     try:
         con.execute(
-            "INSERT INTO story_signatures SELECT article_id::VARCHAR, source::VARCHAR, "
+            "INSERT INTO story_signatures (article_id, source, content_hash, shingles, signature) SELECT article_id::VARCHAR, source::VARCHAR, "
             "nullif(content_hash::VARCHAR, ''), shingles::VARCHAR, unhex(signature::VARCHAR) FROM pw_story_new"
         )
         con.execute(
-            "INSERT INTO story_bands SELECT b.band, b.bucket, n.article_id::VARCHAR, n.source::VARCHAR "
+            "INSERT INTO story_bands (band, bucket, article_id, source) SELECT b.band, b.bucket, n.article_id::VARCHAR, n.source::VARCHAR "
             "FROM pw_story_new_bands b JOIN pw_story_new n ON n.row = b.row"
         )
     finally:
