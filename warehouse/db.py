@@ -72,6 +72,17 @@ def open_location(where: Location, read_only: bool) -> duckdb.DuckDBPyConnection
     return con
 
 
+def _catalog_identity(where: Location) -> tuple[int, int] | None:
+    """The device and inode of a folder warehouse's catalog file (None: shared, or not there yet)."""
+    if where.shared or where.folder is None:
+        return None
+    try:
+        stat = os.stat(where.folder / CATALOG_FILE)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 def _attach_failure(where: Location, read_only: bool, exc: duckdb.Error) -> WarehouseError:
     """The named error for a warehouse that could not be attached."""
     if where.shared:
@@ -106,11 +117,14 @@ class _ProcessInstance:
     """One in-memory DuckDB per process whose connections (cursors) share its loaded extensions.
 
     Loading an extension checks its signature, about 0.1 s of CPU each time a new DuckDB instance
-    loads it; a command opens the warehouse several times (the export before a crawl, the load, the
-    alerts), so they share this instance. The warehouse stays attached while a connection uses it
-    and is detached when the last one closes (a later connect attaches it afresh, so a warehouse
-    replaced meanwhile is never read through a stale catalog). A connection to another warehouse, or
-    in the other mode, while this one is in use gets an instance of its own (`open_location`).
+    loads it, and attaching the lake costs 0.1-0.2 s more; a command opens the warehouse several
+    times (the export before each crawl, the load, the alerts), so they share this instance. A
+    folder warehouse stays attached after its last connection closes, until a connection wants
+    another warehouse or the other mode (DuckLake reads the newest snapshot at every transaction,
+    so what others committed meanwhile is seen; a catalog file replaced meanwhile, another inode, is
+    attached afresh). A shared warehouse is detached when its last connection closes, so that a
+    restarted catalog server is met by a new connection. A connection to another warehouse, or in
+    the other mode, while this one is in use gets an instance of its own (`open_location`).
     """
 
     def __init__(self) -> None:
@@ -123,7 +137,7 @@ class _ProcessInstance:
 
     def open(self, where: Location, read_only: bool) -> tuple[duckdb.DuckDBPyConnection, bool]:
         """A connection with the warehouse attached and in use, and whether it is one of this instance's."""
-        key = (where.catalog, where.data_path, read_only)
+        key = (where.catalog, where.data_path, read_only, _catalog_identity(where))
         with self.lock:
             if self.pid != os.getpid():  # a forked child never uses its parent's DuckDB
                 self.__init__()  # type: ignore[misc]
@@ -131,8 +145,10 @@ class _ProcessInstance:
             if self.users and self.attached != key:
                 shared = False
             else:
-                if not self.users:
-                    self._attach(where, read_only, key)
+                if not self.users and self.attached != key:
+                    if self.attached is not None:
+                        self._detach()
+                    self._attach(where, read_only, key[:3] + (_catalog_identity(where),))
                 self.users += 1
                 shared = True
         if not shared:
@@ -164,7 +180,7 @@ class _ProcessInstance:
         con.close()
         with self.lock:
             self.users -= 1
-            if not self.users:
+            if not self.users and (self.attached is None or self.attached[3] is None):
                 self._detach()
 
     def close(self) -> None:
