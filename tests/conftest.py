@@ -6,13 +6,15 @@ against HTTP servers on loopback that the tests start.
 
 from __future__ import annotations
 
-import atexit
+import fcntl
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ import pytest
 from crawlers.registry import load_registry
 from demo_site import DemoSite, demo_registry
 from flows.crawl_step import CrawlFailed, crawl_source_process
-from flows.prefect_server import PrefectServer
+from flows.prefect_server import PrefectServer, healthy
 from flows.settings import Settings
 from warehouse.attach import attach_statements
 from warehouse.db import connect
@@ -194,22 +196,62 @@ def plain_duckdb(db):
         con.close()
 
 
-_shared_prefect: list[PrefectServer] = []
+# One Prefect server for the whole session, whichever pytest-xdist worker needs it first: its
+# folder is made by the process that starts the workers (they inherit PW_TEST_PREFECT), and that
+# process stops the server when every worker is done (pytest_unconfigure below).
+if not os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["PW_TEST_PREFECT"] = tempfile.mkdtemp(prefix="pw-test-prefect-")
 _shared_prefect_lock = threading.Lock()
 
 
 def shared_prefect_api() -> str:
-    """The API URL of one Prefect server for this test process's runs that Prefect records, started on first use.
+    """The API URL of the session's Prefect server for runs that Prefect records, started on first use."""
+    folder = Path(os.environ["PW_TEST_PREFECT"])
+    with _shared_prefect_lock, open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        known = folder / "api_url"
+        if known.exists() and healthy(known.read_text()):
+            return known.read_text()
+        server = PrefectServer.for_one_command(folder / "home").start()
+        assert server.process is not None
+        (folder / "pid").write_text(str(server.process.pid))
+        known.write_text(server.api_url)
+        return server.api_url
 
-    Stopped when the session ends.
-    """
-    with _shared_prefect_lock:
-        if not _shared_prefect:
-            home = Path(tempfile.mkdtemp(prefix="pw-test-prefect-"))
-            server = PrefectServer.for_one_command(home).start()
-            _shared_prefect.append(server)
-            atexit.register(lambda: (server.stop(), shutil.rmtree(home, ignore_errors=True)))
-        return _shared_prefect[0].api_url
+
+def _gone(pid: int) -> bool:
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0]:  # this process's own child (a run without workers): reaped
+            return True
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def pytest_unconfigure(config):
+    """The process that started the session stops its Prefect server (in its own process group)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    folder = Path(os.environ["PW_TEST_PREFECT"])
+    try:
+        pid = int((folder / "pid").read_text())
+    except (OSError, ValueError):
+        pid = 0
+    for sig in (signal.SIGTERM, signal.SIGKILL) if pid else ():
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + 10
+        while not _gone(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _gone(pid):
+            break
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
