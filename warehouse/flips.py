@@ -15,6 +15,11 @@ differing line (after the site blocks are stripped) is a flip is the same articl
 (`template.explain`). A real edit writes words the old page did not have, or takes words off the
 page, so it is never a flip; a paragraph the publisher deleted that still shows elsewhere on the
 page (a pull quote) would be one.
+
+A new site line that the extractor keeps on only a few pages (a header's tagline it takes for the
+article's first line on two pages of twenty) is too rare in the texts for the template model; when
+at least `template_min_articles` of the batch's changed pages newly show it on the page, it is the
+site's, and a flip wherever it reached the text.
 """
 
 from __future__ import annotations
@@ -65,19 +70,42 @@ def extraction_flips(db, batch: StagedBatch, archive_root: str | Path) -> dict[s
         2, int((batch.manifest.get("loader_settings") or {}).get("template_min_articles") or TEMPLATE_MIN_ARTICLES)
     )
     shared = Counter(line for added, _, _, _, _ in differing.values() for line in set(added))
+    pages: dict[str, tuple[str | None, str | None]] = {}
+
+    def old_and_new(article_id: str) -> tuple[str | None, str | None]:
+        if article_id not in pages:
+            _, _, old, new, encoding = differing[article_id]
+            pages[article_id] = (_page_text(archive_root, old, encoding), _page_text(archive_root, new, encoding))
+        return pages[article_id]
+
+    rare = {line for added, _, _, _, _ in differing.values() for line in added if shared[line] < many}
+    site = _appeared_on_many_pages(rare, list(differing), old_and_new, many) if len(differing) >= many else set()
     found: dict[str, list[str]] = {}
-    for article_id, (added, removed, old, new, encoding) in differing.items():
-        own = [line for line in added if shared[line] < many] + removed
-        if not own:
-            continue  # only lines many pages gained: the model's, not a flip
-        old_page, new_page = _page_text(archive_root, old, encoding), _page_text(archive_root, new, encoding)
-        if old_page is None or new_page is None:
-            continue
-        flips = [block_hash(line) for line in added if _shown(line, old_page)]
-        flips += [block_hash(line) for line in removed if _shown(line, new_page)]
+    for article_id, (added, removed, _, _, _) in differing.items():
+        flips = [block_hash(line) for line in added if line in site]
+        own = [line for line in added if shared[line] < many and line not in site] + removed
+        if own:  # else only lines many pages gained: the model's, not a flip
+            old_page, new_page = old_and_new(article_id)
+            if old_page is not None and new_page is not None:
+                flips += [block_hash(line) for line in added if line not in site and _shown(line, old_page)]
+                flips += [block_hash(line) for line in removed if _shown(line, new_page)]
         if flips:
             found[article_id] = flips
     return found
+
+
+def _appeared_on_many_pages(lines: set[str], articles: list[str], old_and_new, many: int) -> set[str]:
+    """The `lines` (each extracted from fewer than `many` pages) that `many` or more of these pages newly
+    show: a new site line (a header's tagline) that the extractor keeps on a few pages only."""
+    if not lines:
+        return set()
+    appeared: Counter = Counter()
+    for article_id in articles:
+        old_page, new_page = old_and_new(article_id)
+        if old_page is None or new_page is None:
+            continue
+        appeared.update(line for line in lines if _shown(line, new_page) and not _shown(line, old_page))
+    return {line for line, pages in appeared.items() if pages >= many}
 
 
 def _captures(batch: StagedBatch) -> dict[str, tuple]:
