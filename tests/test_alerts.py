@@ -113,7 +113,8 @@ def test_alerts_go_out_once_per_rule_and_a_down_channel_gets_its_message_next_ru
         text = body_text(email)
         assert "China rejects politicizing human rights" in email["Subject"]
         assert OLD_SENTENCE in text and NEW_SENTENCE in text
-        assert "[-nothing but lies fabricated-]{+not supported+}" in text  # the inline word diff
+        # the inline word diff, a space between the words taken out and those put in (not "fabricatednot")
+        assert "[-nothing but lies fabricated-] {+not supported+}" in text
         assert "globaltimes" in text and "edited (silent)" in text and site.base_url + EDITED_URL in text
         report_page = re.search(r"every version: file://(\S+?)#v2", text).group(1)
         assert Path(report_page).is_file()  # the run that sent the mail wrote the report it links to

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from warehouse.cjk import CJK_RANGES
+from warehouse.cjk import CJK_CHAR, CJK_RANGES
 
 _TOKEN = re.compile(rf"[{CJK_RANGES}]|[^\s{CJK_RANGES}]+|\s+")
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n+")
@@ -62,3 +62,14 @@ def first_changed_sentence(old: str | None, new: str | None) -> tuple[str | None
         if tag != "equal":
             return (a[i1] if i1 < i2 else None), (b[j1] if j1 < j2 else None)
     return None, None
+
+
+def word_gap(deleted: str, inserted: str) -> bool:
+    """Whether an inline diff needs a space between a deletion and the insertion after it.
+
+    "<del>fabricated</del><ins>not</ins>" reads "fabricatednot" wherever the marks do not show
+    (copied text, a screen reader, a plain-text mail part); Chinese, Japanese and Korean text has
+    no spaces between words, and a side that already has one needs no other.
+    """
+    ends, starts = deleted[-1:], inserted[:1]
+    return not (ends.isspace() or starts.isspace() or CJK_CHAR.match(ends) or CJK_CHAR.match(starts))

@@ -4,19 +4,7 @@ from __future__ import annotations
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from warehouse.cjk import CJK_CHAR
-
-
-def word_gap(deleted: str, inserted: str) -> bool:
-    """Whether an inline diff needs a space between a deletion and the insertion after it.
-
-    "<del>fabricated</del><ins>not</ins>" reads "fabricatednot" wherever the marks do not show
-    (copied text, a screen reader, a plain-text mail part); Chinese, Japanese and Korean text has
-    no spaces between words, and a side that already has one needs no other.
-    """
-    ends, starts = deleted[-1:], inserted[:1]
-    return not (ends.isspace() or starts.isspace() or CJK_CHAR.match(ends) or CJK_CHAR.match(starts))
-
+from warehouse.textdiff import word_gap
 
 TEMPLATES = Environment(
     loader=PackageLoader("flows.change_report", "templates"),

@@ -15,7 +15,7 @@ from flows.change_report.paths import page_url
 from warehouse.change_kinds import EDIT_KINDS
 from warehouse.changes import Change
 from warehouse.history import diff_texts, segments
-from warehouse.textdiff import sentences
+from warehouse.textdiff import sentences, word_gap
 
 SCHEMA = "presswatch.alert/1"
 
@@ -107,14 +107,23 @@ def _inline_diff(change: Change) -> str:
             return f"<ins>{_HIDDEN.format('{+')}{text}{_HIDDEN.format('+}')}</ins>"
         return text
 
+    def marked(parts) -> str:
+        out, before = [], None
+        for segment in parts:  # a space between "fabricated" taken out and "not" put in (word_gap)
+            if before is not None and before.op == "delete" and segment.op == "insert":
+                out.append(" " if word_gap(before.text, segment.text) else "")
+            out.append(mark(segment))
+            before = segment
+        return "".join(out)
+
     parts = []
     if (change.previous_title or "") != (change.title or "") and change.change_kind in EDIT_KINDS:
-        title = "".join(mark(s) for s in segments(change.previous_title, change.title))
+        title = marked(segments(change.previous_title, change.title))
         parts.append(f"<p><b>title:</b> {title}</p>")
     if change.change_kind in EDIT_KINDS:
         for hunk in diff_texts(change.old_text, change.new_text, context=0):
             for paragraph in hunk.paragraphs:
-                parts.append("<p>" + "".join(mark(s) for s in paragraph) + "</p>")
+                parts.append("<p>" + marked(paragraph) + "</p>")
     return f'<div class="diff">{"".join(parts)}</div>' if parts else ""
 
 
