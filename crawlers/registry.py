@@ -29,11 +29,11 @@ from crawlers.registry_types import (
     Regexes,
     Revisit,
     Seconds,
+    Selectors,
     Share,
     Slug,
     Switch,
     Text,
-    Texts,
     Verified,
     validate_tables,
 )
@@ -97,7 +97,7 @@ class Source(BaseModel):
     conditional_get: Switch = Field(True, description="ETag/Last-Modified requests (off for stale ETags)")
     revisit: Revisit = Field(DEFAULT_REVISIT, validate_default=True)
     revisit_after_edit: Duration = Field(7 * 86400.0, description="revisit every run for this long after an edit")
-    ignore_selectors: Texts = Field((), description="CSS selectors removed before hashing")
+    ignore_selectors: Selectors = Field((), description="CSS selectors removed before hashing")
     ignore_patterns: Regexes = Field((), description="regexes removed from the text before hashing")
     template_min_articles: ManyArticles = Field(
         TEMPLATE_MIN_ARTICLES, description="a site block recurs in at least this many articles..."

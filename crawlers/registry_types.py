@@ -126,6 +126,16 @@ def _regex(pattern: str, info: ValidationInfo) -> str:
     return pattern
 
 
+def _css(selector: str, info: ValidationInfo) -> str:
+    from cssselect import GenericTranslator, SelectorError
+
+    try:
+        GenericTranslator().css_to_xpath(selector)
+    except SelectorError as exc:
+        raise Invalid(f"{info.field_name} {selector!r} is not a CSS selector ({exc})") from None
+    return selector
+
+
 def _cron(value: str, info: ValidationInfo) -> str:
     if not croniter.is_valid(value):
         raise Invalid(f"{info.field_name} {value!r} is not a valid cron expression")
@@ -197,6 +207,7 @@ HttpUrls = Annotated[
 ]
 Regex = Annotated[str, Strict(), AfterValidator(_regex), Must("a regular expression")]
 Regexes = Annotated[tuple[Annotated[str, AfterValidator(_regex)], ...], Must("a list of regular expressions")]
+Selectors = Annotated[tuple[Annotated[str, AfterValidator(_css)], ...], Must("a list of CSS selectors")]
 Cron = Annotated[str, Strict(), AfterValidator(_cron), Must('a cron expression such as "0 */6 * * *"')]
 Count = Annotated[int, Strict(), Field(ge=1), Must("a whole number of at least 1")]
 CountFromZero = Annotated[int, Strict(), Field(ge=0), Must("a whole number of at least 0")]

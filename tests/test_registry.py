@@ -46,6 +46,7 @@ def test_defaults_are_polite_and_overridable(tmp_path):
 BROKEN = [
     ("unknown key", {"colour": "red"}, "unknown key(s) colour"),
     ("bad regex", {"article_pattern": "(unclosed"}, "is not a valid regular expression"),
+    ("bad selector", {"ignore_selectors": ["div[unclosed"]}, "ignore_selectors 'div[unclosed' is not a CSS selector"),
     ("bad cron", {"schedule": "every hour"}, "is not a valid cron expression"),
     ("no discovery", {"feeds": []}, "no discovery method"),
     ("bad number", {"concurrency": 0}, "concurrency must be a whole number of at least 1"),
