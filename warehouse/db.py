@@ -331,7 +331,13 @@ def rollback(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _has_ledger(con) -> bool:
-    return bool(_tables(con) & {"schema_migrations"})
+    """Whether the warehouse has its migrations ledger: one table looked up, not the catalog listed
+    (duckdb_tables() over a DuckLake costs 0.1-0.4 s, and every connect asked it)."""
+    try:
+        con.execute("SELECT version FROM schema_migrations LIMIT 0")
+    except duckdb.CatalogException:
+        return False
+    return True
 
 
 def _tables(con) -> set[str]:
@@ -344,6 +350,8 @@ def _check_current(con, where: Location) -> None:
 
     A lake with no tables yet is one whose first writer has not committed its migrations.
     """
+    if _has_ledger(con):
+        return
     tables = _tables(con)
     if not tables:
         raise DatabaseMissing(f"{where} has no tables yet")
