@@ -70,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         "(env PRESSWATCH_BENCH_REAL); extracted to ~/.cache/presswatch-bench, never committed",
     )
     r.add_argument("--real-count", type=int, help="URLs the real pages are replicated to [--pages]")
+    r.add_argument(
+        "--fixed-cost-repeat",
+        type=int,
+        default=3,
+        help="unchanged crawls of a demo outlet for a command's fixed cost (as `fixedcost`; 0: skip) [%(default)s]",
+    )
     r.add_argument("--skip-synthetic-corpus", action="store_true", help="measure the real pages only")
 
     s = sub.add_parser("serve", help="serve the corpus on 127.0.0.1 until interrupted")
@@ -178,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             args.upkeep_loads = min(args.upkeep_loads, 5)
             args.upkeep_articles = min(args.upkeep_articles, 10)
             args.query_repeat = 1
+            args.fixed_cost_repeat = 0  # `fixedcost` has its own smoke test
         return _report(run(args), args.out, table)
     if args.command == "queries":
         from bench.search import measure, table

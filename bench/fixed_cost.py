@@ -126,3 +126,27 @@ def table(result: dict) -> str:
         f"  peak PSS (RSS) of the tree       {m['peak_pss_mb']:>7.1f} ({m['peak_rss_mb']:.1f}) MB",
     ]
     return "\n".join(lines)
+
+
+def targets(result: dict | None) -> list[dict]:
+    """The issue's two fixed-cost targets, in `python -m bench run`'s form."""
+    if not result:
+        return []
+    out = []
+    for key, name in (
+        ("start_to_first_request_s", "fixed cost: start to first request (unchanged source)"),
+        ("last_response_to_exit_s", "fixed cost: last response to exit (unchanged source)"),
+    ):
+        values = [r[key] for r in result["runs"]]
+        out.append(
+            {
+                "target": name,
+                "value": result["median"][key],
+                "range": [min(values), max(values)],
+                "limit": f"<= {TARGET_S}",
+                "met": result["median"][key] <= TARGET_S,
+                "unit": "s",
+                "note": f"median of {len(values)} unchanged `presswatch crawl --source {result['source']}` of the demo site",
+            }
+        )
+    return out
