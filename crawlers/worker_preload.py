@@ -36,9 +36,15 @@ WARM_UP_PAGES = (
 
 
 def warm_up() -> None:
-    """Extract the warm-up pages, so what extraction loads lazily is loaded before the workers fork."""
+    """Extract the warm-up pages, so what extraction loads lazily is loaded before the workers fork.
+
+    Only a saving: if the extractor fails on them, each worker loads what it needs itself, as before.
+    """
     for html in WARM_UP_PAGES:
-        extract_page(html, "http://warm-up.invalid/news/1", ExtractionOptions())
+        try:
+            extract_page(html, "http://warm-up.invalid/news/1", ExtractionOptions())
+        except Exception:  # noqa: BLE001 - a fork server that failed to import would fail every page
+            return
 
 
 warm_up()
