@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -116,17 +117,18 @@ def crawl_source_process(
 def _hand_over_known(process: subprocess.Popen, source: Source, settings: Settings) -> int:
     """Write the source's known articles to the crawl process's stdin, then KNOWN_END; how many are due."""
     assert process.stdin is not None
-    with io.TextIOWrapper(process.stdin, encoding="utf-8") as out:
+    out = io.TextIOWrapper(process.stdin, encoding="utf-8")
+    due = 0
+    try:
         try:
-            try:
-                due = write_known(settings.db, source, out, wait=settings.load_wait)
-            except (DatabaseLocked, SharedPartUnavailable) as exc:  # busy or unreachable: discover only
-                logger.warning("%s: no revisits this run, the warehouse is busy or unreachable (%s)", source.name, exc)
-                due = 0
-            out.write(KNOWN_END + "\n")
-            out.flush()
-        except BrokenPipeError:  # the crawl process ended already: its exit status and log say why
-            due = 0
+            due = write_known(settings.db, source, out, wait=settings.load_wait)
+        except (DatabaseLocked, SharedPartUnavailable) as exc:  # busy or unreachable: discover only
+            logger.warning("%s: no revisits this run, the warehouse is busy or unreachable (%s)", source.name, exc)
+        out.write(KNOWN_END + "\n")
+        out.close()
+    except BrokenPipeError:  # the crawl process ended already: its exit status and log say why
+        with contextlib.suppress(OSError):
+            out.close()
     return due
 
 
