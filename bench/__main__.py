@@ -8,6 +8,7 @@ python -m bench serve --pages 2000                               # the corpus se
 python -m bench profile --pages 2000                             # py-spy over a first crawl
 python -m bench serverbench --pages 2000                         # asyncio server vs a threaded one
 python -m bench queries --versions 1000000 --workdir /work/bench-data   # search and trends: index, scan, native
+python -m bench fixedcost --source xjgov --repeat 5              # a command's fixed cost, unchanged source
 python -m bench template --real-pages /work/.mirror/adbar+trafilatura --pages 200   # redesign, rollout, churn
 """
 
@@ -69,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         "(env PRESSWATCH_BENCH_REAL); extracted to ~/.cache/presswatch-bench, never committed",
     )
     r.add_argument("--real-count", type=int, help="URLs the real pages are replicated to [--pages]")
+    r.add_argument(
+        "--fixed-cost-repeat",
+        type=int,
+        default=3,
+        help="unchanged crawls of a demo outlet for a command's fixed cost (as `fixedcost`; 0: skip) [%(default)s]",
+    )
     r.add_argument("--skip-synthetic-corpus", action="store_true", help="measure the real pages only")
 
     s = sub.add_parser("serve", help="serve the corpus on 127.0.0.1 until interrupted")
@@ -113,6 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--repeat", type=int, default=3)
     c.add_argument("--out", default="bench/prefect-cost.json")
     c.add_argument("--workdir")
+
+    f = sub.add_parser("fixedcost", help="start to first request and last response to exit, unchanged source")
+    f.add_argument("--source", default="xjgov", help="a demo outlet [%(default)s]")
+    f.add_argument("--repeat", type=int, default=5, help="unchanged runs after the warm-up [%(default)s]")
+    f.add_argument("--out", default="bench/results-fixedcost.json")
+    f.add_argument("--workdir")
 
     m = sub.add_parser(
         "loadmem", help="peak memory after each loader step, one synthetic batch into an empty warehouse"
@@ -171,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             args.upkeep_loads = min(args.upkeep_loads, 5)
             args.upkeep_articles = min(args.upkeep_articles, 10)
             args.query_repeat = 1
+            args.fixed_cost_repeat = 0  # `fixedcost` has its own smoke test
         return _report(run(args), args.out, table)
     if args.command == "queries":
         from bench.search import measure, table
@@ -193,6 +207,11 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
         print(render(result))
         return 0
+    if args.command == "fixedcost":
+        from bench.fixed_cost import measure as fixed_cost
+        from bench.fixed_cost import table as fixed_cost_table
+
+        return _report(fixed_cost(args.source, args.repeat, args.workdir), args.out, fixed_cost_table)
     if args.command == "loadmem":
         import tempfile
 

@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import crawls, lake, peers, synthetic
+from bench import crawls, fixed_cost, lake, peers, synthetic
 from bench import real as real_pages
 from bench.harness import PROJECT, ROOT, ServerProcess, bench_registry, env, set_project, summarize
 from bench.real import ENV as REAL_ENV
@@ -151,6 +151,10 @@ def _run(args, started: float, work: Path, results: dict, real: str | None, pref
                 work, args.upkeep_loads, args.upkeep_articles, repeat=args.query_repeat
             )
             _checkpoint(results, out)
+    if getattr(args, "fixed_cost_repeat", 0) and not args.skip_crawls:
+        _say(f"a command's fixed cost: {args.fixed_cost_repeat} unchanged crawls of a demo outlet")
+        results["fixed_cost"] = fixed_cost.measure(repeat=args.fixed_cost_repeat, workdir=str(work / "fixed-cost"))
+        _checkpoint(results, out)
     baseline = _baseline(args.baseline)
     if synthetic_runs:
         results["targets"] = targets(results, synthetic_runs["crawl_runs"], synthetic_runs["peer_runs"], baseline)
@@ -165,6 +169,7 @@ def _run(args, started: float, work: Path, results: dict, real: str | None, pref
         real_targets += quality_targets(results["real"].get("quality") or {})
         results["real"]["targets"] = real_targets
         results["targets"] += [{**t, "target": "real pages: " + t["target"]} for t in real_targets]
+    results["targets"] += fixed_cost.targets(results.get("fixed_cost"))
     results["meta"]["elapsed_s"] = round(time.perf_counter() - started, 1)
     if not args.keep and not args.workdir:
         shutil.rmtree(work, ignore_errors=True)
@@ -406,19 +411,25 @@ def targets(
         ">=",
         note="without CLI/Prefect start-up and the load",
     )
-    peaks = [c["first"]["memory"]["peak_rss_mb"] for c in crawl_runs if "first" in c]
+    peaks = [c["first"]["memory"]["peak_pss_mb"] for c in crawl_runs if "first" in c]
+
+    def peak(run: dict, kind: str) -> float:
+        return max(run[n]["memory"][kind] for n in ("first", "unchanged", "edited") if n in run)
+
+    rss = [peak(c, "peak_rss_mb") for c in crawl_runs]
     add(
-        "peak RSS of a crawl (process tree, MB)",
-        [max(c[n]["memory"]["peak_rss_mb"] for n in ("first", "unchanged", "edited") if n in c) for c in crawl_runs],
+        "peak PSS of a crawl (process tree, MB)",
+        [peak(c, "peak_pss_mb") for c in crawl_runs],
         600,
-        "<",
+        "<=",
         unit="MB",
+        note=f"RSS {max(rss):g} MB (pages shared between processes counted in each)" if rss else "",
     )
     base_peak = None
     if baseline:
-        base_peak = ((baseline.get("crawls") or {}).get("first") or {}).get("peak_rss_mb", {}).get("median")
+        base_peak = ((baseline.get("crawls") or {}).get("first") or {}).get("peak_pss_mb", {}).get("median")
     add(
-        f"peak RSS at {results['meta']['pages']} pages / at baseline "
+        f"peak PSS at {results['meta']['pages']} pages / at baseline "
         f"{(baseline or {}).get('meta', {}).get('pages', '?')} pages",
         [_ratio(p, base_peak) for p in peaks] if base_peak else [],
         1.25,
@@ -559,6 +570,6 @@ def _corpus_rows(rows: list, results: dict, fmt) -> None:
             rows.append(("  before crawl: CLI + Prefect start", fmt(c[key]["before_crawl_s"]), "s"))
             rows.append(("  after crawl: load + report + exit", fmt(c[key]["after_crawl_s"]), "s"))
             rows.append(
-                ("  peak RSS, process tree (PSS)", f"{fmt(c[key]['peak_rss_mb'])} ({fmt(c[key]['peak_pss_mb'])})", "MB")
+                ("  peak PSS, process tree (RSS)", f"{fmt(c[key]['peak_pss_mb'])} ({fmt(c[key]['peak_rss_mb'])})", "MB")
             )
             rows.append(("  versions added", fmt(c[key]["versions_added"]), ""))

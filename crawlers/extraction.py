@@ -7,25 +7,19 @@ can call `extract_page` directly.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, cast
 
 import trafilatura
-from cssselect import GenericTranslator
 
+from crawlers.extraction_options import EXTRACT_FAILED, ExtractionOptions
 from warehouse.blocks import block_hashes
 
 if TYPE_CHECKING:
     from trafilatura.settings import Document
 
 EXTRACTOR = "trafilatura"
-# The outcome of a page the extractor failed on (an exception, a crash, a time-out): the page was
-# fetched, but nothing is known of its content, so it is never taken for a page without an article
-# (which, confirmed, tombstones the article); the current version stays as it is.
-EXTRACT_FAILED = "extract_failed"
 _UPDATED_LABEL = re.compile(
     r"(?:Updated|Last updated|Modified|更新时间|更新於|发布时间)\s*[:：]?\s*"
     r"([0-9]{4}[-/.年][0-9]{1,2}[-/.月][0-9]{1,2}日?(?:\s+[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?"
@@ -47,33 +41,6 @@ _DATE_LINE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
-
-
-@dataclass(frozen=True)
-class ExtractionOptions:
-    """Everything that changes what the extractor produces; its fingerprint is part of the version."""
-
-    favor_precision: bool = False
-    favor_recall: bool = False
-    include_tables: bool = True
-    include_comments: bool = False
-    min_text_chars: int = 120
-    ignore_selectors: tuple[str, ...] = ()
-    ignore_patterns: tuple[str, ...] = ()
-    extra: tuple[tuple[str, str], ...] = field(default=())
-
-    @property
-    def fingerprint(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:8]
-
-    @property
-    def extractor_version(self) -> str:
-        """trafilatura's version plus a hash of these options: both change what is extracted."""
-        return f"{trafilatura.__version__}+{self.fingerprint}"
-
-    def prune_xpath(self) -> list[str] | None:
-        translator = GenericTranslator()
-        return [translator.css_to_xpath(sel, prefix="//") for sel in self.ignore_selectors] or None
 
 
 def normalise_text(text: str | None) -> str:

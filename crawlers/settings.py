@@ -2,6 +2,8 @@
 
 import os
 
+from scrapy.settings import default_settings as _scrapy
+
 from crawlers.registry import source_defaults
 from crawlers.workerpool import DEFAULT_DEADLINE, tasks_per_worker_default
 
@@ -62,6 +64,15 @@ PRESSWATCH_BATCH_ID = None
 PRESSWATCH_EXTRACT_WORKERS = 0
 PRESSWATCH_EXTRACT_TASKS_PER_WORKER = tasks_per_worker_default()  # the environment's, else the pool's default
 REMOTE_CONTROL_ENABLED = False
+# Scrapy's extensions and middlewares a crawl never uses are left out of the *_BASE tables, so the
+# crawl process does not import them (the remote control imports aiohttp, the cookies middleware
+# tldextract, the feed exporter and telnet much of twisted): an unchanged recrawl is mostly the
+# process's start. Setting them to None in EXTENSIONS would import each to name it (Scrapy >= 2.13).
+_UNUSED = {"TelnetConsole", "RemoteControl", "MemoryDebugger", "FeedExporter", "SpiderState", "CookiesMiddleware"}
+EXTENSIONS_BASE = {k: v for k, v in _scrapy.EXTENSIONS_BASE.items() if k.rsplit(".", 1)[1] not in _UNUSED}
+DOWNLOADER_MIDDLEWARES_BASE = {
+    k: v for k, v in _scrapy.DOWNLOADER_MIDDLEWARES_BASE.items() if k.rsplit(".", 1)[1] not in _UNUSED
+}
 PRESSWATCH_RUN_ID = None
 # Seconds one page's extraction may take; its worker is killed after that, even in a retired pool.
 PRESSWATCH_EXTRACT_TIMEOUT = float(os.environ.get("PRESSWATCH_EXTRACT_TIMEOUT") or DEFAULT_DEADLINE)

@@ -21,7 +21,10 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
-DEFAULT_TASKS_PER_WORKER = 500
+# Pages a worker extracts before it is replaced. A fresh worker is a fork of the warmed fork server
+# (crawlers/worker_preload.py), so replacing it is cheap; at 200 the tree's peak PSS on 2,000 real
+# pages was 640 MB against 697 MB at 500 (docs/benchmarks.md, issue 23).
+DEFAULT_TASKS_PER_WORKER = 200
 DEFAULT_DEADLINE = (
     120.0  # seconds one page's extraction may take (PRESSWATCH_EXTRACT_TIMEOUT); a retired pool gets as long
 )
@@ -39,7 +42,7 @@ def available_cores() -> int:
 
 
 def tasks_per_worker_default() -> int:
-    """PRESSWATCH_EXTRACT_TASKS_PER_WORKER, or 500."""
+    """PRESSWATCH_EXTRACT_TASKS_PER_WORKER, or DEFAULT_TASKS_PER_WORKER."""
     try:
         return max(1, int(os.environ.get("PRESSWATCH_EXTRACT_TASKS_PER_WORKER", DEFAULT_TASKS_PER_WORKER)))
     except ValueError:

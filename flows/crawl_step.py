@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import os
@@ -14,11 +16,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from crawlers.known import KNOWN_END
 from crawlers.registry import Source
 from crawlers.workerpool import available_cores
 from flows.settings import Settings
 from warehouse.errors import DatabaseLocked, SharedPartUnavailable
-from warehouse.revisits import export_known
+from warehouse.revisits import write_known
 from warehouse.staging import new_batch_id, note_error, salvage, update_manifest
 
 logger = logging.getLogger(__name__)
@@ -65,26 +68,30 @@ def crawl_source_process(
     """
     workers = workers or extraction_workers(1)
     batch_id = new_batch_id(source.name)
-    known = settings.work / f"{batch_id}.known.jsonl"
-    try:
-        due = export_known(settings.db, source, known, wait=settings.load_wait)
-    except (DatabaseLocked, SharedPartUnavailable) as exc:  # busy or unreachable: discover only, revisit next run
-        logger.warning("%s: no revisits this run, the warehouse is busy or unreachable (%s)", source.name, exc)
-        known.write_text("", encoding="utf-8")
-        due = 0
     command = [
         sys.executable,
         "-m",
         "crawlers.run",
-        *crawl_arguments(source, settings, known, batch_id, workers, run_id),
+        *crawl_arguments(source, settings, "-", batch_id, workers, run_id),
     ]
     env = crawl_environment()
+    settings.work.mkdir(parents=True, exist_ok=True)
     log_path = settings.work / f"{batch_id}.log"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        # Started before the known articles are read, which it takes on stdin: Scrapy's start and the
+        # warehouse's read overlap.
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
         with _RUNNING_LOCK:
             _RUNNING.add(process)
         try:
+            try:
+                due = _hand_over_known(process, source, settings)
+            except BaseException:  # the export failed: the crawl must not run without its known articles
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
+                raise
             code = process.wait(timeout=source.crawl_timeout)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
@@ -93,7 +100,6 @@ def crawl_source_process(
         finally:
             with _RUNNING_LOCK:
                 _RUNNING.discard(process)
-    known.unlink(missing_ok=True)
     if code != 0:
         _fail(settings.staging / batch_id, f"crawl process exited with status {code}: {_tail(log_path)}", run_id)
     if not (settings.staging / batch_id / "manifest.json").exists():
@@ -108,8 +114,26 @@ def crawl_source_process(
     return CrawlOutcome(source.name, batch_id, due, code)
 
 
+def _hand_over_known(process: subprocess.Popen, source: Source, settings: Settings) -> int:
+    """Write the source's known articles to the crawl process's stdin, then KNOWN_END; how many are due."""
+    assert process.stdin is not None
+    out = io.TextIOWrapper(process.stdin, encoding="utf-8")
+    due = 0
+    try:
+        try:
+            due = write_known(settings.db, source, out, wait=settings.load_wait)
+        except (DatabaseLocked, SharedPartUnavailable) as exc:  # busy or unreachable: discover only
+            logger.warning("%s: no revisits this run, the warehouse is busy or unreachable (%s)", source.name, exc)
+        out.write(KNOWN_END + "\n")
+        out.close()
+    except BrokenPipeError:  # the crawl process ended already: its exit status and log say why
+        with contextlib.suppress(OSError):
+            out.close()
+    return due
+
+
 def crawl_arguments(
-    source: Source, settings: Settings, known: Path, batch_id: str, workers: int, run_id: str | None = None
+    source: Source, settings: Settings, known: Path | str, batch_id: str, workers: int, run_id: str | None = None
 ) -> list[str]:
     """The arguments of `python -m crawlers.run` for one crawl of `source` into `batch_id`."""
     return [

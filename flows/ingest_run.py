@@ -16,7 +16,7 @@ from typing import Protocol
 
 from crawlers.registry import load_registry
 from flows.crawl_step import CrawlFailed, HostUnreachable, crawl_source_process, extraction_workers, stop_crawls
-from flows.loadable import load_staged, loadable_batch, run_lock
+from flows.loadable import load_staged, loadable_batch, prepare_load, run_lock
 from flows.report import one_line
 from flows.run_summary import RunSummary, SourceReport
 from flows.settings import Settings
@@ -132,6 +132,7 @@ def _run(settings: Settings, names: list[str] | None, runner: Runner, run_id: st
     workers = extraction_workers(at_once)  # the cores shared among the crawls that run at once
     futures = {s.name: runner.submit_crawl(s.name, settings, run_id, workers) for s in chosen}
     try:
+        prepare_load()  # while the crawls run
         for name, future in futures.items():
             try:
                 future.result()

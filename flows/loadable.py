@@ -12,13 +12,22 @@ from __future__ import annotations
 import contextlib
 import fcntl
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from flows.settings import Settings
 from warehouse.archive_store import publish as publish_archive
 from warehouse.errors import DatabaseLocked
-from warehouse.loader import LoadResult, load_pending
 from warehouse.locks import flock_within
 from warehouse.staging import StagedBatch
+
+if TYPE_CHECKING:
+    from warehouse.loader import LoadResult
+
+
+def prepare_load() -> None:
+    """Import the loader (NumPy, SciPy's neighbours, the diffing) now: a run calls this while its crawls
+    run, so the load after them does not start with it."""
+    import warehouse.loader  # noqa: F401
 
 
 def load_staged(settings: Settings, run_id: str | None = None, flips: bool = True) -> list[LoadResult]:
@@ -30,6 +39,8 @@ def load_staged(settings: Settings, run_id: str | None = None, flips: bool = Tru
     Raises DatabaseLocked after `settings.load_wait`; ArchiveUnavailable, CatalogUnreachable or
     StorageUnavailable when a shared part is down (their `loaded`: what loaded before it).
     """
+    from warehouse.loader import load_pending
+
     published: set[str] = set()  # load_pending asks twice (before and under the lock): publish once
 
     def keep(batch: StagedBatch) -> bool:

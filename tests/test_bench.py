@@ -95,3 +95,15 @@ def test_bench_queries_smoke(tmp_path):
     compared = [entry["identical_to_scan"] for entry in results["lake"].values() if "identical_to_scan" in entry]
     assert len(compared) == 4 and all(compared)
     assert results["sizes"]["index_mb"] > 0 and results["warehouse"]["index_s"] >= 0
+
+
+def test_fixedcost_reports_both_sides_of_an_unchanged_crawl(tmp_path):
+    out = tmp_path / "fixedcost.json"
+    done = bench("fixedcost", "--repeat", "1", "--out", str(out), "--workdir", str(tmp_path / "work"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(out.read_text(encoding="utf-8"))
+    (run,) = result["runs"]
+    assert set(run["article_outcomes"]) == {"not_modified"}  # every article answered 304
+    assert 0 < run["start_to_first_request_s"] < run["wall_s"] and 0 < run["last_response_to_exit_s"] < run["wall_s"]
+    assert run["peak_pss_mb"] > 0 and "crawl" in run["peak_rss_by_kind_mb"]
+    assert "start -> first request" in done.stdout and "last response -> exit" in done.stdout

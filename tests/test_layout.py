@@ -45,3 +45,17 @@ def test_the_cli_and_its_rendering_live_in_their_own_package():
     cli = ROOT / "flows" / "cli"
     assert {p.name for p in cli.glob("*.py")} >= {"__init__.py", "output.py", "plots.py", "running.py"}
     assert not list((ROOT / "flows").glob("cli_*.py")) and not (ROOT / "crawlers" / "demo_site").exists()
+
+
+def test_the_crawl_process_leaves_extraction_and_the_warehouse_to_others():
+    """The reactor's process names the extraction work, its workers import the extractor; the flow
+    reads the warehouse. What `python -m crawlers.run` imports to crawl holds neither."""
+    import subprocess
+    import sys
+
+    modules = (
+        "crawlers.run, crawlers.settings, crawlers.spiders.press, crawlers.pipelines.extract, crawlers.pipelines.stage"
+    )
+    code = f"import sys, {modules}; print(sorted({{m.split('.')[0] for m in sys.modules}} & {{'trafilatura', 'duckdb', 'justext', 'aiohttp'}}))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip() == "[]", done.stdout

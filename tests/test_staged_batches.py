@@ -250,3 +250,19 @@ def test_a_closed_batchs_warc_files_are_fsynced_before_its_records_and_manifest(
     records = synced.index(str(data / "staging" / "20260101T000000-held-000002" / "records.jsonl"))
     manifest = next(i for i, name in enumerate(synced) if "manifest" in Path(name).name)
     assert max(synced.index(w) for w in warcs) < records < manifest
+
+
+def test_a_crawl_whose_known_articles_stop_before_their_end_stages_nothing(registry, tmp_path):
+    """The flow hands the known articles over on stdin while the crawl process starts; if the flow
+    dies half-way, the crawl must not run as if the rest of them were new."""
+    data = tmp_path / "data"
+    command = crawl_command(registry, data)
+    command[command.index("--known") + 1] = "-"
+    process = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=crawl_env()
+    )
+    entry = {"url": "http://127.0.0.1:1/a/1.html", "article_id": "a1", "etag": '"x"', "due": True}
+    output, _ = process.communicate(json.dumps(entry).encode() + b"\n", timeout=120)  # then EOF, no end line
+    assert b"the known articles ended before their end line" in output
+    assert not (data / "staging" / BATCH / MANIFEST).exists()
+    assert not _records(data / "staging" / BATCH)  # not a single request was made

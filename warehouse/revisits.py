@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from warehouse.db import connect
 from warehouse.errors import DatabaseMissing
@@ -59,13 +60,18 @@ def due_articles(con, source, now: datetime | None = None) -> list[dict]:
 
 def export_known(db, source, path: Path, wait: float = 10.0) -> int:
     """Write the known-articles file for one source's crawl; returns how many are due."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as out:
+        return write_known(db, source, out, wait)
+
+
+def write_known(db, source, out: TextIO, wait: float = 10.0) -> int:
+    """Write one source's known articles to `out` (a file, or the crawl process's stdin); returns how many are due."""
     try:
         with connect(db, read_only=True, wait=wait) as con:
             known = due_articles(con, source)
     except DatabaseMissing:  # a first crawl
         known = []
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as out:
-        for entry in known:
-            out.write(json.dumps(entry) + "\n")
+    for entry in known:
+        out.write(json.dumps(entry) + "\n")
     return sum(1 for entry in known if entry["due"])

@@ -14,7 +14,7 @@ import logging
 from concurrent.futures.process import BrokenProcessPool
 
 from crawlers import settings as defaults
-from crawlers.extraction import EXTRACT_FAILED, ExtractionOptions
+from crawlers.extraction_options import EXTRACT_FAILED, ExtractionOptions
 from crawlers.page_worker import process_page
 from crawlers.urls import article_id, canonical_url
 from crawlers.warc import plain_headers
@@ -48,7 +48,7 @@ class ExtractPipeline:
         self.source = self.crawler.spider.source
         self.options = options_for(self.source)
         self.pool = WorkerPool(
-            self.workers, self.tasks_per_worker, preload=["crawlers.page_worker"], deadline=self.timeout
+            self.workers, self.tasks_per_worker, preload=["crawlers.worker_preload"], deadline=self.timeout
         )
         self.crawler.stats.set_value(WORKERS_STAT, self.workers)
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import json
 import re
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import feedparser
@@ -23,6 +21,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.sitemap import Sitemap
 
+from crawlers.known import read_known
 from crawlers.registry import Source, load_registry
 from crawlers.urls import BadURL, host_allowed, normalise_url
 
@@ -51,7 +50,7 @@ class PressSpider(scrapy.Spider):
         self.source: Source = loaded.get(source)
         self.registry_path = loaded.path
         self.allowed_domains = list(self.source.allowed_domains)
-        self.known = _read_known(known)
+        self.known = read_known(known)
         self.seen: set[str] = set()
         self.discovered: dict[str, str] = {}  # article URL -> how discovery found it this run
         self.dropped: list[dict] = []  # redirects Scrapy dropped without an errback, as failure records
@@ -314,18 +313,6 @@ class PressSpider(scrapy.Spider):
             "_body": response.body,
             "_headers": response.headers,
         }
-
-
-def _read_known(path: str | None) -> dict[str, dict]:
-    """The warehouse's known articles for this source, exported before the crawl (one JSON per line)."""
-    if not path:
-        return {}
-    known = {}
-    with open(Path(path), encoding="utf-8") as lines:
-        for line in lines:
-            entry = json.loads(line)
-            known[entry["url"]] = entry
-    return known
 
 
 def _final_url(response: Response) -> str:
