@@ -71,10 +71,18 @@ class PostgresCluster:
         )
 
     def stop(self) -> None:
-        """Stop at once, as a crash would (`-m immediate`): open transactions are lost, committed ones kept."""
-        subprocess.run(
-            _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"), capture_output=True
-        )
+        """Stop at once, as a crash would (`-m immediate`): open transactions are lost, committed ones kept.
+
+        Returns when no server runs on the folder any more (a stop that met a server still starting,
+        or still running its crash recovery, is asked again)."""
+        for _ in range(60):
+            subprocess.run(
+                _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"),
+                capture_output=True,
+            )
+            if not self.running():
+                return
+            time.sleep(0.5)
 
     def running(self) -> bool:
         status = subprocess.run(
