@@ -373,7 +373,7 @@ WITH parsed AS (
            len(list_filter(p.clauses, x -> x.field = 'title')) > 0 AS titled
     FROM chosen k, plan p
 ), lines AS (        -- the text of each first matching line (few distinct lines: read once each)
-    SELECT b.block, b.text FROM (SELECT DISTINCT first_block FROM chosen) c JOIN search_blocks b ON b.block = c.first_block
+    SELECT b.block, b.text FROM search_blocks b WHERE b.block IN (SELECT DISTINCT first_block FROM chosen)
 ), described AS (
     SELECT l.doc, l.article_id, l.version, l.source, l.published_at, l.title, l.canonical_url FROM search_live l
     WHERE NOT versions AND l.doc IN (SELECT doc FROM chosen)
