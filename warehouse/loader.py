@@ -20,6 +20,7 @@ from warehouse.db import confirm_write_lock, connect, rollback
 from warehouse.errors import BatchError, LoadConflict, SharedPartUnavailable
 from warehouse.flips import extraction_flips
 from warehouse.outcomes import crawl_outcome
+from warehouse.prediffs import Diff, diff, pair_key, prepare_diffs
 from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE
 from warehouse.search_index import Prepared, index_batch, prepare_batch
 from warehouse.staging import StagedBatch, mark_loaded, pending_batches
@@ -33,7 +34,6 @@ from warehouse.template import (
     learn,
     strip,
 )
-from warehouse.textdiff import first_changed_sentence, word_counts
 
 # Every field a staged record may carry, with its type in the warehouse.
 STAGED_COLUMNS = {
@@ -125,6 +125,7 @@ def load_pending(
     prepared = {b.batch_id: prepare_batch(b.records) for b in wanted}  # the term index's tokens, likewise
     # per article, the lines the extractor alone gained or lost (warehouse/flips.py), likewise
     flips = {b.batch_id: extraction_flips(db, b, archive) for b in wanted if archive is not None}
+    diffs = {b.batch_id: prepare_diffs(db, b.records) for b in wanted}  # the edits' word diffs, likewise
     results: list[LoadResult] = []
     try:
         with connect(db, wait=wait) as con:
@@ -139,6 +140,7 @@ def load_pending(
                             presigned.get(batch.batch_id),
                             prepared.get(batch.batch_id),
                             flips.get(batch.batch_id),
+                            diffs.get(batch.batch_id),
                         )
                     )
                 except BatchError as exc:  # one unreadable batch stays staged; the others still load
@@ -157,12 +159,17 @@ def load_pending(
 
 
 def _load_with_retries(
-    con, batch: StagedBatch, presigned: dict | None, prepared: Prepared | None, flips: dict | None = None
+    con,
+    batch: StagedBatch,
+    presigned: dict | None,
+    prepared: Prepared | None,
+    flips: dict | None = None,
+    diffs: dict[bytes, Diff] | None = None,
 ) -> LoadResult:
     """load_batch, retried whole when its commit conflicts with a writer that skipped the lock."""
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         try:
-            return load_batch(con, batch, presigned, prepared, flips)
+            return load_batch(con, batch, presigned, prepared, flips, diffs)
         except duckdb.TransactionException as exc:
             if "conflict" not in str(exc).lower():
                 raise
@@ -180,12 +187,14 @@ def load_batch(
     presigned: dict | None = None,
     prepared: Prepared | None = None,
     flips: dict | None = None,
+    diffs: dict[bytes, Diff] | None = None,
 ) -> LoadResult:
     """Merge one staged batch in one transaction; a batch already loaded changes nothing.
 
     `presigned` and `prepared` are the batch's story signatures and index tokens computed before the
     lock (presign, prepare_batch); without them that work is done here. `flips`: per article, the
-    lines of its new text that are the extractor's doing (warehouse/flips.py)."""
+    lines of its new text that are the extractor's doing (warehouse/flips.py). `diffs`: the edits'
+    word diffs computed before the lock (warehouse/prediffs.py); any other edit is diffed here."""
     manifest = batch.manifest
     result = LoadResult(batch.batch_id, manifest.get("source") or "unknown", manifest.get("status", "complete"))
     already = con.execute("SELECT count(*) FROM loaded_batches WHERE batch_id = ?", [batch.batch_id]).fetchall()
@@ -210,7 +219,7 @@ def load_batch(
             int(settings.get("confirm_deletion", CONFIRM_DELETION)),
             float(settings.get("deletion_grace", DELETION_GRACE)),
         )
-        _attach_diffs(con)
+        _attach_diffs(con, diffs)
         _write_versions(con)
         forget_deleted(con)
         index_batch(con, batch.batch_id, prepared)
@@ -368,8 +377,9 @@ def _decide(con, confirm: int, grace: float) -> None:
     )
 
 
-def _attach_diffs(con) -> None:
-    """Words added and removed and the first changed sentence, for each edit (computed here, once)."""
+def _attach_diffs(con, prepared: dict[bytes, Diff] | None = None) -> None:
+    """Words added and removed and the first changed sentence, for each edit: diffed before the lock
+    when that pair of texts was (prepare_diffs), else here."""
     rows = con.execute(
         """
         SELECT d.article_id, coalesce(a.text, v.text), t.text
@@ -383,13 +393,17 @@ def _attach_diffs(con) -> None:
         "CREATE TEMP TABLE diffs (article_id VARCHAR, words_added INTEGER, words_removed INTEGER,"
         " previous_sentence VARCHAR, changed_sentence VARCHAR)"
     )
+    prepared = prepared or {}
     values = []
     for article, old, new in rows:
-        added, removed = word_counts(old, new)
-        before, after = first_changed_sentence(old, new)
-        values.append((article, added, removed, before, after))
-    if values:
-        con.executemany("INSERT INTO diffs VALUES (?, ?, ?, ?, ?)", values)
+        found = prepared.get(pair_key(old, new)) if prepared else None
+        values.append((article, *(found or diff(old, new))))
+    if values:  # one statement (executemany runs one insert a row)
+        con.execute(
+            "INSERT INTO diffs SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::INTEGER[]),"
+            " unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
+            [list(column) for column in zip(*values, strict=True)],
+        )
 
 
 def _write_versions(con) -> None:
