@@ -20,7 +20,7 @@ from warehouse.db import confirm_write_lock, connect, rollback
 from warehouse.errors import BatchError, LoadConflict, SharedPartUnavailable
 from warehouse.flips import extraction_flips
 from warehouse.outcomes import crawl_outcome
-from warehouse.prediffs import Diff, diff, pair_key, prepare_diffs
+from warehouse.prediffs import Diff, diff, prepare_diffs, version_key
 from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE
 from warehouse.search_index import Prepared, index_batch, prepare_batch
 from warehouse.staging import StagedBatch, mark_loaded, pending_batches
@@ -379,12 +379,11 @@ def _decide(con, confirm: int, grace: float) -> None:
 
 def _attach_diffs(con, prepared: dict[bytes, Diff] | None = None) -> None:
     """Words added and removed and the first changed sentence, for each edit: diffed before the lock
-    when that pair of texts was (prepare_diffs), else here."""
+    when that edit of that stored version was (prepare_diffs), else here."""
     rows = con.execute(
         """
-        SELECT d.article_id, coalesce(a.text, v.text), t.text
+        SELECT d.article_id, d.cur_version, a.text, t.text
         FROM decided d JOIN staged t ON t.rowid = d.rec
-        JOIN article_versions v ON v.article_id = d.article_id AND v.version = d.cur_version
         LEFT JOIN cur_art a ON a.article_id = d.article_id
         WHERE d.final IN ('edited', 'retitled', 'reextracted')
         """
@@ -394,10 +393,25 @@ def _attach_diffs(con, prepared: dict[bytes, Diff] | None = None) -> None:
         " previous_sentence VARCHAR, changed_sentence VARCHAR)"
     )
     prepared = prepared or {}
-    values = []
-    for article, old, new in rows:
-        found = prepared.get(pair_key(old, new)) if prepared else None
-        values.append((article, *(found or diff(old, new))))
+    values, unread = [], []
+    for article, version, restripped, new in rows:
+        found = prepared.get(version_key(article, version, new)) if restripped is None and prepared else None
+        if found is not None:
+            values.append((article, *found))
+        elif restripped is not None:  # the stored text as the site template strips it now (cur_art)
+            values.append((article, *diff(restripped, new)))
+        else:
+            unread.append((article, version, new))
+    if unread:  # the stored texts of the edits not diffed before the lock
+        stored = dict(
+            con.execute(
+                "SELECT v.article_id, v.text FROM article_versions v "
+                "JOIN (SELECT unnest(?::VARCHAR[]) AS article_id, unnest(?::INTEGER[]) AS version) w "
+                "ON w.article_id = v.article_id AND w.version = v.version",
+                [[a for a, _, _ in unread], [v for _, v, _ in unread]],
+            ).fetchall()
+        )
+        values += [(article, *diff(stored.get(article), new)) for article, _, new in unread]
     if values:  # one statement (executemany runs one insert a row)
         con.execute(
             "INSERT INTO diffs SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::INTEGER[]),"

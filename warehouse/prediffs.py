@@ -27,17 +27,17 @@ def diff(old: str | None, new: str | None) -> Diff:
     return added, removed, before, after
 
 
-def pair_key(old: str | None, new: str | None) -> bytes:
-    """The two texts, as one digest (the texts themselves are not kept)."""
+def version_key(article_id: str, version: int, new: str | None) -> bytes:
+    """A stored version (its text never changes) and a new text, as one digest."""
     digest = hashlib.blake2b(digest_size=20)
-    for text in (old, new):
-        data = (text or "").encode("utf-8", "surrogatepass")
+    for part in (article_id, str(version), new or ""):
+        data = part.encode("utf-8", "surrogatepass")
         digest.update(len(data).to_bytes(8, "little") + data)
     return digest.digest()
 
 
 def prepare_diffs(db, records: Path) -> dict[bytes, Diff]:
-    """Diffs of the batch's captures against their articles' current texts, by pair_key (read-only)."""
+    """Diffs of the batch's captures against their articles' current versions, by version_key (read-only)."""
     if not records.exists() or records.stat().st_size == 0:
         return {}
     try:
@@ -58,9 +58,9 @@ def prepare_diffs(db, records: Path) -> dict[bytes, Diff]:
         return {}  # an unreadable batch is the loader's to report
     if not captures:
         return {}
-    current = current_versions(db, captures, "text")  # none on a first load: diffed under the lock
+    current = current_versions(db, captures, "version, text")  # none on a first load: diffed under the lock
     return {
-        pair_key(old, captures[article_id]): diff(old, captures[article_id])
-        for article_id, old in current
+        version_key(article_id, version, captures[article_id]): diff(old, captures[article_id])
+        for article_id, version, old in current
         if old != captures[article_id]
     }
