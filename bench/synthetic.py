@@ -29,6 +29,7 @@ from bench.real import ENV as REAL_ENV
 from warehouse.blocks import block_hashes
 from warehouse.clusters import presign
 from warehouse.db import connect, location, open_location
+from warehouse.prediffs import prepare_diffs
 from warehouse.search_index import prepare_batch, rebuild
 from warehouse.staging import StagedBatch
 
@@ -251,12 +252,15 @@ def timed_load(db: Path, batch: StagedBatch) -> dict:
     preparing = time.perf_counter()
     prepared = prepare_batch(batch.records)  # the term index's tokens, likewise
     prepare_s = time.perf_counter() - preparing
+    diffing = time.perf_counter()
+    diffs = prepare_diffs(db, batch.records)  # the edits' word diffs, likewise
+    diff_s = time.perf_counter() - diffing
     timer = _StepTimer()
     try:
         started = time.perf_counter()
         with connect(db, wait=60) as con:
             opened = time.perf_counter()
-            result = timer.loader.load_batch(con, batch, presigned, prepared)
+            result = timer.loader.load_batch(con, batch, presigned, prepared, None, diffs)
             loaded = time.perf_counter()
         closed = time.perf_counter()
     finally:
@@ -268,6 +272,7 @@ def timed_load(db: Path, batch: StagedBatch) -> dict:
         "load_batch_s": round(loaded - opened, 3),
         "presign_before_lock_s": round(presign_s, 3),
         "index_tokens_before_lock_s": round(prepare_s, 3),
+        "word_diffs_before_lock_s": round(diff_s, 3),
         "open_s": round(opened - started, 3),
         "close_s": round(closed - loaded, 3),
         "steps_s": steps,

@@ -13,21 +13,15 @@ import csv
 import io
 import json
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 import pytest
 
-from crawlers.registry import load_registry
-from demo_site import DemoSite, demo_registry
-from flows.crawl_step import crawl_source_process
-from tests.conftest import Pipeline, make_pipeline, run_cli
+from tests.conftest import Pipeline, run_cli
 from warehouse.attach import attach_statements
 from warehouse.db import connect
-from warehouse.loader import load_pending
 from warehouse.search_index import scan_macros
 
-OUTLETS = ("chinadaily", "globaltimes", "xjgov")
 TERMS = (
     "xinjiang",
     "human rights",
@@ -42,27 +36,11 @@ TERMS = (
 )
 
 
-def _crawl(pipeline: Pipeline, *names: str) -> None:
-    """Crawl the sources at once (one process each, as `presswatch crawl --parallel` does), then load."""
-    sources = load_registry(pipeline.settings.registry).select(list(names))
-    with ThreadPoolExecutor(len(sources)) as pool:
-        list(pool.map(lambda source: crawl_source_process(source, pipeline.settings), sources))
-    load_pending(pipeline.settings.db, pipeline.settings.staging, pipeline.settings.loaded, wait=30)
-
-
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Pipeline:
-    """Three outlets crawled at stage 1; then the site edits one article and deletes another
-    (stage 2), then restores it (stage 3), each crawled and loaded."""
-    pipeline = make_pipeline(tmp_path_factory.mktemp("search"))
-    with DemoSite(port=0) as site:
-        pipeline.use_registry(demo_registry(site.base_url))
-        _crawl(pipeline, *OUTLETS)
-        site.set_stage(2)
-        _crawl(pipeline, "chinadaily", "globaltimes")
-        site.set_stage(3)
-        _crawl(pipeline, "chinadaily")
-    return pipeline
+def demo(tmp_path_factory, demo_story) -> Pipeline:
+    """Every outlet crawled at stage 1; then the site edits one article and deletes another
+    (stage 2), then restores it (stage 3), each crawled and loaded: a copy of the session's story."""
+    return demo_story.copy("stage3", tmp_path_factory.mktemp("search"))
 
 
 def _session(db) -> duckdb.DuckDBPyConnection:
@@ -247,14 +225,10 @@ def test_an_older_warehouse_gets_its_index_when_migrated(demo, tmp_path):
                 con.execute(sql)
                 con.execute("INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [number, name])
         con.execute("COMMIT")
-    finally:
-        con.close()
-    con = open_location(parse(str(old)), read_only=False)
-    try:  # the columns of release 0.1's versions (later migrations add some)
         columns = [d[0] for d in con.execute("SELECT * FROM article_versions LIMIT 0").description]
     finally:
         con.close()
-    with connect(demo.db, read_only=True) as source:
+    with connect(demo.db, read_only=True) as source:  # the columns that release had (no site_blocks of 007)
         rows = source.execute(f"SELECT {', '.join(columns)} FROM article_versions").fetchall()
     con = open_location(parse(str(old)), read_only=False)
     try:

@@ -1,5 +1,6 @@
 """Versioning per the warehouse contract: unchanged re-crawls add nothing, edits add one, deletions are confirmed."""
 
+import shutil
 import subprocess
 import sys
 
@@ -11,6 +12,7 @@ from warehouse.attach import attach_statements
 from warehouse.db import connect
 from warehouse.errors import DatabaseLocked
 from warehouse.loader import load_batch, load_pending
+from warehouse.prediffs import prepare_diffs
 from warehouse.staging import pending_batches
 
 
@@ -35,6 +37,28 @@ def test_an_edit_adds_exactly_one_version_with_the_changed_sentence(demo_story, 
     assert fields == ["text"] and before == EDIT["old"] and after == EDIT["new"] and silent is True
     assert pipeline.scalar("SELECT count(*) FROM article_versions WHERE change_kind = 'edited'") == 1
     assert [r["counts"]["edited"] for r in demo_story.results("stage2-again")] == [0] * 5
+
+
+def test_an_edit_diffed_before_the_lock_records_what_one_diffed_under_it_records(demo_story, tmp_path):
+    """warehouse/prediffs.py: the edit's word diff taken from a read-only snapshot before the lock is
+    the one the loader takes under the lock without it."""
+    prepared, plain = demo_story.copy("stage1", tmp_path / "prepared"), demo_story.copy("stage1", tmp_path / "plain")
+    with demo_story.site(2):
+        prepared.crawl("globaltimes", load=False)  # the outlet of the edit
+    (batch,) = pending_batches(prepared.settings.staging)
+    shutil.copytree(batch.folder, plain.settings.staging / batch.folder.name)
+    diffs = prepare_diffs(prepared.db, batch.records)
+    assert len(diffs) == 1  # the edited article, diffed here
+    for pipeline, ready in ((prepared, diffs), (plain, None)):
+        (staged,) = pending_batches(pipeline.settings.staging)
+        with connect(pipeline.db) as con:
+            load_batch(con, staged, diffs=ready)
+    recorded = (
+        "SELECT article_id, words_added, words_removed, previous_sentence, changed_sentence FROM article_versions "
+        "WHERE change_kind = 'edited'"
+    )
+    assert prepared.query(recorded) == plain.query(recorded)
+    assert [row[3:] for row in prepared.query(recorded)] == [(EDIT["old"], EDIT["new"])]
 
 
 def test_deletion_tombstones_the_article_and_it_leaves_articles(demo_story, tmp_path):

@@ -33,7 +33,7 @@ from lxml import etree, html
 
 from warehouse.archive import read_capture
 from warehouse.blocks import block_hash
-from warehouse.db import connect
+from warehouse.current import current_versions
 from warehouse.errors import WarehouseError
 from warehouse.rules import TEMPLATE_MIN_ARTICLES
 from warehouse.staging import StagedBatch
@@ -47,16 +47,8 @@ def extraction_flips(db, batch: StagedBatch, archive_root: str | Path) -> dict[s
     captures = _captures(batch)
     if not captures:
         return {}
-    try:
-        with connect(db, read_only=True, wait=30.0) as con:
-            rows = con.execute(
-                "SELECT article_id, text, warc_file, warc_offset FROM article_versions "
-                "WHERE valid_to IS NULL AND change_kind <> 'deleted' AND warc_file IS NOT NULL "
-                "AND list_contains(?, article_id)",
-                [list(captures)],
-            ).fetchall()
-    except WarehouseError:  # no warehouse yet (a first load), or it cannot be read: nothing to compare with
-        return {}
+    # none when there is no warehouse yet (a first load) or it cannot be read: nothing to compare with
+    rows = current_versions(db, captures, "text, warc_file, warc_offset", " AND warc_file IS NOT NULL")
     differing = {}
     for article_id, old_text, old_file, old_offset in rows:
         new_text, new_file, new_offset, encoding = captures[article_id]

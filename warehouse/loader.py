@@ -20,6 +20,7 @@ from warehouse.db import confirm_write_lock, connect, drop_temp_tables, rollback
 from warehouse.errors import BatchError, LoadConflict, SharedPartUnavailable
 from warehouse.flips import extraction_flips
 from warehouse.outcomes import crawl_outcome
+from warehouse.prediffs import Diff, diff, prepare_diffs, version_key
 from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE
 from warehouse.search_index import Prepared, index_batch, prepare_batch
 from warehouse.staging import StagedBatch, mark_loaded, pending_batches
@@ -35,7 +36,6 @@ from warehouse.template import (
     learn,
     strip,
 )
-from warehouse.textdiff import first_changed_sentence, word_counts
 
 # Every field a staged record may carry, with its type in the warehouse.
 STAGED_COLUMNS = {
@@ -127,6 +127,7 @@ def load_pending(
     prepared = {b.batch_id: prepare_batch(b.records) for b in wanted}  # the term index's tokens, likewise
     # per article, the lines the extractor alone gained or lost (warehouse/flips.py), likewise
     flips = {b.batch_id: extraction_flips(db, b, archive) for b in wanted if archive is not None}
+    diffs = {b.batch_id: prepare_diffs(db, b.records) for b in wanted}  # the edits' word diffs, likewise
     results: list[LoadResult] = []
     try:
         with connect(db, wait=wait) as con:
@@ -141,6 +142,7 @@ def load_pending(
                             presigned.get(batch.batch_id),
                             prepared.get(batch.batch_id),
                             flips.get(batch.batch_id),
+                            diffs.get(batch.batch_id),
                         )
                     )
                 except BatchError as exc:  # one unreadable batch stays staged; the others still load
@@ -159,12 +161,17 @@ def load_pending(
 
 
 def _load_with_retries(
-    con, batch: StagedBatch, presigned: dict | None, prepared: Prepared | None, flips: dict | None = None
+    con,
+    batch: StagedBatch,
+    presigned: dict | None,
+    prepared: Prepared | None,
+    flips: dict | None = None,
+    diffs: dict[bytes, Diff] | None = None,
 ) -> LoadResult:
     """load_batch, retried whole when its commit conflicts with a writer that skipped the lock."""
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         try:
-            return load_batch(con, batch, presigned, prepared, flips)
+            return load_batch(con, batch, presigned, prepared, flips, diffs)
         except duckdb.TransactionException as exc:
             if "conflict" not in str(exc).lower():
                 raise
@@ -182,12 +189,14 @@ def load_batch(
     presigned: dict | None = None,
     prepared: Prepared | None = None,
     flips: dict | None = None,
+    diffs: dict[bytes, Diff] | None = None,
 ) -> LoadResult:
     """Merge one staged batch in one transaction; a batch already loaded changes nothing.
 
     `presigned` and `prepared` are the batch's story signatures and index tokens computed before the
     lock (presign, prepare_batch); without them that work is done here. `flips`: per article, the
-    lines of its new text that are the extractor's doing (warehouse/flips.py)."""
+    lines of its new text that are the extractor's doing (warehouse/flips.py). `diffs`: the edits'
+    word diffs computed before the lock (warehouse/prediffs.py); any other edit is diffed here."""
     manifest = batch.manifest
     result = LoadResult(batch.batch_id, manifest.get("source") or "unknown", manifest.get("status", "complete"))
     already = con.execute("SELECT count(*) FROM loaded_batches WHERE batch_id = ?", [batch.batch_id]).fetchall()
@@ -212,7 +221,7 @@ def load_batch(
             int(settings.get("confirm_deletion", CONFIRM_DELETION)),
             float(settings.get("deletion_grace", DELETION_GRACE)),
         )
-        _attach_diffs(con)
+        _attach_diffs(con, diffs)
         _write_versions(con)
         forget_deleted(con)
         index_batch(con, batch.batch_id, prepared)
@@ -368,13 +377,13 @@ def _decide(con, confirm: int, grace: float) -> None:
     )
 
 
-def _attach_diffs(con) -> None:
-    """Words added and removed and the first changed sentence, for each edit (computed here, once)."""
+def _attach_diffs(con, prepared: dict[bytes, Diff] | None = None) -> None:
+    """Words added and removed and the first changed sentence, for each edit: diffed before the lock
+    when that edit of that stored version was (prepare_diffs), else here."""
     rows = con.execute(
         """
-        SELECT d.article_id, coalesce(a.text, v.text), t.text
+        SELECT d.article_id, d.cur_version, a.text, t.text
         FROM decided d JOIN staged t ON t.rowid = d.rec
-        JOIN article_versions v ON v.article_id = d.article_id AND v.version = d.cur_version
         LEFT JOIN cur_art a ON a.article_id = d.article_id
         WHERE d.final IN ('edited', 'retitled', 'reextracted')
         """
@@ -383,13 +392,32 @@ def _attach_diffs(con) -> None:
         "CREATE TEMP TABLE diffs (article_id VARCHAR, words_added INTEGER, words_removed INTEGER,"
         " previous_sentence VARCHAR, changed_sentence VARCHAR)"
     )
-    values = []
-    for article, old, new in rows:
-        added, removed = word_counts(old, new)
-        before, after = first_changed_sentence(old, new)
-        values.append((article, added, removed, before, after))
-    if values:
-        con.executemany("INSERT INTO diffs VALUES (?, ?, ?, ?, ?)", values)
+    prepared = prepared or {}
+    values, unread = [], []
+    for article, version, restripped, new in rows:
+        found = prepared.get(version_key(article, version, new)) if restripped is None and prepared else None
+        if found is not None:
+            values.append((article, *found))
+        elif restripped is not None:  # the stored text as the site template strips it now (cur_art)
+            values.append((article, *diff(restripped, new)))
+        else:
+            unread.append((article, version, new))
+    if unread:  # the stored texts of the edits not diffed before the lock
+        stored = dict(
+            con.execute(
+                "SELECT v.article_id, v.text FROM article_versions v "
+                "JOIN (SELECT unnest(?::VARCHAR[]) AS article_id, unnest(?::INTEGER[]) AS version) w "
+                "ON w.article_id = v.article_id AND w.version = v.version",
+                [[a for a, _, _ in unread], [v for _, v, _ in unread]],
+            ).fetchall()
+        )
+        values += [(article, *diff(stored.get(article), new)) for article, _, new in unread]
+    if values:  # one statement (executemany runs one insert a row)
+        con.execute(
+            "INSERT INTO diffs SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::INTEGER[]),"
+            " unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
+            [list(column) for column in zip(*values, strict=True)],
+        )
 
 
 def _write_versions(con) -> None:

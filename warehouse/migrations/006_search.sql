@@ -162,11 +162,12 @@ CREATE OR REPLACE MACRO pw_counted_one(i, term, prefix) AS TABLE
 WITH cand AS (
     SELECT f.block, sum(f.n) AS n FROM pw_found(term, prefix) f
     GROUP BY f.block HAVING count(DISTINCT f.j) = max(f.nkeys)
+), texts AS MATERIALIZED (  -- the candidates' texts first: a filter on the count must not reach the scan
+    SELECT b.block, b.text FROM search_blocks b SEMI JOIN cand c ON c.block = b.block WHERE NOT pw_exact(term, prefix)
 )
 SELECT i AS i, c.block AS block, c.n AS n FROM cand c WHERE pw_exact(term, prefix)
 UNION ALL
-SELECT i AS i, c.block AS block, pw_mentions(b.text, term, prefix) AS n
-FROM cand c JOIN search_blocks b ON b.block = c.block WHERE NOT pw_exact(term, prefix);
+SELECT i AS i, t.block AS block, pw_mentions(t.text, term, prefix) AS n FROM texts t;
 
 -- The same for each term of a list of {i, term, prefix} (search(): its terms are not constants of
 -- the query plan, so each candidate line is counted with the term's expression compiled for it).
@@ -186,11 +187,14 @@ WITH q AS (
 ), cand AS (
     SELECT f.i, f.block, sum(f.n) AS n FROM found f
     GROUP BY f.i, f.block HAVING count(DISTINCT f.j) = max(f.nkeys)
+), texts AS MATERIALIZED (  -- the candidates' texts first: a filter on the count must not reach the scan
+    SELECT v.i, b.block, b.text
+    FROM (SELECT c.i, c.block FROM cand c SEMI JOIN q ON q.i = c.i AND NOT q.exact) v
+    JOIN search_blocks b ON b.block = v.block
 )
 SELECT c.i, c.block, c.n FROM cand c SEMI JOIN q ON q.i = c.i AND q.exact
 UNION ALL
-SELECT c.i, c.block, pw_mentions(b.text, q.term, q.prefix) AS n
-FROM cand c JOIN q ON q.i = c.i AND NOT q.exact JOIN search_blocks b ON b.block = c.block;
+SELECT t.i, t.block, pw_mentions(t.text, q.term, q.prefix) AS n FROM texts t JOIN q ON q.i = t.i;
 
 -- The documents (versions) that mention each query term: how often, and the first line that does.
 CREATE OR REPLACE MACRO pw_match_all(queries) AS TABLE
@@ -210,25 +214,16 @@ GROUP BY l.doc;
 -- mentioning the term over all live articles of that bucket and source (Media Cloud's normalized
 -- count). Dated by published_at, else the day presswatch first saw the article.
 CREATE OR REPLACE MACRO term_trend(term, bucket := 'week', source := '') AS TABLE
-WITH hits AS (
-    SELECT a.doc, a.source, coalesce(a.published_at, a.first_seen::DATE) AS day, m.mentions
-    FROM pw_match_one(term) m JOIN search_live a ON a.doc = m.doc
-    WHERE coalesce(source, '') = '' OR a.source = source
-), totals AS (
-    SELECT date_trunc(pw_bucket(bucket), coalesce(a.published_at, a.first_seen::DATE))::DATE AS bucket, a.source AS source,
-           count(*) AS live
-    FROM search_live a
+WITH counted AS (  -- one pass over the live articles: every bucket's total, and the term's hits in it
+    SELECT date_trunc(pw_bucket(bucket), coalesce(a.published_at, a.first_seen::DATE))::DATE AS bucket,
+           a.source AS source, count(*) AS live, count(m.doc) AS articles, sum(m.mentions)::BIGINT AS mentions
+    FROM search_live a LEFT JOIN pw_match_one(term) m ON m.doc = a.doc
     WHERE coalesce(source, '') = '' OR a.source = source
     GROUP BY 1, 2
 )
-SELECT term AS term,
-       date_trunc(pw_bucket(bucket), h.day)::DATE AS bucket,
-       h.source AS source,
-       count(*) AS articles,
-       sum(h.mentions)::BIGINT AS mentions,
-       round(count(*) / any_value(t.live), 4)::DOUBLE AS share
-FROM hits h JOIN totals t ON t.bucket = date_trunc(pw_bucket(bucket), h.day)::DATE AND t.source = h.source
-GROUP BY 1, 2, 3
+SELECT term AS term, c.bucket, c.source, c.articles, c.mentions, round(c.articles / c.live, 4)::DOUBLE AS share
+FROM counted c
+WHERE c.articles > 0
 ORDER BY 2, 3;
 
 -- phrase_spread from the index: for each outlet, the first article that used `phrase` (any
