@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench.run import run, table
 
         if args.quick:
-            args.versions = min(args.versions, 20_000)
+            args.versions = min(args.versions, 2_000)
             args.load_articles = min(args.load_articles, 200)
             args.upkeep_loads = min(args.upkeep_loads, 5)
             args.upkeep_articles = min(args.upkeep_articles, 10)
