@@ -52,9 +52,16 @@ class StagePipeline:
                 "finish_reason": reason,
                 "known_urls": len(spider.known),
                 "extract_workers": self.crawler.stats.get_value(WORKERS_STAT),
+                "retries": _retries_by_reason(self.crawler.stats.get_stats()),
             },
         )
 
     def process_item(self, item):
         self.writer.write({k: v for k, v in item.items() if not k.startswith("_")})
         return item
+
+
+def _retries_by_reason(stats: dict) -> dict[str, int]:
+    """Scrapy's retry counts by reason (exception path or "429 Unknown Status"), for audit."""
+    prefix = "retry/reason_count/"
+    return {key.removeprefix(prefix): value for key, value in stats.items() if key.startswith(prefix)}

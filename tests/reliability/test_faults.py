@@ -16,6 +16,7 @@ The server's log says what happened to every request; the warehouse must agree w
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 
 import pytest
@@ -202,15 +203,27 @@ def test_a_truncated_body_never_becomes_a_version(crawl):
     assert not cut & stored
 
 
+def _timeout_retries(pipeline, source: str) -> int:
+    """How many times the crawl of `source` retried a request after its download timeout (the batch's manifest)."""
+    counts = Counter()
+    for manifest in pipeline.settings.loaded.glob(f"*{source}*/manifest.json"):
+        counts.update(json.loads(manifest.read_text())["retries"])
+    return sum(n for reason, n in counts.items() if "TimeoutError" in reason)
+
+
 def test_retries_are_bounded(crawl):
     pipeline, server, _ = crawl
     per_path = Counter(s.path for s in server.served() if s.path.startswith("/news/"))
     # Twisted's connection pool silently retries a GET once when a reused connection drops.
     assert max(per_path.values()) <= ATTEMPTS * 2
+    stalls_retried, good_fetched_again = 0, []
     for path in per_path:
-        faults = [s.fault for s in server.served(path)]
-        if faults[-1] is None:
-            assert all(f is not None for f in faults[:-1]), f"{path} fetched again after a good answer: {faults}"
+        served = server.served(path)
+        stalls_retried += sum(s.fault == fs.STALL for s in served[:-1])
+        good_fetched_again += [path for s in served[:-1] if s.fault is None]
+    # A good answer is fetched again only when it reached the client after its download timeout (a busy
+    # machine): Scrapy counts those timeouts, and every one beyond the stalls' is such an answer.
+    assert len(good_fetched_again) <= _timeout_retries(pipeline, "faulty") - stalls_retried, good_fetched_again
 
 
 def _zoo(pipeline, server, name):
