@@ -129,7 +129,11 @@ class _ProcessInstance:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.pid = -1
+        self._forget()
+
+    def _forget(self) -> None:
+        """No instance (the lock stays: a thread waiting on it must get the one it waits on)."""
+        self.pid = os.getpid()
         self.instance: duckdb.DuckDBPyConnection | None = None
         self.loaded: set[str] = set()
         self.attached: tuple | None = None
@@ -140,8 +144,7 @@ class _ProcessInstance:
         key = (where.catalog, where.data_path, read_only, _catalog_identity(where))
         with self.lock:
             if self.pid != os.getpid():  # a forked child never uses its parent's DuckDB
-                self.__init__()  # type: ignore[misc]
-                self.pid = os.getpid()
+                self._forget()
             if self.users and self.attached != key:
                 shared = False
             else:
@@ -151,10 +154,12 @@ class _ProcessInstance:
                     self._attach(where, read_only, key[:3] + (_catalog_identity(where),))
                 self.users += 1
                 shared = True
+                # Under the lock: the instance's own connection is not safe to use from two threads
+                # at once (two first connections of a process crashed DuckDB in it).
+                assert self.instance is not None
+                con = self.instance.cursor()
         if not shared:
             return open_location(where, read_only), False
-        assert self.instance is not None
-        con = self.instance.cursor()
         con.execute(f"USE {ALIAS}")
         return con, True
 
@@ -177,8 +182,8 @@ class _ProcessInstance:
         self.attached = key
 
     def release(self, con: duckdb.DuckDBPyConnection) -> None:
-        con.close()
         with self.lock:
+            con.close()
             self.users -= 1
             if not self.users and (self.attached is None or self.attached[3] is None):
                 self._detach()

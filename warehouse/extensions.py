@@ -35,7 +35,9 @@ def _version() -> str:
 
 @cache
 def _platform() -> str:
-    return duckdb.execute("PRAGMA platform").fetchall()[0][0]
+    # A connection of its own: the module's default connection is shared by every thread.
+    with duckdb.connect() as con:
+        return con.execute("PRAGMA platform").fetchall()[0][0]
 
 
 def _cache_root() -> Path:
