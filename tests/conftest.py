@@ -28,6 +28,7 @@ from demo_site import DemoSite, demo_registry
 from flows.crawl_step import CrawlFailed, crawl_source_process
 from flows.prefect_server import PrefectServer, healthy
 from flows.settings import Settings
+from tests.cli_fork import run_presswatch
 from warehouse.attach import attach_statements
 from warehouse.db import connect
 from warehouse.loader import load_pending
@@ -267,18 +268,14 @@ def prefect_api():
 def run_cli(
     *args: str, env: dict | None = None, timeout: float = 300, text: bool = True
 ) -> subprocess.CompletedProcess:
-    """Run the real `presswatch` command in a subprocess; returns the completed process (bytes when text=False).
+    """Run the real `presswatch` command in a process of its own; returns the completed process (bytes when text=False).
 
     `crawl` runs as a user's manual crawl does, without Prefect, unless `env` names PREFECT_API_URL;
-    `demo` records its runs on `shared_prefect_api()` unless `env` names PREFECT_API_URL.
+    `demo` records its runs on `shared_prefect_api()` unless `env` names PREFECT_API_URL. The process
+    is a fork of one that has imported the CLI already (tests/cli_fork.py).
     """
-    return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args],
-        capture_output=True,
-        text=text,
-        cwd=ROOT,
-        env=cli_environment(args, env),
-        timeout=timeout,
+    return run_presswatch(
+        args, cli_environment(args, env), ROOT, timeout, text, exec_command=[sys.executable, "-m", "flows.cli"]
     )
 
 

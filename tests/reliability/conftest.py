@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flows.settings import Settings
+from tests.cli_fork import run_presswatch
 from tests.conftest import ROOT, Pipeline, cli_environment
 from warehouse.loader import load_pending
 from warehouse.staging import BatchWriter
@@ -63,18 +64,14 @@ _MAIN = "import flows.cli.check; from flows.cli import main; main()"
 
 
 def presswatch(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """The real `presswatch` in a subprocess, started as its console script starts it (text output).
+    """The real `presswatch` in a process of its own, as its console script runs it (text output).
 
     (`python -m flows.cli` would run cli.py as __main__, where the commands that other modules
-    register on `flows.cli.cli` are missing.)
+    register on `flows.cli.cli` are missing.) The process is a fork of one that has imported the CLI
+    already (tests/cli_fork.py); with PW_TEST_CLI_EXEC set, `python -c` runs it instead.
     """
-    return subprocess.run(
-        [sys.executable, "-c", _MAIN, *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=cli_environment(args, env),
-        timeout=timeout,
+    return run_presswatch(
+        args, cli_environment(args, env), ROOT, timeout, True, exec_command=[sys.executable, "-c", _MAIN]
     )
 
 
