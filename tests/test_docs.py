@@ -34,10 +34,6 @@ def test_ci_runs_the_readmes_test_command_and_both_install_the_pinned_versions()
     blocks = re.findall(r"^```sh\n(.*?)\n```", readme, flags=re.S | re.M)
     demo, tests = blocks[0], blocks[1]
     assert "presswatch demo" in demo and "pytest" in tests
-    install, run_tests = tests.split(" && .venv/bin/python -m pytest ")
-    ci = (ROOT / ".ci" / "run").read_text().splitlines()
-    # .ci/run runs the command in its two halves, in that order (its checks start between them)
-    assert install in ci and ".venv/bin/python -m pytest " + run_tests + " || tests_status=$?" in ci
-    assert ci.index(install) < ci.index(".venv/bin/python -m pytest " + run_tests + " || tests_status=$?")
+    assert tests in (ROOT / ".ci" / "run").read_text().splitlines()
     for command in (demo, tests):
         assert "-c constraints.txt" in command, command
