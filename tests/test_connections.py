@@ -8,11 +8,13 @@ presswatch already exists", "Catalog presswatch does not exist", or a segmentati
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 from tests.conftest import ROOT
 from tests.reliability.conftest import synthetic_warehouse
+from warehouse.db import connect
 
 FIRST_READS_AT_ONCE = """
 import sys, threading
@@ -46,3 +48,23 @@ def test_the_first_connections_of_a_process_opened_by_threads_at_once_all_read(t
         )
         assert done.returncode == 0, done.stderr[-2000:]
         assert done.stdout.strip() == "[12]", done.stdout
+
+
+def test_presswatch_cores_caps_duckdbs_threads_and_a_load_gives_them_back(tmp_path):
+    """PRESSWATCH_CORES (the suite sets it for its workers) bounds DuckDB's threads too; the loader's
+    one thread for a small batch is undone after the load."""
+    cores = "1"
+    script = (
+        "import sys; from warehouse.db import connect\n"
+        "with connect(sys.argv[1], read_only=True) as con:\n"
+        "    print(con.execute(\"SELECT current_setting('threads')\").fetchone()[0])\n"
+    )
+    db, _ = synthetic_warehouse(tmp_path)  # two loads by the real loader, in this process
+    with connect(db, read_only=True) as con:
+        assert con.execute("SELECT current_setting('threads')").fetchone()[0] == int(os.environ["PRESSWATCH_CORES"])
+    env = {**os.environ, "PRESSWATCH_CORES": cores}
+    done = subprocess.run([sys.executable, "-c", script, str(db)], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert done.returncode == 0 and done.stdout.strip() == cores, done.stderr
+    env.pop("PRESSWATCH_CORES")
+    done = subprocess.run([sys.executable, "-c", script, str(db)], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert done.returncode == 0 and int(done.stdout) == len(os.sched_getaffinity(0)), done.stderr

@@ -81,9 +81,14 @@ def extension_directory(*names: str) -> str:
 
 
 def connection_config(*names: str) -> dict:
-    """DuckDB config for a connection that loads `names` offline and never installs anything."""
-    return {
+    """DuckDB config for a connection that loads `names` offline and never installs anything, with
+    as many threads as PRESSWATCH_CORES allows when it is set (presswatch sharing a machine)."""
+    config: dict = {
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": True,
         "extension_directory": extension_directory(*names),
     }
+    cores = os.environ.get("PRESSWATCH_CORES", "")
+    if cores.isdigit() and int(cores) > 0:
+        config["threads"] = int(cores)
+    return config

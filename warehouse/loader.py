@@ -204,6 +204,7 @@ def load_batch(
         result.skipped = True
         return result
     settings = manifest.get("loader_settings") or {}
+    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
     _threads_for(con, batch.records)
     thresholds = Thresholds.from_settings(settings)
     con.execute("BEGIN TRANSACTION")
@@ -244,7 +245,7 @@ def load_batch(
         raise
     finally:
         drop_temp_tables(con, ("staged", "cap", "decided", "diffs", "state_new", *TEMPLATE_TEMP_TABLES))
-        con.execute("RESET threads")  # the setting is the DuckDB instance's: give readers their threads back
+        con.execute(f"SET threads = {int(threads)}")  # the setting is the instance's: give readers theirs back
     return result
 
 
