@@ -30,17 +30,6 @@ DEFAULT_DEADLINE = (
 )
 
 
-def available_cores() -> int:
-    """The cores presswatch may use: PRESSWATCH_CORES, else the cores this process may run on.
-
-    Set it when presswatch shares a machine (the test suite runs its crawls in parallel workers).
-    """
-    try:
-        return max(1, int(os.environ.get("PRESSWATCH_CORES") or len(os.sched_getaffinity(0))))
-    except ValueError:
-        return max(1, len(os.sched_getaffinity(0)))
-
-
 def tasks_per_worker_default() -> int:
     """PRESSWATCH_EXTRACT_TASKS_PER_WORKER, or DEFAULT_TASKS_PER_WORKER."""
     try:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from crawlers.known import KNOWN_END
 from crawlers.registry import Source
-from crawlers.workerpool import available_cores
 from flows.settings import Settings
+from warehouse.cores import available_cores
 from warehouse.errors import DatabaseLocked, SharedPartUnavailable
 from warehouse.revisits import write_known
 from warehouse.staging import new_batch_id, note_error, salvage, update_manifest

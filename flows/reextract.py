@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 from crawlers.extraction import ExtractionOptions
 from crawlers.pipelines.extract import options_for
 from crawlers.registry import load_registry
-from crawlers.workerpool import WorkerPool, available_cores
+from crawlers.workerpool import WorkerPool
 from flows.loadable import load_staged
 from flows.reextract_worker import extract_capture
 from flows.settings import Settings
 from warehouse.blocks import article_hash
+from warehouse.cores import available_cores
 from warehouse.reextract import CurrentCapture, current_captures, reextract_record
 from warehouse.staging import BatchWriter, new_batch_id
 from warehouse.template import site_models

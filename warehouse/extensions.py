@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.cores import cores_setting
 from warehouse.errors import ExtensionMissing
 
 # DuckDB's name for an extension -> (the wheel's module, the binary's file name in it)
@@ -88,7 +89,7 @@ def connection_config(*names: str) -> dict:
         "autoload_known_extensions": True,
         "extension_directory": extension_directory(*names),
     }
-    cores = os.environ.get("PRESSWATCH_CORES", "")
-    if cores.isdigit() and int(cores) > 0:
-        config["threads"] = int(cores)
+    cores = cores_setting()
+    if cores:
+        config["threads"] = cores
     return config

@@ -18,7 +18,8 @@ from crawlers.extraction_options import EXTRACT_FAILED, ExtractionOptions
 from crawlers.page_worker import process_page
 from crawlers.urls import article_id, canonical_url
 from crawlers.warc import plain_headers
-from crawlers.workerpool import WorkerPool, available_cores
+from crawlers.workerpool import WorkerPool
+from warehouse.cores import available_cores
 
 logger = logging.getLogger(__name__)
 WORKERS_STAT = "presswatch/extract_workers"
