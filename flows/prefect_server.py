@@ -21,6 +21,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from flows.errors import PrefectServerError
+from flows.prefect_database import save_template, start_from_template
 from flows.prefect_env import QUIET
 from flows.sigterm import stopped_by_sigterm
 
@@ -89,6 +90,7 @@ class PrefectServer:
         self.services = services
         self.advertise = advertise
         self.process: subprocess.Popen | None = None
+        self.migrates = False  # a new database that no template started: saved as one once it answers
 
     @property
     def url(self) -> str:
@@ -129,6 +131,8 @@ class PrefectServer:
     def launch(self) -> PrefectServer:
         """Start the server's process and return at once; `wait` blocks until it answers."""
         self.home.mkdir(parents=True, exist_ok=True)
+        database = self.home / self.database
+        self.migrates = not database.exists() and not start_from_template(database)
         if healthy(self.api_url, timeout=0.5):
             raise PrefectServerError(
                 f"port {self.port} on {self.host} is taken by another Prefect server: "
@@ -177,6 +181,9 @@ class PrefectServer:
                     f"the Prefect server did not answer within {timeout:.0f}s (log: {self.log_path})"
                 )
             time.sleep(0.1)
+        if self.migrates:
+            save_template(self.home / self.database)
+            self.migrates = False
         if self.advertise:
             state = json.dumps({"api_url": self.api_url, "pid": self.process.pid})
             (self.home / STATE).write_text(state, encoding="utf-8")

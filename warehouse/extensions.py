@@ -19,6 +19,7 @@ import duckdb
 
 from warehouse.cores import cores_setting
 from warehouse.errors import ExtensionMissing
+from warehouse.user_cache import user_cache
 
 # DuckDB's name for an extension -> (the wheel's module, the binary's file name in it)
 WHEELS = {
@@ -45,8 +46,7 @@ def _cache_root() -> Path:
     explicit = os.environ.get("PRESSWATCH_EXTENSION_DIR")
     if explicit:
         return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "presswatch" / "duckdb-extensions"
+    return user_cache("duckdb-extensions")
 
 
 def _wheel_binary(name: str) -> Path:
