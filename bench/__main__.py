@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--skip-crawls", action="store_true", help="no presswatch crawls")
     r.add_argument("--skip-synthetic", action="store_true", help="no load-lock and query measurements")
     r.add_argument(
-        "--quick", action="store_true", help="small synthetic sizes (for smoke tests): 200 captures, 20,000 versions"
+        "--quick", action="store_true", help="small synthetic sizes (for smoke tests): 100 captures, 1,000 versions"
     )
     r.add_argument("--versions", type=int, default=1_000_000, help="versions in the synthetic warehouse")
     r.add_argument("--load-articles", type=int, default=10_000, help="captures in the synthetic staged batch")
@@ -179,8 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         from bench.run import run, table
 
         if args.quick:
-            args.versions = min(args.versions, 2_000)
-            args.load_articles = min(args.load_articles, 200)
+            args.versions = min(args.versions, 1_000)
+            args.load_articles = min(args.load_articles, 100)
             args.upkeep_loads = min(args.upkeep_loads, 5)
             args.upkeep_articles = min(args.upkeep_articles, 10)
             args.query_repeat = 1

@@ -161,7 +161,7 @@ def _still_named(pid: int) -> bool:
 def _reuse_pid(pid: int) -> subprocess.Popen:
     """A new, unrelated process with the PID `pid` (the kernel hands out the PID after ns_last_pid)."""
     wait_for(lambda: not _still_named(pid), f"the killed crawl's process group {pid} to be gone")
-    for _ in range(100):
+    for _ in range(2000):  # other test workers start processes too, and may take it first
         try:
             Path("/proc/sys/kernel/ns_last_pid").write_text(str(pid - 1))
         except OSError as exc:

@@ -1,8 +1,8 @@
 """The crash rounds of tests/reliability/test_crash_safety*.py: the wrappers that announce kill
 points, the seeded plan of kills, and one sequence of killed crawls and loads.
 
-The plan's ROUNDS rounds are split in two sequences of their own (every other round), each in a
-warehouse of its own, so that the two test modules run on pytest-xdist's two workers at once.
+The plan's ROUNDS rounds are split in PARTS sequences (every PARTS-th round), each in a warehouse
+of its own and run by a test module of its own, so that pytest-xdist's workers run them at once.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from warehouse.staging import new_batch_id
 SEED = 7_2021
 ARTICLES = 40
 ROUNDS = 12
+PARTS = 4  # tests/reliability/test_crash_safety.py and test_crash_safety_part{1,2,3}.py
 HEAVY_EVERY = 4  # every 4th page is long, so extraction takes a while and can be caught mid-way
 PAUSE = 60  # seconds a paused child sleeps; the kill comes within milliseconds
 
@@ -284,8 +286,8 @@ def count_lines(path: Path) -> int:
 
 
 def crash_rounds(tmp: Path, part: int) -> tuple:
-    """Part `part` (0 or 1) of the seeded plan: every other round, each a killed crawl and a killed
-    load in one warehouse, then a normal crawl and load. Returns (pipeline, server log, kills,
+    """Part `part` (0 to PARTS - 1) of the seeded plan: every PARTS-th round, each a killed crawl and
+    a killed load in one warehouse, then a normal crawl and load. Returns (pipeline, server log, kills,
     checks after each round, batch ids)."""
     pipeline = module_pipeline(tmp)
     settings = pipeline.settings
@@ -322,7 +324,7 @@ def crash_rounds(tmp: Path, part: int) -> tuple:
         source = load_registry(settings.registry).get("crash")
         env = crawl_environment()
         settings.work.mkdir(parents=True, exist_ok=True)
-        for crawl_point, load_spec in plan_kills(random.Random(SEED))[part::2]:
+        for crawl_point, load_spec in plan_kills(random.Random(SEED))[part::PARTS]:
             batch_id = new_batch_id("crash")
             batches.append(batch_id)
             known = settings.work / f"{batch_id}.known.jsonl"
@@ -354,6 +356,29 @@ def crash_rounds(tmp: Path, part: int) -> tuple:
         batches.append(outcome.batch_id)
         load_pending(settings.db, settings.staging, settings.loaded, wait=10)
         return pipeline, server.snapshot(), kills, checks, batches
+
+
+def planned_kills() -> list[Kill]:
+    """Every kill of the plan, crawls and loads, as aimed (a load's batch is chosen when it starts)."""
+    return [
+        kill
+        for crawl, (load, _) in plan_kills(random.Random(SEED))
+        for kill in (Kill("crawl", crawl), Kill("load", load))
+    ]
+
+
+def assert_kills_landed(rounds) -> None:
+    """Every kill of a part lands but at most one (a load may finish before its point: nothing to
+    write), so at least ROUNDS * 2 - PARTS of the plan's kills land; never the only kill of a phase."""
+    _, _, kills, _, _ = rounds
+    for k in kills:
+        print(
+            f"{k.step:5} {k.point:14} {k.phase:26} killed={k.killed} last point={k.last_point} staged lines={k.staged_lines}"
+        )
+    missed = [(k.step, k.point, k.last_point) for k in kills if not k.killed]
+    assert len(missed) <= 1, missed
+    aimed = Counter(k.phase for k in planned_kills())
+    assert all(aimed[Kill(step, point).phase] > 1 for step, point, _ in missed), (missed, aimed)
 
 
 def assert_invariants_held_after_every_kill(rounds) -> None:

@@ -5,7 +5,9 @@ Each case runs the real `presswatch` in a subprocess. Exit codes (flows/cli/__in
 some sources failed, 4 `check` found violations. The cases run concurrently from one fixture.
 
 `demo` is left out (it takes half a minute); `serve` only meets a broken registry (with a good one
-it serves until stopped).
+it serves until stopped). The cases come in two groups, each computed by its own module on its own
+pytest-xdist worker: a warehouse that is missing, corrupt or of the old kind (here), and everything
+else (test_bad_config_usage.py).
 """
 
 from __future__ import annotations
@@ -114,6 +116,12 @@ def cases() -> list[Case]:
 
 
 CASES = cases()
+WAREHOUSE_SCENARIOS = ("missing-db", "corrupt-db", "legacy-db")
+
+
+def cases_of(group: str) -> list[Case]:
+    """The cases of one group: "warehouse" (WAREHOUSE_SCENARIOS) or "usage" (the rest)."""
+    return [c for c in CASES if (c.scenario in WAREHOUSE_SCENARIOS) == (group == "warehouse")]
 
 
 def _id(case: Case) -> str:
@@ -151,11 +159,12 @@ def arguments(case: Case, paths: dict) -> list[str]:
 
 @pytest.fixture(scope="module")
 def answers(tmp_path_factory):
-    """Every case's answer, computed once per session: the commands run four at a time, the slow crawls first."""
-    return shared_result(tmp_path_factory, "badconfig", _answers)
+    """The warehouse cases' answers, computed once per session: the commands run four at a time."""
+    return shared_result(tmp_path_factory, "badconfig-warehouse", lambda tmp: answers_of("warehouse", tmp))
 
 
-def _answers(tmp):
+def answers_of(group: str, tmp):
+    """The answers of one group's cases, and the paths they ran on."""
     good_db, good_data = synthetic_warehouse(tmp / "good")
     (tmp / "good.toml").write_text(
         registry_entry(
@@ -188,7 +197,7 @@ def _answers(tmp):
         "no_registry": str(tmp / "nowhere.toml"),
         "file_data": str(tmp / "file-data"),
     }
-    ordered = sorted(CASES, key=lambda c: c.command != "crawl")  # the slow ones start first
+    ordered = sorted(cases_of(group), key=lambda c: c.command != "crawl")  # the slow ones start first
     locked = [c for c in ordered if c.scenario == "write-locked"]
     results = {}
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -201,21 +210,29 @@ def _answers(tmp):
     with connect(paths["good_db"]):  # a load holds the write lock: writers give up, readers go on
         for case in locked:
             results[_id(case)] = presswatch(*arguments(case, paths), env=FAST)
-        for command in ("sql", "check"):
-            results[f"read-while-locked-{command}"] = presswatch(*arguments(Case("", command, (), ()), paths), env=FAST)
+        if group == "usage":
+            for command in ("sql", "check"):
+                results[f"read-while-locked-{command}"] = presswatch(
+                    *arguments(Case("", command, (), ()), paths), env=FAST
+                )
     return results, paths
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
+def params(group: str) -> list:
+    return [
         pytest.param(c, id=_id(c), marks=pytest.mark.xfail(reason=c.xfail, strict=True))
         if c.xfail
         else pytest.param(c, id=_id(c))
-        for c in CASES
-    ],
-)
+        for c in cases_of(group)
+    ]
+
+
+@pytest.mark.parametrize("case", params("warehouse"))
 def test_answer_is_one_clear_line(answers, case):
+    assert_one_clear_line(answers, case)
+
+
+def assert_one_clear_line(answers, case: Case) -> None:
     results, paths = answers
     result = results[_id(case)]
     output = result.stdout + result.stderr
@@ -226,13 +243,6 @@ def test_answer_is_one_clear_line(answers, case):
         assert word.format(**paths) in output, f"{word.format(**paths)!r} not in {message!r}"
     lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
     assert 1 <= len(lines) <= case.max_lines, lines
-
-
-@pytest.mark.parametrize("command", ["sql", "check"])
-def test_readers_never_wait_for_a_load(answers, command):
-    results, _ = answers
-    result = results[f"read-while-locked-{command}"]
-    assert result.returncode == 0, result.stderr
 
 
 def test_a_crawl_that_cannot_stage_its_batch_fails(tmp_path):
