@@ -65,7 +65,7 @@ def pss_bytes(pid: int) -> int:
 
 
 def classify(cmd: str, parent_kind: str | None) -> str:
-    if "crawlers.run" in cmd:
+    if "crawlers.run" in cmd or "crawlers.fork_server" in cmd:  # a crawl, or the server crawls are forked from
         return "crawl"
     if parent_kind in ("crawl", "workers"):
         return "workers"  # the forkserver and the extraction processes it forks

@@ -10,7 +10,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from crawlers.known import KNOWN_END
 from crawlers.registry import Source
+from flows.forked_crawl import ForkedCrawl, start_crawl
 from flows.settings import Settings
 from warehouse.cores import available_cores
 from warehouse.errors import DatabaseLocked, SharedPartUnavailable
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Crawl processes of this process still running; each has its own session, so a signal to the
 # flow's process group does not reach them, and `stop_crawls` must.
-_RUNNING: set[subprocess.Popen] = set()
+_RUNNING: set[subprocess.Popen | ForkedCrawl] = set()
 _RUNNING_LOCK = threading.Lock()
 
 
@@ -68,21 +68,14 @@ def crawl_source_process(
     """
     workers = workers or extraction_workers(1)
     batch_id = new_batch_id(source.name)
-    command = [
-        sys.executable,
-        "-m",
-        "crawlers.run",
-        *crawl_arguments(source, settings, "-", batch_id, workers, run_id),
-    ]
+    arguments = crawl_arguments(source, settings, "-", batch_id, workers, run_id)
     env = crawl_environment()
     settings.work.mkdir(parents=True, exist_ok=True)
     log_path = settings.work / f"{batch_id}.log"
     with open(log_path, "wb") as log:
         # Started before the known articles are read, which it takes on stdin: Scrapy's start and the
         # warehouse's read overlap.
-        process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
+        process = start_crawl(arguments, env, log)
         with _RUNNING_LOCK:
             _RUNNING.add(process)
         try:
@@ -94,7 +87,7 @@ def crawl_source_process(
                 raise
             code = process.wait(timeout=source.crawl_timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            _signal_group(process, signal.SIGKILL)
             process.wait()
             _fail(settings.staging / batch_id, f"crawl timed out after {source.crawl_timeout:.0f}s", run_id)
         finally:
@@ -114,7 +107,7 @@ def crawl_source_process(
     return CrawlOutcome(source.name, batch_id, due, code)
 
 
-def _hand_over_known(process: subprocess.Popen, source: Source, settings: Settings) -> int:
+def _hand_over_known(process: subprocess.Popen | ForkedCrawl, source: Source, settings: Settings) -> int:
     """Write the source's known articles to the crawl process's stdin, then KNOWN_END; how many are due."""
     assert process.stdin is not None
     out = io.TextIOWrapper(process.stdin, encoding="utf-8")
@@ -232,7 +225,7 @@ def stop_crawls(grace: float = 10.0) -> int:
     return len(running)
 
 
-def _signal_group(process: subprocess.Popen, sig: int) -> None:
+def _signal_group(process: subprocess.Popen | ForkedCrawl, sig: int) -> None:
     try:
         os.killpg(process.pid, sig)
     except ProcessLookupError:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 _SERVER = r"""
 import atexit, faulthandler, json, os, signal, socket, sys, threading, traceback
+from crawlers.fork_server import exit_like_an_interpreter
 import flows.cli.check  # registers `check` on the group (as the console script's import order does)
 from flows.cli import main
 
@@ -66,16 +67,7 @@ def run(conn, request):
     except BaseException:
         traceback.print_exc()
         code = 1
-    # What an interpreter does on its way out.
-    threading._shutdown()
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:
-            pass
-    conn.sendall(f"exit {code}\n".encode())
-    os._exit(code)
+    exit_like_an_interpreter(code, last=lambda: conn.sendall(f"exit {code}\n".encode()))
 
 
 while True:
