@@ -145,12 +145,12 @@ def _run(args, started: float, work: Path, results: dict, real: str | None, pref
         results["load_lock"] = synthetic.load_lock(work, args.load_articles, args.repeat, big)
         if not args.keep:
             shutil.rmtree(big, ignore_errors=True)
-        if args.upkeep_loads:
-            _say(f"upkeep: {args.upkeep_loads} loads of {args.upkeep_articles} captures, then presswatch maintain")
-            results["upkeep"] = lake.upkeep_after_loads(
-                work, args.upkeep_loads, args.upkeep_articles, repeat=args.query_repeat
-            )
-            _checkpoint(results, out)
+    if args.upkeep_loads:
+        _say(f"upkeep: {args.upkeep_loads} loads of {args.upkeep_articles} captures, then presswatch maintain")
+        results["upkeep"] = lake.upkeep_after_loads(
+            work, args.upkeep_loads, args.upkeep_articles, repeat=args.query_repeat
+        )
+        _checkpoint(results, out)
     if getattr(args, "fixed_cost_repeat", 0) and not args.skip_crawls:
         _say(f"a command's fixed cost: {args.fixed_cost_repeat} unchanged crawls of a demo outlet")
         results["fixed_cost"] = fixed_cost.measure(repeat=args.fixed_cost_repeat, workdir=str(work / "fixed-cost"))

@@ -17,6 +17,7 @@ signal). It exits when the process that started it closes its end.
 from __future__ import annotations
 
 import atexit
+import gc
 import importlib
 import json
 import os
@@ -133,10 +134,12 @@ def _crawl(request: dict, stdin: int, log: int) -> None:
 
 
 def exit_like_an_interpreter(code: int, last: Callable[[], object] | None = None) -> None:
-    """End a forked child as an interpreter ends: non-daemon threads joined, atexit run, output
-    flushed; then `last()`, then exit with `code`."""
+    """End a forked child as an interpreter ends: non-daemon threads joined, atexit run, garbage
+    collected (Twisted logs a Deferred's unhandled error when it is collected), output flushed;
+    then `last()`, then exit with `code`."""
     threading._shutdown()  # type: ignore[attr-defined]
     atexit._run_exitfuncs()
+    gc.collect()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

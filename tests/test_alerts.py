@@ -10,10 +10,11 @@ import json
 import os
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from demo_site import demo_registry
+from demo_site import DemoSite, demo_registry
 from tests.alert_receivers import body_text, free_port, smtp_server, webhook_receiver
 from tests.conftest import plain_duckdb, run_cli
 
@@ -95,54 +96,76 @@ def by_path(hooks) -> dict[str, list[dict]]:
     return found
 
 
-def test_alerts_go_out_once_per_rule_and_a_down_channel_gets_its_message_next_run(harness, site, tmp_path, monkeypatch):
-    monkeypatch.setenv("PW_TEST_SMTP_PASS", SECRET)
-    paths = {"db": tmp_path / "pw", "registry": tmp_path / "sources.toml", "data": tmp_path / "data"}
+@pytest.fixture(scope="module")
+def edited(harness, tmp_path_factory):
+    """The demo's outlets crawled with every rule, then again after one silent edit and one
+    deletion; the receivers stay up (and the flaky channel down) for the module's tests. Yields
+    the paths, the receivers, and what had arrived and what the second run said at that point."""
+    tmp = tmp_path_factory.mktemp("alerts")
+    paths = {"db": tmp / "pw", "registry": tmp / "sources.toml", "data": tmp / "data"}
     down_port = free_port()
-    with smtp_server() as (smtp_port, inbox), webhook_receiver() as (hook_port, hooks):
+    with (
+        pytest.MonkeyPatch.context() as env,
+        DemoSite(port=0) as site,
+        smtp_server() as (smtp_port, inbox),
+        webhook_receiver() as (hook_port, hooks),
+    ):
+        env.setenv("PW_TEST_SMTP_PASS", SECRET)
         # The outlets of the edit (globaltimes) and the deletion (chinadaily), and one in Chinese for the terms.
         outlets = demo_registry(site.base_url, ("chinadaily", "globaltimes", "xjgov"))
         paths["registry"].write_text(outlets + rules_toml(smtp_port, hook_port, down_port))
-
         run(paths)  # first crawl: only new articles, which no rule asks for
-        assert inbox.messages == [] and hooks == []
-
+        after_first = (list(inbox.messages), list(hooks))
         site.set_stage(2)  # one silent edit, one deletion
         summary = run(paths)
-        [email] = inbox.messages
-        text = body_text(email)
-        assert "China rejects politicizing human rights" in email["Subject"]
-        assert OLD_SENTENCE in text and NEW_SENTENCE in text
-        # the inline word diff, a space between the words taken out and those put in (not "fabricatednot")
-        assert "[-nothing but lies fabricated-] {+not supported+}" in text
-        assert "globaltimes" in text and "edited (silent)" in text and site.base_url + EDITED_URL in text
-        report_page = re.search(r"every version: file://(\S+?)#v2", text).group(1)
-        assert Path(report_page).is_file()  # the run that sent the mail wrote the report it links to
-        got = by_path(hooks)
-        assert set(got) == {"/silent", "/deleted"}  # nothing for "never", "flaky" is down, "weekly" is a digest
-        [silent] = got["/silent"]
-        assert silent["schema"] == "presswatch.alert/1" and silent["count"] == 1
-        assert silent["changes"][0] | {} == silent["changes"][0]
-        change = silent["changes"][0]
-        assert (change["kind"], change["silent"], change["source"]) == ("edited", True, "globaltimes")
-        assert (change["removed_sentence"], change["added_sentence"]) == (OLD_SENTENCE, NEW_SENTENCE)
-        [deleted] = got["/deleted"]
-        assert [c["title"] for c in deleted["changes"]] == [
-            "Winter tourism heats up in Altay as ski resorts draw crowds"
-        ]
-        failed = [a for a in summary["alerts"] if a["error"]]
-        assert [(a["rule"], a["changes"]) for a in failed] == [("flaky", 2)]
+        yield SimpleNamespace(
+            paths=paths,
+            site=site,
+            inbox=inbox,
+            hooks=hooks,
+            down_port=down_port,
+            after_first=after_first,
+            after_edit=(list(inbox.messages), list(hooks)),
+            summary=summary,
+        )
 
-        # Alerts follow the warehouse's changes, whichever sources a run crawls: the next runs crawl one.
-        run(paths, ["xjgov"])  # nothing new: nothing sent, the flaky channel still down
-        assert len(inbox.messages) == 1 and len(hooks) == 2
 
-        with webhook_receiver(port=down_port) as (_, flaky_hooks):
-            run(paths, ["xjgov"])  # the channel is back: its message, once, with both changes
-            run(paths, ["xjgov"])
-        assert len(inbox.messages) == 1 and len(hooks) == 2
-        [flaky] = by_path(flaky_hooks)["/flaky"]
-        assert sorted(c["kind"] for c in flaky["changes"]) == ["deleted", "edited"]
+def test_alerts_go_out_once_per_rule_after_the_run_that_found_the_change(edited):
+    assert edited.after_first == ([], [])  # the first crawl found only new articles, which no rule asks for
+    [email], hooks = edited.after_edit
+    text = body_text(email)
+    assert "China rejects politicizing human rights" in email["Subject"]
+    assert OLD_SENTENCE in text and NEW_SENTENCE in text
+    # the inline word diff, a space between the words taken out and those put in (not "fabricatednot")
+    assert "[-nothing but lies fabricated-] {+not supported+}" in text
+    assert "globaltimes" in text and "edited (silent)" in text and edited.site.base_url + EDITED_URL in text
+    report_page = re.search(r"every version: file://(\S+?)#v2", text).group(1)
+    assert Path(report_page).is_file()  # the run that sent the mail wrote the report it links to
+    got = by_path(hooks)
+    assert set(got) == {"/silent", "/deleted"}  # nothing for "never", "flaky" is down, "weekly" is a digest
+    [silent] = got["/silent"]
+    assert silent["schema"] == "presswatch.alert/1" and silent["count"] == 1
+    change = silent["changes"][0]
+    assert (change["kind"], change["silent"], change["source"]) == ("edited", True, "globaltimes")
+    assert (change["removed_sentence"], change["added_sentence"]) == (OLD_SENTENCE, NEW_SENTENCE)
+    [deleted] = got["/deleted"]
+    assert [c["title"] for c in deleted["changes"]] == ["Winter tourism heats up in Altay as ski resorts draw crowds"]
+    failed = [a for a in edited.summary["alerts"] if a["error"]]
+    assert [(a["rule"], a["changes"]) for a in failed] == [("flaky", 2)]
+
+
+def test_a_down_channel_gets_its_message_once_when_back_and_secrets_stay_out_of_the_warehouse(edited):
+    paths, inbox, hooks = edited.paths, edited.inbox, edited.hooks
+    sent = (len(inbox.messages), len(hooks))
+    # Alerts follow the warehouse's changes, whichever sources a run crawls: the next runs crawl one.
+    run(paths, ["xjgov"])  # nothing new: nothing sent, the flaky channel still down
+    assert (len(inbox.messages), len(hooks)) == sent == (1, 2)
+    with webhook_receiver(port=edited.down_port) as (_, flaky_hooks):
+        run(paths, ["xjgov"])  # the channel is back: its message, once, with both changes
+        run(paths, ["xjgov"])
+    assert (len(inbox.messages), len(hooks)) == sent
+    [flaky] = by_path(flaky_hooks)["/flaky"]
+    assert sorted(c["kind"] for c in flaky["changes"]) == ["deleted", "edited"]
 
     with plain_duckdb(paths["db"]) as con:
         states = dict(
