@@ -5,9 +5,9 @@ Each case runs the real `presswatch` in a subprocess. Exit codes (flows/cli/__in
 some sources failed, 4 `check` found violations. The cases run concurrently from one fixture.
 
 `demo` is left out (it takes half a minute); `serve` only meets a broken registry (with a good one
-it serves until stopped). The cases come in two groups, each computed by its own module on its own
-pytest-xdist worker: a warehouse that is missing, corrupt or of the old kind (here), and everything
-else (test_bad_config_usage.py).
+it serves until stopped). The cases come in three groups, each computed by its own module on its own
+pytest-xdist worker: a warehouse that is missing or of the old kind (here), a corrupt one
+(test_bad_config_corrupt.py), and everything else (test_bad_config_usage.py).
 """
 
 from __future__ import annotations
@@ -116,12 +116,14 @@ def cases() -> list[Case]:
 
 
 CASES = cases()
-WAREHOUSE_SCENARIOS = ("missing-db", "corrupt-db", "legacy-db")
+# Each group's cases run in a module of their own ("usage": every other scenario).
+GROUPS = {"warehouse": ("missing-db", "legacy-db"), "corrupt": ("corrupt-db",)}
 
 
 def cases_of(group: str) -> list[Case]:
-    """The cases of one group: "warehouse" (WAREHOUSE_SCENARIOS) or "usage" (the rest)."""
-    return [c for c in CASES if (c.scenario in WAREHOUSE_SCENARIOS) == (group == "warehouse")]
+    """The cases of one group of GROUPS, or of "usage" (the scenarios no group names)."""
+    grouped = {scenario for scenarios in GROUPS.values() for scenario in scenarios}
+    return [c for c in CASES if c.scenario in GROUPS.get(group, ()) or (group == "usage" and c.scenario not in grouped)]
 
 
 def _id(case: Case) -> str:
@@ -159,7 +161,7 @@ def arguments(case: Case, paths: dict) -> list[str]:
 
 @pytest.fixture(scope="module")
 def answers(tmp_path_factory):
-    """The warehouse cases' answers, computed once per session: the commands run four at a time."""
+    """The missing and old warehouses' answers, computed once per session: the commands run four at a time."""
     return shared_result(tmp_path_factory, "badconfig-warehouse", lambda tmp: answers_of("warehouse", tmp))
 
 
