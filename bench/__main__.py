@@ -127,6 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--out", default="bench/results-fixedcost.json")
     f.add_argument("--workdir")
 
+    v = sub.add_parser("servecost", help="a served run of an unchanged source, end to end (serve's own Prefect server)")
+    v.add_argument("--source", default="xjgov", help="a demo outlet [%(default)s]")
+    v.add_argument("--repeat", type=int, default=3, help="unchanged runs after the first [%(default)s]")
+    v.add_argument("--poll", type=float, default=1.0, help="PREFECT_RUNNER_POLL_FREQUENCY, s [%(default)s]")
+    v.add_argument("--out", default="bench/results-servecost.json")
+    v.add_argument("--workdir")
+
     m = sub.add_parser(
         "loadmem", help="peak memory after each loader step, one synthetic batch into an empty warehouse"
     )
@@ -212,6 +219,12 @@ def main(argv: list[str] | None = None) -> int:
         from bench.fixed_cost import table as fixed_cost_table
 
         return _report(fixed_cost(args.source, args.repeat, args.workdir), args.out, fixed_cost_table)
+    if args.command == "servecost":
+        from bench.serve_cost import measure as serve_cost
+        from bench.serve_cost import table as serve_cost_table
+
+        result = serve_cost(args.source, args.repeat, args.workdir, args.poll)
+        return _report(result, args.out, serve_cost_table)
     if args.command == "loadmem":
         import tempfile
 

@@ -1,0 +1,112 @@
+"""`python -m bench servecost`: a served run of an unchanged source, end to end (issue 23).
+
+`presswatch serve` runs with the Prefect server it starts itself, for one demo outlet whose cron
+never fires during the measurement; the runs are asked for through Prefect's API, as a cron
+firing would create them. The first run crawls the outlet's new articles, then `--repeat` runs
+find nothing changed. For each: Prefect's own start -> end of the run (the flow in its process)
+and asked -> final state (adds the runner's pickup, at PREFECT_RUNNER_POLL_FREQUENCY, and the
+flow-run process's start), against the target of issue 23 (<= 2 s end to end).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from bench.harness import VENV_BIN, env
+from demo_site import DemoSite, demo_registry
+
+TARGET_S = 2.0
+
+
+def measure(source: str = "xjgov", repeat: int = 3, workdir: str | None = None, poll: float = 1.0) -> dict:
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    work = Path(workdir or tempfile.mkdtemp(prefix="pw-servecost-"))
+    work.mkdir(parents=True, exist_ok=True)
+    runs = []
+    with DemoSite(port=0) as site:
+        [block] = [b for b in demo_registry(site.base_url).split("\n\n") if f'name = "{source}"' in b]
+        never = re.sub(r'schedule = "[^"]*"', 'schedule = "0 0 1 1 *"', block)
+        (work / "sources.toml").write_text(never + "\n", encoding="utf-8")
+        child_env = {k: v for k, v in env().items() if k != "PREFECT_API_URL"}
+        child_env["PREFECT_RUNNER_POLL_FREQUENCY"] = str(poll)
+        exe = shutil.which("presswatch", path=str(VENV_BIN)) or "presswatch"
+        command = [exe, "--db", str(work / "pw"), "--sources", str(work / "sources.toml"), "--data", str(work / "data")]
+        serve = subprocess.Popen(
+            [*command, "serve", "--limit", "1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=child_env,
+        )
+        try:
+            api = _api_url(serve)
+            with temporary_settings(updates={PREFECT_API_URL: api}), get_client(sync_client=True) as client:
+                for n in range(repeat + 1):
+                    asked = time.monotonic()
+                    flow_run = run_deployment(f"ingest/{source}", timeout=0)
+                    while not (state := client.read_flow_run(flow_run.id)).state.is_final():  # type: ignore[union-attr]
+                        time.sleep(0.05)
+                    final = time.monotonic() - asked
+                    runs.append(
+                        {
+                            "run": "first" if n == 0 else "unchanged",
+                            "state": state.state.name,  # type: ignore[union-attr]
+                            "run_s": round((state.end_time - state.start_time).total_seconds(), 3),  # type: ignore[operator]
+                            "asked_to_final_s": round(final, 3),
+                        }
+                    )
+        finally:
+            serve.send_signal(signal.SIGTERM)
+            try:
+                serve.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                serve.kill()
+                serve.communicate()
+    if not workdir:
+        shutil.rmtree(work, ignore_errors=True)
+    unchanged = [r for r in runs if r["run"] == "unchanged"]
+    medians = {key: round(statistics.median(r[key] for r in unchanged), 3) for key in ("run_s", "asked_to_final_s")}
+    return {
+        "source": source,
+        "repeat": repeat,
+        "poll_s": poll,
+        "target_s": TARGET_S,
+        "median": medians,
+        "met": {key: value <= TARGET_S for key, value in medians.items()},
+        "runs": runs,
+    }
+
+
+def _api_url(serve: subprocess.Popen) -> str:
+    assert serve.stdout is not None
+    seen = []
+    for line in serve.stdout:
+        seen.append(line.rstrip())
+        if line.startswith("serving "):
+            return re.search(r"against (\S+),", line).group(1)  # type: ignore[union-attr]
+    raise RuntimeError("presswatch serve ended before serving: " + " | ".join(seen[-5:]))
+
+
+def table(result: dict) -> str:
+    m, met = result["median"], result["met"]
+    lines = [
+        f"`presswatch serve`, runs of {result['source']} asked through the API (runner poll {result['poll_s']} s)",
+        *(
+            f"  {r['run']:<10} run {r['run_s']:6.2f} s   asked -> final {r['asked_to_final_s']:6.2f} s   {r['state']}"
+            for r in result["runs"]
+        ),  # fmt: skip
+        f"  unchanged, median: run {m['run_s']} s ({'met' if met['run_s'] else 'MISSED'}), "
+        f"asked -> final {m['asked_to_final_s']} s ({'met' if met['asked_to_final_s'] else 'MISSED'}); "
+        f"target <= {result['target_s']} s",
+    ]
+    return "\n".join(lines)
