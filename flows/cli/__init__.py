@@ -112,6 +112,18 @@ GLOBAL_OPTIONS = (
 _GLOBAL_NAMES = ("db", "registry", "data")
 
 
+def output_option(what: str):
+    """`--output/-o FILE` for a command that writes `what`: a file, or - (the default) for standard output."""
+    return click.option(
+        "--output",
+        "-o",
+        default="-",
+        show_default=True,
+        type=click.Path(dir_okay=False, allow_dash=True),
+        help=f"File to write {what} to, or - for standard output.",
+    )
+
+
 class _TakesGlobalOptions:
     """Choices that ignore case, and the global options, which then override the group's."""
 

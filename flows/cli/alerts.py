@@ -10,7 +10,7 @@ import click
 
 from crawlers.alert_rules import UnknownAlert, get_rule
 from crawlers.registry import load_registry
-from flows.cli import Failure, UsageFailure, cli, friendly
+from flows.cli import Failure, UsageFailure, cli, friendly, output_option
 from flows.settings import Settings
 
 
@@ -128,14 +128,7 @@ def alerts_test(settings: Settings, name):
 @cli.command()
 @click.option("--alert", "alert_name", help="Only the changes this alert rule matches [default: every change].")
 @click.option("--since", default="30d", show_default=True, help="How far back (a duration: 12h, 7d).")
-@click.option(
-    "--output",
-    "-o",
-    default="-",
-    show_default=True,
-    type=click.Path(dir_okay=False, allow_dash=True),
-    help="File to write the Atom feed to, or - for standard output.",
-)
+@output_option("the Atom feed")
 @click.pass_obj
 @friendly
 @_alert_errors

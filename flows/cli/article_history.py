@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from flows.cli import cli, friendly
+from flows.cli import cli, friendly, output_option
 
 
 def url_spellings(url: str) -> list[str]:
@@ -71,14 +71,7 @@ def history(settings, url, fmt):
 @click.option(
     "--version", "version", type=click.IntRange(1), help="Version number [default: the latest with a capture]."
 )
-@click.option(
-    "--output",
-    "-o",
-    default="-",
-    show_default=True,
-    type=click.Path(dir_okay=False, allow_dash=True),
-    help="File to write the bytes to, or - for standard output.",
-)
+@output_option("the bytes")
 @click.pass_obj
 @friendly
 def capture(settings, url, version, output):
