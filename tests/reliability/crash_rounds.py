@@ -2,7 +2,7 @@
 points, the seeded plan of kills, and one sequence of killed crawls and loads.
 
 The plan's ROUNDS rounds are split in PARTS sequences (every PARTS-th round), each in a warehouse
-of its own and run by a test module of its own, so that pytest-xdist's workers run them at once.
+of its own and checked by a test class of its own, so that pytest-xdist's workers run them at once.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from warehouse.staging import new_batch_id
 SEED = 7_2021
 ARTICLES = 40
 ROUNDS = 12
-PARTS = 4  # tests/reliability/test_crash_safety.py and test_crash_safety_part{1,2,3}.py
+PARTS = 4  # tests/reliability/test_crash_safety.py's TestPart0 to TestPart3
 HEAVY_EVERY = 4  # every 4th page is long, so extraction takes a while and can be caught mid-way
 PAUSE = 60  # seconds a paused child sleeps; the kill comes within milliseconds
 

@@ -5,9 +5,9 @@ Each case runs the real `presswatch` in a subprocess. Exit codes (flows/cli/__in
 some sources failed, 4 `check` found violations. The cases run concurrently from one fixture.
 
 `demo` is left out (it takes half a minute); `serve` only meets a broken registry (with a good one
-it serves until stopped). The cases come in three groups, each computed by its own module on its own
-pytest-xdist worker: a warehouse that is missing or of the old kind (here), a corrupt one
-(test_bad_config_corrupt.py), and everything else (test_bad_config_usage.py).
+it serves until stopped). The cases come in three groups, each computed by its own test class on its
+own pytest-xdist worker: a warehouse that is missing or of the old kind, a corrupt one, and
+everything else.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def cases() -> list[Case]:
 
 
 CASES = cases()
-# Each group's cases run in a module of their own ("usage": every other scenario).
+# Each group's cases run in a test class of their own ("usage": every other scenario).
 GROUPS = {"warehouse": ("missing-db", "legacy-db"), "corrupt": ("corrupt-db",)}
 
 
@@ -157,12 +157,6 @@ def arguments(case: Case, paths: dict) -> list[str]:
         flags["--data"] = f"{paths['tmp']}/crawl-{case.scenario}"  # its Prefect state and work files apart
     env_flags = [part for flag, value in flags.items() for part in (flag, value)]
     return env_flags + command
-
-
-@pytest.fixture(scope="module")
-def answers(tmp_path_factory):
-    """The missing and old warehouses' answers, computed once per session: the commands run four at a time."""
-    return shared_result(tmp_path_factory, "badconfig-warehouse", lambda tmp: answers_of("warehouse", tmp))
 
 
 def answers_of(group: str, tmp):
@@ -220,31 +214,65 @@ def answers_of(group: str, tmp):
     return results, paths
 
 
-def params(group: str) -> list:
-    return [
-        pytest.param(c, id=_id(c), marks=pytest.mark.xfail(reason=c.xfail, strict=True))
-        if c.xfail
-        else pytest.param(c, id=_id(c))
-        for c in cases_of(group)
-    ]
+def pytest_generate_tests(metafunc):
+    """Each group's class gets that group's cases."""
+    if "case" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "case",
+            [
+                pytest.param(c, id=_id(c), marks=pytest.mark.xfail(reason=c.xfail, strict=True))
+                if c.xfail
+                else pytest.param(c, id=_id(c))
+                for c in cases_of(metafunc.cls.GROUP)
+            ],
+        )
 
 
-@pytest.mark.parametrize("case", params("warehouse"))
-def test_answer_is_one_clear_line(answers, case):
-    assert_one_clear_line(answers, case)
+class GroupAnswers:
+    """The answers of one group of cases. One class per group: `--dist loadscope` hands each class to
+    a worker of its own, so the groups' commands run at once."""
+
+    GROUP = "usage"
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def answers(cls, tmp_path_factory):
+        """This group's answers, computed once per session: the commands run four at a time, the slow crawls first."""
+        group = cls.GROUP
+        return shared_result(tmp_path_factory, f"badconfig-{group}", lambda tmp: answers_of(group, tmp))
+
+    def test_answer_is_one_clear_line(self, answers, case):
+        results, paths = answers
+        result = results[_id(case)]
+        output = result.stdout + result.stderr
+        assert "Traceback" not in output, output[-2000:]
+        assert result.returncode in case.codes, (result.returncode, output[-1000:])
+        message = result.stderr.strip() or result.stdout.strip()
+        for word in case.says:
+            assert word.format(**paths) in output, f"{word.format(**paths)!r} not in {message!r}"
+        lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+        assert 1 <= len(lines) <= case.max_lines, lines
 
 
-def assert_one_clear_line(answers, case: Case) -> None:
-    results, paths = answers
-    result = results[_id(case)]
-    output = result.stdout + result.stderr
-    assert "Traceback" not in output, output[-2000:]
-    assert result.returncode in case.codes, (result.returncode, output[-1000:])
-    message = result.stderr.strip() or result.stdout.strip()
-    for word in case.says:
-        assert word.format(**paths) in output, f"{word.format(**paths)!r} not in {message!r}"
-    lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
-    assert 1 <= len(lines) <= case.max_lines, lines
+class TestMissingOrOldWarehouse(GroupAnswers):
+    GROUP = "warehouse"
+
+
+class TestCorruptWarehouse(GroupAnswers):
+    GROUP = "corrupt"
+
+
+class TestUsage(GroupAnswers):
+    """Broken or missing registries, unknown sources, files where folders should be, no Prefect
+    server, a held write lock; and readers while a load holds the lock."""
+
+    GROUP = "usage"
+
+    @pytest.mark.parametrize("command", ["sql", "check"])
+    def test_readers_never_wait_for_a_load(self, answers, command):
+        results, _ = answers
+        result = results[f"read-while-locked-{command}"]
+        assert result.returncode == 0, result.stderr
 
 
 def test_a_crawl_that_cannot_stage_its_batch_fails(tmp_path):

@@ -1,7 +1,7 @@
 """Crash safety: SIGKILL the crawl and the load at seeded points, then run normally; nothing is lost or doubled.
 
 Four warehouses live through three rounds each (tests/reliability/crash_rounds.py: every fourth
-round of one seeded plan of twelve; test_crash_safety_part{1,2,3}.py run the other parts). Each round
+round of one seeded plan of twelve; one test class per part, TestPart0 to TestPart3). Each round
 crawls the site in a real crawl process
 (`python -m crawlers.run`, as the flows start it, in its own session) and kills its whole
 process group at a seeded point, then loads what is staged in a real load process and kills that
@@ -32,36 +32,55 @@ from warehouse.loader import load_pending
 from warehouse.staging import BatchWriter
 
 
-@pytest.fixture(scope="module")
-def rounds(tmp_path_factory):
-    """The plan's first part (computed once per session, whichever worker asks first)."""
-    return shared_result(tmp_path_factory, "crash-0", lambda tmp: crash_rounds.crash_rounds(tmp, 0))
-
-
 def test_the_plan_aims_at_every_phase():
     phases = {k.phase for k in crash_rounds.planned_kills()}
     assert {"fetching", "archive", "extraction", "staging", "load transaction", "load (after commit)"} <= phases, phases
     assert len(crash_rounds.planned_kills()) == 2 * crash_rounds.ROUNDS == 24
 
 
-def test_kills_land_where_they_were_aimed(rounds):
-    crash_rounds.assert_kills_landed(rounds)
+class CrashPart:
+    """The checks of one part of the plan. One class per part: `--dist loadscope` hands each class
+    to a worker of its own, so the parts' kill rounds run at once."""
+
+    PART = 0
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def rounds(cls, tmp_path_factory):
+        """This part's rounds (computed once per session, whichever worker asks first)."""
+        part = cls.PART
+        return shared_result(tmp_path_factory, f"crash-{part}", lambda tmp: crash_rounds.crash_rounds(tmp, part))
+
+    def test_kills_land_where_they_were_aimed(self, rounds):
+        crash_rounds.assert_kills_landed(rounds)
+
+    def test_invariants_hold_after_every_kill(self, rounds):
+        crash_rounds.assert_invariants_held_after_every_kill(rounds)
+
+    def test_every_article_once_and_whole(self, rounds):
+        crash_rounds.assert_every_article_once_and_whole(rounds)
+
+    def test_no_batch_lost_or_loaded_twice(self, rounds):
+        crash_rounds.assert_no_batch_lost_or_loaded_twice(rounds)
+
+    def test_presswatch_check_passes_after_the_normal_run(self, rounds):
+        crash_rounds.assert_check_passes_after_the_normal_run(rounds)
 
 
-def test_invariants_hold_after_every_kill(rounds):
-    crash_rounds.assert_invariants_held_after_every_kill(rounds)
+class TestPart0(CrashPart):
+    PART = 0
 
 
-def test_every_article_once_and_whole(rounds):
-    crash_rounds.assert_every_article_once_and_whole(rounds)
+class TestPart1(CrashPart):
+    PART = 1
 
 
-def test_no_batch_lost_or_loaded_twice(rounds):
-    crash_rounds.assert_no_batch_lost_or_loaded_twice(rounds)
+class TestPart2(CrashPart):
+    PART = 2
 
 
-def test_presswatch_check_passes_after_the_normal_run(rounds):
-    crash_rounds.assert_check_passes_after_the_normal_run(rounds)
+class TestPart3(CrashPart):
+    PART = 3
 
 
 # ---------------------------------------------------------------------------------------------
