@@ -414,6 +414,9 @@ def _insert_versions(con, para, first: int, last: int, per_article: int, sources
                CASE WHEN v > 1 AND NOT gone THEN getvariable('pool')[1 + (hash(src_a, 2, v) % {p})::BIGINT][1:120] END AS changed_sentence,
                CASE WHEN v > 1 AND NOT gone THEN getvariable('pool')[1 + (hash(src_a, 2, v - 1) % {p})::BIGINT][1:120] END AS previous_sentence,
                getvariable('words')[1 + h % 50] || ' ' || getvariable('words')[1 + (h >> 8) % 50] || ' news ' || a AS title,
+               CASE WHEN v > 1 THEN getvariable('words')[1 + h % 50] || ' ' || getvariable('words')[1 + (h >> 8) % 50]
+                                    || ' news ' || a END AS previous_title,
+               CASE WHEN v > 1 THEN '2.3.1+bench' END AS previous_extractor_version,
                CASE WHEN NOT gone THEN
                    {para("hash(a, 0)", "a, 0")} || chr(10) || {para("hash(src_a, 1)", "src_a, 1")} || chr(10) ||
                    {para("hash(src_a, 2, v)", "src_a, 2, v")} || chr(10) || {para("hash(src_a, 3)", "src_a, 3")} || chr(10) ||

@@ -165,10 +165,11 @@ def test_report_marks_chinese_changes_character_by_character(tmp_path):
         for version, kind, text in ((1, "new", "各族群众过上了幸福生活。"), (2, "edited", "各族群众过上了美好生活。")):
             con.execute(
                 """INSERT INTO article_versions (article_id, version, canonical_url, source, change_kind, title,
-                           text, language, silent, valid_from, url)
+                           text, language, silent, valid_from, url, previous_title)
                            VALUES ('zh1', ?, 'http://127.0.0.1:9/a/1', 'xjgov', ?,
-                           '幸福生活', ?, 'zh', true, now()::TIMESTAMP + INTERVAL (?) SECOND, 'http://127.0.0.1:9/a/1')""",
-                [version, kind, text, version],
+                           '幸福生活', ?, 'zh', true, now()::TIMESTAMP + INTERVAL (?) SECOND, 'http://127.0.0.1:9/a/1',
+                           CASE WHEN ? > 1 THEN '幸福生活' END)""",
+                [version, kind, text, version, version],
             )
     assert cli(pipeline, "report", str(tmp_path / "site")).returncode == 0
     dom = chromium("--dump-dom", (tmp_path / "site" / "articles" / "zh1.html").resolve().as_uri())

@@ -142,7 +142,8 @@ def test_a_deleted_reprint_leaves_its_cluster_and_comes_back_when_restored(grown
                 SELECT article_id, {next_version} AS version, canonical_url, source, '{kind}' AS change_kind,
                        title, CASE WHEN '{kind}' = 'restored' THEN text END AS text,
                        CASE WHEN '{kind}' = 'restored' THEN content_hash END AS content_hash,
-                       now()::TIMESTAMP + INTERVAL ({next_version}) SECOND AS valid_from
+                       now()::TIMESTAMP + INTERVAL ({next_version}) SECOND AS valid_from,
+                       title AS previous_title
                 FROM article_versions WHERE article_id = ? AND version = ?
                 """,
                 [article_id, version],

@@ -218,6 +218,20 @@ _SQL_CHECKS = [
         "{0} v{1}: {2} after {3}",
     ),
     (
+        "previous_version",
+        "each change records its previous version's title and extractor version (article_changes shows them)",
+        "SELECT count(*) FROM article_versions WHERE version > 1",
+        """
+        SELECT canonical_url, version, previous_title, title_before FROM (
+            SELECT *, lag(title) OVER (PARTITION BY article_id ORDER BY version) AS title_before,
+                      lag(extractor_version) OVER (PARTITION BY article_id ORDER BY version) AS extractor_before
+            FROM article_versions)
+        WHERE previous_title IS DISTINCT FROM title_before OR previous_extractor_version IS DISTINCT FROM extractor_before
+        ORDER BY canonical_url, version
+        """,
+        "{0} v{1}: records the previous title {2!r}, the previous version's is {3!r}",
+    ),
+    (
         "whole_versions",
         "every version is whole: text, hashes and extractor (tombstones: none needed)",
         "SELECT count(*) FROM article_versions",

@@ -332,13 +332,14 @@ def _decide(con, confirm: int, grace: float) -> None:
         WITH cur AS (
             SELECT v.article_id, v.version, v.change_kind, v.title, coalesce(a.text, v.text) AS text,
                    v.canonical_url, v.source, v.valid_from, coalesce(a.content_hash, v.content_hash) AS content_hash,
-                   v.raw_hash, v.modified_at, v.updated_label, v.last_modified, v.sitemap_lastmod
+                   v.raw_hash, v.modified_at, v.updated_label, v.last_modified, v.sitemap_lastmod, v.extractor_version
             FROM article_versions v SEMI JOIN cap ON v.article_id = cap.article_id
             LEFT JOIN cur_art a ON a.article_id = v.article_id
             WHERE v.valid_to IS NULL
         ), joined AS (
             SELECT c.*,
                    v.version AS cur_version, v.change_kind AS cur_kind, v.title AS cur_title,
+                   v.extractor_version AS cur_extractor_version,
                    v.canonical_url AS cur_canonical, v.source AS cur_source,
                    s.missing_count AS prev_missing, s.missing_since AS prev_missing_since,
                    CASE
@@ -450,7 +451,8 @@ def _write_versions(con) -> None:
                d.modified_at, d.updated_label, d.language, d.site_name, d.tags, d.description,
                d.content_hash, d.extractor, d.extractor_version, d.raw_hash, d.url, d.status AS http_status,
                d.last_modified, d.sitemap_lastmod, d.warc_file, d.warc_offset, d.warc_length,
-               d.fetched_at AS valid_from, NULL AS valid_to, d.fetched_at AS last_seen_at, d.batch_id
+               d.fetched_at AS valid_from, NULL AS valid_to, d.fetched_at AS last_seen_at, d.batch_id,
+               d.cur_title AS previous_title, d.cur_extractor_version AS previous_extractor_version
         FROM decided d JOIN staged t ON t.rowid = d.rec LEFT JOIN diffs x ON x.article_id = d.article_id
         WHERE d.final IN {VERSIONED}
         """
@@ -460,7 +462,8 @@ def _write_versions(con) -> None:
         INSERT INTO article_versions BY NAME
         SELECT d.article_id, d.cur_version + 1 AS version, d.cur_canonical AS canonical_url, d.cur_source AS source,
                'deleted' AS change_kind, d.cur_title AS title, d.url, d.status AS http_status,
-               d.fetched_at AS valid_from, d.fetched_at AS last_seen_at, d.batch_id
+               d.fetched_at AS valid_from, d.fetched_at AS last_seen_at, d.batch_id,
+               d.cur_title AS previous_title, d.cur_extractor_version AS previous_extractor_version
         FROM decided d WHERE d.final = 'deleted'
         """
     )

@@ -65,7 +65,7 @@ def upgrade(old_file: str | Path, target, wait: float = 30.0) -> Upgrade:
         con.execute("BEGIN TRANSACTION")
         try:
             for table in copied:
-                con.execute(f"INSERT INTO {ALIAS}.main.{table} BY NAME SELECT * FROM {LEGACY}.main.{table}")
+                con.execute(f"INSERT INTO {ALIAS}.main.{table} BY NAME {_copied_rows(table)}")
                 want = con.execute(f"SELECT count(*) FROM {LEGACY}.main.{table}").fetchall()[0][0]
                 got = con.execute(f"SELECT count(*) FROM {ALIAS}.main.{table}").fetchall()[0][0]
                 if want != got:
@@ -80,6 +80,17 @@ def upgrade(old_file: str | Path, target, wait: float = 30.0) -> Upgrade:
             raise
         con.execute(f"DETACH {LEGACY}")
     return result
+
+
+def _copied_rows(table: str) -> str:
+    """The SELECT that copies `table` from the legacy file; a version gains what migration 008 keeps
+    on it, its previous version's title and extractor version."""
+    if table != "article_versions":
+        return f"SELECT * FROM {LEGACY}.main.{table}"
+    return (
+        "SELECT *, lag(title) OVER w AS previous_title, lag(extractor_version) OVER w AS previous_extractor_version "
+        f"FROM {LEGACY}.main.{table} WINDOW w AS (PARTITION BY article_id ORDER BY version)"
+    )
 
 
 def _learn_templates(con) -> int:
