@@ -87,7 +87,12 @@ def extract_page(html: str, url: str, options: ExtractionOptions) -> dict:
     doc = cast("Document | None", doc)
     text = _DATE_LINE.sub("", _strip_patterns((doc.text or "") if doc else "", options.ignore_patterns))
     if doc is None or len(normalise_text(text)) < options.min_text_chars:
-        return {"outcome": "no_article", "reason": "no article text found"}
+        # the extractor that said so: a page without an article is read again when it changes
+        return {
+            "outcome": "no_article",
+            "reason": "no article text found",
+            "extractor_version": options.extractor_version,
+        }
     title = normalise_text(_strip_patterns(doc.title or "", options.ignore_patterns)) or None
     tags = [t for t in (doc.categories or []) + (doc.tags or []) if t]
     text = normalise_text(text)

@@ -51,3 +51,8 @@ class ExtractionOptions:
 
         translator = GenericTranslator()
         return [translator.css_to_xpath(sel, prefix="//") for sel in self.ignore_selectors] or None
+
+
+def options_for(source) -> ExtractionOptions:
+    """The extraction options a source's registry entry asks for."""
+    return ExtractionOptions(ignore_selectors=source.ignore_selectors, ignore_patterns=source.ignore_patterns)

@@ -46,3 +46,15 @@ def _known_entries(lines: Iterable[str], until: str | None = None) -> dict[str, 
         entry = json.loads(line)
         known[entry["url"]] = entry
     return None if until is not None else known
+
+
+def read_again_where_extractor_changed(known: dict[str, dict], extractor_version: str) -> int:
+    """Pages another extractor, or other settings, found no article in lose their validators, so this
+    crawl fetches them whole and reads them again; returns how many."""
+    stale = 0
+    for entry in known.values():
+        judged = entry.get("no_article_extractor")
+        if judged and judged != extractor_version:
+            entry.update(etag=None, last_modified=None, raw_hash=None)
+            stale += 1
+    return stale

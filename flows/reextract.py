@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from crawlers.extraction import ExtractionOptions
-from crawlers.pipelines.extract import options_for
+from crawlers.extraction_options import options_for
 from crawlers.registry import load_registry
 from crawlers.workerpool import WorkerPool
 from flows.loadable import load_staged

@@ -233,3 +233,57 @@ def test_a_reader_attaching_while_the_first_writer_creates_the_lake_sees_no_ware
         creating.close()
     with connect(where, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+
+
+SOFT_404 = "<html><body><p>Page not found.</p></body></html>"
+
+
+def test_an_article_that_became_a_page_without_one_is_confirmed_deleted(pipeline, one_article_site):
+    """A soft 404 (200, no article text) served the same twice: the second check confirms the deletion,
+    though the body did not change between them."""
+    pipeline.use_registry(
+        registry_entry(
+            "one",
+            one_article_site.url,
+            listings=[one_article_site.url + "/list.html"],
+            article_pattern=r"/a/\d+\.html$",
+            confirm_deletion=2,
+        )
+    )
+    pipeline.crawl()
+    one_article_site.routes["/a/1.html"] = Route(SOFT_404)
+    pipeline.crawl()
+    assert pipeline.scalar("SELECT missing_count FROM article_state WHERE url LIKE '%/a/1.html'") == 1
+    pipeline.crawl()
+    kinds = pipeline.query("SELECT change_kind FROM article_versions WHERE url LIKE '%/a/1.html' ORDER BY version")
+    assert kinds == [("new",), ("deleted",)]
+
+
+def test_a_page_without_an_article_is_not_read_again_until_it_or_the_extractor_changes(pipeline, one_article_site):
+    one_article_site.routes["/a/2.html"] = Route(SOFT_404)
+
+    def crawl_page_two(**keys) -> tuple[str, str | None]:
+        pipeline.use_registry(
+            registry_entry(
+                "one",
+                one_article_site.url,
+                listings=[one_article_site.url + "/list.html"],
+                article_pattern=r"/a/\d+\.html$",
+                **keys,
+            )
+        )
+        pipeline.crawl()
+        outcome = pipeline.scalar(
+            "SELECT outcome FROM fetches WHERE url LIKE '%/a/2.html' AND kind = 'article' ORDER BY fetched_at DESC LIMIT 1"
+        )
+        return outcome, pipeline.scalar("SELECT no_article_extractor FROM article_state WHERE url LIKE '%/a/2.html'")
+
+    first, judged = crawl_page_two()
+    assert first == "no_article" and judged
+    assert pipeline.scalar("SELECT raw_hash IS NOT NULL FROM article_state WHERE url LIKE '%/a/2.html'")
+    again, still = crawl_page_two()
+    assert (again, still) == ("unchanged_body", judged)  # fetched, compared, not extracted
+    assert pipeline.scalar("SELECT last_checked_at > first_seen_at FROM article_state WHERE url LIKE '%/a/2.html'")
+    other, rejudged = crawl_page_two(ignore_selectors=["nav"])  # other settings: read again
+    assert other == "no_article" and rejudged not in (None, judged)
+    assert pipeline.scalar("SELECT count(*) FROM article_versions WHERE url LIKE '%/a/2.html'") == 0

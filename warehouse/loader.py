@@ -342,6 +342,8 @@ def _decide(con, confirm: int, grace: float) -> None:
                    v.extractor_version AS cur_extractor_version,
                    v.canonical_url AS cur_canonical, v.source AS cur_source,
                    s.missing_count AS prev_missing, s.missing_since AS prev_missing_since,
+                   s.missing_reason AS prev_missing_reason, s.no_article_extractor AS prev_no_article_extractor,
+                   s.etag AS prev_etag, s.last_modified AS prev_last_modified, s.raw_hash AS prev_raw_hash,
                    CASE
                      WHEN c.fetched_at <= v.valid_from THEN 'ignored'  -- older than what is stored: a late batch
                      WHEN c.outcome = 'article' THEN CASE
@@ -352,8 +354,12 @@ def _decide(con, confirm: int, grace: float) -> None:
                        WHEN v.raw_hash = c.raw_hash THEN 'reextracted'
                        WHEN v.text = t.text OR replace(v.text, v.title, '') = replace(t.text, c.title, '') THEN 'retitled'
                        ELSE 'edited' END
+                     -- the page as the last visit left it: an article still there, or still none
                      WHEN c.outcome IN ('not_modified', 'unchanged_body') THEN
-                       CASE WHEN v.article_id IS NULL OR v.change_kind = 'deleted' THEN 'ignored' ELSE 'same' END
+                       CASE WHEN v.article_id IS NULL OR v.change_kind = 'deleted' THEN
+                              CASE WHEN s.missing_reason IS NOT NULL THEN 'still_gone' ELSE 'ignored' END
+                            WHEN s.missing_count > 0 THEN 'missing'
+                            ELSE 'same' END
                      ELSE
                        CASE WHEN v.article_id IS NULL OR v.change_kind = 'deleted' THEN 'still_gone' ELSE 'missing' END
                    END AS decision,
@@ -478,11 +484,21 @@ def _update_state(con) -> None:
                CASE WHEN final IN ('new', 'edited', 'retitled', 'restored', 'deleted') THEN fetched_at END AS last_changed_at,
                CASE WHEN final = 'missing' THEN coalesce(prev_missing, 0) + 1 ELSE 0 END AS missing_count,
                CASE WHEN final = 'missing' THEN coalesce(prev_missing_since, fetched_at) END AS missing_since,
-               CASE WHEN final IN ('missing', 'still_gone', 'deleted') THEN coalesce(reason, outcome) END AS missing_reason,
-               CASE WHEN final IN ('deleted', 'still_gone') THEN NULL ELSE etag END AS etag,
-               CASE WHEN final IN ('deleted', 'still_gone') THEN NULL ELSE last_modified END AS last_modified,
-               CASE WHEN final IN ('deleted', 'still_gone') THEN NULL ELSE raw_hash END AS raw_hash
-        FROM decided
+               CASE WHEN final IN ('missing', 'still_gone', 'deleted')
+                    THEN CASE WHEN repeat THEN prev_missing_reason ELSE coalesce(reason, outcome) END END AS missing_reason,
+               CASE WHEN keeps THEN CASE WHEN repeat OR final NOT IN ('missing', 'still_gone') THEN coalesce(etag, prev_etag)
+                                         ELSE etag END END AS etag,
+               CASE WHEN keeps THEN CASE WHEN repeat OR final NOT IN ('missing', 'still_gone')
+                                         THEN coalesce(last_modified, prev_last_modified) ELSE last_modified END END AS last_modified,
+               CASE WHEN keeps THEN CASE WHEN repeat OR final NOT IN ('missing', 'still_gone') THEN coalesce(raw_hash, prev_raw_hash)
+                                         ELSE raw_hash END END AS raw_hash,
+               CASE WHEN outcome = 'no_article' THEN extractor_version
+                    WHEN repeat AND final IN ('missing', 'still_gone') THEN prev_no_article_extractor END AS no_article_extractor
+        FROM (SELECT *, outcome IN ('not_modified', 'unchanged_body') AS repeat,
+                     -- validators describe the page as it is; a tombstone's, or a page gone (404), have none
+                     final <> 'deleted' AND NOT (final = 'still_gone' AND outcome NOT IN ('no_article', 'not_modified',
+                                                                                          'unchanged_body')) AS keeps
+              FROM decided)
         WHERE final <> 'ignored' AND kind IS DISTINCT FROM 'reextract'  -- re-reading an archived capture is not a visit
         """
     )
@@ -495,10 +511,10 @@ def _update_state(con) -> None:
             missing_count = n.missing_count,
             missing_since = n.missing_since,
             missing_reason = n.missing_reason,
-            etag = CASE WHEN n.missing_reason IS NOT NULL THEN n.etag ELSE coalesce(n.etag, s.etag) END,
-            last_modified = CASE WHEN n.missing_reason IS NOT NULL THEN n.last_modified
-                                 ELSE coalesce(n.last_modified, s.last_modified) END,
-            raw_hash = CASE WHEN n.missing_reason IS NOT NULL THEN n.raw_hash ELSE coalesce(n.raw_hash, s.raw_hash) END
+            etag = n.etag,
+            last_modified = n.last_modified,
+            raw_hash = n.raw_hash,
+            no_article_extractor = n.no_article_extractor
         FROM state_new n
         WHERE s.article_id = n.article_id
         """
@@ -506,7 +522,8 @@ def _update_state(con) -> None:
     con.execute(
         """
         INSERT INTO article_state (article_id, source, url, first_seen_at, last_checked_at, last_changed_at,
-                                   missing_count, missing_since, missing_reason, etag, last_modified, raw_hash)
+                                   missing_count, missing_since, missing_reason, etag, last_modified, raw_hash,
+                                   no_article_extractor)
         SELECT n.* FROM state_new n ANTI JOIN article_state s ON s.article_id = n.article_id
         """
     )

@@ -30,7 +30,7 @@ def due_articles(con, source, now: datetime | None = None) -> list[dict]:
     rows = con.execute(
         """
         SELECT s.url, s.article_id, s.etag, s.last_modified, s.raw_hash, s.first_seen_at, s.last_checked_at,
-               s.last_changed_at, s.missing_count, v.published_at, v.sitemap_lastmod
+               s.last_changed_at, s.missing_count, v.published_at, v.sitemap_lastmod, s.no_article_extractor
         FROM article_state s
         LEFT JOIN article_versions v ON v.article_id = s.article_id AND v.valid_to IS NULL
         WHERE s.source = ?
@@ -38,7 +38,20 @@ def due_articles(con, source, now: datetime | None = None) -> list[dict]:
         [source.name],
     ).fetchall()
     known = []
-    for url, article, etag, last_modified, raw_hash, first_seen, checked, changed, missing, published, lastmod in rows:
+    for (
+        url,
+        article,
+        etag,
+        last_modified,
+        raw_hash,
+        first_seen,
+        checked,
+        changed,
+        missing,
+        published,
+        lastmod,
+        judged,
+    ) in rows:
         born = first_seen if published is None else min(first_seen, datetime.combine(published, datetime.min.time()))
         interval = revisit_interval((now - born).total_seconds(), source.revisit)
         if changed and (now - changed).total_seconds() < source.revisit_after_edit:
@@ -52,6 +65,7 @@ def due_articles(con, source, now: datetime | None = None) -> list[dict]:
                 "last_modified": last_modified,
                 "raw_hash": raw_hash,
                 "sitemap_lastmod": lastmod,
+                "no_article_extractor": judged,  # the extractor that found no article in the page
                 "due": due,
             }
         )

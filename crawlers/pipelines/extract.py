@@ -14,7 +14,7 @@ import logging
 from concurrent.futures.process import BrokenProcessPool
 
 from crawlers import settings as defaults
-from crawlers.extraction_options import EXTRACT_FAILED, ExtractionOptions
+from crawlers.extraction_options import EXTRACT_FAILED, options_for
 from crawlers.page_worker import process_page
 from crawlers.urls import article_id, canonical_url
 from crawlers.warc import plain_headers
@@ -23,11 +23,6 @@ from warehouse.cores import available_cores
 
 logger = logging.getLogger(__name__)
 WORKERS_STAT = "presswatch/extract_workers"
-
-
-def options_for(source) -> ExtractionOptions:
-    """The extraction options a source's registry entry asks for."""
-    return ExtractionOptions(ignore_selectors=source.ignore_selectors, ignore_patterns=source.ignore_patterns)
 
 
 class ExtractPipeline:
@@ -68,6 +63,9 @@ class ExtractPipeline:
             item["canonical_url"] = canonical_url(declared, item["final_url"], self.source.allowed_domains)
             item["article_id"] = item.get("article_id") or article_id(item["canonical_url"])
             item["language"] = item.get("language") or self.source.language
+        elif item["outcome"] == "no_article" and not item.get("article_id"):
+            # known from now on, with its validators: an unchanged recrawl does not read it again
+            item["article_id"] = article_id(canonical_url(None, item["final_url"], self.source.allowed_domains))
         return item
 
     async def _extract(self, body: bytes, headers, status: int, url: str, fetched_at: str, retry: bool = True) -> dict:

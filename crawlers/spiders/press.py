@@ -21,7 +21,8 @@ from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.sitemap import Sitemap
 
-from crawlers.known import read_known
+from crawlers.extraction_options import options_for
+from crawlers.known import read_again_where_extractor_changed, read_known
 from crawlers.registry import Source, load_registry
 from crawlers.urls import BadURL, host_allowed, normalise_url
 
@@ -51,6 +52,7 @@ class PressSpider(scrapy.Spider):
         self.registry_path = loaded.path
         self.allowed_domains = list(self.source.allowed_domains)
         self.known = read_known(known)
+        read_again_where_extractor_changed(self.known, options_for(self.source).extractor_version)
         self.seen: set[str] = set()
         self.discovered: dict[str, str] = {}  # article URL -> how discovery found it this run
         self.dropped: list[dict] = []  # redirects Scrapy dropped without an errback, as failure records
