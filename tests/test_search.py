@@ -240,6 +240,11 @@ def test_an_older_warehouse_gets_its_index_when_migrated(demo, tmp_path):
         assert migrated.execute("SELECT count(*) FROM search_docs").fetchall()[0][0] == sum(
             1 for row in rows if row[columns.index("change_kind")] != "deleted"
         )
+        # migration 008 fills in what the loader records on each change (its previous title...)
+        changes = migrated.execute("SELECT * FROM article_changes ORDER BY ALL").fetchall()
+    with connect(demo.db, read_only=True) as loaded:
+        assert changes == loaded.execute("SELECT * FROM article_changes ORDER BY ALL").fetchall()
+    assert len(changes) == sum(1 for row in rows if row[columns.index("version")] > 1) > 0
     with _session(old) as con:
         for term in ("xinjiang", "幸福生活"):
             assert (
