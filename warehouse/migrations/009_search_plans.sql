@@ -38,21 +38,22 @@ WITH parsed AS (
     WHERE (coalesce(source, '') = '' OR u.source = source)
       AND (pw_date(since) IS NULL OR u.day >= pw_date(since))
       AND (pw_date(until) IS NULL OR u.day <= pw_date(until))
-), counted AS (    -- the blocks that hold each word or title clause, and how often
-    SELECT c.* FROM pw_counted_all((SELECT list_transform(list_filter(clauses, x -> x.field <> 'source'),
-                                                          x -> {'i': x.i, 'term': x.term, 'prefix': x.prefix}) FROM parsed)) c
+), counted AS MATERIALIZED (  -- the blocks holding each word or title clause; materialized, so
+    -- the joins below read search_lines only for word clauses and search_live's titles only for title clauses
+    SELECT c.i, c.block, u.x.field AS field
+    FROM pw_counted_all((SELECT list_transform(list_filter(clauses, x -> x.field <> 'source'),
+                                               x -> {'i': x.i, 'term': x.term, 'prefix': x.prefix}) FROM parsed)) c
+    JOIN (SELECT unnest(clauses) AS x FROM parsed) u ON u.x.i = c.i
     WHERE c.n > 0
-), titled_clauses AS (
-    SELECT list_transform(list_filter(clauses, x -> x.field = 'title'), x -> x.i) AS ids FROM parsed
 ), hits AS (
     SELECT l.doc, c.i, arg_min(l.block, l.line) AS first_block
-    FROM counted c JOIN search_lines l ON l.block = c.block, titled_clauses t
-    WHERE NOT list_contains(t.ids, c.i)
+    FROM counted c JOIN search_lines l ON l.block = c.block
+    WHERE c.field = 'any'
     GROUP BY c.i, l.doc
     UNION ALL
     SELECT s.doc, c.i, NULL
-    FROM counted c JOIN scoped s ON s.title_block = c.block, titled_clauses t
-    WHERE list_contains(t.ids, c.i)
+    FROM counted c JOIN scoped s ON s.title_block = c.block
+    WHERE c.field = 'title'
 ), matched AS (
     SELECT doc, list(i) AS matched, min(i) FILTER (WHERE first_block IS NOT NULL) AS first_i,
            arg_min(first_block, i) FILTER (WHERE first_block IS NOT NULL) AS first_block
