@@ -24,7 +24,7 @@ from warehouse.clusters.signatures import (
     sign_rows,
     to_blob,
 )
-from warehouse.clusters.tables import strings
+from warehouse.clusters.tables import string_rows, strings
 
 # Signing runs in worker processes only for big rebuilds: a batch's few articles are faster here.
 PARALLEL_FROM = 20000
@@ -83,12 +83,15 @@ def _clear(con) -> None:
 
 
 def _live_targets(con, ids_table: str | None) -> None:
-    """pw_story_targets: live articles (of ids_table, or all) whose signature is missing or stale."""
+    """pw_story_targets: live articles (of ids_table, or all) whose signature is missing or stale.
+    A rebuild keeps their texts at hand; a load's few targets, mostly signed before the lock, read
+    theirs from article_versions when they need them (_texts)."""
     among = f"SEMI JOIN {ids_table} i ON i.article_id = v.article_id" if ids_table else ""
+    texts = "v.title, v.text" if ids_table is None else "NULL::VARCHAR AS title, NULL::VARCHAR AS text"
     con.execute(
         f"""
         CREATE TEMP TABLE pw_story_targets AS
-        SELECT v.article_id, v.source, v.content_hash, v.title, v.text
+        SELECT v.article_id, v.source, v.content_hash, {texts}
         FROM article_versions v {among}
         ANTI JOIN story_signatures s ON s.article_id = v.article_id AND s.content_hash IS NOT DISTINCT FROM v.content_hash
         WHERE v.valid_to IS NULL AND v.change_kind <> 'deleted'
@@ -154,15 +157,15 @@ def _insert_signed(con, signed: list[tuple]) -> int:
     ids, sources, hashes, kinds, sigs = zip(*signed)
     matrix = np.vstack(sigs).astype(DTYPE)
     rows = np.arange(len(ids), dtype=np.int32)
-    con.register(
+    string_rows(
+        con,
         "pw_story_new",
         {
-            "row": rows,
-            "article_id": strings(ids),
-            "source": strings(sources),
-            "content_hash": strings([h or "" for h in hashes]),
-            "shingles": strings(kinds),
-            "signature": strings([to_blob(row) for row in matrix]),
+            "article_id": list(ids),
+            "source": list(sources),
+            "content_hash": [h or "" for h in hashes],
+            "shingles": list(kinds),
+            "signature": [to_blob(row) for row in matrix],
         },
     )
     keys = band_keys(matrix)
@@ -178,15 +181,15 @@ def _insert_signed(con, signed: list[tuple]) -> int:
     )
     try:
         con.execute(
-            "INSERT INTO story_signatures (article_id, source, content_hash, shingles, signature) SELECT article_id::VARCHAR, source::VARCHAR, "
-            "nullif(content_hash::VARCHAR, ''), shingles::VARCHAR, unhex(signature::VARCHAR) FROM pw_story_new"
+            "INSERT INTO story_signatures (article_id, source, content_hash, shingles, signature) SELECT article_id, source, "
+            "nullif(content_hash, ''), shingles, unhex(signature) FROM pw_story_new"
         )
         con.execute(
-            "INSERT INTO story_bands (band, bucket, article_id, source) SELECT b.band, b.bucket, n.article_id::VARCHAR, n.source::VARCHAR "
+            "INSERT INTO story_bands (band, bucket, article_id, source) SELECT b.band, b.bucket, n.article_id, n.source "
             "FROM pw_story_new_bands b JOIN pw_story_new n ON n.row = b.row"
         )
     finally:
-        con.unregister("pw_story_new")
+        con.execute("DROP TABLE IF EXISTS temp.pw_story_new")
         con.unregister("pw_story_new_bands")
     return len(ids)
 
@@ -194,8 +197,12 @@ def _insert_signed(con, signed: list[tuple]) -> int:
 def _texts(con, ids: list[str]) -> list[tuple]:
     """(article_id, source, content_hash, title, text) of these targets."""
     return con.execute(
-        "SELECT article_id, source, content_hash, title, text FROM pw_story_targets "
-        "WHERE article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY article_id",
+        """
+        SELECT t.article_id, t.source, t.content_hash, coalesce(t.title, v.title), coalesce(t.text, v.text)
+        FROM pw_story_targets t
+        LEFT JOIN article_versions v ON v.article_id = t.article_id AND v.valid_to IS NULL AND t.text IS NULL
+        WHERE t.article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY t.article_id
+        """,
         [ids],
     ).fetchall()
 

@@ -6,10 +6,26 @@ import numpy as np
 
 from warehouse.clusters.signatures import from_blob
 
+_SEPARATOR = "\x1f"  # the unit separator: in no article id, source name, hash or hex
+
 
 def strings(values) -> np.ndarray:
-    """A numpy unicode array: DuckDB 1.5 scans those natively, but probes for pandas on every object of an object array."""
+    """A numpy unicode array: DuckDB 1.5 scans those natively, but probes for pandas on every object of an object array.
+    It registers one as an ENUM of its distinct values (np.unique over it): for short, few strings only."""
     return np.array(list(values), dtype=str) if len(values) else np.array([], dtype="<U1")
+
+
+def string_rows(con, table: str, columns: dict[str, list[str]]) -> None:
+    """A temporary table of string columns and their `row` (0, 1, ...), each column handed over as
+    one delimited parameter: a numpy unicode array becomes an ENUM (sorting 10,000 signatures'
+    hex took 0.5 s of a load's lock) and a list parameter converts item by item (0.5 s for 10,000 ids)."""
+    rows = len(next(iter(columns.values())))
+    splits = ", ".join(f"string_split(?, chr(31)) AS {name}" for name in columns)
+    picks = ", ".join(f"s.{name}[r + 1] AS {name}" for name in columns)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT r AS row, {picks} FROM (SELECT {splits}) s, range(?) t(r)",
+        [*(_SEPARATOR.join(values) for values in columns.values()), rows],
+    )
 
 
 def insert_rows(con, table: str, columns: tuple[str, ...], rows: list[tuple], **computed: str) -> None:
