@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import logging
 import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -20,8 +20,8 @@ from crawlers.registry import Source
 from flows.forked_crawl import ForkedCrawl, start_crawl
 from flows.settings import Settings
 from warehouse.cores import available_cores
-from warehouse.errors import DatabaseLocked, SharedPartUnavailable
-from warehouse.revisits import write_known
+from warehouse.errors import WarehouseError
+from warehouse.revisits import BUSY_OR_UNREACHABLE, DUE_PREFIX, SourceSchedule
 from warehouse.staging import new_batch_id, note_error, salvage, update_manifest
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,11 @@ _RUNNING_LOCK = threading.Lock()
 
 class CrawlFailed(Exception):
     """The crawl process ended badly; what it staged is kept and loaded all the same."""
+
+
+class KnownArticlesUnreadable(WarehouseError):
+    """The warehouse could not be read for the crawl's known articles (not busy, not unreachable:
+    broken or misconfigured); the source fails without crawling, and is not retried."""
 
 
 class HostUnreachable(CrawlFailed):
@@ -108,20 +113,43 @@ def crawl_source_process(
 
 
 def _hand_over_known(process: subprocess.Popen | ForkedCrawl, source: Source, settings: Settings) -> int:
-    """Write the source's known articles to the crawl process's stdin, then KNOWN_END; how many are due."""
+    """Pipe the source's known articles into the crawl process's stdin, then KNOWN_END; how many are due.
+
+    `python -m warehouse.revisits` reads them, so DuckDB never opens in this process while the
+    crawl runs. A warehouse that is busy or unreachable leaves the crawl to discover only; one
+    that cannot be read for any other reason raises KnownArticlesUnreadable.
+    """
     assert process.stdin is not None
-    out = io.TextIOWrapper(process.stdin, encoding="utf-8")
+    reader = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "warehouse.revisits",
+            *SourceSchedule.of(source).arguments(settings.db, settings.load_wait),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=process.stdin,
+        stderr=subprocess.PIPE,
+        env=crawl_environment(),
+        text=True,
+        check=False,
+    )
+    said = reader.stderr.strip()
     due = 0
+    if reader.returncode == BUSY_OR_UNREACHABLE:
+        logger.warning("%s: no revisits this run, the warehouse is busy or unreachable (%s)", source.name, said)
+    elif reader.returncode != 0:
+        raise KnownArticlesUnreadable(
+            f"{source.name}: its known articles could not be read: {said or reader.returncode}"
+        )
+    elif said.rpartition("\n")[2].startswith(DUE_PREFIX):
+        due = int(said.rpartition("\n")[2][len(DUE_PREFIX) :])
     try:
-        try:
-            due = write_known(settings.db, source, out, wait=settings.load_wait)
-        except (DatabaseLocked, SharedPartUnavailable) as exc:  # busy or unreachable: discover only
-            logger.warning("%s: no revisits this run, the warehouse is busy or unreachable (%s)", source.name, exc)
-        out.write(KNOWN_END + "\n")
-        out.close()
+        process.stdin.write((KNOWN_END + "\n").encode())
+        process.stdin.close()
     except BrokenPipeError:  # the crawl process ended already: its exit status and log say why
         with contextlib.suppress(OSError):
-            out.close()
+            process.stdin.close()
     return due
 
 

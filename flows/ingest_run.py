@@ -16,12 +16,12 @@ from typing import Protocol
 
 from crawlers.registry import load_registry
 from flows.crawl_step import CrawlFailed, HostUnreachable, crawl_source_process, extraction_workers, stop_crawls
-from flows.loadable import load_staged, loadable_batch, prepare_load, run_lock
+from flows.loadable import load_staged, loadable_batch, run_lock
 from flows.report import one_line
 from flows.run_summary import RunSummary, SourceReport
 from flows.settings import Settings
-from warehouse.db import connect
 from warehouse.errors import DatabaseLocked, SharedPartUnavailable, WarehouseError
+from warehouse.location import parse
 from warehouse.staging import pending_batches
 
 # Crawl processes allowed at once, per run: `crawl --parallel` goes up to 64.
@@ -125,14 +125,13 @@ def _run(settings: Settings, names: list[str] | None, runner: Runner, run_id: st
     STOPPING.clear()
     chosen = load_registry(settings.registry).select(names)
     settings.check_archive()  # a shared warehouse with this machine's own archive: refused before crawling
-    migrate_first(settings, log)
+    parse(settings.db)  # a misconfigured warehouse is refused before crawling
     reports = {s.name: SourceReport(s.name) for s in chosen}
     at_once = max(1, min(settings.parallel, len(chosen), MAX_PARALLEL))
     _SLOTS[run_id] = threading.BoundedSemaphore(at_once)
     workers = extraction_workers(at_once)  # the cores shared among the crawls that run at once
     futures = {s.name: runner.submit_crawl(s.name, settings, run_id, workers) for s in chosen}
     try:
-        prepare_load()  # while the crawls run
         for name, future in futures.items():
             try:
                 future.result()
@@ -185,17 +184,3 @@ def _summarize(settings, run_id, reports, outcomes, load_error, log) -> RunSumma
 
 def _reason(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, CrawlFailed) else f"{type(exc).__name__}: {exc}"
-
-
-def migrate_first(settings: Settings, log: logging.Logger | logging.LoggerAdapter) -> None:
-    """Apply pending warehouse migrations before the crawl step reads the warehouse.
-
-    That read is read-only, and a read-only open refuses a warehouse an upgrade has not migrated yet.
-    """
-    try:
-        with connect(settings.db, wait=0):
-            pass
-    except DatabaseLocked:
-        pass  # someone holds it: a reader does not stop the read-only crawl step, and a load migrates
-    except SharedPartUnavailable as exc:  # the crawls still stage their batches; the next run loads them
-        log.warning("the warehouse cannot be reached now; crawling without revisits: %s", exc)

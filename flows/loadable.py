@@ -24,12 +24,6 @@ if TYPE_CHECKING:
     from warehouse.loader import LoadResult
 
 
-def prepare_load() -> None:
-    """Import the loader (NumPy, SciPy's neighbours, the diffing) now: a run calls this while its crawls
-    run, so the load after them does not start with it."""
-    import warehouse.loader  # noqa: F401
-
-
 def load_staged(settings: Settings, run_id: str | None = None, flips: bool = True) -> list[LoadResult]:
     """Load the batches that may load now (see the module), under the data folder's load lock.
 

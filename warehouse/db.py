@@ -94,7 +94,9 @@ def _attach_failure(where: Location, read_only: bool, exc: duckdb.Error) -> Ware
         # DuckLake says the lake did not exist when it looked; another machine may have created it
         # since, so that answer, not a second look, decides (the caller then takes the write lock).
         if _NO_LAKE in str(exc) or not holds_lake(where):  # CatalogUnreachable when its server does not answer
-            return DatabaseMissing(f"{where} holds no DuckLake yet")
+            # A writer's attach creates the lake: when that failed, DuckDB's reason is the news.
+            said = "" if read_only else f" (creating it failed: {first_line(exc)})"
+            return DatabaseMissing(f"{where} holds no DuckLake yet{said}")
     elif read_only and where.folder is not None and _catalog_being_created(where.folder / CATALOG_FILE):
         return DatabaseMissing(f"{where} is still being created: its catalog holds no DuckLake yet")
     return DatabaseCorrupt(f"{where}: cannot be attached: {first_line(exc)}")
@@ -359,6 +361,11 @@ def rollback(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ROLLBACK")
     except duckdb.Error:
         pass
+
+
+def applied_migrations(con) -> set[int]:
+    """The migrations this warehouse's ledger lists (none for a lake without a ledger)."""
+    return _applied(con) or set()
 
 
 def _applied(con) -> set[int] | None:

@@ -3,17 +3,59 @@
 The crawl never opens the warehouse: this runs first, read-only and briefly, and hands the spider
 a file with one line per known article (its URL, validators for conditional GET, and whether a
 revisit is due by the source's age-decaying schedule).
+
+A run's crawl step runs it as `python -m warehouse.revisits`, its output piped into the crawl, so
+that the command waiting for the crawl never opens the warehouse (DuckDB's ~100 MB would sit in
+the process tree beside the extraction workers until the load).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from warehouse.db import connect
-from warehouse.errors import DatabaseMissing
+from warehouse.errors import DatabaseLocked, DatabaseMissing, SharedPartUnavailable, WarehouseError
+
+# `python -m warehouse.revisits` exit status when the warehouse is busy or a shared part is down:
+# the crawl runs without revisits (EX_TEMPFAIL).
+BUSY_OR_UNREACHABLE = 75
+DUE_PREFIX = "due "
+
+
+@dataclass(frozen=True)
+class SourceSchedule:
+    """What the revisit schedule needs of a registry source."""
+
+    name: str
+    revisit: tuple[tuple[float, float], ...]
+    revisit_after_edit: float
+
+    @classmethod
+    def of(cls, source) -> SourceSchedule:
+        return cls(
+            source.name, tuple((float(a), float(b)) for a, b in source.revisit), float(source.revisit_after_edit)
+        )
+
+    def arguments(self, db, wait: float) -> list[str]:
+        """The arguments of `python -m warehouse.revisits` for this source."""
+        return [
+            "--db",
+            str(db),
+            "--source",
+            self.name,
+            "--revisit",
+            json.dumps(self.revisit),
+            "--revisit-after-edit",
+            repr(self.revisit_after_edit),
+            "--wait",
+            repr(wait),
+        ]
 
 
 def revisit_interval(age_s: float, schedule: tuple[tuple[float, float], ...]) -> float:
@@ -80,8 +122,15 @@ def export_known(db, source, path: Path, wait: float = 10.0) -> int:
 
 
 def write_known(db, source, out: TextIO, wait: float = 10.0) -> int:
-    """Write one source's known articles to `out` (a file, or the crawl process's stdin); returns how many are due."""
+    """Write one source's known articles to `out` (a file, or the crawl process's stdin); returns how many are due.
+
+    A warehouse behind this version's migrations is migrated first (waiting up to `wait` s for the
+    write lock): the read-only query needs the newest columns.
+    """
+    from warehouse.db import connect  # DuckDB: the crawl step imports this module for SourceSchedule only
+
     try:
+        migrate_if_behind(db, wait)
         with connect(db, read_only=True, wait=wait) as con:
             known = due_articles(con, source)
     except DatabaseMissing:  # a first crawl
@@ -89,3 +138,47 @@ def write_known(db, source, out: TextIO, wait: float = 10.0) -> int:
     for entry in known:
         out.write(json.dumps(entry) + "\n")
     return sum(1 for entry in known if entry["due"])
+
+
+def migrate_if_behind(db, wait: float) -> None:
+    """Apply this version's pending migrations when the warehouse's ledger lacks one."""
+    from warehouse.db import applied_migrations, connect, migrations
+
+    with connect(db, read_only=True, wait=wait) as con:
+        done = applied_migrations(con)
+    if {number for number, _, _ in migrations()} - done:
+        with connect(db, wait=wait):
+            pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write one source's known articles to stdout, then `due N` on stderr; exit 75 when the
+    warehouse is busy or unreachable (the crawl discovers only), 1 on any other warehouse error."""
+    parser = argparse.ArgumentParser(prog="python -m warehouse.revisits", description=main.__doc__)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--source", required=True)
+    parser.add_argument("--revisit", required=True, help="the schedule as JSON: [[max_age_s, every_s], ...]")
+    parser.add_argument("--revisit-after-edit", type=float, required=True)
+    parser.add_argument("--wait", type=float, default=10.0)
+    args = parser.parse_args(argv)
+    schedule = SourceSchedule(
+        args.source, tuple((float(a), float(b)) for a, b in json.loads(args.revisit)), args.revisit_after_edit
+    )
+    try:
+        due = write_known(args.db, schedule, sys.stdout, wait=args.wait)
+        sys.stdout.flush()
+    except (DatabaseLocked, SharedPartUnavailable) as exc:
+        print(exc, file=sys.stderr)
+        return BUSY_OR_UNREACHABLE
+    except WarehouseError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # the crawl ended already: its own exit status says why
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    print(f"{DUE_PREFIX}{due}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
