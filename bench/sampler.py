@@ -65,7 +65,9 @@ def pss_bytes(pid: int) -> int:
 
 
 def classify(cmd: str, parent_kind: str | None) -> str:
-    if "crawlers.run" in cmd or "crawlers.fork_server" in cmd:  # a crawl, or the server crawls are forked from
+    if "crawlers.fork_server" in cmd:  # a forked crawl keeps its server's command line
+        return "crawl" if parent_kind == "fork_server" else "fork_server"
+    if "crawlers.run" in cmd:  # a crawl started afresh (PRESSWATCH_CRAWL_FORK=0)
         return "crawl"
     if parent_kind in ("crawl", "workers"):
         return "workers"  # the forkserver and the extraction processes it forks
