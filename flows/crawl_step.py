@@ -17,7 +17,7 @@ from pathlib import Path
 
 from crawlers.known import KNOWN_END
 from crawlers.registry import Source
-from flows.forked_crawl import ForkedCrawl, start_crawl
+from flows.forked_crawl import ForkedCrawl, start_crawl, stop_servers
 from flows.settings import Settings
 from warehouse.cores import available_cores
 from warehouse.errors import WarehouseError
@@ -231,6 +231,14 @@ def unreachable(folder: Path) -> str | None:
         return None
     more = f" (and {failures - 1} more)" if failures > 1 else ""
     return f"every request failed: {first_error}{more}"[:500]
+
+
+def stop_idle_fork_servers() -> None:
+    """Stop the crawl fork servers when no crawl of this process runs: a run's load does not need
+    their Scrapy (~70 MB) beside it; a later crawl starts a server again."""
+    with _RUNNING_LOCK:
+        if not _RUNNING:
+            stop_servers()
 
 
 def stop_crawls(grace: float = 10.0) -> int:

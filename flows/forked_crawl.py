@@ -4,7 +4,7 @@
 with stdin a pipe and its output in `log`: the process in a session of its own, `pid`, `stdin`,
 `poll()`, `wait(timeout)` and `returncode`. A process starts one server per interpreter setting
 (sys.executable and the PYTHON* variables) on its first crawl; the server goes when the process
-does. Each crawl still gets exactly `env`. PRESSWATCH_CRAWL_FORK=0 starts every crawl afresh.
+does, or at `stop_servers()`. Each crawl still gets exactly `env`. PRESSWATCH_CRAWL_FORK=0 starts every crawl afresh.
 """
 
 from __future__ import annotations
@@ -107,8 +107,9 @@ class _Server:
 
 
 @atexit.register
-def _stop_servers() -> None:
-    """Close each server's socket (a server exits when it reads the end) and wait for it to go."""
+def stop_servers() -> None:
+    """Close each server's socket (a server exits when it reads the end) and wait for it to go; the
+    next crawl starts a server again."""
     with _servers_lock:
         servers = list(_servers.values())
         _servers.clear()

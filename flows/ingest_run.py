@@ -15,12 +15,20 @@ from dataclasses import asdict
 from typing import Protocol
 
 from crawlers.registry import load_registry
-from flows.crawl_step import CrawlFailed, HostUnreachable, crawl_source_process, extraction_workers, stop_crawls
+from flows.crawl_step import (
+    CrawlFailed,
+    HostUnreachable,
+    crawl_source_process,
+    extraction_workers,
+    stop_crawls,
+    stop_idle_fork_servers,
+)
 from flows.loadable import load_staged, loadable_batch, run_lock
 from flows.report import one_line
 from flows.run_summary import RunSummary, SourceReport
 from flows.settings import Settings
 from warehouse.errors import DatabaseLocked, SharedPartUnavailable, WarehouseError
+from warehouse.load_memory import load_memory_limit
 from warehouse.location import parse
 from warehouse.staging import pending_batches
 
@@ -125,7 +133,8 @@ def _run(settings: Settings, names: list[str] | None, runner: Runner, run_id: st
     STOPPING.clear()
     chosen = load_registry(settings.registry).select(names)
     settings.check_archive()  # a shared warehouse with this machine's own archive: refused before crawling
-    parse(settings.db)  # a misconfigured warehouse is refused before crawling
+    parse(settings.db)  # a misconfigured warehouse, or load, is refused before crawling
+    load_memory_limit(1)
     reports = {s.name: SourceReport(s.name) for s in chosen}
     at_once = max(1, min(settings.parallel, len(chosen), MAX_PARALLEL))
     _SLOTS[run_id] = threading.BoundedSemaphore(at_once)
@@ -144,6 +153,7 @@ def _run(settings: Settings, names: list[str] | None, runner: Runner, run_id: st
         raise
     finally:
         _SLOTS.pop(run_id, None)
+    stop_idle_fork_servers()
     outcomes, load_error = runner.load(settings, run_id)
     summary = _summarize(settings, run_id, reports, outcomes, load_error, log)
     summary.alerts = runner.alerts(settings, run_id)

@@ -83,11 +83,16 @@ def extension_directory(*names: str) -> str:
 
 def connection_config(*names: str) -> dict:
     """DuckDB config for a connection that loads `names` offline and never installs anything, with
-    as many threads as PRESSWATCH_CORES allows when it is set (presswatch sharing a machine)."""
+    as many threads as PRESSWATCH_CORES allows when it is set (presswatch sharing a machine).
+
+    What a query spills goes to a folder of this process's own under the system's temporary folder
+    (DuckDB's default is `.tmp` in the working directory, and two processes spilling into one
+    folder overwrite each other's files); DuckDB removes it when the instance closes."""
     config: dict = {
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": True,
         "extension_directory": extension_directory(*names),
+        "temp_directory": str(Path(tempfile.gettempdir()) / f"presswatch-duckdb-{os.getpid()}"),
     }
     cores = cores_setting()
     if cores:

@@ -33,7 +33,7 @@ from lxml import etree, html
 
 from warehouse.archive import read_capture
 from warehouse.blocks import block_hash
-from warehouse.current import current_versions
+from warehouse.current import current_versions, known_captured_articles
 from warehouse.errors import WarehouseError
 from warehouse.rules import TEMPLATE_MIN_ARTICLES
 from warehouse.staging import StagedBatch
@@ -44,7 +44,10 @@ _HIDDEN = ("script", "style", "noscript", "template")
 
 def extraction_flips(db, batch: StagedBatch, archive_root: str | Path) -> dict[str, list[str]]:
     """Per article of `batch`: the hashes of the lines its text gained or lost that are flips (read-only)."""
-    captures = _captures(batch)
+    known = known_captured_articles(db, batch.records)
+    if not known:
+        return {}  # a first load: no text to compare with
+    captures = _captures(batch, known)
     if not captures:
         return {}
     # none when there is no warehouse yet (a first load) or it cannot be read: nothing to compare with
@@ -100,8 +103,8 @@ def _appeared_on_many_pages(lines: set[str], articles: list[str], old_and_new, m
     return {line for line, pages in appeared.items() if pages >= many}
 
 
-def _captures(batch: StagedBatch) -> dict[str, tuple]:
-    """article_id -> (text, warc_file, warc_offset, encoding) of the batch's latest article captures."""
+def _captures(batch: StagedBatch, articles: list[str]) -> dict[str, tuple]:
+    """article_id -> (text, warc_file, warc_offset, encoding) of the batch's latest captures of `articles`."""
     if not batch.records.exists() or batch.records.stat().st_size == 0:
         return {}
     columns = {
@@ -123,10 +126,10 @@ def _captures(batch: StagedBatch) -> dict[str, tuple]:
                 SELECT article_id, text, warc_file, warc_offset, encoding
                 FROM read_json(?, format = 'newline_delimited', columns = {spec})
                 WHERE type = 'capture' AND outcome = 'article' AND kind IS DISTINCT FROM 'reextract'
-                  AND article_id IS NOT NULL AND warc_file IS NOT NULL
+                  AND article_id IN (SELECT unnest(?::VARCHAR[])) AND warc_file IS NOT NULL
                 QUALIFY row_number() OVER (PARTITION BY article_id ORDER BY fetched_at DESC) = 1
                 """,
-                [str(batch.records)],
+                [str(batch.records), articles],
             ).fetchall()
     except duckdb.Error:
         return {}  # an unreadable batch is the loader's to report

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.current import current_versions
+from warehouse.current import current_versions, known_captured_articles
 from warehouse.textdiff import first_changed_sentence, word_counts
 
 Diff = tuple[int, int, str | None, str | None]  # words added, removed; the sentence before, after
@@ -38,8 +38,9 @@ def version_key(article_id: str, version: int, new: str | None) -> bytes:
 
 def prepare_diffs(db, records: Path) -> dict[bytes, Diff]:
     """Diffs of the batch's captures against their articles' current versions, by version_key (read-only)."""
-    if not records.exists() or records.stat().st_size == 0:
-        return {}
+    known = known_captured_articles(db, records)
+    if not known:
+        return {}  # a first load: nothing to diff against
     try:
         with duckdb.connect() as con:
             captures = dict(
@@ -48,10 +49,10 @@ def prepare_diffs(db, records: Path) -> dict[bytes, Diff]:
                     SELECT article_id, arg_max(text, fetched_at) FROM read_json(?, format = 'newline_delimited',
                         columns = {'type': 'VARCHAR', 'outcome': 'VARCHAR', 'article_id': 'VARCHAR',
                                    'fetched_at': 'TIMESTAMP', 'text': 'VARCHAR'})
-                    WHERE type = 'capture' AND outcome = 'article' AND article_id IS NOT NULL
+                    WHERE type = 'capture' AND outcome = 'article' AND article_id IN (SELECT unnest(?::VARCHAR[]))
                     GROUP BY article_id
                     """,
-                    [str(records)],
+                    [str(records), known],
                 ).fetchall()
             )
     except duckdb.Error:
