@@ -19,7 +19,6 @@ from warehouse.clusters import presign, refresh_clusters
 from warehouse.db import confirm_write_lock, connect, drop_temp_tables, rollback
 from warehouse.errors import BatchError, LoadConflict, SharedPartUnavailable
 from warehouse.flips import extraction_flips
-from warehouse.load_memory import bound_memory, unbound_memory
 from warehouse.outcomes import crawl_outcome
 from warehouse.prediffs import Diff, diff, prepare_diffs, version_key
 from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE
@@ -208,7 +207,6 @@ def load_batch(
     threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
     _threads_for(con, batch.records)
     thresholds = Thresholds.from_settings(settings)
-    bound_memory(con)
     con.execute("BEGIN TRANSACTION")
     try:
         _stage(con, batch.records)
@@ -248,7 +246,6 @@ def load_batch(
     finally:
         drop_temp_tables(con, ("staged", "cap", "decided", "diffs", "state_new", *TEMPLATE_TEMP_TABLES))
         con.execute(f"SET threads = {int(threads)}")  # the setting is the instance's: give readers theirs back
-        unbound_memory(con)
     return result
 
 
