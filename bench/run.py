@@ -573,3 +573,6 @@ def _corpus_rows(rows: list, results: dict, fmt) -> None:
                 ("  peak PSS, process tree (RSS)", f"{fmt(c[key]['peak_pss_mb'])} ({fmt(c[key]['peak_rss_mb'])})", "MB")
             )
             rows.append(("  versions added", fmt(c[key]["versions_added"]), ""))
+    for run in c.get("runs") or []:
+        if run.get("error"):  # a command that failed must not read as a measurement
+            rows.append(("FAILED", run["error"], ""))

@@ -28,7 +28,6 @@ from flows.report import one_line
 from flows.run_summary import RunSummary, SourceReport
 from flows.settings import Settings
 from warehouse.errors import DatabaseLocked, SharedPartUnavailable, WarehouseError
-from warehouse.load_memory import load_memory_limit
 from warehouse.location import parse
 from warehouse.staging import pending_batches
 
@@ -133,8 +132,7 @@ def _run(settings: Settings, names: list[str] | None, runner: Runner, run_id: st
     STOPPING.clear()
     chosen = load_registry(settings.registry).select(names)
     settings.check_archive()  # a shared warehouse with this machine's own archive: refused before crawling
-    parse(settings.db)  # a misconfigured warehouse, or load, is refused before crawling
-    load_memory_limit(1)
+    parse(settings.db)  # a misconfigured warehouse is refused before crawling
     reports = {s.name: SourceReport(s.name) for s in chosen}
     at_once = max(1, min(settings.parallel, len(chosen), MAX_PARALLEL))
     _SLOTS[run_id] = threading.BoundedSemaphore(at_once)
