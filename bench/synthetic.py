@@ -28,6 +28,7 @@ from bench.harness import summarize
 from bench.real import ENV as REAL_ENV
 from warehouse.blocks import block_hashes
 from warehouse.clusters import presign
+from warehouse.current import known_captured_articles
 from warehouse.db import connect, location, open_location
 from warehouse.prediffs import prepare_diffs
 from warehouse.search_index import prepare_batch, rebuild
@@ -253,7 +254,7 @@ def timed_load(db: Path, batch: StagedBatch) -> dict:
     prepared = prepare_batch(batch.records)  # the term index's tokens, likewise
     prepare_s = time.perf_counter() - preparing
     diffing = time.perf_counter()
-    diffs = prepare_diffs(db, batch.records)  # the edits' word diffs, likewise
+    diffs = prepare_diffs(db, batch.records, known_captured_articles(db, batch.records))  # word diffs, likewise
     diff_s = time.perf_counter() - diffing
     timer = _StepTimer()
     try:

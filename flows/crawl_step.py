@@ -142,8 +142,8 @@ def _hand_over_known(process: subprocess.Popen | ForkedCrawl, source: Source, se
         raise KnownArticlesUnreadable(
             f"{source.name}: its known articles could not be read: {said or reader.returncode}"
         )
-    elif said.rpartition("\n")[2].startswith(DUE_PREFIX):
-        due = int(said.rpartition("\n")[2][len(DUE_PREFIX) :])
+    elif (last := said.rpartition("\n")[2]).startswith(DUE_PREFIX):
+        due = int(last.removeprefix(DUE_PREFIX))
     try:
         process.stdin.write((KNOWN_END + "\n").encode())
         process.stdin.close()

@@ -9,6 +9,7 @@ import pytest
 from demo_site.content import DELETED_PATH, EDIT, TOTAL_EXPECTED
 from tests.servers import Route, StaticSite, article_html, registry_entry
 from warehouse.attach import attach_statements
+from warehouse.current import known_captured_articles
 from warehouse.db import connect
 from warehouse.errors import DatabaseLocked
 from warehouse.loader import load_batch, load_pending
@@ -47,7 +48,7 @@ def test_an_edit_diffed_before_the_lock_records_what_one_diffed_under_it_records
         prepared.crawl("globaltimes", load=False)  # the outlet of the edit
     (batch,) = pending_batches(prepared.settings.staging)
     shutil.copytree(batch.folder, plain.settings.staging / batch.folder.name)
-    diffs = prepare_diffs(prepared.db, batch.records)
+    diffs = prepare_diffs(prepared.db, batch.records, known_captured_articles(prepared.db, batch.records))
     assert len(diffs) == 1  # the edited article, diffed here
     for pipeline, ready in ((prepared, diffs), (plain, None)):
         (staged,) = pending_batches(pipeline.settings.staging)
@@ -238,18 +239,14 @@ def test_a_reader_attaching_while_the_first_writer_creates_the_lake_sees_no_ware
 SOFT_404 = "<html><body><p>Page not found.</p></body></html>"
 
 
+def _one_article_registry(site, **keys) -> str:
+    return registry_entry("one", site.url, listings=[site.url + "/list.html"], article_pattern=r"/a/\d+\.html$", **keys)
+
+
 def test_an_article_that_became_a_page_without_one_is_confirmed_deleted(pipeline, one_article_site):
     """A soft 404 (200, no article text) served the same twice: the second check confirms the deletion,
     though the body did not change between them."""
-    pipeline.use_registry(
-        registry_entry(
-            "one",
-            one_article_site.url,
-            listings=[one_article_site.url + "/list.html"],
-            article_pattern=r"/a/\d+\.html$",
-            confirm_deletion=2,
-        )
-    )
+    pipeline.use_registry(_one_article_registry(one_article_site, confirm_deletion=2))
     pipeline.crawl()
     one_article_site.routes["/a/1.html"] = Route(SOFT_404)
     pipeline.crawl()
@@ -263,15 +260,7 @@ def test_a_page_without_an_article_is_not_read_again_until_it_or_the_extractor_c
     one_article_site.routes["/a/2.html"] = Route(SOFT_404)
 
     def crawl_page_two(**keys) -> tuple[str, str | None]:
-        pipeline.use_registry(
-            registry_entry(
-                "one",
-                one_article_site.url,
-                listings=[one_article_site.url + "/list.html"],
-                article_pattern=r"/a/\d+\.html$",
-                **keys,
-            )
-        )
+        pipeline.use_registry(_one_article_registry(one_article_site, **keys))
         pipeline.crawl()
         outcome = pipeline.scalar(
             "SELECT outcome FROM fetches WHERE url LIKE '%/a/2.html' AND kind = 'article' ORDER BY fetched_at DESC LIMIT 1"

@@ -33,7 +33,7 @@ from lxml import etree, html
 
 from warehouse.archive import read_capture
 from warehouse.blocks import block_hash
-from warehouse.current import current_versions, known_captured_articles
+from warehouse.current import current_versions
 from warehouse.errors import WarehouseError
 from warehouse.rules import TEMPLATE_MIN_ARTICLES
 from warehouse.staging import StagedBatch
@@ -42,9 +42,9 @@ _NOISE = re.compile(r"[\s|]+")
 _HIDDEN = ("script", "style", "noscript", "template")
 
 
-def extraction_flips(db, batch: StagedBatch, archive_root: str | Path) -> dict[str, list[str]]:
-    """Per article of `batch`: the hashes of the lines its text gained or lost that are flips (read-only)."""
-    known = known_captured_articles(db, batch.records)
+def extraction_flips(db, batch: StagedBatch, archive_root: str | Path, known: list[str]) -> dict[str, list[str]]:
+    """Per `known` article of `batch` (known_captured_articles): the hashes of the lines its text
+    gained or lost that are flips (read-only)."""
     if not known:
         return {}  # a first load: no text to compare with
     captures = _captures(batch, known)

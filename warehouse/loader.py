@@ -16,6 +16,7 @@ import duckdb
 from warehouse.change_kinds import PUBLISHER_KINDS, REEXTRACTED
 from warehouse.change_kinds import VERSIONED_KINDS as VERSIONED
 from warehouse.clusters import presign, refresh_clusters
+from warehouse.current import known_captured_articles
 from warehouse.db import confirm_write_lock, connect, drop_temp_tables, rollback
 from warehouse.errors import BatchError, LoadConflict, SharedPartUnavailable
 from warehouse.flips import extraction_flips
@@ -125,9 +126,10 @@ def load_pending(
         return []
     presigned = {b.batch_id: presign(b.records) for b in wanted if b.records.exists()}  # before the lock
     prepared = {b.batch_id: prepare_batch(b.records) for b in wanted}  # the term index's tokens, likewise
+    known = {b.batch_id: known_captured_articles(db, b.records) for b in wanted}  # whose texts to compare
     # per article, the lines the extractor alone gained or lost (warehouse/flips.py), likewise
-    flips = {b.batch_id: extraction_flips(db, b, archive) for b in wanted if archive is not None}
-    diffs = {b.batch_id: prepare_diffs(db, b.records) for b in wanted}  # the edits' word diffs, likewise
+    flips = {b.batch_id: extraction_flips(db, b, archive, known[b.batch_id]) for b in wanted if archive is not None}
+    diffs = {b.batch_id: prepare_diffs(db, b.records, known[b.batch_id]) for b in wanted}  # word diffs, likewise
     results: list[LoadResult] = []
     try:
         with connect(db, wait=wait) as con:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.current import current_versions, known_captured_articles
+from warehouse.current import current_versions
 from warehouse.textdiff import first_changed_sentence, word_counts
 
 Diff = tuple[int, int, str | None, str | None]  # words added, removed; the sentence before, after
@@ -36,9 +36,9 @@ def version_key(article_id: str, version: int, new: str | None) -> bytes:
     return digest.digest()
 
 
-def prepare_diffs(db, records: Path) -> dict[bytes, Diff]:
-    """Diffs of the batch's captures against their articles' current versions, by version_key (read-only)."""
-    known = known_captured_articles(db, records)
+def prepare_diffs(db, records: Path, known: list[str]) -> dict[bytes, Diff]:
+    """Diffs of the batch's captures of `known` articles (known_captured_articles) against their
+    current versions, by version_key (read-only)."""
     if not known:
         return {}  # a first load: nothing to diff against
     try:
