@@ -185,18 +185,29 @@ def test_a_malformed_query_gets_one_sentence(demo, query, said):
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_check_fails_on_a_tampered_index_and_reindex_repairs_it(demo, tmp_path):
+@pytest.mark.parametrize(
+    ("tampering", "named"),
+    [
+        (
+            "DELETE FROM search_terms WHERE term = 'xinjiang' AND block = (SELECT min(block) FROM search_terms "
+            "WHERE term = 'xinjiang')",
+            "search_terms (1)",
+        ),
+        (  # a line dated a day early would move an outlet's first use of a phrase
+            "UPDATE search_lines SET said_on = said_on - 1 WHERE doc = (SELECT min(doc) FROM search_lines) AND line = 1",
+            "search_lines_dated (1)",
+        ),
+    ],
+)
+def test_check_fails_on_a_tampered_index_and_reindex_repairs_it(demo, tmp_path, tampering, named):
     db = tmp_path / "warehouse"
     shutil.copytree(demo.db, db)
     with connect(db) as con:
-        con.execute(
-            "DELETE FROM search_terms WHERE term = 'xinjiang' AND block = (SELECT min(block) FROM search_terms "
-            "WHERE term = 'xinjiang')"
-        )
+        con.execute(tampering)
     where = ("--db", str(db), "--data", str(demo.settings.data))
     tampered = run_cli(*where, "check")
     assert tampered.returncode == 4, tampered.stdout
-    assert "violation(s)" in tampered.stderr and "search_terms (1)" in tampered.stderr, tampered.stderr
+    assert "violation(s)" in tampered.stderr and named in tampered.stderr, tampered.stderr
     repaired = run_cli(*where, "reindex")
     assert repaired.returncode == 0 and "term index rebuilt" in repaired.stdout, repaired.stderr
     assert run_cli(*where, "check").returncode == 0
@@ -207,6 +218,26 @@ def test_check_fails_on_a_tampered_index_and_reindex_repairs_it(demo, tmp_path):
             ).fetchall()
             == con.execute("SELECT * FROM term_trend_scan('xinjiang') ORDER BY ALL").fetchall()
         )
+
+
+def test_an_index_without_dated_lines_gets_them_when_migrated(demo, tmp_path):
+    """A warehouse of the previous release (migration 010: the index's lines without their
+    documents' dates) gets them from migration 011, and phrase_spread answers as the scan does."""
+    db = tmp_path / "warehouse"
+    shutil.copytree(demo.db, db)
+    with connect(db) as con:
+        for column in ("art", "version", "source", "said_on", "valid_from"):
+            con.execute(f"ALTER TABLE search_lines DROP COLUMN {column}")
+        con.execute("DELETE FROM schema_migrations WHERE version = 11")
+    with connect(db):  # the next writer migrates
+        pass
+    checked = run_cli("--db", str(db), "--data", str(demo.settings.data), "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    with _session(db) as con:
+        assert con.execute("SELECT count(*) FROM search_lines WHERE said_on IS NULL").fetchall() == [(0,)]
+        for term in ("human rights", "tourism", "幸福生活", "lies fabricated"):
+            spread = con.execute("SELECT * FROM phrase_spread(?)", [term]).fetchall()
+            assert spread and spread == con.execute("SELECT * FROM phrase_spread_scan(?)", [term]).fetchall(), term
 
 
 def test_an_older_warehouse_gets_its_index_when_migrated(demo, tmp_path):

@@ -330,6 +330,19 @@ _INDEX_CHECKS = [
         "{0} v{1}: its indexed lines are not its text",
     ),
     (
+        "search_lines_dated",
+        "each indexed line carries its document's article, version, source and dates (phrase_spread reads them)",
+        "SELECT count(*) FROM search_lines",
+        """
+        SELECT d.canonical_url, d.version, count(*) FROM search_lines l JOIN search_docs d ON d.doc = l.doc
+        WHERE l.art IS DISTINCT FROM d.art OR l.version IS DISTINCT FROM d.version
+           OR l.source IS DISTINCT FROM d.source OR l.valid_from IS DISTINCT FROM d.valid_from
+           OR l.said_on IS DISTINCT FROM pw_said_on(d.version, d.published_at, d.first_seen, d.valid_from)
+        GROUP BY ALL ORDER BY 1, 2
+        """,
+        "{0} v{1}: {2} indexed lines carry other values than their document",
+    ),
+    (
         "search_terms",
         "each indexed line's terms are the tokeniser's (pw_terms), with their counts; titles are indexed",
         "SELECT count(*) FROM search_blocks",

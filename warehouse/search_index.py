@@ -246,8 +246,10 @@ def _index(con, where: str, params: list, prepared: Prepared | None) -> int:
     _write_blocks(con, prepared)
     con.execute(
         """
-        INSERT INTO search_lines (block, doc, line)
-        SELECT b.block, l.doc, l.line FROM pw_lines l JOIN pw_blocks b ON b.hash = l.hash AND b.hash2 = l.hash2
+        INSERT INTO search_lines (block, doc, line, art, version, source, said_on, valid_from)
+        SELECT b.block, l.doc, l.line, d.art, d.version, d.source,
+               pw_said_on(d.version, d.published_at, d.first_seen, d.valid_from), d.valid_from
+        FROM pw_lines l JOIN pw_blocks b ON b.hash = l.hash AND b.hash2 = l.hash2 JOIN pw_docs d ON d.doc = l.doc
         """
     )
     con.execute(
