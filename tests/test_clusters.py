@@ -80,6 +80,22 @@ def test_the_reprinted_release_forms_one_cluster_led_by_the_earliest_outlet(grow
     assert all(THRESHOLD <= s < 1.0 for s in later)  # the rewritten lead paragraph shows
 
 
+def test_the_story_clusters_view_shows_the_members_current_articles(grown):
+    """story_clusters reads the members' fields from the index's live set (migration 013): the
+    same rows as from the articles view, through the edit and the deletion of the last step."""
+    with connect(grown["settings"].db, read_only=True) as con:
+        shown = con.execute("SELECT * FROM story_clusters ORDER BY ALL").fetchall()
+        expected = con.execute(
+            """
+            SELECT m.cluster_id, m.article_id, a.source, a.title, a.canonical_url, a.published_at,
+                   m.similarity_to_first, m.position,
+                   count(*) OVER (PARTITION BY m.cluster_id), count(DISTINCT a.source) OVER (PARTITION BY m.cluster_id)
+            FROM story_members m JOIN articles a ON a.article_id = m.article_id ORDER BY ALL
+            """
+        ).fetchall()
+    assert shown and shown == expected
+
+
 def test_distinct_articles_on_the_same_event_do_not_cluster(grown):
     clustered = {path for step in grown["steps"].values() for _, path, _, _ in step}
     for paths in content.SAME_TOPIC.values():
