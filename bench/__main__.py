@@ -130,7 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     v = sub.add_parser("servecost", help="a served run of an unchanged source, end to end (serve's own Prefect server)")
     v.add_argument("--source", default="xjgov", help="a demo outlet [%(default)s]")
     v.add_argument("--repeat", type=int, default=3, help="unchanged runs after the first [%(default)s]")
-    v.add_argument("--poll", type=float, default=1.0, help="PREFECT_RUNNER_POLL_FREQUENCY, s [%(default)s]")
+    v.add_argument("--poll", type=int, default=1, help="PREFECT_RUNNER_POLL_FREQUENCY, s [%(default)s]")
+    v.add_argument(
+        "--lead", type=float, default=8.0, help="scheduled runs are created this long before due [%(default)s]"
+    )
     v.add_argument("--out", default="bench/results-servecost.json")
     v.add_argument("--workdir")
 
@@ -223,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench.serve_cost import measure as serve_cost
         from bench.serve_cost import table as serve_cost_table
 
-        result = serve_cost(args.source, args.repeat, args.workdir, args.poll)
+        result = serve_cost(args.source, args.repeat, args.workdir, args.poll, args.lead)
         return _report(result, args.out, serve_cost_table)
     if args.command == "loadmem":
         import tempfile

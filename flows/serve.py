@@ -25,6 +25,11 @@ from flows.settings import Settings
 
 # Served runs log their start, their one-line summary and their end; everything else stays at WARNING.
 FLOW_RUN_LOG_LEVEL = "PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL"
+# A run's process (Prefect's engine, then the flow) takes 2-3 s to start. The runner starts the
+# process of every run due within its prefetch window, and Prefect's server holds each until it is
+# due; a window of the poll interval plus this sees every run at least this many seconds ahead, so
+# a scheduled run starts when it is due, not a process start later.
+START_AHEAD_S = 5
 
 
 class ServeError(Exception):
@@ -173,7 +178,7 @@ def serve_forever(
 def _run(settings: Settings, limit: int, echo: Callable[[str], None]) -> None:
     from prefect.exceptions import TerminationSignal
     from prefect.runner import Runner
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_URL, PREFECT_RUNNER_POLL_FREQUENCY, temporary_settings
 
     class QuietRunner(Runner):
         def handle_sigterm(self, *args, **kwargs):
@@ -184,7 +189,12 @@ def _run(settings: Settings, limit: int, echo: Callable[[str], None]) -> None:
 
     # The environment reaches the runs' processes; the temporary setting covers a Prefect imported earlier.
     with temporary_settings(updates={PREFECT_API_URL: os.environ["PREFECT_API_URL"]}):
-        runner = QuietRunner(name=f"presswatch-{socket.gethostname()}", limit=limit, pause_on_shutdown=True)
+        runner = QuietRunner(
+            name=f"presswatch-{socket.gethostname()}",
+            limit=limit,
+            pause_on_shutdown=True,
+            prefetch_seconds=PREFECT_RUNNER_POLL_FREQUENCY.value() + START_AHEAD_S,
+        )
         deployments = build_deployments(settings)
         for deployment in deployments:
             runner.add_deployment(deployment)
