@@ -32,6 +32,7 @@ def measure(
     source: str = "xjgov", repeat: int = 3, workdir: str | None = None, poll: int = 1, lead: float = 8.0
 ) -> dict:
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -66,12 +67,24 @@ def measure(
                     while not (state := client.read_flow_run(flow_run.id)).state.is_final():  # type: ignore[union-attr]
                         time.sleep(0.05)
                     final = time.monotonic() - asked - ahead
+                    tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run.id])))
                     runs.append(
                         {
                             "run": kind,
                             "state": state.state.name,  # type: ignore[union-attr]
                             "run_s": round((state.end_time - state.start_time).total_seconds(), 3),  # type: ignore[operator]
                             "due_to_final_s": round(final, 3),
+                            "tasks_s": {
+                                t.name: round((t.end_time - t.start_time).total_seconds(), 3)
+                                for t in tasks
+                                if t.start_time and t.end_time
+                            },
+                            "flow_start_to_first_task_s": round(
+                                (min(t.start_time for t in tasks) - state.start_time).total_seconds(),
+                                3,  # type: ignore[operator,type-var]
+                            )
+                            if tasks and all(t.start_time for t in tasks)
+                            else None,
                         }
                     )
         finally:

@@ -19,10 +19,11 @@ from warehouse.search_index import rebuild
 
 # Letters of several scripts, digits, marks, white space and punctuation; CJK from the three scripts.
 ALPHABET = "abcxyz ABC  éÉİıß 12 \u0301-.,'\"\n\t中文字新疆幸福生活ひらがなカタカナ한국어"
-# Phrases whose occurrences can overlap ("x x x") or that start or end with punctuation ("ab.") are
-# counted by mention_count itself in search(); others by string functions (migration 012).
+# Phrases whose occurrences can overlap and count ("x x x"), or that start or end with punctuation
+# ("ab."), are counted by mention_count itself in search(); others by string functions (migration
+# 012), those whose overlapping occurrences never count ("aba", "abab") included.
 WORDS = ["abc", "ab", "x", "xyz", "éa", "12", "a-b", "中文", "新疆", "疆", "ひら", "한국", "abc abc", "ab x", "İa"]
-WORDS += ["x x", "x x x", "ab.", ".ab", "a-b a-b", "ab\tx", "ab ab ab"]
+WORDS += ["x x", "x x x", "ab.", ".ab", "a-b a-b", "ab\tx", "ab ab ab", "aba", "abab", "ab.ab"]
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,15 @@
 -- versions, seconds on an archive where a phrase's words share thousands of lines). For most terms
 -- the count is a matter of strings: in the line with its runs of spaces and tabs made one space,
 -- the term's occurrences with no letter, digit or mark just before or just after. That equals
--- mention_count when the term starts and ends with such a character and no proper prefix of it is
--- also a suffix (so its occurrences never overlap, nor touch a match's boundary); any other term
--- is counted by mention_count itself.
+-- mention_count when the term starts and ends with such a character and an occurrence overlapping
+-- the one before it (the term's end is also its start: "the government") is preceded by one, so
+-- it can never count; any other term ("x x x", "ab.") is counted by mention_count itself.
 CREATE OR REPLACE MACRO pw_literal(term) AS lower(regexp_replace(trim(term), '\s+', ' ', 'g'));
 CREATE OR REPLACE MACRO pw_plain_literal(t) AS
-    regexp_matches(t, '^[\pL\pN\pM]') AND regexp_matches(t, '[\pL\pN\pM]$')
-    AND NOT coalesce(list_bool_or(list_transform(range(1, length(t)), k -> left(t, k::BIGINT) = right(t, k::BIGINT))), false);
+    regexp_full_match(t, '[\pL\pN\pM](?:.*[\pL\pN\pM])?')
+    AND NOT coalesce(list_bool_or(list_transform(range(1, length(t)),
+        k -> left(t, k::BIGINT) = right(t, k::BIGINT)
+             AND NOT regexp_matches(substr(t, length(t) - k::BIGINT, 1), '[\pL\pN\pM]'))), false);
 CREATE OR REPLACE MACRO pw_literal_count(pieces) AS   -- pieces: the line split at the term's occurrences
     len(list_filter(range(1, len(pieces)),
         i -> ((i = 1 AND pieces[1] = '') OR regexp_matches(pieces[i], '[^\pL\pN\pM]$'))
