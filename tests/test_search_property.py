@@ -89,3 +89,19 @@ def test_index_counts_equal_the_scan(con, texts, terms):
         word = term.strip().split(" ")[0].lower()
         if word and word.isalnum() and not any("\u3040" <= c <= "\ud7af" or "\u4e00" <= c <= "\u9fff" for c in word):
             assert _index(con, word, True) == _scan(con, word, True), word
+
+
+@pytest.mark.parametrize(
+    ("term", "plain"),
+    [
+        ("prime minister", True),
+        ("the government", True),  # an overlapping occurrence ("...governmenthe government") never counts
+        ("COVID-19", True),
+        ("x x x", False),  # "x x x x" holds two that count: mention_count decides
+        ("ab.", False),
+        ("新疆", False),  # CJK: substrings
+        ("police", True),
+    ],
+)
+def test_which_terms_search_counts_as_plain_strings(con, term, plain):
+    assert con.execute("SELECT pw_plain_literal(?, false)", [term]).fetchall() == [(plain,)]
