@@ -43,6 +43,7 @@ def test_deployments_on_a_pool_run_on_two_workers_into_the_shared_warehouse(tmp_
                 "PRESSWATCH_RETRY_DELAY": "0",
                 "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                 "DO_NOT_TRACK": "1",
+                "PREFECT_WORKER_QUERY_SECONDS": "1",  # a worker asks for runs every second, not every 10 s
             }
             deployed = run_cli("--data", str(tmp_path / "deployer"), "deploy", "--pool", "crawlers", env=shared)
             assert deployed.returncode == 0, deployed.stdout + deployed.stderr
@@ -117,7 +118,7 @@ def _run_deployments(api_url: str, names: list[str], timeout: float = 600) -> di
                 states = {name: client.read_flow_run(run.id).state for name, run in started.items()}
                 if all(state is not None and state.is_final() for state in states.values()):
                     break
-                time.sleep(2)
+                time.sleep(0.5)
         return {name: (state.type.value if state else "NONE") for name, state in states.items()}
 
 
