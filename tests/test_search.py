@@ -240,6 +240,24 @@ def test_an_index_without_dated_lines_gets_them_when_migrated(demo, tmp_path):
             assert spread and spread == con.execute("SELECT * FROM phrase_spread_scan(?)", [term]).fetchall(), term
 
 
+def test_lines_an_older_presswatch_wrote_without_dates_still_count_in_phrase_spread(demo, tmp_path):
+    """During a rolling upgrade an older machine's loads write index lines without migration 011's
+    columns: phrase_spread dates those from their documents, and check names them."""
+    db = tmp_path / "warehouse"
+    shutil.copytree(demo.db, db)
+    with connect(db) as con:
+        con.execute(
+            "UPDATE search_lines SET art = NULL, version = NULL, source = NULL, said_on = NULL, valid_from = NULL "
+            "WHERE doc % 2 = 0"
+        )
+    with _session(db) as con:
+        for term in ("human rights", "tourism", "幸福生活", "lies fabricated", "supported by the facts"):
+            spread = con.execute("SELECT * FROM phrase_spread(?)", [term]).fetchall()
+            assert spread and spread == con.execute("SELECT * FROM phrase_spread_scan(?)", [term]).fetchall(), term
+    checked = run_cli("--db", str(db), "--data", str(demo.settings.data), "check")
+    assert checked.returncode == 4 and "search_lines_dated" in checked.stderr, checked.stderr
+
+
 def test_an_older_warehouse_gets_its_index_when_migrated(demo, tmp_path):
     """A warehouse of the previous release (migrations 1-5, no index) is indexed by the migration
     that creates the index, in the same transaction: no snapshot has versions without their index."""

@@ -340,7 +340,8 @@ _INDEX_CHECKS = [
            OR l.said_on IS DISTINCT FROM pw_said_on(d.version, d.published_at, d.first_seen, d.valid_from)
         GROUP BY ALL ORDER BY 1, 2
         """,
-        "{0} v{1}: {2} indexed lines carry other values than their document",
+        "{0} v{1}: {2} indexed lines carry other values than their document (an older presswatch writes none: "
+        "`presswatch reindex` fills them)",
     ),
     (
         "search_terms",

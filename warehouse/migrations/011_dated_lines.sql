@@ -26,12 +26,22 @@ DROP TABLE pw_dated_lines;
 -- phrase_spread from the dated lines: for each outlet, the first article that used `phrase` (any
 -- version, deleted articles included), ordered by date, with the lag in days behind the first.
 CREATE OR REPLACE MACRO phrase_spread(phrase) AS TABLE
-WITH dated AS (  -- each article's first version that used the phrase (an aggregate, not a window:
+WITH hits AS (
+    SELECT l.doc, l.art, l.version, l.source, l.valid_from, l.said_on
+    FROM search_lines l JOIN pw_counted_one(1, phrase, false) c ON l.block = c.block
+    WHERE c.n > 0
+), undated AS MATERIALIZED (  -- lines an older presswatch wrote during a rolling upgrade carry no dates
+    SELECT DISTINCT doc FROM hits WHERE art IS NULL
+), lines AS (
+    SELECT * FROM hits WHERE art IS NOT NULL
+    UNION ALL
+    SELECT d.doc, d.art, d.version, d.source, d.valid_from, pw_said_on(d.version, d.published_at, d.first_seen, d.valid_from)
+    FROM search_docs d WHERE d.doc IN (SELECT unnest(list(doc)) FROM undated)
+), dated AS (  -- each article's first version that used the phrase (an aggregate, not a window:
     -- DuckDB would read the window's other columns back by row number, from every file)
     SELECT unnest(arg_min({'doc': l.doc, 'art': l.art, 'version': l.version, 'source': l.source,
                            'valid_from': l.valid_from, 'said_on': l.said_on}, l.version))
-    FROM search_lines l JOIN pw_counted_one(1, phrase, false) c ON l.block = c.block
-    WHERE c.n > 0
+    FROM lines l
     GROUP BY l.art
 ), per_source AS (
     SELECT d.*, count(*) OVER (PARTITION BY d.source) AS articles,
