@@ -9,6 +9,7 @@ python -m bench profile --pages 2000                             # py-spy over a
 python -m bench serverbench --pages 2000                         # asyncio server vs a threaded one
 python -m bench queries --versions 1000000 --workdir /work/bench-data   # search and trends: index, scan, native
 python -m bench fixedcost --source xjgov --repeat 5              # a command's fixed cost, unchanged source
+python -m bench servecost --repeat 3                             # served runs: scheduled and asked for now
 python -m bench template --real-pages /work/.mirror/adbar+trafilatura --pages 200   # redesign, rollout, churn
 """
 
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
 
     v = sub.add_parser("servecost", help="a served run of an unchanged source, end to end (serve's own Prefect server)")
     v.add_argument("--source", default="xjgov", help="a demo outlet [%(default)s]")
-    v.add_argument("--repeat", type=int, default=3, help="unchanged runs after the first [%(default)s]")
+    v.add_argument("--repeat", type=int, default=3, help="unchanged runs of each kind after the first [%(default)s]")
     v.add_argument("--poll", type=int, default=1, help="PREFECT_RUNNER_POLL_FREQUENCY, s [%(default)s]")
     v.add_argument(
         "--lead", type=float, default=8.0, help="scheduled runs are created this long before due [%(default)s]"
