@@ -79,12 +79,6 @@ def measure(
                                 for t in tasks
                                 if t.start_time and t.end_time
                             },
-                            "flow_start_to_first_task_s": round(
-                                (min(t.start_time for t in tasks) - state.start_time).total_seconds(),
-                                3,  # type: ignore[operator,type-var]
-                            )
-                            if tasks and all(t.start_time for t in tasks)
-                            else None,
                         }
                     )
         finally:
