@@ -47,6 +47,10 @@ class LocationError(WarehouseError):
     """--db / PRESSWATCH_DB names no warehouse presswatch can use."""
 
 
+class LoadSettingError(WarehouseError):
+    """A setting of loads (an environment variable) has a value presswatch cannot use."""
+
+
 class LoadConflict(WarehouseError):
     """A load's commit conflicted with another writer's every time it was retried."""
 

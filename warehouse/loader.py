@@ -6,6 +6,7 @@ pending folder only after its transaction committed, so a kill at any moment los
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from warehouse.current import known_captured_articles
 from warehouse.db import confirm_write_lock, connect, drop_temp_tables, rollback
 from warehouse.errors import BatchError, LoadConflict, SharedPartUnavailable
 from warehouse.flips import extraction_flips
+from warehouse.load_memory import LOAD_MEMORY_ENV, load_memory_limit, memory_bound
 from warehouse.outcomes import crawl_outcome
 from warehouse.prediffs import Diff, diff, prepare_diffs, version_key
 from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE
@@ -83,6 +85,8 @@ SMALL_BATCH_BYTES = 4 << 20  # records.jsonl below this loads on one thread (see
 COUNTED = (*PUBLISHER_KINDS, REEXTRACTED, "same", "missing")
 TEMPLATE_KIND = "template"  # a change of a source's site template: one per load at most (warehouse/template.py)
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class Change:
@@ -124,6 +128,7 @@ def load_pending(
     wanted = [b for b in pending_batches(staging) if keep is None or keep(b)]
     if not wanted:
         return []
+    memory = load_memory_limit()
     presigned = {b.batch_id: presign(b.records) for b in wanted if b.records.exists()}  # before the lock
     prepared = {b.batch_id: prepare_batch(b.records) for b in wanted}  # the term index's tokens, likewise
     known = {b.batch_id: known_captured_articles(db, b.records) for b in wanted}  # whose texts to compare
@@ -145,6 +150,7 @@ def load_pending(
                             prepared.get(batch.batch_id),
                             flips.get(batch.batch_id),
                             diffs.get(batch.batch_id),
+                            memory,
                         )
                     )
                 except BatchError as exc:  # one unreadable batch stays staged; the others still load
@@ -169,11 +175,12 @@ def _load_with_retries(
     prepared: Prepared | None,
     flips: dict | None = None,
     diffs: dict[bytes, Diff] | None = None,
+    memory: str | None = None,
 ) -> LoadResult:
     """load_batch, retried whole when its commit conflicts with a writer that skipped the lock."""
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         try:
-            return load_batch(con, batch, presigned, prepared, flips, diffs)
+            return _load_within(memory, con, batch, presigned, prepared, flips, diffs)
         except duckdb.TransactionException as exc:
             if "conflict" not in str(exc).lower():
                 raise
@@ -183,6 +190,24 @@ def _load_with_retries(
                 ) from None
             time.sleep(0.2 * attempt)
     raise AssertionError("unreachable")
+
+
+def _load_within(memory: str | None, con, batch: StagedBatch, *work) -> LoadResult:
+    """load_batch with DuckDB held to `memory` (warehouse/load_memory.py); a batch that does not fit
+    is rolled back and loaded again without the bound."""
+    with memory_bound(con, memory) as bounded:
+        try:
+            return load_batch(con, batch, *work)
+        except duckdb.OutOfMemoryException:
+            if not bounded:
+                raise
+    log.warning(
+        "batch %s did not fit in %s=%s of DuckDB memory: loading it again without the bound",
+        batch.batch_id,
+        LOAD_MEMORY_ENV,
+        memory,
+    )
+    return load_batch(con, batch, *work)
 
 
 def load_batch(
@@ -276,6 +301,8 @@ def _stage(con, records: Path) -> None:
             f"CREATE TEMP TABLE staged AS SELECT * FROM read_json(?, format='newline_delimited', columns={columns})",
             [str(records)],
         )
+    except duckdb.OutOfMemoryException:
+        raise  # not the file's fault: _load_within loads it again without the memory bound
     except duckdb.Error as exc:
         raise BatchError(f"{records}: cannot be read: {str(exc).splitlines()[0]}") from None
 
