@@ -180,7 +180,7 @@ def _load_with_retries(
     """load_batch, retried whole when its commit conflicts with a writer that skipped the lock."""
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         try:
-            return _load_within(memory, con, batch, presigned, prepared, flips, diffs)
+            return load_batch_bounded(memory, con, batch, presigned, prepared, flips, diffs)
         except duckdb.TransactionException as exc:
             if "conflict" not in str(exc).lower():
                 raise
@@ -192,9 +192,9 @@ def _load_with_retries(
     raise AssertionError("unreachable")
 
 
-def _load_within(memory: str | None, con, batch: StagedBatch, *work) -> LoadResult:
-    """load_batch with DuckDB held to `memory` (warehouse/load_memory.py); a batch that does not fit
-    is rolled back and loaded again without the bound."""
+def load_batch_bounded(memory: str | None, con, batch: StagedBatch, *work) -> LoadResult:
+    """load_batch(con, batch, *work) with DuckDB held to `memory` (warehouse/load_memory.py); a batch
+    that does not fit is rolled back and loaded again without the bound."""
     with memory_bound(con, memory) as bounded:
         try:
             return load_batch(con, batch, *work)
@@ -302,7 +302,7 @@ def _stage(con, records: Path) -> None:
             [str(records)],
         )
     except duckdb.OutOfMemoryException:
-        raise  # not the file's fault: _load_within loads it again without the memory bound
+        raise  # not the file's fault: load_batch_bounded loads it again without the memory bound
     except duckdb.Error as exc:
         raise BatchError(f"{records}: cannot be read: {str(exc).splitlines()[0]}") from None
 
