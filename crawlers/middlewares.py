@@ -1,4 +1,5 @@
-"""Downloader middlewares: retries that know when waiting cannot help, and wait when told to."""
+"""Downloader middlewares: retries that know when waiting cannot help, and wait when told to; meta
+refreshes read from the head of a page."""
 
 from __future__ import annotations
 
@@ -7,9 +8,15 @@ import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from scrapy import Request, Spider
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware as ScrapyRetryMiddleware
 from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError
+from scrapy.http import HtmlResponse, Response
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError
+from w3lib.encoding import html_to_unicode
+from w3lib.html import get_base_url, get_meta_refresh
 
 from crawlers.registry import source_defaults
 
@@ -18,6 +25,8 @@ from crawlers.registry import source_defaults
 UNREACHABLE = (CannotResolveHostError, DownloadConnectionRefusedError, DNSLookupError, ConnectionRefusedError)
 # Statuses whose Retry-After says when the server will answer again (RFC 9110 §10.2.3).
 RETRY_AFTER_STATUSES = (429, 503)
+# Characters of a page's start searched for a meta refresh (as Scrapy's MetaRefreshMiddleware does).
+HEAD_CHARS = 4096
 
 
 def retry_after_seconds(value: bytes | str | None, cap: float, now: datetime | None = None) -> float | None:
@@ -70,3 +79,41 @@ class RetryMiddleware(ScrapyRetryMiddleware):
 
     def _slot(self, request) -> str:
         return self.crawler.engine.downloader.get_slot_key(request)
+
+
+class HeadMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """Scrapy's meta-refresh redirects, read from the head of the page.
+
+    Scrapy's own decodes every HTML body whole (`response.text`) to look at its first 4,096
+    characters, in the reactor, and the text then stays on the response while the page waits for
+    its extraction worker (17 MB over 39 pages in flight on real pages). The tag is in the head,
+    so decoding its first bytes gives the same redirect.
+    """
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None):
+        if (
+            request.meta.get("dont_redirect", False)
+            or request.method == "HEAD"
+            or not isinstance(response, HtmlResponse)
+            or urlparse_cached(request).scheme not in {"http", "https"}
+        ):
+            return response
+        interval, url = head_meta_refresh(response, self._ignore_tags)
+        if not url:
+            return response
+        redirected = self._redirect_request_using_get(request, response, url)
+        if urlparse_cached(redirected).scheme not in {"http", "https"}:
+            return response
+        if interval is not None and interval < self._maxdelay:
+            return self._redirect(redirected, request, "meta refresh")
+        return response
+
+
+def head_meta_refresh(response: Response, ignore_tags) -> tuple[float | None, str | None]:
+    """The (interval, absolute URL) of a page's meta refresh, from its first HEAD_CHARS characters."""
+    content_type = response.headers.get(b"Content-Type")
+    encoding, text = html_to_unicode(
+        content_type.decode("latin-1") if content_type else None, response.body[: HEAD_CHARS * 4]
+    )
+    head = text[:HEAD_CHARS]
+    return get_meta_refresh(head, get_base_url(head, response.url, encoding), encoding, ignore_tags=ignore_tags)

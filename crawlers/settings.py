@@ -36,6 +36,8 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.RetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawlers.middlewares.HeadMetaRefreshMiddleware": 580,
 }
 # A 429/503 Retry-After holds the host's requests that long, at most this (per source: retry_after_max).
 PRESSWATCH_RETRY_AFTER_MAX = _SOURCE["retry_after_max"]

@@ -99,6 +99,50 @@ def test_feeds_rss_and_atom(pipeline):
     assert sum(1 for p in requested if p.startswith("/news/1.html")) == 1  # in both feeds, fetched once
 
 
+def test_meta_refresh_is_followed_from_the_head_of_the_page(pipeline):
+    """A page whose head says "go there now" is read where it points, in any declared encoding; a
+    refresh after longer than Scrapy's METAREFRESH_MAXDELAY, or one past the page's first 4,096
+    characters, is not followed (Scrapy's own rules)."""
+    routes = articles(4)
+    padding = "<!-- " + "x" * 5000 + " -->"
+    with StaticSite(routes) as site:
+        site.routes.update(
+            {
+                "/news/10.html": Route(
+                    '<html><head><meta http-equiv="refresh" content="0; url=/news/1.html"></head></html>'
+                ),
+                "/news/11.html": Route(
+                    '<html><head><meta charset="gbk"><title>\u8df3\u8f6c</title>'
+                    '<meta http-equiv="refresh" content="0;URL=\'2.html\'"></head></html>'.encode("gbk"),
+                    content_type="text/html",
+                ),
+                "/news/12.html": Route(
+                    article_html(
+                        "Slow", PARAS, extra_head='<meta http-equiv="refresh" content="600; url=/news/3.html">'
+                    )
+                ),
+                "/news/13.html": Route(
+                    article_html(
+                        "Late", PARAS, extra_head=padding + '<meta http-equiv="refresh" content="0; url=/news/3.html">'
+                    )
+                ),
+            }
+        )
+        site.routes["/sitemap.xml"] = Route(
+            urlset(site.url, ["/news/0.html", "/news/10.html", "/news/11.html", "/news/12.html", "/news/13.html"]),
+            content_type="application/xml",
+        )
+        pipeline.use_registry(
+            registry_entry("moved", site.url, sitemaps=[site.url + "/sitemap.xml"], article_pattern=r"/news/\d+\.html$")
+        )
+        pipeline.crawl()
+        requested = site.paths()
+    titles = {t for (t,) in pipeline.query("SELECT title FROM articles")}
+    assert {"Story 0", "Story 1", "Story 2", "Slow", "Late"} <= titles
+    assert "/news/1.html" in requested and "/news/2.html" in requested  # followed, from the head
+    assert "/news/3.html" not in requested  # 600 s is too long to wait; 5,000 characters in is not the head
+
+
 def test_listing_pagination_is_followed_and_bounded(pipeline):
     routes = articles(30)
     with StaticSite(routes) as site:
