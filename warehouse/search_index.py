@@ -121,21 +121,11 @@ def built(con) -> bool:
 
 def index_batch(con, batch_id: str, prepared: Prepared | None = None) -> None:
     """Index the versions batch `batch_id` wrote, inside the caller's transaction; the first load of
-    a warehouse whose index is missing or was built another way rebuilds it whole instead (a new
-    warehouse's first batch is all there is: indexed as a batch, with the tokens prepared for it)."""
+    a warehouse whose index is missing or was built another way rebuilds it whole instead."""
     if not built(con):
-        if not _first_batch(con, batch_id):
-            rebuild(con)
-            return
-        con.execute("INSERT INTO search_settings (method, built_at) VALUES (?, now()::TIMESTAMP)", [METHOD])
+        rebuild(con)
+        return
     index_versions(con, "batch_id = ?", [batch_id], prepared)
-
-
-def _first_batch(con, batch_id: str) -> bool:
-    """Whether `batch_id` wrote every version there is and the index holds nothing yet."""
-    empty = " AND ".join(f"NOT EXISTS (SELECT 1 FROM {table})" for table in (*SEARCH_TABLES, "search_settings"))
-    query = f"SELECT NOT EXISTS (SELECT 1 FROM article_versions WHERE batch_id IS DISTINCT FROM ?) AND {empty}"
-    return bool(con.execute(query, [batch_id]).fetchall()[0][0])
 
 
 def reindex(db, wait: float = 60.0) -> int:
