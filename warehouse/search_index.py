@@ -210,7 +210,7 @@ def _index(con, where: str, params: list, prepared: Prepared | None) -> int:
         )
         SELECT (SELECT coalesce(max(doc), 0) FROM search_docs)
                  + row_number() OVER (ORDER BY n.valid_from, n.article_id, n.version) AS doc,
-               f.art, n.*, f.first_seen, string_split(n.body, chr(10)) AS parts
+               f.art, n.* EXCLUDE (body), f.first_seen, string_split(n.body, chr(10)) AS parts
         FROM pw_new n JOIN numbered f USING (article_id)
         WHERE n.change_kind <> 'deleted'
         """
