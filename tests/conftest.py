@@ -233,6 +233,33 @@ def _gone(pid: int) -> bool:
     return False
 
 
+# The modules that take longest (`pytest --durations`, 2 cores, -n 3), longest first: xdist hands
+# out modules in collection order (pyproject.toml turns off its reordering by test count, which
+# put the one-test work-pool module, 80 s, last), so these start first and no core waits alone
+# on one of them at the end.
+LONGEST_FIRST = (
+    "test_shared_outages.py",
+    "test_work_pool.py",
+    "test_crash_safety.py",
+    "test_bench.py",
+    "test_change_scenario.py",
+    "test_flows.py",
+    "test_cli.py",
+    "test_bad_config.py",
+    "test_serve.py",
+    "test_alerts.py",
+    "test_search.py",
+    "test_versioning.py",
+    "test_clusters.py",
+    "test_reextract_pending.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))
+
+
 def pytest_unconfigure(config):
     """The process that started the session stops its Prefect server (in its own process group)."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
