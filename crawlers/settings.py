@@ -66,6 +66,10 @@ PRESSWATCH_BATCH_ID = None
 PRESSWATCH_EXTRACT_WORKERS = 0
 PRESSWATCH_EXTRACT_TASKS_PER_WORKER = tasks_per_worker_default()  # the environment's, else the pool's default
 REMOTE_CONTROL_ENABLED = False
+# Items a response's output is processed with at once. Scrapy starts that many asyncio tasks for
+# every response (default 100), whatever it yields; an article yields one record, a sitemap
+# requests that only need scheduling, so a few are as fast and the reactor does far less per page.
+CONCURRENT_ITEMS = 4
 # Scrapy's extensions and middlewares a crawl never uses are left out of the *_BASE tables, so the
 # crawl process does not import them (the remote control imports aiohttp, the cookies middleware
 # tldextract, the feed exporter and telnet much of twisted): an unchanged recrawl is mostly the
