@@ -1,28 +1,32 @@
-"""What a load holds in memory: the steps before the lock read no text of a first load, DuckDB
-spills into a folder of its process's own, never into the working directory, and a load held to
-PRESSWATCH_LOAD_MEMORY that does not fit is loaded again without the bound."""
+"""What a load holds in memory and leaves on disk: the steps before the lock read no text of a first
+load, DuckDB spills into a folder of its process's own, never into the working directory, a load
+held to PRESSWATCH_LOAD_MEMORY that does not fit is loaded again without the bound, and the term
+index's tokens of a load that was killed are removed by the next one."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 from tests.conftest import make_pipeline
 from warehouse.current import known_captured_articles
 from warehouse.db import connect
+from warehouse.staging import TOKENS_FOLDER, pending_batches
 
 
 def test_a_first_load_reads_no_texts_before_the_lock_and_a_recrawl_those_it_knows(demo_pipeline, tmp_path):
     demo_pipeline.crawl("unnews", load=False)
-    (batch,) = [b for b in demo_pipeline.settings.staging.iterdir() if b.is_dir()]
-    assert known_captured_articles(demo_pipeline.db, batch / "records.jsonl") == []  # no warehouse yet
+    (batch,) = pending_batches(demo_pipeline.settings.staging)
+    assert known_captured_articles(demo_pipeline.db, batch.records) == []  # no warehouse yet
     demo_pipeline.crawl("unnews", load=True)  # loads the first batch, then stages and loads a recrawl
     known = {a for (a,) in demo_pipeline.query("SELECT article_id FROM articles WHERE source = 'unnews'")}
     (tmp_path / "again").mkdir()
     again = make_pipeline(tmp_path / "again")
     again.settings.registry.write_text(demo_pipeline.settings.registry.read_text())
     again.crawl("unnews", load=False)  # the same pages, staged apart: every captured article is known
-    (fresh,) = [b for b in again.settings.staging.iterdir() if b.is_dir()]
-    assert set(known_captured_articles(demo_pipeline.db, fresh / "records.jsonl")) == known
+    (fresh,) = pending_batches(again.settings.staging)
+    assert set(known_captured_articles(demo_pipeline.db, fresh.records)) == known
 
 
 def test_duckdb_spills_into_a_folder_of_its_process_own(demo_pipeline):
@@ -40,7 +44,7 @@ def test_a_batch_too_big_for_the_load_memory_bound_is_loaded_again_without_it(de
     )
     assert "Traceback" not in tight.stderr
     assert demo_pipeline.scalar("SELECT count(*) FROM articles WHERE source = 'unnews'") > 0
-    assert not [b for b in demo_pipeline.settings.staging.iterdir() if b.is_dir()]  # nothing left staged
+    assert not pending_batches(demo_pipeline.settings.staging)  # nothing left staged
 
 
 def test_a_load_memory_setting_that_is_not_a_size_is_named_and_the_batch_waits(demo_pipeline):
@@ -51,3 +55,18 @@ def test_a_load_memory_setting_that_is_not_a_size_is_named_and_the_batch_waits(d
     good = demo_pipeline.cli("crawl", "--source", "unnews", env={"PRESSWATCH_LOAD_MEMORY": "0"})
     assert good.returncode == 0, good.stderr
     assert demo_pipeline.scalar("SELECT count(*) FROM articles WHERE source = 'unnews'") > 0
+
+
+def test_the_index_tokens_of_a_killed_load_are_removed_by_the_next_load(demo_pipeline):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    tokens = demo_pipeline.settings.staging / TOKENS_FOLDER
+    abandoned = tokens / f"presswatch-index-{int(dead.stdout)}-x1y2"  # its process is gone
+    running = tokens / f"presswatch-index-{os.getpid()}-z3w4"  # a load still preparing: left alone
+    for folder in (abandoned, running):
+        folder.mkdir(parents=True)
+        (folder / "terms.parquet").write_bytes(b"PAR1")
+    crawl = demo_pipeline.cli("crawl", "--source", "unnews")
+    assert crawl.returncode == 0, crawl.stderr
+    assert demo_pipeline.scalar("SELECT count(*) FROM articles WHERE source = 'unnews'") > 0
+    assert sorted(p.name for p in tokens.iterdir()) == [running.name]  # and the crawl's own tokens are gone
+    assert not pending_batches(demo_pipeline.settings.staging)

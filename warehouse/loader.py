@@ -26,7 +26,7 @@ from warehouse.outcomes import crawl_outcome
 from warehouse.prediffs import Diff, diff, prepare_diffs, version_key
 from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE
 from warehouse.search_index import Prepared, index_batch, prepare_batch
-from warehouse.staging import StagedBatch, mark_loaded, pending_batches
+from warehouse.staging import TOKENS_FOLDER, StagedBatch, mark_loaded, pending_batches
 from warehouse.template import (
     TEMP_TABLES as TEMPLATE_TEMP_TABLES,
 )
@@ -130,7 +130,9 @@ def load_pending(
         return []
     memory = load_memory_limit()
     presigned = {b.batch_id: presign(b.records) for b in wanted if b.records.exists()}  # before the lock
-    prepared = {b.batch_id: prepare_batch(b.records) for b in wanted}  # the term index's tokens, likewise
+    prepared = {
+        b.batch_id: prepare_batch(b.records, Path(staging) / TOKENS_FOLDER) for b in wanted
+    }  # the term index's tokens, likewise
     known = {b.batch_id: known_captured_articles(db, b.records) for b in wanted}  # whose texts to compare
     # per article, the lines the extractor alone gained or lost (warehouse/flips.py), likewise
     flips = {b.batch_id: extraction_flips(db, b, archive, known[b.batch_id]) for b in wanted if archive is not None}

@@ -17,6 +17,7 @@ warehouse is built the same way.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -25,6 +26,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.staging import process_alive
+
 SEARCH_TABLES = ("search_terms", "search_lines", "search_blocks", "search_docs", "search_live")
 MIGRATION = 6
 # What the index's content depends on: the tokeniser (migration 006) and the regular-expression
@@ -32,6 +35,7 @@ MIGRATION = 6
 METHOD = f"lines-v1 tokeniser=006 duckdb={duckdb.__version__}"
 TOKENISER_MACROS = ("pw_cjk_chars", "pw_is_cjk", "pw_terms")
 REBUILD_SLICE = 400_000  # versions per slice of a rebuild: bounds its memory
+TOKENS_PREFIX = "presswatch-index-"  # then the preparing process's id: a dead one's folder is swept
 
 
 @dataclass
@@ -62,11 +66,15 @@ def tokeniser_statements() -> list[str]:
     return [s.query for s in duckdb.extract_statements(sql) if wanted.search(s.query)]
 
 
-def prepare_batch(records: Path) -> Prepared | None:
-    """Tokenise the distinct lines of a staged batch's article captures (titles and bodies), outside the lock."""
+def prepare_batch(records: Path, scratch: Path | None = None) -> Prepared | None:
+    """Tokenise the distinct lines of a staged batch's article captures (titles and bodies), outside
+    the lock, into a folder under `scratch` (default: the system's temporary folder)."""
     if not records.exists() or records.stat().st_size == 0:
         return None
-    folder = Path(tempfile.mkdtemp(prefix="presswatch-index-"))
+    if scratch is not None:
+        scratch.mkdir(parents=True, exist_ok=True)
+    sweep_abandoned_tokens(scratch)
+    folder = Path(tempfile.mkdtemp(prefix=f"{TOKENS_PREFIX}{os.getpid()}-", dir=scratch))
     try:
         with duckdb.connect() as con:
             for statement in tokeniser_statements():
@@ -104,6 +112,15 @@ def prepare_batch(records: Path) -> Prepared | None:
         shutil.rmtree(folder, ignore_errors=True)
         return None  # an unreadable batch is the loader's to report; the lock step tokenises what it needs
     return Prepared(folder, int(count))
+
+
+def sweep_abandoned_tokens(scratch: Path | None = None) -> None:
+    """Remove the token folders of loads whose process is gone (killed before `discard`)."""
+    root = Path(scratch if scratch is not None else tempfile.gettempdir())
+    for folder in root.glob(f"{TOKENS_PREFIX}*-*"):
+        pid = folder.name[len(TOKENS_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def after_migrations(con, applied: list[int]) -> None:

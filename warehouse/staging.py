@@ -27,6 +27,7 @@ from typing import IO
 RECORDS = "records.jsonl"
 MANIFEST = "manifest.json"
 WRITER = "writer.json"
+TOKENS_FOLDER = ".index-tokens"  # under the staging folder: loads' term-index tokens (dot folders are not batches)
 
 
 def new_batch_id(source: str) -> str:
@@ -109,7 +110,7 @@ def pending_batches(staging: Path) -> list[StagedBatch]:
     if not staging.is_dir():
         return []
     batches = []
-    for folder in sorted(p for p in staging.iterdir() if p.is_dir()):
+    for folder in sorted(p for p in staging.iterdir() if p.is_dir() and not p.name.startswith(".")):
         manifest_path = folder / MANIFEST
         if not manifest_path.exists() and not salvage(folder):
             continue
@@ -159,7 +160,7 @@ def writer_alive(folder: Path) -> bool:
     with handle:
         info = _read_info(handle)
         if not info.get("locked"):
-            return _alive(info.get("pid"))
+            return process_alive(info.get("pid"))
         try:
             fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -186,7 +187,7 @@ def _writer_lock(folder: Path):
             except BlockingIOError:
                 yield None  # the writer holds it: alive
                 return
-        elif _alive(info.get("pid")):  # a batch staged by a presswatch that did not lock its writer file
+        elif process_alive(info.get("pid")):  # a batch staged by a presswatch that did not lock its writer file
             yield None
             return
         yield info
@@ -238,7 +239,8 @@ def _cut_partial_line(path: Path) -> None:
             f.truncate(end)
 
 
-def _alive(pid) -> bool:
+def process_alive(pid) -> bool:
+    """Whether process `pid` runs (a zombie does not; another user's does)."""
     if not isinstance(pid, int):
         return False
     try:
