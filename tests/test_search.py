@@ -142,6 +142,10 @@ def test_search_or_prefix_versions_and_bounds(demo):
         later = con.execute("SELECT count(*) FROM search('xinjiang', since := ?)", [first]).fetchall()[0][0]
         assert later == con.execute("SELECT count(*) FROM search('xinjiang')").fetchall()[0][0]
         assert not con.execute("SELECT * FROM search('xinjiang', until := ?)", [first.replace(year=2000)]).fetchall()
+        for versions in (False, True):  # the newest few are looked up, every match is read with the live set
+            every = con.execute("SELECT * FROM search('xinjiang', versions := ?)", [versions]).fetchall()
+            newest = con.execute("SELECT * FROM search('xinjiang', versions := ?, newest := 3)", [versions]).fetchall()
+            assert len(every) > 3 and newest == every[:3]
         with pytest.raises(duckdb.InvalidInputException, match="unbalanced"):
             con.execute("SELECT * FROM search('\"human rights')").fetchall()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from warehouse.db import migrations
@@ -105,3 +105,19 @@ def test_index_counts_equal_the_scan(con, texts, terms):
 )
 def test_which_terms_search_counts_as_plain_strings(con, term, plain):
     assert con.execute("SELECT pw_plain_literal(?, false)", [term]).fetchall() == [(plain,)]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(term=st.one_of(st.sampled_from(WORDS), st.text(ALPHABET, max_size=10)), prefix=st.booleans())
+@example(term="\u0301", prefix=False)  # marks alone: a run, but no letter or digit
+@example(term="\u0301 . ab", prefix=False)
+@example(term="ab \u0301", prefix=False)
+@example(term="İ", prefix=False)  # lower-cases to i and a combining dot
+def test_a_terms_facts_agree_with_the_definitions(con, term, prefix):
+    facts = con.execute(
+        "SELECT f.exact, f.keys, f.literal FROM (SELECT pw_term_facts(?, ?) AS f)", [term, prefix]
+    ).fetchall()
+    definitions = con.execute(
+        "SELECT pw_exact(?, ?), pw_keys(?, ?), pw_plain_literal(?, ?)", [term, prefix] * 3
+    ).fetchall()
+    assert facts == definitions

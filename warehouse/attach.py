@@ -8,7 +8,7 @@ opens sees one snapshot and never delays a load.
 from __future__ import annotations
 
 from warehouse.db import location
-from warehouse.extensions import DYNAMIC_OR_FILTER_THRESHOLD, extension_directory
+from warehouse.extensions import READER_SETTINGS, extension_directory
 from warehouse.location import _quote
 
 
@@ -20,7 +20,7 @@ def attach_statements(spec=None, read_only: bool = True, explicit_secret: bool =
         "SET autoinstall_known_extensions = false",
         "SET autoload_known_extensions = false",
         f"SET extension_directory = {_quote(extension_directory(*where.extensions))}",
-        f"SET dynamic_or_filter_threshold = {DYNAMIC_OR_FILTER_THRESHOLD}",
+        *READER_SETTINGS,
         *where.attach_statements(read_only, explicit_secret),
     ]
 

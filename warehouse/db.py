@@ -17,7 +17,7 @@ from importlib import resources
 import duckdb
 
 from warehouse.errors import DatabaseCorrupt, DatabaseMissing, StorageUnavailable, WarehouseError, first_line
-from warehouse.extensions import DYNAMIC_OR_FILTER_THRESHOLD, connection_config
+from warehouse.extensions import READER_SETTINGS, connection_config
 from warehouse.location import ALIAS, CATALOG_FILE, DEFAULT_DB, Location, db_path, parse
 from warehouse.locks import FileLock, write_lock
 from warehouse.outages import unavailable_part
@@ -299,7 +299,8 @@ def _reader(where: Location, wait: float) -> Iterator[duckdb.DuckDBPyConnection]
             ) from None
         con, shared = _open_current(where)
     try:
-        con.execute(f"SET dynamic_or_filter_threshold = {DYNAMIC_OR_FILTER_THRESHOLD}")
+        for setting in READER_SETTINGS:
+            con.execute(setting)
         yield con
     finally:
         _release(con, shared)
