@@ -121,3 +121,19 @@ def test_a_terms_facts_agree_with_the_definitions(con, term, prefix):
         "SELECT pw_exact(?, ?), pw_keys(?, ?), pw_plain_literal(?, ?)", [term, prefix] * 3
     ).fetchall()
     assert facts == definitions
+
+
+def test_every_match_reads_as_the_newest_do_past_a_thousand_matches(con):
+    # More than a thousand matches take their titles and URLs from the live set, fewer from a lookup.
+    con.execute("DELETE FROM article_versions")
+    con.execute(
+        "INSERT INTO article_versions (article_id, version, canonical_url, source, change_kind, title, text, valid_from) "
+        "SELECT 'a' || i, 1, 'http://x/' || i, 's' || (i % 3), 'new', 'Title ' || i, "
+        "'The ministry said on day ' || i || '.' || chr(10) || CASE WHEN i % 2 = 0 THEN 'Police were there.' ELSE 'Nobody came.' END, "
+        "TIMESTAMP '2024-01-01' + to_days(i::INTEGER % 400) FROM range(2400) r(i)"
+    )
+    rebuild(con)
+    for query, matches in (("police", 1200), ("ministry -police", 1200), ("police title:title", 1200), ("day 7", 1)):
+        every = con.execute("SELECT * FROM search(?)", [query]).fetchall()
+        looked_up = con.execute("SELECT * FROM search(?, newest := 100000)", [query]).fetchall()
+        assert len(every) == matches and every == looked_up, query
