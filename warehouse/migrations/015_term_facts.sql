@@ -3,7 +3,7 @@
 -- compiled once. A regular expression is compiled for every place it appears in the expanded
 -- macros, by every thread that runs it (and by the planner when it folds a constant), whichever
 -- branch of a CASE a row takes; with \pL that takes about 1.2 ms, and pw_exact, pw_keys and
--- pw_plain_literal held five of them between them (19 -> 14 ms to plan a one-word search). The
+-- pw_plain_literal held five of them between them (planning a one-word search: 33 -> 27 ms). The
 -- facts are derived from one split of the term into runs of letters, digits and marks:
 -- * it has a letter or digit (pw_exact's and pw_plain_literal's test) when its runs hold a
 --   character that is not a mark (lower-casing maps letters to letters and digits to themselves);
