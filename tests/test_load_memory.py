@@ -6,13 +6,15 @@ index's tokens of a load that was killed are removed by the next one."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
 from tests.conftest import make_pipeline
 from warehouse.current import known_captured_articles
 from warehouse.db import connect
-from warehouse.staging import TOKENS_FOLDER, pending_batches
+from warehouse.search_index import TOKENS_FOLDER
+from warehouse.staging import pending_batches
 
 
 def test_a_first_load_reads_no_texts_before_the_lock_and_a_recrawl_those_it_knows(demo_pipeline, tmp_path):
@@ -59,7 +61,7 @@ def test_a_load_memory_setting_that_is_not_a_size_is_named_and_the_batch_waits(d
 
 def test_the_index_tokens_of_a_killed_load_are_removed_by_the_next_load(demo_pipeline):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    tokens = demo_pipeline.settings.staging / TOKENS_FOLDER
+    tokens = demo_pipeline.settings.staging.parent / TOKENS_FOLDER
     abandoned = tokens / f"presswatch-index-{int(dead.stdout)}-x1y2"  # its process is gone
     running = tokens / f"presswatch-index-{os.getpid()}-z3w4"  # a load still preparing: left alone
     for folder in (abandoned, running):
@@ -70,3 +72,7 @@ def test_the_index_tokens_of_a_killed_load_are_removed_by_the_next_load(demo_pip
     assert demo_pipeline.scalar("SELECT count(*) FROM articles WHERE source = 'unnews'") > 0
     assert sorted(p.name for p in tokens.iterdir()) == [running.name]  # and the crawl's own tokens are gone
     assert not pending_batches(demo_pipeline.settings.staging)
+    shutil.rmtree(running)  # that load is done: the next one leaves no folder behind
+    again = demo_pipeline.cli("crawl", "--source", "unnews")
+    assert again.returncode == 0, again.stderr
+    assert not tokens.exists() and not any(demo_pipeline.settings.staging.iterdir())

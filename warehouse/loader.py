@@ -25,8 +25,8 @@ from warehouse.load_memory import LOAD_MEMORY_ENV, load_memory_limit, memory_bou
 from warehouse.outcomes import crawl_outcome
 from warehouse.prediffs import Diff, diff, prepare_diffs, version_key
 from warehouse.rules import CONFIRM_DELETION, DELETION_GRACE
-from warehouse.search_index import Prepared, index_batch, prepare_batch
-from warehouse.staging import TOKENS_FOLDER, StagedBatch, mark_loaded, pending_batches
+from warehouse.search_index import TOKENS_FOLDER, Prepared, index_batch, prepare_batch, remove_token_scratch
+from warehouse.staging import StagedBatch, mark_loaded, pending_batches
 from warehouse.template import (
     TEMP_TABLES as TEMPLATE_TEMP_TABLES,
 )
@@ -130,9 +130,8 @@ def load_pending(
         return []
     memory = load_memory_limit()
     presigned = {b.batch_id: presign(b.records) for b in wanted if b.records.exists()}  # before the lock
-    prepared = {
-        b.batch_id: prepare_batch(b.records, Path(staging) / TOKENS_FOLDER) for b in wanted
-    }  # the term index's tokens, likewise
+    scratch = Path(staging).parent / TOKENS_FOLDER
+    prepared = {b.batch_id: prepare_batch(b.records, scratch) for b in wanted}  # the term index's tokens, likewise
     known = {b.batch_id: known_captured_articles(db, b.records) for b in wanted}  # whose texts to compare
     # per article, the lines the extractor alone gained or lost (warehouse/flips.py), likewise
     flips = {b.batch_id: extraction_flips(db, b, archive, known[b.batch_id]) for b in wanted if archive is not None}
@@ -167,6 +166,7 @@ def load_pending(
         for tokens in prepared.values():
             if tokens is not None:
                 tokens.discard()
+        remove_token_scratch(scratch)
     return results
 
 

@@ -36,6 +36,7 @@ METHOD = f"lines-v1 tokeniser=006 duckdb={duckdb.__version__}"
 TOKENISER_MACROS = ("pw_cjk_chars", "pw_is_cjk", "pw_terms")
 REBUILD_SLICE = 400_000  # versions per slice of a rebuild: bounds its memory
 TOKENS_PREFIX = "presswatch-index-"  # then the preparing process's id: a dead one's folder is swept
+TOKENS_FOLDER = "index-tokens"  # beside a data folder's staging folder: the loads' prepared tokens
 
 
 @dataclass
@@ -71,10 +72,8 @@ def prepare_batch(records: Path, scratch: Path | None = None) -> Prepared | None
     the lock, into a folder under `scratch` (default: the system's temporary folder)."""
     if not records.exists() or records.stat().st_size == 0:
         return None
-    if scratch is not None:
-        scratch.mkdir(parents=True, exist_ok=True)
     sweep_abandoned_tokens(scratch)
-    folder = Path(tempfile.mkdtemp(prefix=f"{TOKENS_PREFIX}{os.getpid()}-", dir=scratch))
+    folder = _token_folder(scratch)
     try:
         with duckdb.connect() as con:
             for statement in tokeniser_statements():
@@ -112,6 +111,25 @@ def prepare_batch(records: Path, scratch: Path | None = None) -> Prepared | None
         shutil.rmtree(folder, ignore_errors=True)
         return None  # an unreadable batch is the loader's to report; the lock step tokenises what it needs
     return Prepared(folder, int(count))
+
+
+def _token_folder(scratch: Path | None) -> Path:
+    for _ in range(3):  # another load may remove `scratch` when it empties it (remove_token_scratch)
+        if scratch is not None:
+            scratch.mkdir(parents=True, exist_ok=True)
+        try:
+            return Path(tempfile.mkdtemp(prefix=f"{TOKENS_PREFIX}{os.getpid()}-", dir=scratch))
+        except FileNotFoundError:
+            continue
+    return Path(tempfile.mkdtemp(prefix=f"{TOKENS_PREFIX}{os.getpid()}-"))
+
+
+def remove_token_scratch(scratch: Path) -> None:
+    """Remove the loads' token folder when no load holds tokens in it."""
+    try:
+        scratch.rmdir()
+    except OSError:
+        pass
 
 
 def sweep_abandoned_tokens(scratch: Path | None = None) -> None:

@@ -27,7 +27,6 @@ from typing import IO
 RECORDS = "records.jsonl"
 MANIFEST = "manifest.json"
 WRITER = "writer.json"
-TOKENS_FOLDER = ".index-tokens"  # under the staging folder: loads' term-index tokens (dot folders are not batches)
 
 
 def new_batch_id(source: str) -> str:
@@ -110,7 +109,7 @@ def pending_batches(staging: Path) -> list[StagedBatch]:
     if not staging.is_dir():
         return []
     batches = []
-    for folder in sorted(p for p in staging.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for folder in sorted(p for p in staging.iterdir() if p.is_dir()):
         manifest_path = folder / MANIFEST
         if not manifest_path.exists() and not salvage(folder):
             continue
