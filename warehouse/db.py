@@ -23,7 +23,6 @@ from warehouse.locks import FileLock, write_lock
 from warehouse.outages import unavailable_part
 from warehouse.pgcatalog import holds_lake
 from warehouse.pglock import HeldLock
-from warehouse.table_stats import prime_empty_tables
 
 __all__ = [
     "ALIAS",
@@ -337,7 +336,6 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         from warehouse.search_index import after_migrations  # it reads the migrations: imported late
 
         after_migrations(con, [number for number, _, _ in pending])
-        prime_empty_tables(con)
         con.execute("COMMIT")
     except BaseException:
         rollback(con)
