@@ -35,7 +35,9 @@ def test_duckdb_spills_into_a_folder_of_its_process_own(demo_pipeline):
     demo_pipeline.crawl("unnews")
     with connect(demo_pipeline.db, read_only=True) as con:
         spill = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+        optimizers = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
     assert spill.endswith(f"presswatch-duckdb-{os.getpid()}") and not spill.startswith(os.getcwd())
+    assert optimizers == ""  # a load's setting of its instance is given back to the readers sharing it
 
 
 def test_a_batch_too_big_for_the_load_memory_bound_is_loaded_again_without_it(demo_pipeline):
