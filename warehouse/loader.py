@@ -372,7 +372,9 @@ def _decide(con, confirm: int, grace: float) -> None:
             SELECT v.article_id, v.version, v.change_kind, v.title, coalesce(a.text, v.text) AS text,
                    v.canonical_url, v.source, v.valid_from, coalesce(a.content_hash, v.content_hash) AS content_hash,
                    v.raw_hash, v.modified_at, v.updated_label, v.last_modified, v.sitemap_lastmod, v.extractor_version
-            FROM article_versions v SEMI JOIN cap ON v.article_id = cap.article_id
+            FROM article_versions v
+            SEMI JOIN (SELECT c.article_id FROM cap c SEMI JOIN article_state s ON s.article_id = c.article_id) k
+                 ON v.article_id = k.article_id  -- articles with a version: none reads no file of article_versions
             LEFT JOIN cur_art a ON a.article_id = v.article_id
             WHERE v.valid_to IS NULL
         ), joined AS (
