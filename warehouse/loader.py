@@ -239,10 +239,10 @@ def load_batch(
         result.skipped = True
         return result
     settings = manifest.get("loader_settings") or {}
-    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
-    _threads_for(con, batch.records)
-    con.execute(f"SET disabled_optimizers = '{LOAD_DISABLED_OPTIMIZERS}'")
     thresholds = Thresholds.from_settings(settings)
+    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    _threads_for(con, batch.records)  # the instance's settings from here: given back in `finally`
+    con.execute(f"SET disabled_optimizers = '{LOAD_DISABLED_OPTIMIZERS}'")
     con.execute("BEGIN TRANSACTION")
     try:
         _stage(con, batch.records)
