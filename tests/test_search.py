@@ -332,4 +332,21 @@ def test_maintain_leaves_the_index_and_versions_sorted_for_their_lookups(demo, t
                 [files[0]],
             ).fetchall()[0][0]
             assert unsorted == 0, table
+            assert _parquet_version(con, files[0]) == 2, table  # merged files are written as version 2
     assert run_cli("--db", str(db), "--data", str(demo.settings.data), "check").returncode == 0
+
+
+def _parquet_version(con, data_file: str) -> int:
+    return con.execute("SELECT format_version FROM parquet_file_metadata(?)", [data_file]).fetchall()[0][0]
+
+
+def test_index_files_are_written_with_parquet_version_2_encodings(demo):
+    """Migration 016: a crawl's files are Parquet version 2, whose delta encodings store the index's
+    sorted integers and strings in about half the bytes of version 1's pages (docs/search.md)."""
+    with connect(demo.db, read_only=True) as con:
+        for table in ("search_terms", "search_lines"):
+            files = [
+                row[0]
+                for row in con.execute(f"SELECT data_file FROM ducklake_list_files('presswatch', '{table}')").fetchall()
+            ]
+            assert files and {_parquet_version(con, f) for f in files} == {2}, table
