@@ -10,9 +10,13 @@ import shutil
 import subprocess
 import sys
 
+import duckdb
+import pytest
+
 from tests.conftest import make_pipeline
 from warehouse.current import known_captured_articles
 from warehouse.db import connect
+from warehouse.loader import load_batch
 from warehouse.search_index import TOKENS_FOLDER
 from warehouse.staging import pending_batches
 
@@ -38,6 +42,20 @@ def test_duckdb_spills_into_a_folder_of_its_process_own(demo_pipeline):
         optimizers = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
     assert spill.endswith(f"presswatch-duckdb-{os.getpid()}") and not spill.startswith(os.getcwd())
     assert optimizers == ""  # a load's setting of its instance is given back to the readers sharing it
+
+
+def test_a_load_that_cannot_begin_gives_its_instance_settings_back(demo_pipeline):
+    """The settings a load changes are the instance's (its readers share them): a load whose
+    transaction cannot begin leaves them as it found them."""
+    demo_pipeline.crawl("unnews", load=False)
+    (batch,) = pending_batches(demo_pipeline.settings.staging)
+    with connect(demo_pipeline.db) as con:
+        before = con.execute("SELECT current_setting('threads'), current_setting('disabled_optimizers')").fetchone()
+        con.execute("BEGIN TRANSACTION")  # a transaction already open: the load's BEGIN fails
+        with pytest.raises(duckdb.TransactionException):
+            load_batch(con, batch)
+        after = con.execute("SELECT current_setting('threads'), current_setting('disabled_optimizers')").fetchone()
+    assert after == before
 
 
 def test_a_batch_too_big_for_the_load_memory_bound_is_loaded_again_without_it(demo_pipeline):

@@ -241,10 +241,10 @@ def load_batch(
     settings = manifest.get("loader_settings") or {}
     thresholds = Thresholds.from_settings(settings)
     threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
-    _threads_for(con, batch.records)  # the instance's settings from here: given back in `finally`
-    con.execute(f"SET disabled_optimizers = '{LOAD_DISABLED_OPTIMIZERS}'")
-    con.execute("BEGIN TRANSACTION")
     try:
+        _threads_for(con, batch.records)  # the instance's settings from here: given back in `finally`
+        con.execute(f"SET disabled_optimizers = '{LOAD_DISABLED_OPTIMIZERS}'")
+        con.execute("BEGIN TRANSACTION")
         _stage(con, batch.records)
         _upsert_source(con, result.source, settings)
         failed, result.extraction_failure = flag_extraction_failure(con, result.source, thresholds)
