@@ -19,18 +19,19 @@ def link(con) -> int:
     """Verify the targets' LSH candidates and store the pairs that reach THRESHOLD."""
     pairs = con.execute(
         f"""
-        WITH mine AS (
+        WITH mine AS MATERIALIZED (
             SELECT b.* FROM story_bands b SEMI JOIN pw_story_targets t ON t.article_id = b.article_id
+        ), shared AS MATERIALIZED (  -- everything in the targets' buckets: story_bands read once for both uses
+            SELECT b.* FROM story_bands b SEMI JOIN mine m ON m.band = b.band AND m.bucket = b.bucket
         ), buckets AS (
-            SELECT b.band, b.bucket, count(*) AS n, min(b.article_id) AS hub
-            FROM story_bands b SEMI JOIN mine m ON m.band = b.band AND m.bucket = b.bucket
-            GROUP BY b.band, b.bucket
+            SELECT band, bucket, count(*) AS n, min(article_id) AS hub FROM shared
+            GROUP BY band, bucket
             HAVING count(*) > 1
         )
         SELECT DISTINCT least(m.article_id, o.article_id) AS a, greatest(m.article_id, o.article_id) AS b
         FROM mine m
         JOIN buckets g ON g.band = m.band AND g.bucket = m.bucket
-        JOIN story_bands o ON o.band = m.band AND o.bucket = m.bucket AND o.source <> m.source
+        JOIN shared o ON o.band = m.band AND o.bucket = m.bucket AND o.source <> m.source
         WHERE g.n <= {MAX_BUCKET} OR o.article_id = g.hub OR m.article_id = g.hub
         """
     ).fetchall()

@@ -121,9 +121,10 @@ def _drop_stale(con, ids: list[str]) -> int:
     )
     stale = "SELECT article_id FROM pw_story_seeds"
     removed = con.execute(f"SELECT count(*) FROM story_signatures WHERE article_id IN ({stale})").fetchall()[0][0]
-    con.execute(f"DELETE FROM story_signatures WHERE article_id IN ({stale})")
-    con.execute(f"DELETE FROM story_bands WHERE article_id IN ({stale})")
-    con.execute(f"DELETE FROM story_edges WHERE a IN ({stale}) OR b IN ({stale})")
+    if removed:  # bands and edges are written with a signature: none of these has any (new articles)
+        con.execute(f"DELETE FROM story_signatures WHERE article_id IN ({stale})")
+        con.execute(f"DELETE FROM story_bands WHERE article_id IN ({stale})")
+        con.execute(f"DELETE FROM story_edges WHERE a IN ({stale}) OR b IN ({stale})")
     # Their old cluster mates join the seeds: they keep their edges, but not their cluster.
     con.execute(
         """
