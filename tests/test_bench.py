@@ -121,6 +121,9 @@ def test_bench_queries_smoke(tmp_path):
     results = json.loads(out.read_text(encoding="utf-8"))["versions"]["2000"]
     compared = [entry["identical_to_scan"] for entry in results["lake"].values() if "identical_to_scan" in entry]
     assert len(compared) == 4 and all(compared)
+    searches = [entry for name, entry in results["lake"].items() if name.startswith("search ")]
+    assert searches and all(entry["index_matches_count"]["rows"] == 1 for entry in searches)  # search_matches timed
+    assert "search_matches()" in done.stdout
     assert results["sizes"]["index_mb"] > 0 and results["warehouse"]["index_s"] >= 0
 
 

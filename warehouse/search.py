@@ -1,4 +1,5 @@
-"""`presswatch search`: the search() macro of migration 006 asked with a query that may use parentheses.
+"""`presswatch search`: the search() macro of migration 006 asked with a query that may use parentheses
+(and search_matches(), migration 017, for counts).
 
 The query is rewritten into the macro's flat form (warehouse/search_query.py) and sent as SQL any
 DuckDB client can repeat; `sql` holds the statements that ran.
@@ -43,11 +44,13 @@ def search_call(
     since: date | None = None,
     until: date | None = None,
     versions: bool = False,
+    macro: str = "search",
 ) -> str:
-    """`search('…', …)`: the table function call for `query` (BadQuery when it cannot be read)."""
+    """`search('…', …)`: the table function call for `query` (BadQuery when it cannot be read);
+    `macro="search_matches"` for its matches without titles and snippets (migration 017)."""
     named = {"source": source, "since": since, "until": until, "versions": versions or None}
     extra = "".join(f", {name} := {_literal(value)}" for name, value in named.items() if value is not None)
-    return f"search({_literal(flat_query(query))}{extra})"
+    return f"{macro}({_literal(flat_query(query))}{extra})"
 
 
 def search(
@@ -63,12 +66,15 @@ def search(
 ) -> SearchResult:
     """The newest `limit` matches (all with None), or their counts per week, month or source."""
     call = search_call(query, source, since, until, versions)
+    matches = search_call(query, source, since, until, versions, macro="search_matches")  # counts read no title
     if count_by == "source":
-        statements = [f"SELECT source, count(*) AS matches FROM {call} GROUP BY source ORDER BY matches DESC, source"]
+        statements = [
+            f"SELECT source, count(*) AS matches FROM {matches} GROUP BY source ORDER BY matches DESC, source"
+        ]
     elif count_by in ("week", "month"):
         statements = [
             f"SELECT date_trunc('{count_by}', published_at)::DATE AS {count_by}, count(*) AS matches "
-            f"FROM {call} GROUP BY 1 ORDER BY 1"
+            f"FROM {matches} GROUP BY 1 ORDER BY 1"
         ]
     elif count_by is not None:
         raise QueryError(f"count by one of {', '.join(COUNT_BY)}, not {count_by!r}")
@@ -76,7 +82,7 @@ def search(
         statements = [f"SELECT * FROM {call}"]
         if limit is not None:  # the newest: only their titles and snippets are read
             statements = [f"SELECT * FROM {call[:-1]}, newest := {int(limit)})"]
-            statements.append(f"SELECT count(*) AS matches FROM {call}")
+            statements.append(f"SELECT count(*) AS matches FROM {matches}")
     with connect(db, read_only=True, wait=wait) as con:
         if source is not None:
             require_sources(con, [source])
