@@ -83,15 +83,13 @@ def _clear(con) -> None:
 
 
 def _live_targets(con, ids_table: str | None) -> None:
-    """pw_story_targets: live articles (of ids_table, or all) whose signature is missing or stale.
-    A rebuild keeps their texts at hand; a load's few targets, mostly signed before the lock, read
-    theirs from article_versions when they need them (_texts)."""
+    """pw_story_targets: live articles (of ids_table, or all) whose signature is missing or stale,
+    without their texts: those signed before the lock need none (_sign reads the others')."""
     among = f"SEMI JOIN {ids_table} i ON i.article_id = v.article_id" if ids_table else ""
-    texts = "v.title, v.text" if ids_table is None else "NULL::VARCHAR AS title, NULL::VARCHAR AS text"
     con.execute(
         f"""
         CREATE TEMP TABLE pw_story_targets AS
-        SELECT v.article_id, v.source, v.content_hash, {texts}
+        SELECT v.article_id, v.source, v.content_hash, NULL::VARCHAR AS title, NULL::VARCHAR AS text
         FROM article_versions v {among}
         ANTI JOIN story_signatures s ON s.article_id = v.article_id AND s.content_hash IS NOT DISTINCT FROM v.content_hash
         WHERE v.valid_to IS NULL AND v.change_kind <> 'deleted'
@@ -144,6 +142,8 @@ def _sign(con, presigned: dict) -> int:
         "SELECT article_id, source, content_hash FROM pw_story_targets ORDER BY article_id"
     ).fetchall()
     unsigned = sum(1 for row in targets if row[2] not in presigned)
+    if unsigned > CHUNK:  # a rebuild: every text read in one pass, not a lookup per chunk
+        _keep_texts(con)
     workers = min(len(os.sched_getaffinity(0)), MAX_WORKERS) if unsigned >= PARALLEL_FROM else 1
     hashed = 0
     for signed in _sign_chunks(con, targets, workers, presigned):
@@ -193,6 +193,17 @@ def _insert_signed(con, signed: list[tuple]) -> int:
         con.execute("DROP TABLE IF EXISTS temp.pw_story_new")
         con.unregister("pw_story_new_bands")
     return len(ids)
+
+
+def _keep_texts(con) -> None:
+    """The targets' titles and texts, read into pw_story_targets at once."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE pw_story_targets AS
+        SELECT t.article_id, t.source, t.content_hash, v.title, v.text
+        FROM pw_story_targets t JOIN article_versions v ON v.article_id = t.article_id AND v.valid_to IS NULL
+        """
+    )
 
 
 def _texts(con, ids: list[str]) -> list[tuple]:
