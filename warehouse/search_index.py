@@ -245,16 +245,17 @@ def _index(con, where: str, params: list, prepared: Prepared | None) -> int:
         )
         SELECT (SELECT coalesce(max(doc), 0) FROM search_docs)
                  + row_number() OVER (ORDER BY n.valid_from, n.article_id, n.version) AS doc,
-               f.art, n.* EXCLUDE (body), f.first_seen, string_split(n.body, chr(10)) AS parts
+               f.art, n.* EXCLUDE (body), f.first_seen, len(string_split(n.body, chr(10))) AS lines
         FROM pw_new n JOIN numbered f USING (article_id)
         WHERE n.change_kind <> 'deleted'
         """
     )
     con.execute(
         """
-        CREATE TEMP TABLE pw_lines AS
+        CREATE TEMP TABLE pw_lines AS  -- the texts split here, not kept in pw_docs: one copy fewer until commit
         SELECT doc, text, line, md5_number_lower(text) AS hash, md5_number_upper(text) AS hash2 FROM (
-            SELECT doc, unnest(parts) AS text, unnest(range(1, len(parts) + 1)) AS line FROM pw_docs)
+            SELECT d.doc, unnest(string_split(n.body, chr(10))) AS text, unnest(range(1, d.lines + 1)) AS line
+            FROM pw_docs d JOIN pw_new n ON n.article_id = d.article_id AND n.version = d.version)
         """
     )
     # Every distinct line and title, the block it already is, or a new block's id.
@@ -292,7 +293,7 @@ def _index(con, where: str, params: list, prepared: Prepared | None) -> int:
         INSERT INTO search_docs (doc, art, article_id, version, source, published_at, valid_from, first_seen, title,
                                  canonical_url, title_block, lines)
         SELECT d.doc, d.art, d.article_id, d.version, d.source, d.published_at, d.valid_from, d.first_seen, d.title,
-               d.canonical_url, b.block, len(d.parts)
+               d.canonical_url, b.block, d.lines
         FROM pw_docs d LEFT JOIN pw_blocks b ON b.hash = md5_number_lower(d.title) AND b.hash2 = md5_number_upper(d.title)
         """
     )
