@@ -37,6 +37,12 @@ TOKENISER_MACROS = ("pw_cjk_chars", "pw_is_cjk", "pw_terms")
 REBUILD_SLICE = 400_000  # versions per slice of a rebuild: bounds its memory
 TOKENS_PREFIX = "presswatch-index-"  # then the preparing process's id: a dead one's folder is swept
 TOKENS_FOLDER = "index-tokens"  # beside a data folder's staging folder: the loads' prepared tokens
+# A line's md5 as the two 64-bit halves search_blocks keys it by (md5_number_lower and _upper), hashed
+# once: DuckDB's common-subexpression step computes md5_number(text) a single time.
+HASH_PAIR = (
+    "(md5_number({text}) >> 64)::UBIGINT AS hash,"
+    " (md5_number({text}) & 18446744073709551615::UHUGEINT)::UBIGINT AS hash2"
+)
 
 
 @dataclass
@@ -90,9 +96,9 @@ def prepare_batch(records: Path, scratch: Path | None = None) -> Prepared | None
             )
             # The lines a version's body can have (article_body's two shapes) and its title.
             con.execute(
-                """
+                f"""
                 CREATE TEMP TABLE lines AS
-                SELECT DISTINCT md5_number_lower(line) AS hash, md5_number_upper(line) AS hash2, line AS text FROM (
+                SELECT DISTINCT {HASH_PAIR.format(text="line")}, line AS text FROM (
                     SELECT unnest(string_split(coalesce(text, ''), chr(10))) AS line FROM caps
                     UNION ALL SELECT unnest(string_split(title, chr(10))) FROM caps WHERE title IS NOT NULL
                     UNION ALL SELECT title FROM caps WHERE title IS NOT NULL)
@@ -251,9 +257,9 @@ def _index(con, where: str, params: list, prepared: Prepared | None) -> int:
         """
     )
     con.execute(
-        """
+        f"""
         CREATE TEMP TABLE pw_lines AS  -- the texts split here, not kept in pw_docs: one copy fewer until commit
-        SELECT doc, text, line, md5_number_lower(text) AS hash, md5_number_upper(text) AS hash2 FROM (
+        SELECT doc, text, line, {HASH_PAIR.format(text="text")} FROM (
             SELECT d.doc, unnest(string_split(n.body, chr(10))) AS text, unnest(range(1, d.lines + 1)) AS line
             FROM pw_docs d JOIN pw_new n ON n.article_id = d.article_id AND n.version = d.version)
         """
