@@ -114,9 +114,7 @@ def run_queries(target: Path, repeat: int, scan_repeat: int, quick: bool = False
         for name, sql, needs in [] if quick else readme_queries(con, sample[0][0] if sample else ""):
             if (
                 needs
-                and not con.execute(
-                    "SELECT count(*) FROM duckdb_functions() WHERE function_name = ?", [needs]
-                ).fetchall()[0][0]
+                and not _has_macro(con, needs)
                 and not con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [needs]).fetchall()[0][0]
             ):
                 continue

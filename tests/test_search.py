@@ -212,9 +212,12 @@ def test_presswatch_search_table_formats_counts_and_sql(demo):
     ],
 )
 def test_a_malformed_query_gets_one_sentence(demo, query, said):
-    result = run_cli("--db", str(demo.db), "search", query)
-    assert result.returncode == 2 and said in result.stderr, result.stderr
-    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    for counting in ([], ["--count-by", "source"]):  # the table asks search(), a count search_matches()
+        result = run_cli("--db", str(demo.db), "search", query, *counting)
+        assert result.returncode == 2 and said in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    with _session(demo.db) as con, pytest.raises(duckdb.InvalidInputException, match="unbalanced"):
+        con.execute("SELECT count(*) FROM search_matches('\"human rights')").fetchall()
 
 
 @pytest.mark.parametrize(

@@ -5,15 +5,14 @@
 -- costs the lookups of rows nobody shows (`police` at a million versions: 0.12 s against 0.08 s).
 -- The body is search()'s (migration 015) up to its `kept`, without the first matching line; it is
 -- written out rather than shared, because search() calling a table macro of its own plans 5 ms
--- slower (measured). tests/test_search.py checks that both find the same matches.
+-- slower (measured; the parse, a scalar macro, costs nothing to share: pw_clauses).
+-- tests/test_search.py checks that both find the same matches.
 CREATE OR REPLACE MACRO search_matches(query, source := '', since := '', until := '', versions := false) AS TABLE
 WITH parsed AS (
     SELECT clauses,
            list_transform(range(1, coalesce(list_max(list_transform(clauses, x -> x.grp)), 0) + 1),
                           g -> list_filter(clauses, x -> x.grp = g)) AS groups
-    FROM (SELECT CASE WHEN problem IS NULL THEN clauses ELSE error(problem) END AS clauses
-          FROM (SELECT clauses, pw_query_problem(query, tokens, clauses) AS problem
-                FROM (SELECT tokens, pw_clauses_of(tokens) AS clauses FROM (SELECT pw_tokens(query) AS tokens))))
+    FROM (SELECT pw_clauses(query) AS clauses)  -- 006's parse (its error when the query cannot be read)
 ), plan AS (
     SELECT groups,
            len(list_filter(groups, g -> len(list_filter(g, x -> x.neg OR x.field = 'source')) = 0)) > 0 AS anchored
