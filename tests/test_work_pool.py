@@ -78,7 +78,7 @@ def test_deployments_on_a_pool_run_on_two_workers_into_the_shared_warehouse(tmp_
                     )
                 )
             runs = _run_deployments(api_url, [f"ingest/{name}" for name in SOURCES])
-            assert all(state == "COMPLETED" for state in runs.values()), (runs, _logs(tmp_path))
+            assert all(state == "COMPLETED" for state in runs.values()), f"{runs}\n{_logs(tmp_path)}"
             listed = run_cli("--data", str(tmp_path / "one"), "runs", "--format", "json", env=shared)
             assert listed.returncode == 0, listed.stderr
             landed = {row["sources"]: row["status"] for row in json.loads(listed.stdout)}
@@ -123,4 +123,11 @@ def _run_deployments(api_url: str, names: list[str], timeout: float = 600) -> di
 
 
 def _logs(folder: Path) -> str:
-    return "\n".join(p.read_text()[-1500:] for p in folder.glob("worker-*.log"))
+    """The workers' warnings and errors (a failed source's reason is logged long before the run ends)."""
+    said = []
+    for log in sorted(folder.glob("worker-*.log")):
+        lines = log.read_text(errors="replace").splitlines()
+        said.append(f"--- {log.name}")
+        said.extend(line for line in lines if "WARNING" in line or "ERROR" in line or "failed" in line)
+        said.extend(lines[-15:])
+    return "\n".join(said)
