@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 
 from warehouse.clusters.signatures import similarity
@@ -15,12 +18,43 @@ THRESHOLD = 0.5
 MAX_BUCKET = 200
 
 
-def link(con) -> int:
-    """Verify the targets' LSH candidates and store the pairs that reach THRESHOLD."""
-    pairs = con.execute(
+def link(con, targets_bands: str, threads: int | None = None) -> int:
+    """Verify the LSH candidates of the articles whose bands `targets_bands` holds (story_bands in a
+    rebuild) and store the pairs that reach THRESHOLD. `threads`: DuckDB's threads for this
+    statement, which reads every band however few the targets (a small load runs on one thread)."""
+    with _threads(con, threads):
+        pairs = _candidate_pairs(con, targets_bands)
+    if not pairs:
+        return 0
+    sigs = stored_signatures(con, {x for pair in pairs for x in pair})
+    a = np.vstack([sigs[p[0]] for p in pairs])
+    b = np.vstack([sigs[p[1]] for p in pairs])
+    sims = similarity(a, b)
+    keep = [(p[0], p[1], round(float(s), 4)) for p, s in zip(pairs, sims) if s >= THRESHOLD]
+    insert_rows(con, "story_edges", ("a", "b", "similarity"), keep)
+    return len(keep)
+
+
+@contextmanager
+def _threads(con, threads: int | None) -> Iterator[None]:
+    """DuckDB's threads set to `threads` inside the block (the setting is the instance's: given back)."""
+    if not threads:
+        yield
+        return
+    (before,) = con.execute("SELECT current_setting('threads')").fetchone()
+    con.execute(f"SET threads = {int(threads)}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET threads = {int(before)}")
+
+
+def _candidate_pairs(con, targets_bands: str) -> list[tuple]:
+    """(a, b) pairs of articles of different sources sharing a band bucket, a target on one side."""
+    return con.execute(
         f"""
         WITH mine AS MATERIALIZED (
-            SELECT b.* FROM story_bands b SEMI JOIN pw_story_targets t ON t.article_id = b.article_id
+            SELECT band, bucket, article_id, source FROM {targets_bands}
         ), shared AS MATERIALIZED (  -- everything in the targets' buckets: story_bands read once for both uses
             SELECT b.* FROM story_bands b SEMI JOIN mine m ON m.band = b.band AND m.bucket = b.bucket
         ), buckets AS (
@@ -35,15 +69,6 @@ def link(con) -> int:
         WHERE g.n <= {MAX_BUCKET} OR o.article_id = g.hub OR m.article_id = g.hub
         """
     ).fetchall()
-    if not pairs:
-        return 0
-    sigs = stored_signatures(con, {x for pair in pairs for x in pair})
-    a = np.vstack([sigs[p[0]] for p in pairs])
-    b = np.vstack([sigs[p[1]] for p in pairs])
-    sims = similarity(a, b)
-    keep = [(p[0], p[1], round(float(s), 4)) for p, s in zip(pairs, sims) if s >= THRESHOLD]
-    insert_rows(con, "story_edges", ("a", "b", "similarity"), keep)
-    return len(keep)
 
 
 def recluster(con, full: bool) -> tuple[int, int]:
