@@ -501,9 +501,10 @@ def table(results: dict) -> str:
                     (f"  {label}", f"{q['f1']:g} (P {q['precision']:g}, R {q['recall']:g}, {q['pages']} pages)", "")
                 )
     lock = results.get("load_lock") or {}
-    for scenario in ("new_into_empty", "recrawl_5pct_edited", "new_into_big"):
+    for scenario in ("new_into_empty", "recrawl_5pct_edited", "new_into_big", "small_into_big"):
         if scenario in lock:
-            rows.append((f"write lock, {lock['articles']:,} captures ({scenario})", fmt(lock[scenario]["lock_s"]), "s"))
+            articles = lock[scenario].get("articles", lock["articles"])
+            rows.append((f"write lock, {articles:,} captures ({scenario})", fmt(lock[scenario]["lock_s"]), "s"))
     q = results.get("queries") or {}
     if q.get("warehouse"):
         rows.append(

@@ -208,7 +208,7 @@ def table(results: dict) -> str:
                 lines.append("    " + _count_line(got, target))
         for kind, lock in (entry.get("load_lock") or {}).items():
             if isinstance(lock, dict) and "lock_s" in lock:
-                lines.append(f"  load lock, {kind}: {lock['lock_s']['median']} s")
+                lines.append(f"  load lock, {lock.get('articles', '?')} articles {kind}: {lock['lock_s']['median']} s")
     if "no_paragraph_reuse" in results:
         s = results["no_paragraph_reuse"]["sizes"]
         lines.append(

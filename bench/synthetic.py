@@ -87,8 +87,10 @@ def write_batch(
     base_time: datetime | None = None,
     pool: list[str] | None = None,
     tag: str = "a",
+    start: int = 0,
 ) -> StagedBatch:
-    """A batch of `articles` captures; with edit_every=k every k-th article's text differs from tag 'a'."""
+    """A batch of `articles` captures, numbered from `start`; with edit_every=k every k-th article's
+    text differs from tag 'a'."""
     pool = pool or paragraph_pool()
     folder.mkdir(parents=True, exist_ok=True)
     base_time = base_time or datetime(2024, 7, 1, 12, 0)
@@ -112,7 +114,7 @@ def write_batch(
             )
             + "\n"
         )
-        for a in range(articles):
+        for a in range(start, start + articles):
             url = f"http://synth.example/news/{a}.html"
             edited = edit_every and a % edit_every == 0 and tag != "a"
             paras = [
@@ -296,11 +298,21 @@ def load_memory(work: Path, articles: int) -> dict:
     return {"articles": articles, "peak_rss_before_mb": round(before, 1), **measured}
 
 
+SMALL_LOAD = 100  # new articles of the small load into the big warehouse
+
+
 def load_lock(work: Path, articles: int, repeat: int, big_warehouse: Path | None = None) -> dict:
     """Write-lock time for a batch of `articles`: into an empty warehouse, as a recrawl with 5 % edits,
-    and (when given) into a copy of the big synthetic warehouse."""
+    and (when given) into a copy of the big synthetic warehouse, then SMALL_LOAD more new articles
+    into that copy (a scheduled run's usual batch: what it costs grows with the warehouse, not the batch)."""
     pool = paragraph_pool()
-    runs: dict[str, list[dict]] = {"new_into_empty": [], "recrawl_5pct_edited": [], "new_into_big": []}
+    runs: dict[str, list[dict]] = {
+        "new_into_empty": [],
+        "recrawl_5pct_edited": [],
+        "new_into_big": [],
+        "small_into_big": [],
+    }
+    batch_articles = {name: articles for name in runs} | {"small_into_big": SMALL_LOAD}
     for r in range(repeat):
         folder = work / f"load-{r}"
         shutil.rmtree(folder, ignore_errors=True)
@@ -317,6 +329,8 @@ def load_lock(work: Path, articles: int, repeat: int, big_warehouse: Path | None
             copy = folder / "big"
             shutil.copytree(big_warehouse, copy)
             runs["new_into_big"].append(timed_load(copy, first))
+            small = write_batch(folder / "b3", SMALL_LOAD, pool=pool, tag="c", start=articles)
+            runs["small_into_big"].append(timed_load(copy, small))
             shutil.rmtree(copy)
         shutil.rmtree(folder, ignore_errors=True)
     out = {"articles": articles, "repeat": repeat}
@@ -325,7 +339,8 @@ def load_lock(work: Path, articles: int, repeat: int, big_warehouse: Path | None
             out[name] = {
                 "lock_s": summarize([v["lock_s"] for v in values]),
                 "load_batch_s": summarize([v["load_batch_s"] for v in values]),
-                "per_10k_lock_s": summarize([v["lock_s"] * 10000 / articles for v in values]),
+                "articles": batch_articles[name],
+                "per_10k_lock_s": summarize([v["lock_s"] * 10000 / batch_articles[name] for v in values]),
                 "steps_s": values[-1]["steps_s"],
                 "counts": values[-1]["counts"],
             }

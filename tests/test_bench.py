@@ -9,6 +9,7 @@ import urllib.request
 
 from bench.corpus import Corpus
 from bench.harness import ROOT, ServerProcess, env
+from bench.synthetic import SMALL_LOAD
 
 
 def test_corpus_is_deterministic_and_edits_are_a_fixed_choice():
@@ -79,6 +80,9 @@ def test_bench_run_smoke_synthetic(tmp_path):
     results = json.loads(out.read_text(encoding="utf-8"))
     assert results["load_lock"] and results["queries"] and not results["upkeep"]
     assert results["load_lock"]["new_into_empty"]["counts"]["new"] == 100
+    small = results["load_lock"]["small_into_big"]  # a scheduled run's batch into the big warehouse
+    assert small["counts"]["new"] == small["articles"] == SMALL_LOAD
+    assert f"write lock, {SMALL_LOAD:,} captures (small_into_big)" in done.stdout
     assert "count_articles" in results["queries"]["latency"]
     assert "count_articles" in results["queries"]["native_latency"]  # the same warehouse as one DuckDB file
     assert any(t["target"].startswith("write lock") for t in results["targets"]), results["targets"]
