@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import random
 import resource
 import shutil
@@ -328,6 +329,7 @@ def load_lock(work: Path, articles: int, repeat: int, big_warehouse: Path | None
         if big_warehouse is not None and big_warehouse.exists():
             copy = folder / "big"
             shutil.copytree(big_warehouse, copy)
+            os.sync()  # the copy's dirty pages written out now, not during the timed load
             runs["new_into_big"].append(timed_load(copy, first))
             small = write_batch(folder / "b3", SMALL_LOAD, pool=pool, tag="c", start=articles)
             runs["small_into_big"].append(timed_load(copy, small))
