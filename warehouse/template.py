@@ -91,13 +91,20 @@ def flag_extraction_failure(con, source: str, thresholds: Thresholds) -> tuple[i
     such pages are the publisher's doing (rewrites, soft 404s, handled as usual); most of the
     load's at once is the extractor failing on a new layout.
     """
+    # Narrow rows (no text, no blocks: those only when the failure check below runs), and only the
+    # articles article_state knows (it has a row for each with a version), so a batch of new
+    # articles reads no file of article_versions (a scan of every article id otherwise).
     con.execute(
-        f"""
+        """
         CREATE TEMP TABLE known AS
-        SELECT t.rowid AS rec, t.article_id, t.outcome, {_CAPTURE_BLOCKS} AS blocks,
+        SELECT t.rowid AS rec, t.article_id, t.outcome,
                t.outcome = 'no_article' OR t.content_hash <> v.content_hash AS differs
-        FROM staged t JOIN article_versions v
-          ON v.article_id = t.article_id AND v.valid_to IS NULL AND v.change_kind <> 'deleted'
+        FROM staged t JOIN (
+            SELECT v.article_id, v.content_hash, v.valid_from FROM article_versions v
+            SEMI JOIN (SELECT c.article_id FROM staged c SEMI JOIN article_state s ON s.article_id = c.article_id) k
+                 ON v.article_id = k.article_id
+            WHERE v.valid_to IS NULL AND v.change_kind <> 'deleted'
+        ) v ON v.article_id = t.article_id
         WHERE t.type = 'capture' AND t.kind IS DISTINCT FROM 'reextract' AND t.fetched_at > v.valid_from
           AND (t.outcome = 'article' OR (t.outcome = 'no_article' AND t.status = 200))
         QUALIFY row_number() OVER (PARTITION BY t.article_id ORDER BY t.fetched_at DESC) = 1
@@ -114,9 +121,9 @@ def flag_extraction_failure(con, source: str, thresholds: Thresholds) -> tuple[i
                 SELECT article_id, list(block) AS blocks FROM article_blocks
                 WHERE source = ? AND article_id IN (SELECT article_id FROM known WHERE differs) GROUP BY article_id
             )
-            SELECT k.rec FROM known k LEFT JOIN before b ON b.article_id = k.article_id
+            SELECT k.rec FROM known k JOIN staged t ON t.rowid = k.rec LEFT JOIN before b ON b.article_id = k.article_id
             WHERE k.differs AND (k.outcome = 'no_article'
-                  OR len(list_intersect(b.blocks, k.blocks)) < {FAILURE_RETAINED} * len(b.blocks))
+                  OR len(list_intersect(b.blocks, {_CAPTURE_BLOCKS})) < {FAILURE_RETAINED} * len(b.blocks))
             """,
             [source],
         ).fetchall()
