@@ -251,7 +251,8 @@ def _index(con, where: str, params: list, prepared: Prepared | None) -> int:
         )
         SELECT (SELECT coalesce(max(doc), 0) FROM search_docs)
                  + row_number() OVER (ORDER BY n.valid_from, n.article_id, n.version) AS doc,
-               f.art, n.* EXCLUDE (body), f.first_seen, len(string_split(n.body, chr(10))) AS lines
+               f.art, n.* EXCLUDE (body), f.first_seen, len(string_split(n.body, chr(10))) AS lines,
+               {HASH_PAIR.format(text="n.title")}  -- the title's block key, hashed once
         FROM pw_new n JOIN numbered f USING (article_id)
         WHERE n.change_kind <> 'deleted'
         """
@@ -270,7 +271,7 @@ def _index(con, where: str, params: list, prepared: Prepared | None) -> int:
         CREATE TEMP TABLE pw_hashes AS
         SELECT hash, hash2, any_value(text) AS text FROM (
             SELECT hash, hash2, text FROM pw_lines
-            UNION ALL SELECT md5_number_lower(title), md5_number_upper(title), title FROM pw_docs WHERE title IS NOT NULL)
+            UNION ALL SELECT hash, hash2, title FROM pw_docs WHERE title IS NOT NULL)
         GROUP BY hash, hash2
         """
     )
@@ -300,7 +301,7 @@ def _index(con, where: str, params: list, prepared: Prepared | None) -> int:
                                  canonical_url, title_block, lines)
         SELECT d.doc, d.art, d.article_id, d.version, d.source, d.published_at, d.valid_from, d.first_seen, d.title,
                d.canonical_url, b.block, d.lines
-        FROM pw_docs d LEFT JOIN pw_blocks b ON b.hash = md5_number_lower(d.title) AND b.hash2 = md5_number_upper(d.title)
+        FROM pw_docs d LEFT JOIN pw_blocks b ON b.hash = d.hash AND b.hash2 = d.hash2
         """
     )
     con.execute(
@@ -308,7 +309,7 @@ def _index(con, where: str, params: list, prepared: Prepared | None) -> int:
         INSERT INTO search_live (doc, article_id, version, source, published_at, first_seen, title, canonical_url,
                                  title_block)
         SELECT d.doc, d.article_id, d.version, d.source, d.published_at, d.first_seen, d.title, d.canonical_url, b.block
-        FROM pw_docs d LEFT JOIN pw_blocks b ON b.hash = md5_number_lower(d.title) AND b.hash2 = md5_number_upper(d.title)
+        FROM pw_docs d LEFT JOIN pw_blocks b ON b.hash = d.hash AND b.hash2 = d.hash2
         WHERE d.valid_to IS NULL
         """
     )
