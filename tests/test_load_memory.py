@@ -114,7 +114,11 @@ def test_a_small_load_reads_every_band_on_the_instances_threads_and_gives_its_se
     demo_pipeline.crawl("unnews", load=False)
     (batch,) = pending_batches(demo_pipeline.settings.staging)
     with connect(demo_pipeline.db) as con:
+        (before,) = con.execute("SELECT current_setting('threads')").fetchone()
         con.execute("SET threads = 3")
-        load_batch(con, batch)
-        after = con.execute("SELECT current_setting('threads')").fetchone()[0]
+        try:
+            load_batch(con, batch)
+            (after,) = con.execute("SELECT current_setting('threads')").fetchone()
+        finally:  # the setting is the process's instance's: later tests in this worker share it
+            con.execute(f"SET threads = {before}")
     assert seen == [3] and after == 3
