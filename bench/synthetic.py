@@ -29,6 +29,7 @@ from bench.harness import summarize
 from bench.real import ENV as REAL_ENV
 from warehouse.blocks import block_hashes
 from warehouse.clusters import presign
+from warehouse.clusters.neighbours import read_neighbours
 from warehouse.current import known_captured_articles
 from warehouse.db import connect, location, open_location
 from warehouse.load_memory import load_memory_limit
@@ -260,12 +261,17 @@ def timed_load(db: Path, batch: StagedBatch) -> dict:
     diffing = time.perf_counter()
     diffs = prepare_diffs(db, batch.records, known_captured_articles(db, batch.records))  # word diffs, likewise
     diff_s = time.perf_counter() - diffing
+    reading = time.perf_counter()
+    neighbours = read_neighbours(db, presigned, prepared.folder) if prepared is not None else None  # likewise
+    neighbours_s = time.perf_counter() - reading
     timer = _StepTimer()
     try:
         started = time.perf_counter()
         with connect(db, wait=60) as con:
             opened = time.perf_counter()
-            result = timer.loader.load_batch_bounded(load_memory_limit(), con, batch, presigned, prepared, None, diffs)
+            result = timer.loader.load_batch_bounded(
+                load_memory_limit(), con, batch, presigned, prepared, None, diffs, neighbours
+            )
             loaded = time.perf_counter()
         closed = time.perf_counter()
     finally:
@@ -278,6 +284,7 @@ def timed_load(db: Path, batch: StagedBatch) -> dict:
         "presign_before_lock_s": round(presign_s, 3),
         "index_tokens_before_lock_s": round(prepare_s, 3),
         "word_diffs_before_lock_s": round(diff_s, 3),
+        "neighbour_bands_before_lock_s": round(neighbours_s, 3),
         "open_s": round(opened - started, 3),
         "close_s": round(closed - loaded, 3),
         "steps_s": steps,

@@ -17,6 +17,7 @@ import duckdb
 from warehouse.change_kinds import PUBLISHER_KINDS, REEXTRACTED
 from warehouse.change_kinds import VERSIONED_KINDS as VERSIONED
 from warehouse.clusters import presign, refresh_clusters
+from warehouse.clusters.neighbours import NEIGHBOURS, Neighbours, read_neighbours, settle
 from warehouse.current import known_captured_articles
 from warehouse.db import confirm_write_lock, connect, drop_temp_tables, rollback
 from warehouse.errors import BatchError, LoadConflict, SharedPartUnavailable
@@ -138,6 +139,12 @@ def load_pending(
     presigned = {b.batch_id: presign(b.records) for b in wanted if b.records.exists()}  # before the lock
     scratch = Path(staging).parent / TOKENS_FOLDER
     prepared = {b.batch_id: prepare_batch(b.records, scratch) for b in wanted}  # the term index's tokens, likewise
+    # the bands in the signatures' buckets, likewise, beside the tokens (brought up to date in the lock)
+    neighbours = {
+        batch_id: read_neighbours(db, presigned.get(batch_id) or {}, tokens.folder)
+        for batch_id, tokens in prepared.items()
+        if tokens is not None
+    }
     known = {b.batch_id: known_captured_articles(db, b.records) for b in wanted}  # whose texts to compare
     # per article, the lines the extractor alone gained or lost (warehouse/flips.py), likewise
     flips = {b.batch_id: extraction_flips(db, b, archive, known[b.batch_id]) for b in wanted if archive is not None}
@@ -158,6 +165,7 @@ def load_pending(
                             flips.get(batch.batch_id),
                             diffs.get(batch.batch_id),
                             memory,
+                            neighbours.get(batch.batch_id),
                         )
                     )
                 except BatchError as exc:  # one unreadable batch stays staged; the others still load
@@ -184,11 +192,12 @@ def _load_with_retries(
     flips: dict | None = None,
     diffs: dict[bytes, Diff] | None = None,
     memory: str | None = None,
+    neighbours: Neighbours | None = None,
 ) -> LoadResult:
     """load_batch, retried whole when its commit conflicts with a writer that skipped the lock."""
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         try:
-            return load_batch_bounded(memory, con, batch, presigned, prepared, flips, diffs)
+            return load_batch_bounded(memory, con, batch, presigned, prepared, flips, diffs, neighbours)
         except duckdb.TransactionException as exc:
             if "conflict" not in str(exc).lower():
                 raise
@@ -225,13 +234,15 @@ def load_batch(
     prepared: Prepared | None = None,
     flips: dict | None = None,
     diffs: dict[bytes, Diff] | None = None,
+    neighbours: Neighbours | None = None,
 ) -> LoadResult:
     """Merge one staged batch in one transaction; a batch already loaded changes nothing.
 
     `presigned` and `prepared` are the batch's story signatures and index tokens computed before the
     lock (presign, prepare_batch); without them that work is done here. `flips`: per article, the
     lines of its new text that are the extractor's doing (warehouse/flips.py). `diffs`: the edits'
-    word diffs computed before the lock (warehouse/prediffs.py); any other edit is diffed here."""
+    word diffs computed before the lock (warehouse/prediffs.py); any other edit is diffed here.
+    `neighbours`: the bands in the presigned articles' buckets, read before the lock (read_neighbours)."""
     manifest = batch.manifest
     result = LoadResult(batch.batch_id, manifest.get("source") or "unknown", manifest.get("status", "complete"))
     already = con.execute("SELECT count(*) FROM loaded_batches WHERE batch_id = ?", [batch.batch_id]).fetchall()
@@ -244,6 +255,7 @@ def load_batch(
     try:
         _threads_for(con, batch.records)  # the instance's settings from here: given back in `finally`
         con.execute(f"SET disabled_optimizers = '{LOAD_DISABLED_OPTIMIZERS}'")
+        settled = settle(con, neighbours)  # before the transaction: it reads the change feed
         con.execute("BEGIN TRANSACTION")
         _stage(con, batch.records)
         _upsert_source(con, result.source, settings)
@@ -263,7 +275,7 @@ def load_batch(
         forget_deleted(con)
         index_batch(con, batch.batch_id, prepared)
         _update_state(con)
-        refresh_clusters(con, _changed_articles(con), presigned, scan_threads=int(threads))
+        refresh_clusters(con, _changed_articles(con), presigned, scan_threads=int(threads), neighbours=settled)
         dropped = _track_discovery(con, result.source, manifest)
         result.counts = _counts(con)
         result.counts["dropped_from_discovery"] = dropped
@@ -280,7 +292,7 @@ def load_batch(
         rollback(con)
         raise
     finally:
-        drop_temp_tables(con, ("staged", "cap", "decided", "diffs", "state_new", *TEMPLATE_TEMP_TABLES))
+        drop_temp_tables(con, ("staged", "cap", "decided", "diffs", "state_new", NEIGHBOURS, *TEMPLATE_TEMP_TABLES))
         con.execute(f"SET threads = {int(threads)}")  # the setting is the instance's: give readers theirs back
         con.execute("RESET disabled_optimizers")  # likewise
     return result

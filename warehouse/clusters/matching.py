@@ -18,12 +18,14 @@ THRESHOLD = 0.5
 MAX_BUCKET = 200
 
 
-def link(con, targets_bands: str, threads: int | None = None) -> int:
+def link(con, targets_bands: str, threads: int | None = None, others: str | None = None) -> int:
     """Verify the LSH candidates of the articles whose bands `targets_bands` holds (story_bands in a
     rebuild) and store the pairs that reach THRESHOLD. `threads`: DuckDB's threads for this
-    statement, which reads every band however few the targets (a small load runs on one thread)."""
-    with _threads(con, threads):
-        pairs = _candidate_pairs(con, targets_bands)
+    statement, which reads every band however few the targets (a small load runs on one thread).
+    `others`: a query for every other band in the targets' buckets, read before the lock
+    (neighbours.py); without it the statement reads story_bands."""
+    with _threads(con, None if others else threads):
+        pairs = _candidate_pairs(con, targets_bands, others)
     if not pairs:
         return 0
     sigs = stored_signatures(con, {x for pair in pairs for x in pair})
@@ -49,14 +51,20 @@ def _threads(con, threads: int | None) -> Iterator[None]:
         con.execute(f"SET threads = {int(before)}")
 
 
-def _candidate_pairs(con, targets_bands: str) -> list[tuple]:
+def _candidate_pairs(con, targets_bands: str, others: str | None = None) -> list[tuple]:
     """(a, b) pairs of articles of different sources sharing a band bucket, a target on one side."""
+    bands = (
+        f"(SELECT band, bucket, article_id, source FROM {targets_bands} UNION ALL {others})"
+        if others
+        else "story_bands"
+    )
     return con.execute(
         f"""
         WITH mine AS MATERIALIZED (
             SELECT band, bucket, article_id, source FROM {targets_bands}
-        ), shared AS MATERIALIZED (  -- everything in the targets' buckets: story_bands read once for both uses
-            SELECT b.* FROM story_bands b SEMI JOIN mine m ON m.band = b.band AND m.bucket = b.bucket
+        ), shared AS MATERIALIZED (  -- everything in the targets' buckets: the bands read once for both uses
+            SELECT b.band, b.bucket, b.article_id, b.source FROM {bands} b
+            SEMI JOIN mine m ON m.band = b.band AND m.bucket = b.bucket
         ), buckets AS (
             SELECT band, bucket, count(*) AS n, min(article_id) AS hub FROM shared
             GROUP BY band, bucket

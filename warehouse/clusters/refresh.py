@@ -12,6 +12,7 @@ from importlib.metadata import version
 import numpy as np
 
 from warehouse.clusters.matching import MAX_BUCKET, THRESHOLD, link, recluster
+from warehouse.clusters.neighbours import NEIGHBOURS
 from warehouse.clusters.signatures import (
     BANDS,
     CHAR_SHINGLE,
@@ -32,6 +33,7 @@ MAX_WORKERS = 8
 CHUNK = 2000
 NEW_BANDS = "pw_story_new_article_bands"  # the bands signed by an update, until link() has used them
 LIVE_GIVEN = "pw_story_live_given"  # the live versions of the articles an update was given
+_STALE = "pw_story_stale"  # the articles whose signature, bands and edges an update removed
 _LIVE = "valid_to IS NULL AND change_kind <> 'deleted'"
 METHOD = (
     f"minhash-v1 datasketch={version('datasketch')} hash=crc32 perm={NUM_PERM} seed={SEED} dtype={DTYPE} "
@@ -52,13 +54,19 @@ class ClusterRefresh:
 
 
 def refresh_clusters(
-    con, article_ids: list[str] | None = None, presigned: dict | None = None, scan_threads: int | None = None
+    con,
+    article_ids: list[str] | None = None,
+    presigned: dict | None = None,
+    scan_threads: int | None = None,
+    neighbours: bool = False,
 ) -> ClusterRefresh:
     """Bring story clusters up to date for these articles, or for all of them (None).
 
     Give the ids of a batch's new, edited, retitled, re-extracted, deleted and restored articles;
     unchanged ones cost one lookup. Runs in the caller's transaction (the loader's); `scan_threads`:
-    DuckDB's threads for the one statement that reads every band (link). A warehouse
+    DuckDB's threads for the one statement that reads every band (link); `neighbours`: NEIGHBOURS
+    holds the bands in the presigned articles' buckets (neighbours.settle), so that statement reads
+    those instead when every target was presigned. A warehouse
     whose clusters were built with other settings, or never, is rebuilt in full whatever the ids.
     """
     built = con.execute("SELECT method FROM story_settings").fetchall()
@@ -75,13 +83,25 @@ def refresh_clusters(
         # An update's targets' bands are kept apart as they are signed: finding them again in
         # story_bands read every row's article_id (1.5 s of a load at 10 million versions).
         signed_bands = "story_bands" if full else NEW_BANDS
-        result.hashed = _sign(con, presigned or {}, signed_bands)
-        result.edges = link(con, signed_bands, scan_threads)
+        result.hashed, unsigned = _sign(con, presigned or {}, signed_bands)
+        # The bands read before the lock, less those this transaction removed (_drop_stale)
+        others = None
+        if neighbours and not full and not unsigned:
+            others = f"SELECT * FROM {NEIGHBOURS} WHERE article_id NOT IN (SELECT article_id FROM {_STALE})"
+        result.edges = link(con, signed_bands, scan_threads, others)
         result.clusters, result.members = recluster(con, full)
         con.execute("DELETE FROM story_settings")
         con.execute("INSERT INTO story_settings (method, built_at) VALUES (?, now()::TIMESTAMP)", [METHOD])
     finally:
-        for name in ("pw_story_ids", LIVE_GIVEN, "pw_story_targets", "pw_story_seeds", "pw_story_nodes", NEW_BANDS):
+        for name in (
+            "pw_story_ids",
+            LIVE_GIVEN,
+            "pw_story_targets",
+            "pw_story_seeds",
+            _STALE,
+            "pw_story_nodes",
+            NEW_BANDS,
+        ):
             con.execute(f"DROP TABLE IF EXISTS temp.{name}")
     return result
 
@@ -134,7 +154,8 @@ def _drop_stale(con, ids: list[str]) -> int:
         SELECT article_id FROM pw_story_targets
         """
     )
-    stale = "SELECT article_id FROM pw_story_seeds"
+    con.execute(f"CREATE TEMP TABLE {_STALE} AS SELECT article_id FROM pw_story_seeds")
+    stale = f"SELECT article_id FROM {_STALE}"
     removed = con.execute(f"SELECT count(*) FROM story_signatures WHERE article_id IN ({stale})").fetchall()[0][0]
     if removed:  # bands and edges are written with a signature: none of these has any (new articles)
         con.execute(f"DELETE FROM story_signatures WHERE article_id IN ({stale})")
@@ -152,10 +173,11 @@ def _drop_stale(con, ids: list[str]) -> int:
     return int(removed)
 
 
-def _sign(con, presigned: dict, bands_table: str) -> int:
+def _sign(con, presigned: dict, bands_table: str) -> tuple[int, int]:
     """Signatures and bands for every article in pw_story_targets, written a chunk at a time so
     that memory stays flat however big the batch or the rebuild; the bands go to `bands_table`
-    (NEW_BANDS: a temporary table, copied into story_bands at the end)."""
+    (NEW_BANDS: a temporary table, copied into story_bands at the end). Returns how many were
+    signed, and how many of those had no signature from before the lock."""
     targets = con.execute(
         "SELECT article_id, source, content_hash FROM pw_story_targets ORDER BY article_id"
     ).fetchall()
@@ -170,7 +192,7 @@ def _sign(con, presigned: dict, bands_table: str) -> int:
         hashed += _insert_signed(con, signed, bands_table)
     if bands_table == NEW_BANDS:
         con.execute(f"INSERT INTO story_bands (band, bucket, article_id, source) SELECT * FROM {NEW_BANDS}")
-    return hashed
+    return hashed, unsigned
 
 
 def _insert_signed(con, signed: list[tuple], bands_table: str) -> int:
