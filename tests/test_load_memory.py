@@ -99,16 +99,17 @@ def test_the_index_tokens_of_a_killed_load_are_removed_by_the_next_load(demo_pip
 
 
 def test_a_small_load_reads_every_band_on_the_instances_threads_and_gives_its_setting_back(demo_pipeline, monkeypatch):
-    """A small batch loads on one thread, but near-duplicate matching reads every band of the
-    warehouse, however few the new articles: that statement gets the instance's threads back."""
+    """A small batch loads on one thread, but near-duplicate matching without the bands read before
+    the lock (here: none were) reads every band of the warehouse, however few the new articles:
+    that statement gets the instance's threads back."""
     import warehouse.clusters.matching as matching
 
     seen = []
     candidate_pairs = matching._candidate_pairs
 
-    def watched(con, targets_bands):
+    def watched(con, targets_bands, others=None):
         seen.append(con.execute("SELECT current_setting('threads')").fetchone()[0])
-        return candidate_pairs(con, targets_bands)
+        return candidate_pairs(con, targets_bands, others)
 
     monkeypatch.setattr(matching, "_candidate_pairs", watched)
     demo_pipeline.crawl("unnews", load=False)
