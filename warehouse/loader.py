@@ -275,7 +275,14 @@ def load_batch(
         forget_deleted(con)
         index_batch(con, batch.batch_id, prepared)
         _update_state(con)
-        refresh_clusters(con, _changed_articles(con), presigned, scan_threads=int(threads), neighbours=settled)
+        refresh_clusters(
+            con,
+            _changed_articles(con),
+            presigned,
+            scan_threads=int(threads),
+            neighbours=settled,
+            live=f"SELECT article_id, source, content_hash FROM decided WHERE final IN {VERSIONED}",  # just written
+        )
         dropped = _track_discovery(con, result.source, manifest)
         result.counts = _counts(con)
         result.counts["dropped_from_discovery"] = dropped
