@@ -9,6 +9,7 @@ bands other loads inserted and deleted since), which costs what those loads wrot
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from warehouse.clusters.signatures import BANDS, DTYPE, band_keys
 from warehouse.db import connect, rollback
 from warehouse.errors import WarehouseError
 from warehouse.location import ALIAS, _quote
+
+log = logging.getLogger(__name__)
 
 NEIGHBOURS = "pw_story_neighbours"  # story_bands' rows in the batch's buckets, as the load's transaction begins
 # What a snapshot between the read and the lock may have done for the change feed to say it all:
@@ -63,7 +66,8 @@ def read_neighbours(db, presigned: dict, folder: Path) -> Neighbours | None:
                 )
             finally:
                 con.unregister(_KEYS)
-    except (WarehouseError, duckdb.Error):  # no warehouse yet, or one without clusters: link reads story_bands
+    except (WarehouseError, duckdb.Error) as exc:  # no warehouse yet, or none to read: link reads story_bands
+        log.debug("bands not read before the lock: %s", exc)
         return None
     return Neighbours(snapshot, keys, path)
 
@@ -80,7 +84,8 @@ def settle(con, neighbours: Neighbours | None) -> bool:
     try:
         settled = _settle(con, neighbours.snapshot, f"read_parquet({_quote(str(neighbours.path))})")
         con.execute("COMMIT")
-    except duckdb.Error:  # the feed could not be read: link reads story_bands as before
+    except duckdb.Error as exc:  # the feed could not be read: link reads story_bands as before
+        log.debug("bands read before the lock not brought up to date: %s", exc)
         rollback(con)
         settled = False
     finally:
@@ -91,8 +96,8 @@ def settle(con, neighbours: Neighbours | None) -> bool:
 def _settle(con, snapshot: int, read: str) -> bool:
     now = current_snapshot(con)
     since = snapshot + 1
-    if now > snapshot and not _feed_says_all(con, since, now):
-        return False
+    if now < snapshot or (now > snapshot and not _feed_says_all(con, since, now)):
+        return False  # (an older snapshot now: the catalog was replaced meanwhile)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {NEIGHBOURS} (band SMALLINT, bucket BIGINT, article_id VARCHAR, source VARCHAR)"
     )
