@@ -121,6 +121,49 @@ def test_a_terms_facts_agree_with_the_definitions(con, term, prefix):
         "SELECT pw_exact(?, ?), pw_keys(?, ?), pw_plain_literal(?, ?)", [term, prefix] * 3
     ).fetchall()
     assert facts == definitions
+    # what the query's check (migration 018) reads from the facts, against what 012's check asked
+    ln, cjk, one_word = con.execute(
+        "SELECT f.ln, f.cjk, len(f.words) = 1 AND f.words[1] = lower(?) FROM (SELECT pw_term_facts(?, ?) AS f)",
+        [term, term, prefix],
+    ).fetchall()[0]
+    asked = con.execute(
+        "SELECT regexp_matches(?, '[\\pL\\pN]'), pw_is_cjk(?), regexp_full_match(lower(?), '[\\pL\\pN\\pM]+')",
+        [term] * 3,
+    ).fetchall()[0]
+    assert (ln, cjk) == asked[:2]
+    if not any(c.isspace() for c in term):  # a `word*` token holds none
+        assert one_word == asked[2]
+
+
+QUERY_PIECES = ["OR", "AND", "NOT", "title:", "source:", "*", '"', "-", "(", "..."]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    query=st.one_of(
+        st.text(ALPHABET + '"*-:', max_size=16),
+        st.lists(st.sampled_from(QUERY_PIECES + WORDS), max_size=5).map(" ".join),
+        st.lists(st.sampled_from(QUERY_PIECES + WORDS), max_size=4).map("".join),
+    )
+)
+@example(query="ab*c*")
+@example(query="新疆*")
+@example(query="--- source:")
+def test_the_check_over_the_facts_answers_as_the_check_over_the_terms(con, query):
+    """Migration 018's parse (pw_clauses_facts) accepts and refuses every query as 006/012's
+    (pw_clauses) does, with the same message, and gives the same clauses."""
+
+    def parsed(macro):
+        try:
+            return con.execute(f"SELECT {macro}(?)", [query]).fetchall()[0][0]
+        except duckdb.Error as exc:
+            return str(exc)
+
+    facts, terms = parsed("pw_clauses_facts"), parsed("pw_clauses")
+    if isinstance(terms, list):
+        assert [{k: v for k, v in clause.items() if k != "facts"} for clause in facts] == terms
+    else:
+        assert facts == terms
 
 
 def test_every_match_reads_as_the_newest_do_past_a_thousand_matches(con):
