@@ -121,7 +121,7 @@ def test_a_terms_facts_agree_with_the_definitions(con, term, prefix):
         "SELECT pw_exact(?, ?), pw_keys(?, ?), pw_plain_literal(?, ?)", [term, prefix] * 3
     ).fetchall()
     assert facts == definitions
-    # what the query's check (migration 018) reads from the facts, against what 012's check asked
+    # what the query's check (migration 017) reads from the facts, against what 012's check asked
     ln, cjk, one_word = con.execute(
         "SELECT f.ln, f.cjk, len(f.words) = 1 AND f.words[1] = lower(?) FROM (SELECT pw_term_facts(?, ?) AS f)",
         [term, term, prefix],
@@ -150,7 +150,7 @@ QUERY_PIECES = ["OR", "AND", "NOT", "title:", "source:", "*", '"', "-", "(", "..
 @example(query="新疆*")
 @example(query="--- source:")
 def test_the_check_over_the_facts_answers_as_the_check_over_the_terms(con, query):
-    """Migration 018's parse (pw_clauses_facts) accepts and refuses every query as 006/012's
+    """Migration 017's parse (pw_clauses_facts) accepts and refuses every query as 006/012's
     (pw_clauses) does, with the same message, and gives the same clauses."""
 
     def parsed(macro):

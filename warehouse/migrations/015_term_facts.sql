@@ -1,5 +1,5 @@
--- What a search learns about each of its terms (its words, whether the index counts it
--- exactly, its keys, whether a phrase is counted as a plain string), with each Unicode class
+-- What a search learns about each of its terms (whether the index counts it exactly, its keys,
+-- whether a phrase is counted as a plain string), with each Unicode class
 -- compiled once. A regular expression is compiled for every place it appears in the expanded
 -- macros, by every thread that runs it (and by the planner when it folds a constant), whichever
 -- branch of a CASE a row takes; with \pL that takes about 1.2 ms, and pw_exact, pw_keys and
@@ -36,9 +36,7 @@ CREATE OR REPLACE MACRO pw_term_facts(term, prefix) AS
                            AND len(list_filter(
                                    list_transform([pw_literal_guards(pw_literal(term))],
                                                   g -> list_transform(range(1, length(g) + 1), k -> substr(g, k, 1)))[1],
-                                   c -> NOT contains(w.chars, c))) = 0,
-                'ln': w.ln,
-                'words': f.words
+                                   c -> NOT contains(w.chars, c))) = 0
             })[1])[1];
 
 -- pw_counted_all as migration 012 wrote it, with each term's facts computed once.
