@@ -71,6 +71,8 @@ def classify(cmd: str, parent_kind: str | None) -> str:
         return "crawl"
     if parent_kind in ("crawl", "workers"):
         return "workers"  # the forkserver and the extraction processes it forks
+    if "warehouse.load_apart" in cmd:  # a big batch's load, in a process of its own
+        return "load"
     if "prefect" in cmd and ("server" in cmd or "uvicorn" in cmd):
         return "prefect_server"
     if parent_kind is None:

@@ -32,6 +32,7 @@ from warehouse.clusters import presign
 from warehouse.clusters.neighbours import read_neighbours
 from warehouse.current import known_captured_articles
 from warehouse.db import connect, location, open_location
+from warehouse.load_apart import wants_own_process
 from warehouse.load_memory import load_memory_limit
 from warehouse.prediffs import prepare_diffs
 from warehouse.search_index import prepare_batch, rebuild
@@ -269,9 +270,8 @@ def timed_load(db: Path, batch: StagedBatch) -> dict:
         started = time.perf_counter()
         with connect(db, wait=60) as con:
             opened = time.perf_counter()
-            result = timer.loader.load_batch_bounded(
-                load_memory_limit(), con, batch, presigned, prepared, None, diffs, neighbours
-            )
+            bound = load_memory_limit() if wants_own_process([batch]) else None  # as load_pending holds it
+            result = timer.loader.load_batch_bounded(bound, con, batch, presigned, prepared, None, diffs, neighbours)
             loaded = time.perf_counter()
         closed = time.perf_counter()
     finally:

@@ -1,6 +1,7 @@
 """What a load holds in memory and leaves on disk: the steps before the lock read no text of a first
 load, DuckDB spills into a folder of its process's own, never into the working directory, a load
-held to PRESSWATCH_LOAD_MEMORY that does not fit is loaded again without the bound, and the term
+big batch loads in a process of its own held to PRESSWATCH_LOAD_MEMORY and one that does not fit
+is loaded again without the bound, a small one in the command without it, and the term
 index's tokens of a load that was killed are removed by the next one."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from tests.conftest import make_pipeline
 from warehouse.current import known_captured_articles
 from warehouse.db import connect
-from warehouse.loader import load_batch
+from warehouse.loader import load_batch, load_pending
 from warehouse.search_index import TOKENS_FOLDER
 from warehouse.staging import pending_batches
 
@@ -58,15 +59,49 @@ def test_a_load_that_cannot_begin_gives_its_instance_settings_back(demo_pipeline
     assert after == before
 
 
-def test_a_batch_too_big_for_the_load_memory_bound_is_loaded_again_without_it(demo_pipeline):
-    tight = demo_pipeline.cli("crawl", "--source", "unnews", env={"PRESSWATCH_LOAD_MEMORY": "1MB"})
+def test_a_big_batch_loads_apart_under_the_bound_and_one_too_big_for_it_is_loaded_again_without(demo_pipeline):
+    """PRESSWATCH_LOAD_APART=1B makes the demo's batch a big one: it loads in a process of its own held
+    to PRESSWATCH_LOAD_MEMORY, which says (through the command) that the batch did not fit."""
+    tight = demo_pipeline.cli(
+        "crawl", "--source", "unnews", env={"PRESSWATCH_LOAD_MEMORY": "1MB", "PRESSWATCH_LOAD_APART": "1B"}
+    )
     assert tight.returncode == 0, tight.stderr
     assert (
         "did not fit in PRESSWATCH_LOAD_MEMORY=1MB of DuckDB memory: loading it again without the bound" in tight.stderr
     )
     assert "Traceback" not in tight.stderr
+    assert "batches loaded: 1" in tight.stdout
     assert demo_pipeline.scalar("SELECT count(*) FROM articles WHERE source = 'unnews'") > 0
     assert not pending_batches(demo_pipeline.settings.staging)  # nothing left staged
+
+
+def test_a_small_batch_loads_in_the_command_without_the_bound(demo_pipeline):
+    small = demo_pipeline.cli("crawl", "--source", "unnews", env={"PRESSWATCH_LOAD_MEMORY": "1MB"})
+    assert small.returncode == 0, small.stderr
+    assert "did not fit" not in small.stderr and "Traceback" not in small.stderr
+    assert demo_pipeline.scalar("SELECT count(*) FROM articles WHERE source = 'unnews'") > 0
+
+
+def test_a_load_process_that_dies_without_an_answer_leaves_its_batches_to_the_command(
+    demo_pipeline, monkeypatch, caplog
+):
+    demo_pipeline.crawl("unnews", load=False)
+    monkeypatch.setenv("PRESSWATCH_LOAD_APART", "1B")
+    monkeypatch.setattr(sys, "executable", shutil.which("false"))  # the load's process exits 1 at once
+    settings = demo_pipeline.settings
+    results = load_pending(settings.db, settings.staging, settings.loaded, archive=settings.archive)
+    assert [(r.source, r.skipped, r.error) for r in results] == [("unnews", False, None)]
+    assert "ended with exit code 1 and no answer: loading what it left staged in this process" in caplog.text
+    assert demo_pipeline.scalar("SELECT count(*) FROM articles WHERE source = 'unnews'") > 0
+    assert not pending_batches(settings.staging)
+
+
+def test_a_load_apart_setting_that_is_not_a_size_is_named_and_the_batch_waits(demo_pipeline):
+    bad = demo_pipeline.cli("crawl", "--source", "unnews", env={"PRESSWATCH_LOAD_APART": "big"})
+    assert bad.returncode != 0
+    assert "PRESSWATCH_LOAD_APART='big' is not a size: give one like 64MB" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    assert len(pending_batches(demo_pipeline.settings.staging)) == 1
 
 
 def test_a_load_memory_setting_that_is_not_a_size_is_named_and_the_batch_waits(demo_pipeline):

@@ -22,6 +22,7 @@ from warehouse.current import known_captured_articles
 from warehouse.db import confirm_write_lock, connect, drop_temp_tables, rollback
 from warehouse.errors import BatchError, LoadConflict, SharedPartUnavailable
 from warehouse.flips import extraction_flips
+from warehouse.load_apart import load_in_own_process, wants_own_process
 from warehouse.load_memory import LOAD_MEMORY_ENV, load_memory_limit, memory_bound
 from warehouse.outcomes import crawl_outcome
 from warehouse.prediffs import Diff, diff, prepare_diffs, version_key
@@ -130,12 +131,27 @@ def load_pending(
     Raises DatabaseLocked after `wait` s. Batches are listed once the lock is held, so two
     loaders never take the same batch; an unreadable batch stays staged and is reported. With the
     WARC `archive` the captures were written to, lines the extractor alone gained or lost are not
-    edits (warehouse/flips.py).
+    edits (warehouse/flips.py). When one of the batches is big, they load in a process of their own
+    held to PRESSWATCH_LOAD_MEMORY (warehouse/load_apart.py).
     """
     wanted = [b for b in pending_batches(staging) if keep is None or keep(b)]
     if not wanted:
         return []
     memory = load_memory_limit()
+    if memory is not None and wants_own_process(wanted):  # every batch, so they still load in order
+        apart = load_in_own_process(db, staging, loaded, wait, [b.batch_id for b in wanted], archive, memory)
+        if apart is not None:
+            return apart
+    return load_pending_here(db, staging, loaded, wait, keep, archive)
+
+
+def load_pending_here(
+    db, staging: Path, loaded: Path, wait: float = 10.0, keep=None, archive=None, memory: str | None = None
+) -> list[LoadResult]:
+    """load_pending in this process, DuckDB held to `memory` during each batch's load (None: unbounded)."""
+    wanted = [b for b in pending_batches(staging) if keep is None or keep(b)]
+    if not wanted:
+        return []
     presigned = {b.batch_id: presign(b.records) for b in wanted if b.records.exists()}  # before the lock
     scratch = Path(staging).parent / TOKENS_FOLDER
     prepared = {b.batch_id: prepare_batch(b.records, scratch) for b in wanted}  # the term index's tokens, likewise
