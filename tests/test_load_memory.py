@@ -75,13 +75,6 @@ def test_a_big_batch_loads_apart_under_the_bound_and_one_too_big_for_it_is_loade
     assert not pending_batches(demo_pipeline.settings.staging)  # nothing left staged
 
 
-def test_a_small_batch_loads_in_the_command_without_the_bound(demo_pipeline):
-    small = demo_pipeline.cli("crawl", "--source", "unnews", env={"PRESSWATCH_LOAD_MEMORY": "1MB"})
-    assert small.returncode == 0, small.stderr
-    assert "did not fit" not in small.stderr and "Traceback" not in small.stderr
-    assert demo_pipeline.scalar("SELECT count(*) FROM articles WHERE source = 'unnews'") > 0
-
-
 def test_a_load_process_that_dies_without_an_answer_leaves_its_batches_to_the_command(
     demo_pipeline, monkeypatch, caplog
 ):
@@ -96,22 +89,22 @@ def test_a_load_process_that_dies_without_an_answer_leaves_its_batches_to_the_co
     assert not pending_batches(settings.staging)
 
 
-def test_a_load_apart_setting_that_is_not_a_size_is_named_and_the_batch_waits(demo_pipeline):
-    bad = demo_pipeline.cli("crawl", "--source", "unnews", env={"PRESSWATCH_LOAD_APART": "big"})
-    assert bad.returncode != 0
-    assert "PRESSWATCH_LOAD_APART='big' is not a size: give one like 64MB" in bad.stderr
-    assert "Traceback" not in bad.stderr
-    assert len(pending_batches(demo_pipeline.settings.staging)) == 1
-
-
-def test_a_load_memory_setting_that_is_not_a_size_is_named_and_the_batch_waits(demo_pipeline):
+def test_load_settings_that_are_not_sizes_are_named_and_the_batch_waits_for_a_small_unbounded_load(demo_pipeline):
     bad = demo_pipeline.cli("crawl", "--source", "unnews", env={"PRESSWATCH_LOAD_MEMORY": "plenty"})
     assert bad.returncode != 0
     assert "PRESSWATCH_LOAD_MEMORY='plenty' is not a size: give one like 320MB or 1GB, or 0 for no bound" in bad.stderr
     assert "Traceback" not in bad.stderr
-    good = demo_pipeline.cli("crawl", "--source", "unnews", env={"PRESSWATCH_LOAD_MEMORY": "0"})
+    bad = demo_pipeline.cli("crawl", "--source", "unnews", env={"PRESSWATCH_LOAD_APART": "big"})
+    assert bad.returncode != 0
+    assert "PRESSWATCH_LOAD_APART='big' is not a size: give one like 64MB" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    assert len(pending_batches(demo_pipeline.settings.staging)) == 2
+    # a small batch loads in the command, without the bound (it would not fit in 1MB)
+    good = demo_pipeline.cli("crawl", "--source", "unnews", env={"PRESSWATCH_LOAD_MEMORY": "1MB"})
     assert good.returncode == 0, good.stderr
+    assert "did not fit" not in good.stderr and "Traceback" not in good.stderr
     assert demo_pipeline.scalar("SELECT count(*) FROM articles WHERE source = 'unnews'") > 0
+    assert not pending_batches(demo_pipeline.settings.staging)
 
 
 def test_the_index_tokens_of_a_killed_load_are_removed_by_the_next_load(demo_pipeline):
