@@ -91,6 +91,7 @@ class TreeSampler:
     peak_pss: int = 0
     peak_rss_by_kind: dict = field(default_factory=dict)
     peak_at: dict = field(default_factory=dict)
+    peak_pss_at: dict = field(default_factory=dict)  # the moment of peak PSS: PSS and processes per kind
     first_seen: dict = field(default_factory=dict)
     last_seen: dict = field(default_factory=dict)
     samples: int = 0
@@ -121,6 +122,8 @@ class TreeSampler:
         now = time.monotonic() - self.started
         total_rss = total_pss = 0
         by_kind: dict[str, int] = {}
+        pss_by_kind: dict[str, int] = {}
+        processes: dict[str, int] = {}
         todo: list[tuple[int, int | None]] = [(self.root, None)]
         count = 0
         while todo:
@@ -132,8 +135,11 @@ class TreeSampler:
             kind = self._kind(pid, parent)
             by_kind[kind] = by_kind.get(kind, 0) + rss
             total_rss += rss
+            processes[kind] = processes.get(kind, 0) + 1
             if self.pss:
-                total_pss += pss_bytes(pid)
+                pss = pss_bytes(pid)
+                total_pss += pss
+                pss_by_kind[kind] = pss_by_kind.get(kind, 0) + pss
             self.first_seen.setdefault(kind, now)
             self.last_seen[kind] = now
             todo.extend((c, pid) for c in children(pid))
@@ -142,7 +148,13 @@ class TreeSampler:
         if total_rss > self.peak_rss:
             self.peak_rss = total_rss
             self.peak_at = {"t": round(now, 1), **{k: round(v / 2**20, 1) for k, v in by_kind.items()}}
-        self.peak_pss = max(self.peak_pss, total_pss)
+        if total_pss > self.peak_pss:
+            self.peak_pss = total_pss
+            self.peak_pss_at = {
+                "t": round(now, 1),
+                "pss_mb": {k: round(v / 2**20, 1) for k, v in pss_by_kind.items()},
+                "processes": processes,
+            }
         for kind, value in by_kind.items():
             self.peak_rss_by_kind[kind] = max(self.peak_rss_by_kind.get(kind, 0), value)
 
@@ -158,6 +170,7 @@ class TreeSampler:
             "peak_pss_mb": mb(self.peak_pss) if self.pss else None,
             "peak_rss_by_kind_mb": {k: mb(v) for k, v in sorted(self.peak_rss_by_kind.items())},
             "at_peak_mb": self.peak_at,
+            "at_peak_pss": self.peak_pss_at,
             "max_processes": self.max_processes,
             "samples": self.samples,
             "seen_s": {k: [round(self.first_seen[k], 2), round(self.last_seen[k], 2)] for k in sorted(self.first_seen)},

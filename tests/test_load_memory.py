@@ -17,6 +17,7 @@ import pytest
 from tests.conftest import make_pipeline
 from warehouse.current import known_captured_articles
 from warehouse.db import connect
+from warehouse.errors import DatabaseLocked
 from warehouse.loader import load_batch, load_pending
 from warehouse.search_index import TOKENS_FOLDER
 from warehouse.staging import pending_batches
@@ -75,13 +76,17 @@ def test_a_big_batch_loads_apart_under_the_bound_and_one_too_big_for_it_is_loade
     assert not pending_batches(demo_pipeline.settings.staging)  # nothing left staged
 
 
-def test_a_load_process_that_dies_without_an_answer_leaves_its_batches_to_the_command(
+def test_the_load_process_named_error_reaches_the_command_and_one_that_dies_leaves_it_the_batches(
     demo_pipeline, monkeypatch, caplog
 ):
     demo_pipeline.crawl("unnews", load=False)
     monkeypatch.setenv("PRESSWATCH_LOAD_APART", "1B")
-    monkeypatch.setattr(sys, "executable", shutil.which("false"))  # the load's process exits 1 at once
     settings = demo_pipeline.settings
+    with connect(settings.db):  # another writer holds the write lock: the load process gives up, and says why
+        with pytest.raises(DatabaseLocked, match=r"another load \(process \d+\) is writing"):
+            load_pending(settings.db, settings.staging, settings.loaded, wait=0.5)
+    assert len(pending_batches(settings.staging)) == 1
+    monkeypatch.setattr(sys, "executable", shutil.which("false"))  # the load's process exits 1 at once
     results = load_pending(settings.db, settings.staging, settings.loaded, archive=settings.archive)
     assert [(r.source, r.skipped, r.error) for r in results] == [("unnews", False, None)]
     assert "ended with exit code 1 and no answer: loading what it left staged in this process" in caplog.text
