@@ -144,12 +144,12 @@ class Case:
         self.failed.append(machine)
         return raised.value
 
-    def load_process(self, machine: Settings) -> subprocess.Popen:
+    def load_process(self, machine: Settings, env: dict | None = None) -> subprocess.Popen:
         """A machine's load in a process of its own (to be killed)."""
         return subprocess.Popen(
             [sys.executable, "-c", LOAD, str(machine.db), str(machine.data), str(machine.registry)],
             cwd=ROOT,
-            env={**os.environ, **self.env},
+            env={**os.environ, **self.env, **(env or {})},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
@@ -265,16 +265,21 @@ def storage_slow(case: Case) -> list[SharedPartUnavailable]:
     return []
 
 
-def machine_killed_while_it_holds_the_lock(case: Case) -> list[SharedPartUnavailable]:
+def machine_killed_while_it_holds_the_lock(case: Case, env: dict | None = None) -> list[SharedPartUnavailable]:
     first, second = case.machine("a"), case.machine("b")
     hold = case.world.s3.hold_at(lake(case))
-    process = case.load_process(first)
+    process = case.load_process(first, env)
     assert hold.arrived.wait(60), "the load never wrote its data"
     case.killed(process, first)
     hold.release(forward=False)  # its upload dies with it
     [result] = load_staged(second)  # the catalog's server freed the lock: another machine loads
     assert result.counts["new"] == PAGES
     return []
+
+
+def machine_killed_while_its_load_process_holds_the_lock(case: Case) -> list[SharedPartUnavailable]:
+    """As above, its batch loading in a process of its own (warehouse/load_apart.py), which dies with it."""
+    return machine_killed_while_it_holds_the_lock(case, {"PRESSWATCH_LOAD_APART": "1B"})
 
 
 def machine_killed_while_it_copies_warc_files(case: Case) -> list[SharedPartUnavailable]:
@@ -297,6 +302,7 @@ MATRIX = {
     storage_answering_500s: (StorageUnavailable, "cannot publish s/"),
     storage_slow: (None, None),
     machine_killed_while_it_holds_the_lock: (None, None),
+    machine_killed_while_its_load_process_holds_the_lock: (None, None),
     machine_killed_while_it_copies_warc_files: (None, None),
 }
 

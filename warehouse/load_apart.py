@@ -4,7 +4,8 @@ A load's working tables live until its transaction commits, so a first load of 2
 the command to 1.1-1.6 GB. Under a bound DuckDB spills them instead, but DuckDB 1.5.5 corrupted its
 heap in a later `ducklake_rewrite_data_files` of a process that had loaded under one (2 of 50 runs
 of the bench's upkeep), so a bounded load runs in a process that does nothing else and exits: the
-bound never outlives the load, and the command that waits keeps none of the load's memory. Small
+bound never outlives the load, and the command that waits keeps none of the load's memory; the
+process dies with the command, as a machine's death would end both. Small
 batches, a scheduled run's usual, load in the command's process as before: a process start costs
 about half a second.
 
@@ -14,6 +15,7 @@ default 64MB: about 8,000 real articles, or 20,000 of the bench's synthetic ones
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import pickle
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 
 LOAD_APART_ENV = "PRESSWATCH_LOAD_APART"
 DEFAULT_LOAD_APART = "64MB"
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +82,9 @@ def load_in_own_process(
     with tempfile.TemporaryDirectory(prefix="presswatch-load-") as folder:
         asked, answered = Path(folder) / "request.pickle", Path(folder) / "answer.pickle"
         asked.write_bytes(pickle.dumps(request))
-        process = subprocess.Popen([sys.executable, "-m", "warehouse.load_apart", str(asked), str(answered)])
+        process = subprocess.Popen(
+            [sys.executable, "-m", "warehouse.load_apart", str(asked), str(answered), str(os.getpid())]
+        )
         try:
             code = process.wait()
         except BaseException:  # the command is stopping: so does its load, whose transaction rolls back
@@ -122,10 +127,22 @@ def _portable(exc: Exception) -> Exception:
         return WarehouseError(f"{type(exc).__name__}: {exc}")
 
 
-def main(asked: str, answered: str) -> int:
+def _die_with(command: int) -> None:
+    """Have the kernel kill this process when the command that started it dies (Linux), as the
+    machine's death would: a load must not outlive a command that was killed, still holding the lock."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: a killed command's load finishes on its own
+        return
+    if os.getppid() != command:  # it died before the request above
+        os._exit(1)
+
+
+def main(asked: str, answered: str, command: str) -> int:
+    _die_with(int(command))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C reaches the command, which stops this process
     from warehouse.loader import load_pending_here
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C reaches the command, which stops this process
     request = pickle.loads(Path(asked).read_bytes())
     kept = _Kept()
     logging.getLogger().addHandler(kept)
@@ -151,4 +168,4 @@ def main(asked: str, answered: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:3]))
+    sys.exit(main(*sys.argv[1:4]))
