@@ -4,13 +4,13 @@ A load's working tables live until its transaction commits, so a first load of 2
 the command to 1.1-1.6 GB. Under a bound DuckDB spills them instead, but DuckDB 1.5.5 corrupted its
 heap in a later `ducklake_rewrite_data_files` of a process that had loaded under one (2 of 50 runs
 of the bench's upkeep), so a bounded load runs in a process that does nothing else and exits: the
-bound never outlives the load, and the command that waits keeps none of the load's memory; the
-process dies with the command, as a machine's death would end both. Small
-batches, a scheduled run's usual, load in the command's process as before: a process start costs
-about half a second.
+bound never outlives the load, and the command that waits keeps none of the load's memory. The
+process dies with the command, as a machine's death would end both. Small batches, a scheduled
+run's usual, load in the command's process as before: a process start costs about half a second.
 
-PRESSWATCH_LOAD_APART is the size of a batch's records from which it loads apart (DuckDB's units,
-default 64MB: about 8,000 real articles, or 20,000 of the bench's synthetic ones); "0", "none" or "off" loads every batch in the command.
+PRESSWATCH_LOAD_APART is the size of a batch's records from which it loads apart (DuckDB's units;
+default 64MB: about 8,000 real articles, or 20,000 of the bench's synthetic ones); "0", "none" or
+"off" loads every batch in the command.
 """
 
 from __future__ import annotations
