@@ -6,7 +6,8 @@ them to its spill folder instead (warehouse/db.py gives each process its own). P
 sets the bound in DuckDB's units (default 320MB); "0" or "none" loads without one. The bound holds
 only in a process that loads big batches and exits (warehouse/load_apart.py): with one, DuckDB 1.5.5
 corrupted its heap in a later `ducklake_rewrite_data_files` of the same process in 2 of 50 runs of
-the bench's upkeep (loads, then `maintain`), and never in 102 runs without. A batch that does not
+the bench's upkeep (loads, then `maintain`), and never in 102 runs without (though `maintain`
+was later seen crashing ~1 % of runs with no bound at all: docs/operations.md). A batch that does not
 fit is loaded again without the bound, so a bound never keeps a batch out of the warehouse.
 """
 
