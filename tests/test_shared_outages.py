@@ -265,21 +265,19 @@ def storage_slow(case: Case) -> list[SharedPartUnavailable]:
     return []
 
 
-def machine_killed_while_it_holds_the_lock(case: Case, env: dict | None = None) -> list[SharedPartUnavailable]:
+def machine_killed_while_it_holds_the_lock(case: Case) -> list[SharedPartUnavailable]:
+    """The batch loads in a process of its own (warehouse/load_apart.py), which dies with the command
+    as the machine's death would end both; a load in the command's own process killed at each of its
+    steps is tests/reliability/test_crash_safety.py's."""
     first, second = case.machine("a"), case.machine("b")
     hold = case.world.s3.hold_at(lake(case))
-    process = case.load_process(first, env)
+    process = case.load_process(first, {"PRESSWATCH_LOAD_APART": "1B"})
     assert hold.arrived.wait(60), "the load never wrote its data"
     case.killed(process, first)
     hold.release(forward=False)  # its upload dies with it
     [result] = load_staged(second)  # the catalog's server freed the lock: another machine loads
     assert result.counts["new"] == PAGES
     return []
-
-
-def machine_killed_while_its_load_process_holds_the_lock(case: Case) -> list[SharedPartUnavailable]:
-    """As above, its batch loading in a process of its own (warehouse/load_apart.py), which dies with it."""
-    return machine_killed_while_it_holds_the_lock(case, {"PRESSWATCH_LOAD_APART": "1B"})
 
 
 def machine_killed_while_it_copies_warc_files(case: Case) -> list[SharedPartUnavailable]:
@@ -302,7 +300,6 @@ MATRIX = {
     storage_answering_500s: (StorageUnavailable, "cannot publish s/"),
     storage_slow: (None, None),
     machine_killed_while_it_holds_the_lock: (None, None),
-    machine_killed_while_its_load_process_holds_the_lock: (None, None),
     machine_killed_while_it_copies_warc_files: (None, None),
 }
 
