@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -116,16 +117,17 @@ def _start() -> str:
         ready = process.stdout.readline().strip()
         assert ready == "ready", f"the CLI fork server did not start: {ready!r}"
         _server.update(process=process, socket=path, env=env)
-        atexit.register(_stop, process)
+        atexit.register(_stop, process, folder)
         return path
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _stop(process: subprocess.Popen, folder: str) -> None:
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
     process.wait()
+    shutil.rmtree(folder, ignore_errors=True)  # its socket
 
 
 def _same_interpreter(env: dict) -> bool:
