@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from bench.cpu_budget import cpu_per_page
 from bench.harness import PROJECT, VENV_BIN, env
 from bench.sampler import TreeSampler
 from warehouse.db import location, open_location
@@ -137,6 +138,7 @@ def crawl_sequence(
         result["versions_added"] = result.get("versions_total", 0) - versions_before
         versions_before = result.get("versions_total", versions_before)
         result["pages_per_s"] = round(pages / result["wall_s"], 2)
+        result["cpu_per_page"] = cpu_per_page(result, pages)
         if result.get("crawl_process_s"):
             result["crawl_only_pages_per_s"] = round(pages / result["crawl_process_s"], 2)
         out[name] = result

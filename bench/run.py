@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import crawls, fixed_cost, lake, peers, synthetic
+from bench import cpu_budget, crawls, fixed_cost, lake, peers, synthetic
 from bench import real as real_pages
 from bench.harness import PROJECT, ROOT, ServerProcess, bench_registry, env, set_project, summarize
 from bench.real import ENV as REAL_ENV
@@ -316,6 +316,7 @@ def _crawl_summary(runs: list[dict]) -> dict:
             "after_crawl_s": summarize([g.get("after_crawl_s") for g in got]),
             "peak_rss_mb": summarize([g["memory"]["peak_rss_mb"] for g in got]),
             "peak_pss_mb": summarize([g["memory"]["peak_pss_mb"] for g in got]),
+            "cpu_ms_per_page": summarize([(g.get("cpu_per_page") or {}).get("total_ms") for g in got]),
             "versions_added": summarize([g.get("versions_added") for g in got]),
             "exit": [g["exit"] for g in got],
         }
@@ -376,11 +377,16 @@ def targets(
             peer_runs.get("trafilatura_cli") or [None] * len(crawl_runs),
         )
     )
+    spent = [
+        cpu_budget.budget(c.get("first") or {}, results["meta"]["pages"], b1, b2, 0.85)
+        for c, b1, b2 in zip(crawl_runs, peer_runs.get("bare_1") or [None] * len(crawl_runs), [b for _, b, _ in pairs])
+    ]
     add(
         "first crawl / bare trafilatura 2 processes",
         [_ratio(c.get("first", {}).get("pages_per_s"), b["pages_per_s"]) for c, b, _ in pairs if b],
         0.85,
         ">=",
+        note=cpu_budget.describe(spent[0]) if spent and spent[0] else "",
     )
     add(
         "first crawl (process only) / bare trafilatura 2 processes",
@@ -570,6 +576,8 @@ def _corpus_rows(rows: list, results: dict, fmt) -> None:
             rows.append(("  crawl process alone", fmt(c[key]["crawl_process_s"]), "s"))
             rows.append(("  before crawl: CLI + Prefect start", fmt(c[key]["before_crawl_s"]), "s"))
             rows.append(("  after crawl: load + report + exit", fmt(c[key]["after_crawl_s"]), "s"))
+            if (c[key].get("cpu_ms_per_page") or {}).get("median") is not None:
+                rows.append(("  CPU a page, process tree", fmt(c[key]["cpu_ms_per_page"]), "ms"))
             rows.append(
                 ("  peak PSS, process tree (RSS)", f"{fmt(c[key]['peak_pss_mb'])} ({fmt(c[key]['peak_rss_mb'])})", "MB")
             )

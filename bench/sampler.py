@@ -1,4 +1,4 @@
-"""Memory and timeline of a whole process tree, sampled from /proc every 100 ms (no psutil needed).
+"""Memory, CPU and timeline of a whole process tree, sampled from /proc every 100 ms (no psutil needed).
 
 RSS summed over the tree counts pages shared between a parent and its forked children once per
 process, so it overstates; PSS (from smaps_rollup) shares them out and is reported beside it.
@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 def children(pid: int) -> list[int]:
@@ -64,6 +65,16 @@ def pss_bytes(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time the process has used so far."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()  # the command name may hold spaces
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def classify(cmd: str, parent_kind: str | None) -> str:
     if "crawlers.fork_server" in cmd:  # a forked crawl keeps its server's command line
         return "crawl" if parent_kind == "fork_server" else "fork_server"
@@ -100,6 +111,7 @@ class TreeSampler:
     def __post_init__(self):
         self._stop = threading.Event()
         self._kinds: dict[int, str] = {}
+        self._cpu: dict[int, float] = {}  # each process's CPU seconds at its last sample
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.started = time.monotonic()
 
@@ -133,6 +145,9 @@ class TreeSampler:
                 continue
             count += 1
             kind = self._kind(pid, parent)
+            cpu = cpu_seconds(pid)
+            if cpu is not None:
+                self._cpu[pid] = cpu
             by_kind[kind] = by_kind.get(kind, 0) + rss
             total_rss += rss
             processes[kind] = processes.get(kind, 0) + 1
@@ -163,9 +178,19 @@ class TreeSampler:
             self.sample()
             self._stop.wait(self.interval)
 
+    def cpu_by_kind(self) -> dict[str, float]:
+        """CPU seconds per kind of process, each process as of its last sample: a process loses what
+        it used after that (under one interval each), so this is a lower bound."""
+        out: dict[str, float] = {}
+        for pid, seconds in self._cpu.items():
+            kind = self._kinds.get(pid, "other")
+            out[kind] = out.get(kind, 0.0) + seconds
+        return {k: round(v, 2) for k, v in sorted(out.items())}
+
     def summary(self) -> dict:
         mb = lambda b: round(b / 2**20, 1)  # noqa: E731
         return {
+            "cpu_s_by_kind": self.cpu_by_kind(),
             "peak_rss_mb": mb(self.peak_rss),
             "peak_pss_mb": mb(self.peak_pss) if self.pss else None,
             "peak_rss_by_kind_mb": {k: mb(v) for k, v in sorted(self.peak_rss_by_kind.items())},
