@@ -82,7 +82,7 @@ def classify(cmd: str, parent_kind: str | None) -> str:
         return "crawl"
     if parent_kind in ("crawl", "workers"):
         return "workers"  # the forkserver and the extraction processes it forks
-    if "warehouse.load_apart" in cmd:  # a big batch's load, in a process of its own
+    if "warehouse.apart" in cmd:  # in a crawl, the work done apart is a big batch's load
         return "load"
     if "prefect" in cmd and ("server" in cmd or "uvicorn" in cmd):
         return "prefect_server"

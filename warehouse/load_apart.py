@@ -15,19 +15,14 @@ default 64MB: about 8,000 real articles, or 20,000 of the bench's synthetic ones
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
-import pickle
-import signal
-import subprocess
-import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from warehouse.errors import LoadSettingError, WarehouseError
+from warehouse.apart import ProcessEnded, call_apart
+from warehouse.errors import LoadSettingError
 from warehouse.load_memory import size_bytes
 from warehouse.staging import StagedBatch
 
@@ -36,7 +31,6 @@ if TYPE_CHECKING:
 
 LOAD_APART_ENV = "PRESSWATCH_LOAD_APART"
 DEFAULT_LOAD_APART = "64MB"
-_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 log = logging.getLogger(__name__)
 
@@ -70,102 +64,25 @@ def load_in_own_process(
 
     None when the process ended without an answer (killed, crashed): what it had not committed is
     still staged, and the caller loads it."""
-    request = {
-        "db": db,
-        "staging": Path(staging),
-        "loaded": Path(loaded),
-        "wait": wait,
-        "batch_ids": list(batch_ids),
-        "archive": archive,
-        "memory": memory,
-    }
-    with tempfile.TemporaryDirectory(prefix="presswatch-load-") as folder:
-        asked, answered = Path(folder) / "request.pickle", Path(folder) / "answer.pickle"
-        asked.write_bytes(pickle.dumps(request))
-        process = subprocess.Popen(
-            [sys.executable, "-m", "warehouse.load_apart", str(asked), str(answered), str(os.getpid())]
+    try:
+        return call_apart(
+            "warehouse.load_apart:load_these", db, Path(staging), Path(loaded), wait, list(batch_ids), archive, memory
         )
-        try:
-            code = process.wait()
-        except BaseException:  # the command is stopping: so does its load, whose transaction rolls back
-            process.terminate()
-            process.wait()
-            raise
-        if not answered.exists():
-            log.warning(
-                "the load of %d batch(es) in a process of its own ended with exit code %s and no answer:"
-                " loading what it left staged in this process, without a memory bound",
-                len(batch_ids),
-                code,
-            )
-            return None
-        answer = pickle.loads(answered.read_bytes())
-    for name, level, message in answer["logged"]:
-        logging.getLogger(name).log(level, "%s", message)
-    if answer["error"] is not None:
-        raise answer["error"]
-    return answer["results"]
+    except ProcessEnded as exc:
+        log.warning(
+            "the load of %d batch(es) in a process of its own ended with %s and no answer:"
+            " loading what it left staged in this process, without a memory bound",
+            len(batch_ids),
+            f"exit code {exc.code}",
+        )
+        return None
 
 
-class _Kept(logging.Handler):
-    """The load's warnings, sent back to the command to log as its own."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.records: list[tuple[str, int, str]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append((record.name, record.levelno, record.getMessage()))
-
-
-def _portable(exc: Exception) -> Exception:
-    """`exc` if it survives pickling, else a WarehouseError with its message."""
-    try:
-        pickle.loads(pickle.dumps(exc))
-        return exc
-    except Exception:
-        return WarehouseError(f"{type(exc).__name__}: {exc}")
-
-
-def _die_with(command: int) -> None:
-    """Have the kernel kill this process when the command that started it dies (Linux), as the
-    machine's death would: a load must not outlive a command that was killed, still holding the lock."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: a killed command's load finishes on its own
-        return
-    if os.getppid() != command:  # it died before the request above
-        os._exit(1)
-
-
-def main(asked: str, answered: str, command: str) -> int:
-    _die_with(int(command))
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C reaches the command, which stops this process
+def load_these(
+    db, staging: Path, loaded: Path, wait: float, batch_ids: list[str], archive, memory: str
+) -> list[LoadResult]:
+    """In the load's own process: load_pending_here for the batches `batch_ids` only."""
     from warehouse.loader import load_pending_here
 
-    request = pickle.loads(Path(asked).read_bytes())
-    kept = _Kept()
-    logging.getLogger().addHandler(kept)
-    ids = set(request["batch_ids"])
-    answer: dict = {"results": [], "error": None}
-    try:
-        answer["results"] = load_pending_here(
-            request["db"],
-            request["staging"],
-            request["loaded"],
-            request["wait"],
-            lambda batch: batch.batch_id in ids,
-            request["archive"],
-            request["memory"],
-        )
-    except Exception as exc:  # the command raises it as its own
-        answer["error"] = _portable(exc)
-    answer["logged"] = kept.records
-    partial = Path(answered).with_suffix(".partial")
-    partial.write_bytes(pickle.dumps(answer))
-    partial.rename(answered)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:4]))
+    ids = set(batch_ids)
+    return load_pending_here(db, staging, loaded, wait, lambda batch: batch.batch_id in ids, archive, memory)

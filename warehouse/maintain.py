@@ -6,18 +6,34 @@ small adjacent files are merged, files with many deleted rows are rewritten, and
 references any more are deleted once they are older than the grace (a reader's transaction that
 started before them may still be reading them). Runs under the write lock, so it never races a
 load; readers are never blocked.
+
+DuckDB 1.5.5's DuckLake crashes its process now and then during upkeep (`ducklake_flush_inlined_data`:
+about one run in a hundred to two hundred, as a segmentation fault or glibc's "corrupted size"
+abort), so the upkeep runs in a process of its own (warehouse/apart.py), and a process that dies
+is followed by one more: each step commits on its own or not at all, and what a crashed step wrote
+and never committed is an unreferenced file that a later cleanup deletes.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
+from warehouse.apart import ProcessEnded, call_apart
 from warehouse.db import ALIAS, connect
+from warehouse.errors import WarehouseError
 
 DEFAULT_RETENTION = timedelta(days=30)
 DEFAULT_GRACE = timedelta(hours=6)
+ATTEMPTS = 2
+
+log = logging.getLogger(__name__)
+
+
+class UpkeepCrashed(WarehouseError):
+    """Every process that ran the upkeep died (DuckDB crashed); the warehouse is as its last commit left it."""
 
 
 @dataclass
@@ -65,7 +81,32 @@ def maintain(
     rewrite_threshold: float = 0.0,
     wait: float = 60.0,
 ) -> Upkeep:
-    """Flush, expire, merge, rewrite and clean up; returns the lake's shape before and after."""
+    """Flush, expire, merge, rewrite and clean up, in a process of its own (see the module); returns
+    the lake's shape before and after. Raises UpkeepCrashed when every attempt's process died."""
+    started = time.monotonic()
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            upkeep = call_apart("warehouse.maintain:maintain_here", db, retention, grace, rewrite_threshold, wait)
+        except ProcessEnded as exc:
+            if attempt == ATTEMPTS:
+                raise UpkeepCrashed(
+                    f"maintain of {db}: its process died {ATTEMPTS} times ({exc}); the warehouse is as its"
+                    " last committed step left it: run maintain again"
+                ) from None
+            log.warning("maintain of %s: its process died (%s); running it once more", db, exc)
+            continue
+        return Upkeep(upkeep.before, upkeep.after, round(time.monotonic() - started, 3))
+    raise AssertionError("unreachable")
+
+
+def maintain_here(
+    db,
+    retention: timedelta = DEFAULT_RETENTION,
+    grace: timedelta = DEFAULT_GRACE,
+    rewrite_threshold: float = 0.0,
+    wait: float = 60.0,
+) -> Upkeep:
+    """maintain's steps, in this process."""
     started = time.monotonic()
     with connect(db, wait=wait, create=False) as con:
         before = lake_files(con)
