@@ -99,7 +99,7 @@ def _extract_all(
     workers = max(1, min(workers or available_cores(), len(captures)))
     tasks = ((str(settings.archive_root), c, options[c.source]) for c in captures)
     # Recycled by hand (crawlers/workerpool.py): max_tasks_per_child deadlocks (cpython gh-115634).
-    pool = WorkerPool(workers, preload=["flows.reextract_worker"])
+    pool = WorkerPool(workers, preload=["flows.reextract_worker", "crawlers.date_locales_preload"])  # every capture
     try:
         yield from zip(captures, pool.map(extract_capture, tasks))
     finally:

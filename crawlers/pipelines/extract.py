@@ -18,11 +18,19 @@ from crawlers.extraction_options import EXTRACT_FAILED, options_for
 from crawlers.page_worker import process_page
 from crawlers.urls import article_id, canonical_url
 from crawlers.warc import plain_headers
-from crawlers.workerpool import WorkerPool
+from crawlers.workerpool import WorkerPool, tasks_per_worker_default
 from warehouse.cores import available_cores
 
 logger = logging.getLogger(__name__)
 WORKERS_STAT = "presswatch/extract_workers"
+
+
+def fork_server_preload(max_articles: int, workers: int, tasks_per_worker: int | None) -> list[str]:
+    """What the workers' fork server loads: the extractor, warmed; and every locale's date patterns
+    when a run may extract more pages than one generation of workers takes (crawlers/date_locales_preload.py)."""
+    if max_articles > workers * (tasks_per_worker or tasks_per_worker_default()):
+        return ["crawlers.worker_preload", "crawlers.date_locales_preload"]
+    return ["crawlers.worker_preload"]
 
 
 class ExtractPipeline:
@@ -43,9 +51,8 @@ class ExtractPipeline:
     def open_spider(self):
         self.source = self.crawler.spider.source
         self.options = options_for(self.source)
-        self.pool = WorkerPool(
-            self.workers, self.tasks_per_worker, preload=["crawlers.worker_preload"], deadline=self.timeout
-        )
+        preload = fork_server_preload(self.source.max_articles, self.workers, self.tasks_per_worker)
+        self.pool = WorkerPool(self.workers, self.tasks_per_worker, preload=preload, deadline=self.timeout)
         self.crawler.stats.set_value(WORKERS_STAT, self.workers)
 
     def close_spider(self):
