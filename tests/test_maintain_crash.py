@@ -8,11 +8,16 @@ start (the command's own process, forked from one already started, never runs it
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import Pipeline, run_cli
+from warehouse.apart import FOLDER_PREFIX
 from warehouse.maintain import maintain
 
 CRASH = """\
@@ -44,9 +49,14 @@ def crashing(tmp_path) -> dict:
 def test_a_maintain_whose_process_dies_runs_once_more_and_the_warehouse_checks(
     warehouse, crashing, tmp_path, monkeypatch, caplog
 ):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = Path(tempfile.gettempdir()) / f"{FOLDER_PREFIX}{int(dead.stdout)}-k1ll"  # of a command killed outright
+    left.mkdir()
+    (left / "request.pickle").write_bytes(b"")
     for name, value in {**crashing, "CRASH_ONCE": str(tmp_path / "crashed")}.items():
         monkeypatch.setenv(name, value)
     upkeep = maintain(warehouse.db, retention=timedelta(0), grace=timedelta(0))
+    assert not left.exists()  # swept by the next work done apart
     assert (tmp_path / "crashed").exists()  # the first process did die
     assert "its process died (warehouse.maintain:maintain_here ended with signal 11 (SIGSEGV)" in caplog.text
     assert "running it once more" in caplog.text

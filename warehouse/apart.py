@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from warehouse.errors import WarehouseError
+from warehouse.staging import sweep_abandoned
 
+FOLDER_PREFIX = "presswatch-apart-"
 _PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
@@ -41,7 +43,8 @@ def call_apart(target: str, *args: Any) -> Any:
 
     Raises what the function raised (one that does not pickle becomes a WarehouseError with its
     type and message), or ProcessEnded."""
-    with tempfile.TemporaryDirectory(prefix="presswatch-apart-") as folder:
+    sweep_abandoned(Path(tempfile.gettempdir()), FOLDER_PREFIX)  # those of callers killed outright
+    with tempfile.TemporaryDirectory(prefix=f"{FOLDER_PREFIX}{os.getpid()}-") as folder:
         asked, answered = Path(folder) / "request.pickle", Path(folder) / "answer.pickle"
         asked.write_bytes(pickle.dumps({"target": target, "args": args}))
         process = subprocess.Popen(

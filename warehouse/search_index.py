@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.staging import process_alive
+from warehouse.staging import sweep_abandoned
 
 SEARCH_TABLES = ("search_terms", "search_lines", "search_blocks", "search_docs", "search_live")
 MIGRATION = 6
@@ -140,11 +140,7 @@ def remove_token_scratch(scratch: Path) -> None:
 
 def sweep_abandoned_tokens(scratch: Path | None = None) -> None:
     """Remove the token folders of loads whose process is gone (killed before `discard`)."""
-    root = Path(scratch if scratch is not None else tempfile.gettempdir())
-    for folder in root.glob(f"{TOKENS_PREFIX}*-*"):
-        pid = folder.name[len(TOKENS_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and not process_alive(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
+    sweep_abandoned(Path(scratch if scratch is not None else tempfile.gettempdir()), TOKENS_PREFIX)
 
 
 def after_migrations(con, applied: list[int]) -> None:

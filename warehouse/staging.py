@@ -238,6 +238,15 @@ def _cut_partial_line(path: Path) -> None:
             f.truncate(end)
 
 
+def sweep_abandoned(root: Path, prefix: str) -> None:
+    """Remove the folders named `prefix`PID-... under `root` whose process PID is gone (killed before
+    it could remove them itself)."""
+    for folder in root.glob(f"{prefix}*-*"):
+        pid = folder.name[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def process_alive(pid) -> bool:
     """Whether process `pid` runs (a zombie does not; another user's does)."""
     if not isinstance(pid, int):
