@@ -25,10 +25,16 @@ logger = logging.getLogger(__name__)
 WORKERS_STAT = "presswatch/extract_workers"
 
 
+# Building every locale's date patterns in the fork server costs about what one worker spends
+# building those its pages need (a second): it pays when a run may start this many workers.
+DATE_LOCALES_FROM_WORKER_STARTS = 3
+
+
 def fork_server_preload(max_articles: int, workers: int, tasks_per_worker: int | None) -> list[str]:
     """What the workers' fork server loads: the extractor, warmed; and every locale's date patterns
-    when a run may extract more pages than one generation of workers takes (crawlers/date_locales_preload.py)."""
-    if max_articles > workers * (tasks_per_worker or tasks_per_worker_default()):
+    (crawlers/date_locales_preload.py) when a run of `max_articles` may start enough workers."""
+    generations = -(-max_articles // (workers * (tasks_per_worker or tasks_per_worker_default())))
+    if workers * generations >= DATE_LOCALES_FROM_WORKER_STARTS:
         return ["crawlers.worker_preload", "crawlers.date_locales_preload"]
     return ["crawlers.worker_preload"]
 
