@@ -6,8 +6,8 @@ hold such strings in their sidebars and footers, so a fresh worker spent about a
 its first hundred pages building them, and again after every recycle (docs/benchmarks.md, issue 23,
 round nine). Built here they cost that second once, and the workers share them with the server.
 The patterns are cached per parser settings, so they must be built through htmldate's own parser.
-A run that starts only one or two workers does without (crawlers/pipelines/extract.py): its
-workers build what their pages need, which costs about the same.
+Runs under 1,000 articles, or that start only one or two workers, do without
+(crawlers/pipelines/extract.py): their workers build what their pages need, which costs them less.
 """
 
 from __future__ import annotations

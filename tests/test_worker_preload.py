@@ -3,7 +3,7 @@
 A worker is a fork of that server, so whatever the server built is shared and never built again:
 here, the date patterns dateparser builds per locale the first time htmldate asks it about a
 string no locale reads (a second of CPU that every fresh worker used to spend on its first pages),
-preloaded when a run may start three workers or more.
+preloaded for a big run that may start three workers or more.
 Each case runs in a fresh interpreter, as a fork server starts.
 """
 
@@ -53,10 +53,10 @@ def test_without_them_its_first_page_builds_them():  # the case above can fail
     assert _compiles_on_first_page("import crawlers.worker_preload") > 100
 
 
-def test_the_date_locales_are_preloaded_when_a_run_may_start_three_workers_or_more():
+def test_the_date_locales_are_preloaded_for_a_big_run_that_may_start_three_workers_or_more():
     dates = ["crawlers.worker_preload", "crawlers.date_locales_preload"]
-    assert fork_server_preload(300, 2, 200) == ["crawlers.worker_preload"]  # the default run: 2 workers
-    assert fork_server_preload(300, 1, 200) == ["crawlers.worker_preload"]  # 1 worker, recycled once
     assert fork_server_preload(3000, 2, 200) == dates  # 16 workers
-    assert fork_server_preload(300, 4, 200) == dates  # 4 cores
-    assert fork_server_preload(300, 1, 100) == dates  # 3 generations of 1
+    assert fork_server_preload(1000, 1, 200) == dates  # 5 generations of 1
+    assert fork_server_preload(300, 2, 200) == ["crawlers.worker_preload"]  # the default run
+    assert fork_server_preload(500, 4, 200) == ["crawlers.worker_preload"]  # a bound, not a big run
+    assert fork_server_preload(5000, 2, 10**6) == ["crawlers.worker_preload"]  # never recycled: 2 workers

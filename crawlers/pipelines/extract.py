@@ -26,15 +26,17 @@ WORKERS_STAT = "presswatch/extract_workers"
 
 
 # Building every locale's date patterns in the fork server costs about what one worker spends
-# building those its pages need (a second): it pays when a run may start this many workers.
+# building those its pages need (a second): it pays when a run may start this many workers and is
+# a big one (max_articles is only a bound: a scheduled run of 300 extracts a few new pages).
 DATE_LOCALES_FROM_WORKER_STARTS = 3
+DATE_LOCALES_FROM_ARTICLES = 1000
 
 
 def fork_server_preload(max_articles: int, workers: int, tasks_per_worker: int | None) -> list[str]:
     """What the workers' fork server loads: the extractor, warmed; and every locale's date patterns
-    (crawlers/date_locales_preload.py) when a run of `max_articles` may start enough workers."""
+    (crawlers/date_locales_preload.py) for a big run that may start enough workers."""
     generations = -(-max_articles // (workers * (tasks_per_worker or tasks_per_worker_default())))
-    if workers * generations >= DATE_LOCALES_FROM_WORKER_STARTS:
+    if max_articles >= DATE_LOCALES_FROM_ARTICLES and workers * generations >= DATE_LOCALES_FROM_WORKER_STARTS:
         return ["crawlers.worker_preload", "crawlers.date_locales_preload"]
     return ["crawlers.worker_preload"]
 
