@@ -38,6 +38,20 @@ def tasks_per_worker_default() -> int:
         return DEFAULT_TASKS_PER_WORKER
 
 
+# Building every locale's date patterns in the fork server (crawlers/date_locales_preload.py) costs
+# about what one worker spends building those its pages need (a second): it pays for a big run
+# that may start this many workers (a run's max_articles is only a bound: a scheduled run of 300
+# extracts a few new pages).
+DATE_LOCALES_FROM_WORKER_STARTS = 3
+DATE_LOCALES_FROM_PAGES = 1000
+
+
+def date_locales_pay_off(pages: int, workers: int, tasks_per_worker: int | None = None) -> bool:
+    """Whether a pool that may extract `pages` should have its fork server build every locale's date patterns."""
+    generations = -(-pages // (workers * (tasks_per_worker or tasks_per_worker_default())))
+    return pages >= DATE_LOCALES_FROM_PAGES and workers * generations >= DATE_LOCALES_FROM_WORKER_STARTS
+
+
 class WorkerPool:
     """`submit` like an executor; `map` in order with a bounded window; `restart` after a crash or a hang."""
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from crawlers.extraction import ExtractionOptions
 from crawlers.extraction_options import options_for
 from crawlers.registry import load_registry
-from crawlers.workerpool import WorkerPool
+from crawlers.workerpool import WorkerPool, date_locales_pay_off
 from flows.loadable import load_staged
 from flows.reextract_worker import extract_capture
 from flows.settings import Settings
@@ -99,7 +99,10 @@ def _extract_all(
     workers = max(1, min(workers or available_cores(), len(captures)))
     tasks = ((str(settings.archive_root), c, options[c.source]) for c in captures)
     # Recycled by hand (crawlers/workerpool.py): max_tasks_per_child deadlocks (cpython gh-115634).
-    pool = WorkerPool(workers, preload=["flows.reextract_worker", "crawlers.date_locales_preload"])  # every capture
+    preload = ["flows.reextract_worker"]
+    if date_locales_pay_off(len(captures), workers):
+        preload.append("crawlers.date_locales_preload")
+    pool = WorkerPool(workers, preload=preload)
     try:
         yield from zip(captures, pool.map(extract_capture, tasks))
     finally:

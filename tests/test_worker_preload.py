@@ -12,7 +12,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from crawlers.pipelines.extract import fork_server_preload
+from crawlers.workerpool import date_locales_pay_off
 from tests.conftest import ROOT
 
 # A page whose only date is one dateparser has to try every locale on (Polish, and not the first
@@ -54,9 +54,8 @@ def test_without_them_its_first_page_builds_them():  # the case above can fail
 
 
 def test_the_date_locales_are_preloaded_for_a_big_run_that_may_start_three_workers_or_more():
-    dates = ["crawlers.worker_preload", "crawlers.date_locales_preload"]
-    assert fork_server_preload(3000, 2, 200) == dates  # 16 workers
-    assert fork_server_preload(1000, 1, 200) == dates  # 5 generations of 1
-    assert fork_server_preload(300, 2, 200) == ["crawlers.worker_preload"]  # the default run
-    assert fork_server_preload(500, 4, 200) == ["crawlers.worker_preload"]  # a bound, not a big run
-    assert fork_server_preload(5000, 2, 10**6) == ["crawlers.worker_preload"]  # never recycled: 2 workers
+    assert date_locales_pay_off(3000, 2, 200)  # 16 workers
+    assert date_locales_pay_off(1000, 1, 200)  # 5 generations of 1
+    assert not date_locales_pay_off(300, 2, 200)  # the default run
+    assert not date_locales_pay_off(500, 4, 200)  # a bound, not a big run
+    assert not date_locales_pay_off(5000, 2, 10**6)  # never recycled: 2 workers

@@ -18,27 +18,11 @@ from crawlers.extraction_options import EXTRACT_FAILED, options_for
 from crawlers.page_worker import process_page
 from crawlers.urls import article_id, canonical_url
 from crawlers.warc import plain_headers
-from crawlers.workerpool import WorkerPool, tasks_per_worker_default
+from crawlers.workerpool import WorkerPool, date_locales_pay_off
 from warehouse.cores import available_cores
 
 logger = logging.getLogger(__name__)
 WORKERS_STAT = "presswatch/extract_workers"
-
-
-# Building every locale's date patterns in the fork server costs about what one worker spends
-# building those its pages need (a second): it pays when a run may start this many workers and is
-# a big one (max_articles is only a bound: a scheduled run of 300 extracts a few new pages).
-DATE_LOCALES_FROM_WORKER_STARTS = 3
-DATE_LOCALES_FROM_ARTICLES = 1000
-
-
-def fork_server_preload(max_articles: int, workers: int, tasks_per_worker: int | None) -> list[str]:
-    """What the workers' fork server loads: the extractor, warmed; and every locale's date patterns
-    (crawlers/date_locales_preload.py) for a big run that may start enough workers."""
-    generations = -(-max_articles // (workers * (tasks_per_worker or tasks_per_worker_default())))
-    if max_articles >= DATE_LOCALES_FROM_ARTICLES and workers * generations >= DATE_LOCALES_FROM_WORKER_STARTS:
-        return ["crawlers.worker_preload", "crawlers.date_locales_preload"]
-    return ["crawlers.worker_preload"]
 
 
 class ExtractPipeline:
@@ -59,7 +43,9 @@ class ExtractPipeline:
     def open_spider(self):
         self.source = self.crawler.spider.source
         self.options = options_for(self.source)
-        preload = fork_server_preload(self.source.max_articles, self.workers, self.tasks_per_worker)
+        preload = ["crawlers.worker_preload"]
+        if date_locales_pay_off(self.source.max_articles, self.workers, self.tasks_per_worker):
+            preload.append("crawlers.date_locales_preload")
         self.pool = WorkerPool(self.workers, self.tasks_per_worker, preload=preload, deadline=self.timeout)
         self.crawler.stats.set_value(WORKERS_STAT, self.workers)
 
