@@ -30,6 +30,22 @@ if b"warehouse.apart" in open("/proc/self/cmdline", "rb").read():
         os.kill(os.getpid(), signal.SIGSEGV)
 """
 
+# DuckLake's flush also fails without killing the process, its commit's statement garbled:
+# "Failed to commit DuckLake transaction. Failed to flush changes into DuckLake: syntax error ..."
+COMMIT_FAILS_ONCE = """\
+import os
+if b"warehouse.apart" in open("/proc/self/cmdline", "rb").read() and not os.path.exists(os.environ["FAILED_ONCE"]):
+    import duckdb
+    import warehouse.maintain as upkeep
+
+    def fail(*args):
+        open(os.environ["FAILED_ONCE"], "w").close()
+        raise duckdb.TransactionException("Failed to commit: Failed to commit DuckLake transaction. Failed to flush"
+                                          " changes into DuckLake: syntax error at or near \\"<=\\"")
+
+    upkeep.maintain_here = fail
+"""
+
 
 @pytest.fixture
 def warehouse(tmp_path_factory, demo_story) -> Pipeline:
@@ -70,10 +86,22 @@ def test_presswatch_maintain_names_a_crash_every_time_and_leaves_the_warehouse_w
     before = warehouse.scalar("SELECT count(*) FROM article_versions")
     done = run_cli("--db", str(warehouse.db), "maintain", "--retention", "0s", "--grace", "0s", env=crashing)
     assert done.returncode != 0
-    assert "its process died 2 times" in done.stderr and "signal 11 (SIGSEGV)" in done.stderr
+    assert "failed 3 times, the last: its process died" in done.stderr and "signal 11 (SIGSEGV)" in done.stderr
     assert "run maintain again" in done.stderr
     assert "Traceback" not in done.stderr
     assert warehouse.scalar("SELECT count(*) FROM article_versions") == before
     again = run_cli("--db", str(warehouse.db), "maintain", "--retention", "0s", "--grace", "0s")
     assert again.returncode == 0, again.stderr
     assert warehouse.cli("check").returncode == 0
+
+
+def test_a_maintain_whose_ducklake_commit_fails_runs_once_more(warehouse, tmp_path, monkeypatch, caplog):
+    folder = tmp_path / "failing"
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text(COMMIT_FAILS_ONCE, encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(folder))
+    monkeypatch.setenv("FAILED_ONCE", str(tmp_path / "failed"))
+    upkeep = maintain(warehouse.db, retention=timedelta(0), grace=timedelta(0))
+    assert (tmp_path / "failed").exists()
+    assert "its commit failed (Failed to commit: Failed to commit DuckLake transaction." in caplog.text
+    assert upkeep.after.data_files < upkeep.before.data_files

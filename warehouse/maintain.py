@@ -9,9 +9,10 @@ load; readers are never blocked.
 
 DuckDB 1.5.5's DuckLake crashes its process now and then during upkeep (`ducklake_flush_inlined_data`:
 about one run in a hundred to two hundred, as a segmentation fault or glibc's "corrupted size"
-abort), so the upkeep runs in a process of its own (warehouse/apart.py), and a process that dies
-is followed by one more: each step commits on its own or not at all, and what a crashed step wrote
-and never committed is an unreferenced file that a later cleanup deletes.
+abort; or, with the process still alive, as a commit that fails on a garbled statement), so the
+upkeep runs in a process of its own (warehouse/apart.py), and an attempt that dies or fails so is
+followed by another, up to three: each step commits on its own or not at all, and what a failed
+step wrote and never committed is an unreferenced file that a later cleanup deletes.
 """
 
 from __future__ import annotations
@@ -21,19 +22,22 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
+import duckdb
+
 from warehouse.apart import ProcessEnded, call_apart
 from warehouse.db import ALIAS, connect
 from warehouse.errors import WarehouseError
 
 DEFAULT_RETENTION = timedelta(days=30)
 DEFAULT_GRACE = timedelta(hours=6)
-ATTEMPTS = 2
+ATTEMPTS = 3
 
 log = logging.getLogger(__name__)
 
 
 class UpkeepCrashed(WarehouseError):
-    """Every process that ran the upkeep died (DuckDB crashed); the warehouse is as its last commit left it."""
+    """Every attempt at the upkeep died or failed its commit (DuckDB's bug); the warehouse is as its
+    last commit left it."""
 
 
 @dataclass
@@ -87,16 +91,25 @@ def maintain(
     for attempt in range(1, ATTEMPTS + 1):
         try:
             upkeep = call_apart("warehouse.maintain:maintain_here", db, retention, grace, rewrite_threshold, wait)
-        except ProcessEnded as exc:
+        except (ProcessEnded, duckdb.TransactionException) as exc:
+            what = _failure(exc)
             if attempt == ATTEMPTS:
                 raise UpkeepCrashed(
-                    f"maintain of {db}: its process died {ATTEMPTS} times ({exc}); the warehouse is as its"
+                    f"maintain of {db} failed {ATTEMPTS} times, the last: {what}; the warehouse is as its"
                     " last committed step left it: run maintain again"
                 ) from None
-            log.warning("maintain of %s: its process died (%s); running it once more", db, exc)
+            log.warning("maintain of %s: %s; running it once more", db, what)
             continue
         return Upkeep(upkeep.before, upkeep.after, round(time.monotonic() - started, 3))
     raise AssertionError("unreachable")
+
+
+def _failure(exc: Exception) -> str:
+    """What ended an attempt: its process's death, or DuckLake's failed commit (the same bug, seen
+    as a garbled statement: 'Failed to flush changes into DuckLake: syntax error ...')."""
+    if isinstance(exc, ProcessEnded):
+        return f"its process died ({exc})"
+    return f"its commit failed ({' '.join(str(exc).split())[:300]})"
 
 
 def maintain_here(
