@@ -35,7 +35,7 @@ class ProcessEnded(WarehouseError):
     def __init__(self, target: str, code: int) -> None:
         how = f"signal {-code} ({_signal_name(-code)})" if code < 0 else f"exit code {code}"
         super().__init__(f"{target} ended with {how} and no answer")
-        self.code = code
+        self.code, self.how = code, how
 
 
 def call_apart(target: str, *args: Any) -> Any:

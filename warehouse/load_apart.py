@@ -73,7 +73,7 @@ def load_in_own_process(
             "the load of %d batch(es) in a process of its own ended with %s and no answer:"
             " loading what it left staged in this process, without a memory bound",
             len(batch_ids),
-            f"exit code {exc.code}",
+            exc.how,  # "exit code 1", or "signal 9 (SIGKILL)"
         )
         return None
 

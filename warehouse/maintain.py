@@ -112,14 +112,8 @@ def _failure(exc: Exception) -> str:
     return f"its commit failed ({' '.join(str(exc).split())[:300]})"
 
 
-def maintain_here(
-    db,
-    retention: timedelta = DEFAULT_RETENTION,
-    grace: timedelta = DEFAULT_GRACE,
-    rewrite_threshold: float = 0.0,
-    wait: float = 60.0,
-) -> Upkeep:
-    """maintain's steps, in this process."""
+def maintain_here(db, retention: timedelta, grace: timedelta, rewrite_threshold: float, wait: float) -> Upkeep:
+    """maintain's steps, in this process (maintain runs it apart with its arguments)."""
     started = time.monotonic()
     with connect(db, wait=wait, create=False) as con:
         before = lake_files(con)
