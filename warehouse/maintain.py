@@ -86,11 +86,12 @@ def maintain(
     wait: float = 60.0,
 ) -> Upkeep:
     """Flush, expire, merge, rewrite and clean up, in a process of its own (see the module); returns
-    the lake's shape before and after. Raises UpkeepCrashed when every attempt's process died."""
+    the lake's shape before and after. Raises UpkeepCrashed when every attempt died or failed its commit."""
     started = time.monotonic()
     for attempt in range(1, ATTEMPTS + 1):
         try:
             upkeep = call_apart("warehouse.maintain:maintain_here", db, retention, grace, rewrite_threshold, wait)
+            break
         except (ProcessEnded, duckdb.TransactionException) as exc:
             what = _failure(exc)
             if attempt == ATTEMPTS:
@@ -99,9 +100,7 @@ def maintain(
                     " last committed step left it: run maintain again"
                 ) from None
             log.warning("maintain of %s: %s; running it once more", db, what)
-            continue
-        return Upkeep(upkeep.before, upkeep.after, round(time.monotonic() - started, 3))
-    raise AssertionError("unreachable")
+    return Upkeep(upkeep.before, upkeep.after, round(time.monotonic() - started, 3))
 
 
 def _failure(exc: Exception) -> str:
